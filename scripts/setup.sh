@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Brings a Debian machine to the point where gitomatic builds and runs: installs what is
+# missing (PostgreSQL, RabbitMQ, build tools, Rust), starts the services, creates the
+# database. Idempotent, and quick when everything is already there.
+set -euo pipefail
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+apt_updated=false
+apt_install() {
+    local missing=()
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    if [ "$apt_updated" = false ]; then
+        as_root apt-get update -qq
+        apt_updated=true
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+ensure_rust() {
+    if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    command -v cargo >/dev/null 2>&1 && return 0
+    apt_install curl ca-certificates
+    log "installing Rust with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+ensure_postgres() {
+    if ! port_open 5432; then
+        apt_install postgresql
+        log "starting PostgreSQL"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start ||
+            true
+        for _ in $(seq 1 30); do port_open 5432 && break; sleep 1; done
+        port_open 5432 || { log "PostgreSQL does not answer on 127.0.0.1:5432"; exit 1; }
+    fi
+    # The default DATABASE_URL connects as postgres over TCP without a password: on a
+    # development machine where that is refused, trust loopback connections for postgres.
+    if command -v psql >/dev/null 2>&1 &&
+        ! psql -h 127.0.0.1 -U postgres -d postgres -w -Atc 'SELECT 1' >/dev/null 2>&1 &&
+        [ -d /etc/postgresql ]; then
+        local hba
+        hba=$(ls /etc/postgresql/*/main/pg_hba.conf | sort -V | tail -1)
+        log "allowing passwordless loopback connections for postgres in $hba"
+        as_root sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main reload
+    fi
+}
+
+ensure_rabbitmq() {
+    port_open 5672 && return 0
+    apt_install rabbitmq-server
+    log "starting RabbitMQ"
+    if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+        as_root rabbitmq-server -detached || true
+    fi
+    as_root rabbitmqctl await_startup >/dev/null
+    for _ in $(seq 1 30); do port_open 5672 && break; sleep 1; done
+    port_open 5672 || { log "RabbitMQ does not answer on 127.0.0.1:5672"; exit 1; }
+}
+
+ensure_database() {
+    local url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gitomatic}"
+    local name="${url##*/}"
+    name="${name%%\?*}"
+    command -v psql >/dev/null 2>&1 || return 0
+    local server="${url%/*}"
+    if ! psql "$server/postgres" -w -Atc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+        log "creating database $name"
+        psql "$server/postgres" -w -qc "CREATE DATABASE \"$name\""
+    fi
+}
+
+if command -v apt-get >/dev/null 2>&1; then
+    apt_install build-essential pkg-config ca-certificates git postgresql-client
+fi
+ensure_rust
+ensure_postgres
+ensure_rabbitmq
+ensure_database
+log "PostgreSQL and RabbitMQ are up"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian machine to the whole test suite: set up the machine,
+# check formatting and lints, then run every test against real PostgreSQL and RabbitMQ.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked --all-targets

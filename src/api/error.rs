@@ -1,0 +1,58 @@
+//! `ApiError`: every failure at the HTTP edge, rendered as `{"error": "..."}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::db::DbError;
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input: the message names the parameter and what is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed input that cannot be processed (a missing or unknown field).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// No credentials were given.
+    #[error("Authentication credentials were not provided.")]
+    Unauthorized,
+    /// The credentials given are not valid.
+    #[error("Invalid token.")]
+    Forbidden,
+    /// The path names nothing.
+    #[error("{0}")]
+    NotFound(String),
+    /// A dependency (database, broker) is down.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        tracing::error!(%error, "database error answering a request");
+        ApiError::Unavailable("the database is not answering".into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unauthorized) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(json!({ "error": self.to_string() }))
+    }
+}

@@ -1,0 +1,132 @@
+//! Command line: `gitomatic migrate | web | token create NAME`.
+
+use std::net::TcpListener;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::context::AppContext;
+use crate::{api, db, telemetry, tokens};
+
+/// GitHub developer and repository discovery service.
+///
+/// Configuration comes from the environment (DATABASE_URL, AMQP_URL, QUEUE_PREFIX, BIND,
+/// PORT, PUBLIC_URL, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE, GITHUB_MAX_RPS,
+/// DISCOVERY_CRON, DISCOVERY_BATCH, API_READ_AUTH, RUST_LOG); see the README.
+#[derive(Debug, Parser)]
+#[command(name = "gitomatic", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending database migrations (idempotent).
+    Migrate,
+    /// Serve the REST API on BIND (or 0.0.0.0:$PORT).
+    Web,
+    /// Manage API tokens (needed for writes such as POST /github/tasks/).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints it alone on the last line of stdout (only its hash is stored).
+    Create {
+        /// A label saying who or what uses the token.
+        name: String,
+    },
+}
+
+/// Parses the command line, validates the environment and runs the subcommand.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    telemetry::init();
+    match cli.command {
+        Command::Migrate => migrate(&config).await,
+        Command::Web => web(config).await,
+        Command::Token {
+            command: TokenCommand::Create { name },
+        } => create_token(config, &name).await,
+    }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let applied = db::run_pending_migrations(&config.database_url).await?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    } else {
+        for version in &applied {
+            println!("applied migration {version}");
+        }
+    }
+    Ok(())
+}
+
+async fn web(config: Config) -> anyhow::Result<()> {
+    db::ensure_migrated(&config.database_url).await?;
+    let bind = config.bind;
+    let listener =
+        TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind} (BIND/PORT)"))?;
+    let ctx = AppContext::new(config)?;
+    let server = api::serve(ctx, listener)?;
+    tracing::info!(address = %bind, "web: serving the API");
+    let handle = server.handle();
+    tokio::select! {
+        result = server => result.context("web server failed")?,
+        () = shutdown_signal() => {
+            tracing::info!("web: shutting down");
+            handle.stop(true).await;
+        }
+    }
+    Ok(())
+}
+
+async fn create_token(config: Config, name: &str) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 100,
+        "the token NAME must be 1-100 characters"
+    );
+    db::ensure_migrated(&config.database_url).await?;
+    let ctx = AppContext::new(config)?;
+    let token = tokens::generate();
+    db::queries::tokens::insert(&ctx.db, name, &token.hash).await?;
+    println!("created API token {name:?}; it is shown once, store it now:");
+    println!("{}", token.secret);
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

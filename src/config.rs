@@ -1,0 +1,318 @@
+//! Typed configuration read from the environment, validated in full at start-up.
+
+use std::net::SocketAddr;
+
+use url::Url;
+
+/// Everything gitomatic reads from its environment, parsed and validated.
+#[derive(Clone)]
+pub struct Config {
+    /// PostgreSQL connection URL (`DATABASE_URL`).
+    pub database_url: String,
+    /// RabbitMQ connection URL (`AMQP_URL`).
+    pub amqp_url: String,
+    /// Prefix of every exchange and queue name (`QUEUE_PREFIX`).
+    pub queue_prefix: String,
+    /// Address the web server listens on (`BIND`, or `0.0.0.0:$PORT`).
+    pub bind: SocketAddr,
+    /// Base of hyperlinks when behind a proxy (`PUBLIC_URL`); derived from the request when unset.
+    pub public_url: Option<Url>,
+    /// GitHub REST base URL (`GITHUB_API_URL`).
+    pub github_api_url: Url,
+    /// Token used for GitHub (`GITHUB_TOKEN`); anonymous when unset.
+    pub github_token: Option<String>,
+    /// Requests of each quota window never spent (`GITHUB_QUOTA_RESERVE`).
+    pub github_quota_reserve: u32,
+    /// Most GitHub requests per second per identity (`GITHUB_MAX_RPS`).
+    pub github_max_rps: u32,
+    /// Schedule of the discovery job, six fields with seconds (`DISCOVERY_CRON`).
+    pub discovery_cron: String,
+    /// Developers picked per discovery run (`DISCOVERY_BATCH`).
+    pub discovery_batch: u32,
+    /// Whether reads need an API token too (`API_READ_AUTH=required`).
+    pub read_auth_required: bool,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so that the GitHub token never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("amqp_url", &self.amqp_url)
+            .field("queue_prefix", &self.queue_prefix)
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("github_api_url", &self.github_api_url)
+            .field("github_token", &self.github_token.as_ref().map(|_| "<set>"))
+            .field("github_quota_reserve", &self.github_quota_reserve)
+            .field("github_max_rps", &self.github_max_rps)
+            .field("discovery_cron", &self.discovery_cron)
+            .field("discovery_batch", &self.discovery_batch)
+            .field("read_auth_required", &self.read_auth_required)
+            .finish()
+    }
+}
+
+/// A malformed environment variable: which one, what it held and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {variable}={value:?}: expected {expected}")]
+pub struct ConfigError {
+    /// Name of the offending variable.
+    pub variable: &'static str,
+    /// The value found.
+    pub value: String,
+    /// What a valid value looks like.
+    pub expected: String,
+}
+
+impl Config {
+    /// Reads and validates the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads and validates configuration from any variable lookup (the environment, or a test map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        Ok(Self {
+            database_url: env.url(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/gitomatic",
+                &["postgres", "postgresql"],
+            )?,
+            amqp_url: env.url(
+                "AMQP_URL",
+                "amqp://guest:guest@127.0.0.1:5672/%2f",
+                &["amqp", "amqps"],
+            )?,
+            queue_prefix: env.queue_prefix()?,
+            bind: env.bind()?,
+            public_url: env.optional_http_url("PUBLIC_URL")?,
+            github_api_url: env
+                .optional_http_url("GITHUB_API_URL")?
+                .unwrap_or_else(|| Url::parse("https://api.github.com").expect("valid default")),
+            github_token: env.github_token()?,
+            github_quota_reserve: env.number("GITHUB_QUOTA_RESERVE", 100, 0)?,
+            github_max_rps: env.number("GITHUB_MAX_RPS", 10, 1)?,
+            discovery_cron: env.cron("DISCOVERY_CRON", "0 0 * * * *")?,
+            discovery_batch: env.number("DISCOVERY_BATCH", 5, 1)?,
+            read_auth_required: env.read_auth()?,
+        })
+    }
+}
+
+/// Variable lookup with one parser per kind of value.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// The variable's value; an empty value counts as unset.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn url(
+        &self,
+        name: &'static str,
+        default: &str,
+        schemes: &[&str],
+    ) -> Result<String, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(default.to_owned());
+        };
+        let expected = || format!("a {}:// URL", schemes.join(":// or "));
+        match Url::parse(&value) {
+            Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Ok(value),
+            _ => Err(invalid(name, &value, expected())),
+        }
+    }
+
+    fn optional_http_url(&self, name: &'static str) -> Result<Option<Url>, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        match Url::parse(&value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+                Ok(Some(url))
+            }
+            _ => Err(invalid(
+                name,
+                &value,
+                "an absolute http:// or https:// URL".into(),
+            )),
+        }
+    }
+
+    fn queue_prefix(&self) -> Result<String, ConfigError> {
+        let Some(value) = self.get("QUEUE_PREFIX") else {
+            return Ok("gitomatic".into());
+        };
+        let valid = value.len() <= 100
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+        if valid {
+            Ok(value)
+        } else {
+            Err(invalid(
+                "QUEUE_PREFIX",
+                &value,
+                "1-100 characters of A-Z a-z 0-9 - _ . :".into(),
+            ))
+        }
+    }
+
+    fn bind(&self) -> Result<SocketAddr, ConfigError> {
+        if let Some(value) = self.get("BIND") {
+            return value.parse().map_err(|_| {
+                invalid("BIND", &value, "a socket address such as 127.0.0.1:8000".into())
+            });
+        }
+        if let Some(value) = self.get("PORT") {
+            let port: u16 = value
+                .parse()
+                .map_err(|_| invalid("PORT", &value, "a TCP port number (0-65535)".into()))?;
+            return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+        }
+        Ok(SocketAddr::from(([127, 0, 0, 1], 8000)))
+    }
+
+    fn github_token(&self) -> Result<Option<String>, ConfigError> {
+        let Some(value) = self.get("GITHUB_TOKEN") else {
+            return Ok(None);
+        };
+        let valid = value.len() <= 255 && value.chars().all(|c| c.is_ascii_graphic());
+        if valid {
+            Ok(Some(value))
+        } else {
+            // Never echo a token, even a malformed one.
+            Err(invalid(
+                "GITHUB_TOKEN",
+                "<hidden>",
+                "a GitHub token of printable ASCII without spaces".into(),
+            ))
+        }
+    }
+
+    fn number(&self, name: &'static str, default: u32, min: u32) -> Result<u32, ConfigError> {
+        let Some(value) = self.get(name) else {
+            return Ok(default);
+        };
+        match value.trim().parse::<u32>() {
+            Ok(n) if n >= min => Ok(n),
+            _ => Err(invalid(
+                name,
+                &value,
+                format!("a whole number of at least {min}"),
+            )),
+        }
+    }
+
+    fn cron(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.get(name).unwrap_or_else(|| default.to_owned());
+        crate::scheduler::validate_cron(&value).map_err(|reason| {
+            invalid(
+                name,
+                &value,
+                format!("a 6-field cron expression with seconds, e.g. `0 0 * * * *` ({reason})"),
+            )
+        })?;
+        Ok(value)
+    }
+
+    fn read_auth(&self) -> Result<bool, ConfigError> {
+        match self.get("API_READ_AUTH").as_deref() {
+            None | Some("public") => Ok(false),
+            Some("required") => Ok(true),
+            Some(other) => Err(invalid(
+                "API_READ_AUTH",
+                other,
+                "`required` or `public`".into(),
+            )),
+        }
+    }
+}
+
+fn invalid(variable: &'static str, value: &str, expected: String) -> ConfigError {
+    ConfigError {
+        variable,
+        value: value.to_owned(),
+        expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let config = config(&[]).expect("defaults are valid");
+        assert_eq!(
+            config.database_url,
+            "postgres://postgres@127.0.0.1:5432/gitomatic"
+        );
+        assert_eq!(config.amqp_url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+        assert_eq!(config.queue_prefix, "gitomatic");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
+        assert_eq!(config.github_quota_reserve, 100);
+        assert_eq!(config.github_max_rps, 10);
+        assert_eq!(config.discovery_cron, "0 0 * * * *");
+        assert_eq!(config.discovery_batch, 5);
+        assert!(!config.read_auth_required);
+        assert!(config.github_token.is_none());
+    }
+
+    #[test]
+    fn port_binds_all_interfaces_and_bind_wins() {
+        assert_eq!(
+            config(&[("PORT", "5000")]).expect("valid").bind.to_string(),
+            "0.0.0.0:5000"
+        );
+        let both = config(&[("PORT", "5000"), ("BIND", "127.0.0.1:9")]).expect("valid");
+        assert_eq!(both.bind.to_string(), "127.0.0.1:9");
+    }
+
+    #[test]
+    fn each_malformed_variable_is_named() {
+        for (name, value) in [
+            ("BIND", "nonsense"),
+            ("PORT", "70000"),
+            ("GITHUB_QUOTA_RESERVE", "-3"),
+            ("GITHUB_MAX_RPS", "0"),
+            ("DISCOVERY_BATCH", "many"),
+            ("DISCOVERY_CRON", "0 * * * *"),
+            ("DATABASE_URL", "mysql://x"),
+            ("AMQP_URL", "http://x"),
+            ("GITHUB_API_URL", "not a url"),
+            ("PUBLIC_URL", "ftp://x"),
+            ("QUEUE_PREFIX", "has space"),
+            ("API_READ_AUTH", "sometimes"),
+        ] {
+            let error = config(&[(name, value)]).expect_err(name);
+            assert_eq!(error.variable, name);
+            assert!(error.to_string().contains(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_token_is_never_echoed() {
+        let error = config(&[("GITHUB_TOKEN", "ghp_secret with space")]).expect_err("invalid");
+        assert!(!error.to_string().contains("ghp_secret"), "{error}");
+    }
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let config = config(&[("GITHUB_TOKEN", "ghp_secret")]).expect("valid");
+        assert!(!format!("{config:?}").contains("ghp_secret"));
+    }
+}

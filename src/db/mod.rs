@@ -1,0 +1,100 @@
+//! PostgreSQL: the connection pool, embedded migrations, the schema and every query.
+//!
+//! diesel-async with a deadpool pool: async all the way, no libpq, and migrations run
+//! through diesel's sync harness on a blocking thread.
+
+pub mod queries;
+pub mod schema;
+
+use diesel::Connection;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{self, Object};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// A pool of async PostgreSQL connections.
+pub type Pool = deadpool::Pool<AsyncPgConnection>;
+
+/// One pooled connection.
+pub type Conn = Object<AsyncPgConnection>;
+
+/// A database failure: no connection could be had, or a statement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The pool could not hand out a connection (database down or pool exhausted).
+    #[error("database unavailable: {0}")]
+    Pool(#[from] deadpool::PoolError),
+    /// A statement failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Connecting or migrating failed.
+    #[error("{0}")]
+    Migration(String),
+}
+
+/// Builds a connection pool; connections are opened lazily, on first use.
+pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, DbError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(std::time::Duration::from_secs(10)))
+        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .runtime(::deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|error| DbError::Migration(format!("cannot build the database pool: {error}")))
+}
+
+/// Applies every pending migration; returns the versions applied (none when up to date).
+pub async fn run_pending_migrations(database_url: &str) -> Result<Vec<String>, DbError> {
+    with_migration_harness(database_url, |conn| {
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+    })
+    .await
+}
+
+/// Lists the embedded migrations not yet applied to the database.
+pub async fn pending_migrations(database_url: &str) -> Result<Vec<String>, DbError> {
+    with_migration_harness(database_url, |conn| {
+        conn.pending_migrations(MIGRATIONS)
+            .map(|pending| pending.iter().map(|m| m.name().to_string()).collect())
+    })
+    .await
+}
+
+/// Fails with a clear message when the database is behind the binary's migrations.
+pub async fn ensure_migrated(database_url: &str) -> Result<(), DbError> {
+    let pending = pending_migrations(database_url).await?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(DbError::Migration(format!(
+            "the database has {} pending migration(s) ({}): run `gitomatic migrate` first",
+            pending.len(),
+            pending.join(", ")
+        )))
+    }
+}
+
+type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+async fn with_migration_harness<T: Send + 'static>(
+    database_url: &str,
+    run: impl FnOnce(&mut AsyncConnectionWrapper<AsyncPgConnection>) -> MigrationResult<T>
+    + Send
+    + 'static,
+) -> Result<T, DbError> {
+    let url = database_url.to_owned();
+    // diesel's migration harness is synchronous: keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .map_err(|error| DbError::Migration(format!("cannot connect to the database: {error}")))?;
+        run(&mut conn).map_err(|error| DbError::Migration(format!("migration failed: {error}")))
+    })
+    .await
+    .map_err(|error| DbError::Migration(format!("migration task panicked: {error}")))?
+}

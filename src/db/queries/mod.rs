@@ -1,0 +1,4 @@
+//! All SQL of gitomatic, one file per table.
+
+pub mod health;
+pub mod tokens;

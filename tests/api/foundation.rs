@@ -1,0 +1,217 @@
+//! Health, the API root, slash redirects and the schema's uniqueness guarantees.
+
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn health_is_ok_when_database_and_broker_answer() {
+    let app = spawn_app().await;
+    let response = app.get("/health/").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ok", "database": "ok", "queue": "ok"})
+    );
+}
+
+#[tokio::test]
+async fn health_names_the_broker_when_it_is_down() {
+    // Port 1 refuses connections: the broker is "down" for this app only.
+    let app = spawn_app_with(|env| {
+        env.insert("AMQP_URL".into(), "amqp://guest:guest@127.0.0.1:1/%2f".into());
+    })
+    .await;
+    let response = app.get("/health/").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["queue"], "down");
+    assert_eq!(body["error"], "queue down");
+}
+
+#[tokio::test]
+async fn health_names_the_database_when_it_is_down() {
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "DATABASE_URL".into(),
+            "postgres://postgres@127.0.0.1:1/nothing".into(),
+        );
+    })
+    .await;
+    let response = app.get("/health/").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["database"], "down");
+    assert_eq!(body["queue"], "ok");
+    assert_eq!(body["error"], "database down");
+}
+
+#[tokio::test]
+async fn root_links_every_collection_absolutely() {
+    let app = spawn_app().await;
+    let response = app.get("/github/").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    for (key, path) in [
+        ("developers", "/github/developers/"),
+        ("repositories", "/github/repositories/"),
+        ("rate_limit", "/github/rate_limit/"),
+        ("tasks", "/github/tasks/"),
+    ] {
+        assert_eq!(body[key], format!("{}{}", app.address, path), "{key}");
+    }
+    assert_eq!(
+        body["docs"]["swagger"],
+        format!("{}/github/swagger/", app.address)
+    );
+    assert_eq!(
+        body["docs"]["openapi"],
+        format!("{}/github/swagger.json", app.address)
+    );
+    assert_eq!(body["docs"]["redoc"], format!("{}/github/redoc/", app.address));
+}
+
+#[tokio::test]
+async fn public_url_is_the_base_of_links_behind_a_proxy() {
+    let app = spawn_app_with(|env| {
+        env.insert("PUBLIC_URL".into(), "https://crawl.example.org/".into());
+    })
+    .await;
+    let body: Value = app.get("/github/").await.json().await.expect("json");
+    assert_eq!(
+        body["developers"],
+        "https://crawl.example.org/github/developers/"
+    );
+}
+
+#[tokio::test]
+async fn a_path_without_trailing_slash_redirects_permanently_keeping_the_query() {
+    let app = spawn_app().await;
+    let response = app.get("/github?format=json").await;
+    assert_eq!(response.status(), 308);
+    assert_eq!(response.headers()["location"], "/github/?format=json");
+
+    let response = app.get("/health").await;
+    assert_eq!(response.status(), 308);
+    assert_eq!(response.headers()["location"], "/health/");
+}
+
+#[tokio::test]
+async fn an_unknown_path_is_a_json_404() {
+    let app = spawn_app().await;
+    let response = app.get("/github/nothing-here/").await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("error message")
+            .contains("/github/nothing-here/")
+    );
+}
+
+#[tokio::test]
+async fn github_ids_are_unique_so_a_duplicate_conflicts_instead_of_adding_a_row() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    diesel::sql_query("INSERT INTO developers (github_id, login) VALUES (42, 'octocat')")
+        .execute(&mut conn)
+        .await
+        .expect("first insert");
+    let duplicate =
+        diesel::sql_query("INSERT INTO developers (github_id, login) VALUES (42, 'renamed')")
+            .execute(&mut conn)
+            .await;
+    assert!(
+        matches!(
+            duplicate,
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        ),
+        "{duplicate:?}"
+    );
+    let upserted = diesel::sql_query(
+        "INSERT INTO developers (github_id, login) VALUES (42, 'renamed') \
+         ON CONFLICT (github_id) DO UPDATE SET login = excluded.login",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("upsert");
+    assert_eq!(upserted, 1);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM developers").await, 1);
+
+    let owner = "(SELECT id FROM developers WHERE github_id = 42)";
+    let repo = format!(
+        "INSERT INTO repositories (github_id, owner_id, owner_github_id, name, full_name) \
+         VALUES (7, {owner}, 42, 'hello', 'renamed/hello')"
+    );
+    diesel::sql_query(&repo)
+        .execute(&mut conn)
+        .await
+        .expect("first repository");
+    assert!(diesel::sql_query(&repo).execute(&mut conn).await.is_err());
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM repositories").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn only_one_identical_task_can_be_active_at_a_time() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    let insert = "INSERT INTO tasks (name, username, status) VALUES ('full_profile_sync', 'octocat', 'queued')";
+    diesel::sql_query(insert)
+        .execute(&mut conn)
+        .await
+        .expect("first task");
+    // Same task, other letter case: GitHub logins are case-insensitive.
+    let same = "INSERT INTO tasks (name, username, status) VALUES ('full_profile_sync', 'OctoCat', 'deferred')";
+    assert!(diesel::sql_query(same).execute(&mut conn).await.is_err());
+    // Once the first finished, the same task may run again.
+    diesel::sql_query("UPDATE tasks SET status = 'succeeded'")
+        .execute(&mut conn)
+        .await
+        .expect("finish");
+    diesel::sql_query(insert)
+        .execute(&mut conn)
+        .await
+        .expect("same task again after the first finished");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM tasks").await, 2);
+}
+
+#[tokio::test]
+async fn relation_edges_are_unique_pairs() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    diesel::sql_query("INSERT INTO developers (github_id, login) VALUES (1, 'a'), (2, 'b')")
+        .execute(&mut conn)
+        .await
+        .expect("developers");
+    let follow = "INSERT INTO follows (follower_id, followee_id) \
+                  SELECT a.id, b.id FROM developers a, developers b \
+                  WHERE a.github_id = 1 AND b.github_id = 2";
+    diesel::sql_query(follow)
+        .execute(&mut conn)
+        .await
+        .expect("edge");
+    assert!(diesel::sql_query(follow).execute(&mut conn).await.is_err());
+}
+
+async fn count(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .expect("count")
+        .n
+}

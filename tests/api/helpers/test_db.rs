@@ -1,0 +1,73 @@
+//! `TestDb`: a freshly created, migrated PostgreSQL database, dropped when the test ends.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+/// Server URL of the test PostgreSQL (without a database name).
+fn server_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates and migrates a new database.
+    pub async fn new() -> Self {
+        let db = Self::unmigrated().await;
+        gitomatic::db::run_pending_migrations(&db.url)
+            .await
+            .expect("migrations apply");
+        db
+    }
+
+    /// Creates an empty database with no migrations applied.
+    pub async fn unmigrated() -> Self {
+        let name = format!("gitomatic_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_connection().await;
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        let url = format!("{}/{name}", server_url());
+        Self { name, url }
+    }
+
+    /// A direct connection to this database.
+    pub async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+}
+
+async fn admin_connection() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+        .await
+        .expect("connect to PostgreSQL (is it running on 127.0.0.1:5432?)")
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async context: use a private runtime on a plain thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let mut admin = admin_connection().await;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("warning: could not drop test database {}", self.name);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! gitomatic's integration tests: real PostgreSQL, real RabbitMQ, a fake GitHub.
+
+mod helpers;
+
+mod cli;
+mod foundation;
