@@ -131,9 +131,7 @@ impl Env<'_> {
             return Ok(None);
         };
         match Url::parse(&value) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
-                Ok(Some(url))
-            }
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(Some(url)),
             _ => Err(invalid(
                 name,
                 &value,
@@ -164,7 +162,11 @@ impl Env<'_> {
     fn bind(&self) -> Result<SocketAddr, ConfigError> {
         if let Some(value) = self.get("BIND") {
             return value.parse().map_err(|_| {
-                invalid("BIND", &value, "a socket address such as 127.0.0.1:8000".into())
+                invalid(
+                    "BIND",
+                    &value,
+                    "a socket address such as 127.0.0.1:8000".into(),
+                )
             });
         }
         if let Some(value) = self.get("PORT") {

@@ -8,10 +8,8 @@ use crate::context::AppContext;
 /// Answers 200 when PostgreSQL and RabbitMQ both answer, 503 naming what is down.
 #[get("/health/")]
 pub async fn get_health(ctx: web::Data<AppContext>) -> HttpResponse {
-    let (database, queue) = tokio::join!(
-        crate::db::queries::health::ping(&ctx.db),
-        ctx.broker.ping()
-    );
+    let (database, queue) =
+        tokio::join!(crate::db::queries::health::ping(&ctx.db), ctx.broker.ping());
     let database_ok = database.is_ok();
     let queue_ok = queue.is_ok();
     if let Err(error) = &database {

@@ -91,8 +91,10 @@ async fn with_migration_harness<T: Send + 'static>(
     let url = database_url.to_owned();
     // diesel's migration harness is synchronous: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .map_err(|error| DbError::Migration(format!("cannot connect to the database: {error}")))?;
+        let mut conn =
+            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).map_err(|error| {
+                DbError::Migration(format!("cannot connect to the database: {error}"))
+            })?;
         run(&mut conn).map_err(|error| DbError::Migration(format!("migration failed: {error}")))
     })
     .await

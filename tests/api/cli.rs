@@ -22,10 +22,18 @@ async fn migrate_twice_on_a_fresh_database_succeeds_both_times() {
     let env = test_env(&db);
     let first = run_binary(&env, &["migrate"]);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("applied migration"), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("applied migration"),
+        "{}",
+        stdout(&first)
+    );
     let second = run_binary(&env, &["migrate"]);
     assert!(second.status.success(), "{}", stderr(&second));
-    assert!(stdout(&second).contains("up to date"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("up to date"),
+        "{}",
+        stdout(&second)
+    );
 }
 
 #[tokio::test]
@@ -111,9 +119,7 @@ async fn the_web_binary_serves_health_and_the_api_root() {
         .port();
     let mut env = test_env(&db);
     env.insert("BIND".into(), format!("127.0.0.1:{port}"));
-    let mut child = binary_command(&env, &["web"])
-        .spawn()
-        .expect("web starts");
+    let mut child = binary_command(&env, &["web"]).spawn().expect("web starts");
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let mut health = None;

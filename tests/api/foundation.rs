@@ -21,7 +21,10 @@ async fn health_is_ok_when_database_and_broker_answer() {
 async fn health_names_the_broker_when_it_is_down() {
     // Port 1 refuses connections: the broker is "down" for this app only.
     let app = spawn_app_with(|env| {
-        env.insert("AMQP_URL".into(), "amqp://guest:guest@127.0.0.1:1/%2f".into());
+        env.insert(
+            "AMQP_URL".into(),
+            "amqp://guest:guest@127.0.0.1:1/%2f".into(),
+        );
     })
     .await;
     let response = app.get("/health/").await;
@@ -71,7 +74,10 @@ async fn root_links_every_collection_absolutely() {
         body["docs"]["openapi"],
         format!("{}/github/swagger.json", app.address)
     );
-    assert_eq!(body["docs"]["redoc"], format!("{}/github/redoc/", app.address));
+    assert_eq!(
+        body["docs"]["redoc"],
+        format!("{}/github/redoc/", app.address)
+    );
 }
 
 #[tokio::test]
@@ -143,7 +149,10 @@ async fn github_ids_are_unique_so_a_duplicate_conflicts_instead_of_adding_a_row(
     .await
     .expect("upsert");
     assert_eq!(upserted, 1);
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM developers").await, 1);
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM developers").await,
+        1
+    );
 
     let owner = "(SELECT id FROM developers WHERE github_id = 42)";
     let repo = format!(
