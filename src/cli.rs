@@ -1,4 +1,4 @@
-//! Command line: `gitomatic migrate | web | token create NAME`.
+//! Command line: `gitomatic migrate | web | worker | scheduler | dev | token create NAME`.
 
 use std::net::TcpListener;
 
@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::context::AppContext;
-use crate::{api, db, telemetry, tokens};
+use tokio::sync::watch;
+
+use crate::{api, db, scheduler, telemetry, tokens, worker};
 
 /// GitHub developer and repository discovery service.
 ///
@@ -27,6 +29,12 @@ enum Command {
     Migrate,
     /// Serve the REST API on BIND (or 0.0.0.0:$PORT).
     Web,
+    /// Consume jobs from RabbitMQ and run them (WORKER_CONCURRENCY at a time).
+    Worker,
+    /// Enqueue discovery on DISCOVERY_CRON and republish stranded tasks.
+    Scheduler,
+    /// Run web, worker and scheduler in one process, for local use.
+    Dev,
     /// Manage API tokens (needed for writes such as POST /github/tasks/).
     Token {
         #[command(subcommand)]
@@ -50,7 +58,10 @@ pub async fn run() -> anyhow::Result<()> {
     telemetry::init();
     match cli.command {
         Command::Migrate => migrate(&config).await,
-        Command::Web => web(config).await,
+        Command::Web => run_roles(config, &[Role::Web]).await,
+        Command::Worker => run_roles(config, &[Role::Worker]).await,
+        Command::Scheduler => run_roles(config, &[Role::Scheduler]).await,
+        Command::Dev => run_roles(config, &[Role::Web, Role::Worker, Role::Scheduler]).await,
         Command::Token {
             command: TokenCommand::Create { name },
         } => create_token(config, &name).await,
@@ -69,23 +80,70 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn web(config: Config) -> anyhow::Result<()> {
+/// A long-running part of gitomatic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Web,
+    Worker,
+    Scheduler,
+}
+
+/// Runs the given roles in this process until SIGTERM / Ctrl-C, then stops them gracefully.
+async fn run_roles(config: Config, roles: &[Role]) -> anyhow::Result<()> {
     db::ensure_migrated(&config.database_url).await?;
-    let bind = config.bind;
-    let listener =
-        TcpListener::bind(bind).with_context(|| format!("cannot listen on {bind} (BIND/PORT)"))?;
+    let listener = if roles.contains(&Role::Web) {
+        let bind = config.bind;
+        Some(
+            TcpListener::bind(bind)
+                .with_context(|| format!("cannot listen on {bind} (BIND/PORT)"))?,
+        )
+    } else {
+        None
+    };
     let ctx = AppContext::new(config)?;
-    let server = api::serve(ctx, listener)?;
-    tracing::info!(address = %bind, "web: serving the API");
-    let handle = server.handle();
+    let (stop, stopped) = watch::channel(false);
+    let mut running = tokio::task::JoinSet::new();
+    if let Some(listener) = listener {
+        let address = listener.local_addr()?;
+        let server = api::serve(ctx.clone(), listener)?;
+        let handle = server.handle();
+        let mut stopped = stopped.clone();
+        tracing::info!(address = %address, "web: serving the API");
+        running.spawn(async move {
+            tokio::select! {
+                result = server => result.context("web server failed"),
+                _ = stopped.changed() => {
+                    handle.stop(true).await;
+                    Ok(())
+                }
+            }
+        });
+    }
+    if roles.contains(&Role::Worker) {
+        let (ctx, stopped) = (ctx.clone(), stopped.clone());
+        running.spawn(async move {
+            worker::run(ctx, stopped).await;
+            Ok(())
+        });
+    }
+    if roles.contains(&Role::Scheduler) {
+        let (ctx, stopped) = (ctx.clone(), stopped.clone());
+        running.spawn(scheduler::run(ctx, stopped));
+    }
+    let mut outcome = Ok(());
     tokio::select! {
-        result = server => result.context("web server failed")?,
-        () = shutdown_signal() => {
-            tracing::info!("web: shutting down");
-            handle.stop(true).await;
+        () = shutdown_signal() => tracing::info!("shutting down"),
+        Some(result) = running.join_next() => {
+            outcome = result.context("a role panicked").and_then(|r| r);
         }
     }
-    Ok(())
+    let _ = stop.send(true);
+    while let Some(result) = running.join_next().await {
+        if let Err(error) = result.context("a role panicked").and_then(|r| r) {
+            tracing::error!(error = %format!("{error:#}"), "role failed while stopping");
+        }
+    }
+    outcome
 }
 
 async fn create_token(config: Config, name: &str) -> anyhow::Result<()> {

@@ -31,6 +31,10 @@ pub struct Config {
     pub discovery_batch: u32,
     /// Whether reads need an API token too (`API_READ_AUTH=required`).
     pub read_auth_required: bool,
+    /// Jobs a worker runs at once (`WORKER_CONCURRENCY`).
+    pub worker_concurrency: u16,
+    /// Seconds without a heartbeat after which a running task counts as abandoned (`TASK_LEASE_SECS`).
+    pub task_lease_secs: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -49,6 +53,8 @@ impl std::fmt::Debug for Config {
             .field("discovery_cron", &self.discovery_cron)
             .field("discovery_batch", &self.discovery_batch)
             .field("read_auth_required", &self.read_auth_required)
+            .field("worker_concurrency", &self.worker_concurrency)
+            .field("task_lease_secs", &self.task_lease_secs)
             .finish()
     }
 }
@@ -97,6 +103,9 @@ impl Config {
             discovery_cron: env.cron("DISCOVERY_CRON", "0 0 * * * *")?,
             discovery_batch: env.number("DISCOVERY_BATCH", 5, 1)?,
             read_auth_required: env.read_auth()?,
+            worker_concurrency: u16::try_from(env.number("WORKER_CONCURRENCY", 4, 1)?.min(256))
+                .unwrap_or(256),
+            task_lease_secs: env.number("TASK_LEASE_SECS", 60, 4)?,
         })
     }
 }
@@ -299,6 +308,8 @@ mod tests {
             ("PUBLIC_URL", "ftp://x"),
             ("QUEUE_PREFIX", "has space"),
             ("API_READ_AUTH", "sometimes"),
+            ("WORKER_CONCURRENCY", "0"),
+            ("TASK_LEASE_SECS", "1"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name);

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::db::{self, DbError, Pool};
-use crate::queue::Broker;
+use crate::db::{self, Pool};
+use crate::github::{ClientOptions, GithubClient, GithubError};
+use crate::queue::{Broker, Publisher, Topology};
 
 /// Configuration and connections shared by all roles of a process.
 #[derive(Clone)]
@@ -15,6 +16,10 @@ pub struct AppContext {
     pub db: Pool,
     /// RabbitMQ connection.
     pub broker: Arc<Broker>,
+    /// The GitHub client of this process's identity.
+    pub github: Arc<GithubClient>,
+    /// Publishes job messages.
+    pub publisher: Arc<Publisher>,
 }
 
 /// Database connections per process: enough for the web workers and concurrent jobs.
@@ -22,13 +27,39 @@ const POOL_SIZE: usize = 16;
 
 impl AppContext {
     /// Builds the shared context; connections open lazily.
-    pub fn new(config: Config) -> Result<Self, DbError> {
+    pub fn new(config: Config) -> Result<Self, ContextError> {
+        Self::with_github_options(config, ClientOptions::default())
+    }
+
+    /// Builds the shared context with explicit GitHub client tunables.
+    pub fn with_github_options(
+        config: Config,
+        options: ClientOptions,
+    ) -> Result<Self, ContextError> {
         let db = db::pool(&config.database_url, POOL_SIZE)?;
         let broker = Arc::new(Broker::new(&config.amqp_url));
+        let github = Arc::new(GithubClient::with_options(&config, db.clone(), options)?);
+        let publisher = Arc::new(Publisher::new(
+            broker.clone(),
+            Topology::new(&config.queue_prefix),
+        ));
         Ok(Self {
+            github,
+            publisher,
             config: Arc::new(config),
             db,
             broker,
         })
     }
+}
+
+/// The shared context could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// The database pool could not be built.
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    /// The GitHub client could not be built.
+    #[error(transparent)]
+    Github(#[from] GithubError),
 }

@@ -106,6 +106,8 @@ CREATE TABLE rate_limits (
     rate_remaining INTEGER NOT NULL,
     rate_used      INTEGER NOT NULL,
     rate_reset     TIMESTAMPTZ NOT NULL,
+    -- Requests sent by gitomatic whose response has not been read yet (reserved quota).
+    rate_reserved  INTEGER NOT NULL DEFAULT 0,
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (identity, resource)
 );

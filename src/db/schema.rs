@@ -63,6 +63,7 @@ diesel::table! {
         rate_remaining -> Int4,
         rate_used -> Int4,
         rate_reset -> Timestamptz,
+        rate_reserved -> Int4,
         updated_at -> Timestamptz,
     }
 }

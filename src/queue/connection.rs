@@ -17,6 +17,15 @@ pub enum QueueError {
     /// A channel operation failed.
     #[error("RabbitMQ operation failed: {0}")]
     Channel(#[from] lapin::Error),
+    /// The broker closed the consumer.
+    #[error("RabbitMQ closed the consumer")]
+    Closed,
+    /// The broker did not confirm a published message (nacked or unroutable).
+    #[error("RabbitMQ did not confirm the message")]
+    NotConfirmed,
+    /// A message could not be encoded.
+    #[error("cannot encode the job message: {0}")]
+    Encode(serde_json::Error),
 }
 
 /// Connection to RabbitMQ shared by every part of a process.

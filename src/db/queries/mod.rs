@@ -1,4 +1,10 @@
 //! All SQL of gitomatic, one file per table.
 
+pub mod developers;
 pub mod health;
+pub mod pages;
+pub mod rate_limits;
+pub mod relations;
+pub mod repositories;
+pub mod tasks;
 pub mod tokens;

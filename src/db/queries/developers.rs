@@ -1,0 +1,177 @@
+//! Queries on `developers`: upserts by `github_id` from list payloads and profiles.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::developers;
+use crate::db::{DbError, Pool};
+
+/// A developer as listed (follower, stargazer, owner): what every list payload carries.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = developers)]
+pub struct NewListedDeveloper<'a> {
+    pub github_id: i64,
+    pub login: &'a str,
+    pub avatar_url: Option<&'a str>,
+    pub html_url: Option<&'a str>,
+}
+
+/// A developer's full profile (`GET /users/{login}`).
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = developers, treat_none_as_null = true)]
+pub struct NewProfile<'a> {
+    pub github_id: i64,
+    pub login: &'a str,
+    pub name: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub bio: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub avatar_url: Option<&'a str>,
+    pub html_url: Option<&'a str>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub followers_count: Option<i32>,
+    pub following_count: Option<i32>,
+    pub public_gists: Option<i32>,
+    pub public_repos: Option<i32>,
+    pub etag: Option<&'a str>,
+    pub gone_at: Option<DateTime<Utc>>,
+}
+
+/// What a sync needs to know of a stored developer.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = developers)]
+pub struct StoredDeveloper {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub login: String,
+    pub etag: Option<String>,
+    pub followers_count: Option<i32>,
+    pub following_count: Option<i32>,
+    pub public_repos: Option<i32>,
+}
+
+/// Upserts listed developers in one statement; returns `github_id → id`.
+/// Listing fields only: a profile fetched earlier keeps its details.
+pub async fn upsert_listed(
+    conn: &mut AsyncPgConnection,
+    rows: &[NewListedDeveloper<'_>],
+) -> Result<HashMap<i64, Uuid>, DbError> {
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<_> = rows.iter().filter(|r| seen.insert(r.github_id)).collect();
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<(i64, Uuid)> = diesel::insert_into(developers::table)
+        .values(rows)
+        .on_conflict(developers::github_id)
+        .do_update()
+        .set((
+            developers::login.eq(excluded(developers::login)),
+            developers::avatar_url.eq(excluded(developers::avatar_url)),
+            developers::html_url.eq(excluded(developers::html_url)),
+            developers::gone_at.eq(None::<DateTime<Utc>>),
+            developers::row_updated_at.eq(diesel::dsl::now),
+        ))
+        .returning((developers::github_id, developers::id))
+        .get_results(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Upserts a full profile; returns the developer's id.
+pub async fn upsert_profile(
+    conn: &mut AsyncPgConnection,
+    profile: &NewProfile<'_>,
+) -> Result<Uuid, DbError> {
+    Ok(diesel::insert_into(developers::table)
+        .values(profile)
+        .on_conflict(developers::github_id)
+        .do_update()
+        .set((profile, developers::row_updated_at.eq(diesel::dsl::now)))
+        .returning(developers::id)
+        .get_result(conn)
+        .await?)
+}
+
+/// The developer currently known under a login (case-insensitive), preferring the
+/// one not marked gone and most recently updated.
+pub async fn find_by_login(pool: &Pool, login: &str) -> Result<Option<StoredDeveloper>, DbError> {
+    let mut conn = pool.get().await?;
+    Ok(developers::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(login) = lower(")
+                .bind::<diesel::sql_types::Text, _>(login)
+                .sql(")"),
+        )
+        .order((
+            developers::gone_at.is_not_null(),
+            developers::row_updated_at.desc(),
+        ))
+        .select(StoredDeveloper::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
+}
+
+/// Marks the developers known under a login as gone from GitHub.
+pub async fn mark_gone(pool: &Pool, login: &str) -> Result<(), DbError> {
+    let mut conn = pool.get().await?;
+    diesel::sql_query(
+        "UPDATE developers SET gone_at = now(), etag = NULL WHERE lower(login) = lower($1) AND gone_at IS NULL",
+    )
+    .bind::<diesel::sql_types::Text, _>(login)
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a completed sync.
+pub async fn mark_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(developers::table.find(id))
+        .set(developers::last_synced_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Logins most in need of a sync: never synced first (oldest discovered first), then the
+/// stalest; skipping gone developers, those synced within `fresh`, and those with an
+/// active profile sync.
+pub async fn pick_for_discovery(
+    pool: &Pool,
+    batch: u32,
+    fresh: std::time::Duration,
+) -> Result<Vec<String>, DbError> {
+    #[derive(QueryableByName)]
+    struct Login {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        login: String,
+    }
+    let mut conn = pool.get().await?;
+    let rows: Vec<Login> = diesel::sql_query(
+        "SELECT d.login FROM developers d
+         WHERE d.gone_at IS NULL
+           AND (d.last_synced_at IS NULL OR d.last_synced_at < now() - $2)
+           AND NOT EXISTS (
+               SELECT 1 FROM tasks t
+               WHERE t.name = 'full_profile_sync'
+                 AND lower(t.username) = lower(d.login)
+                 AND t.status IN ('queued', 'running', 'deferred'))
+         ORDER BY d.last_synced_at ASC NULLS FIRST, d.inserted_at ASC, d.github_id ASC
+         LIMIT $1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(i64::from(batch))
+    .bind::<diesel::sql_types::Interval, _>(diesel::pg::data_types::PgInterval::from_microseconds(
+        i64::try_from(fresh.as_micros()).unwrap_or(i64::MAX),
+    ))
+    .load(&mut conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| row.login).collect())
+}

@@ -1,0 +1,166 @@
+//! Queries on `rate_limits`: the GitHub quota ledger, one row per identity and resource.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Int4, Text, Timestamptz};
+use diesel_async::RunQueryDsl;
+
+use crate::db::schema::rate_limits;
+use crate::db::{DbError, Pool};
+
+/// A stored rate-limit row.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = rate_limits)]
+pub struct RateLimitRow {
+    /// Row id, as in `/github/rate_limit/{id}/`.
+    pub id: i64,
+    /// `anonymous` or `token:<8 hex>`.
+    pub identity: String,
+    /// GitHub's resource name: core, search, graphql...
+    pub resource: String,
+    /// Requests per window.
+    pub rate_limit: i32,
+    /// Requests left in the window, as last reported by GitHub.
+    pub rate_remaining: i32,
+    /// Requests used in the window.
+    pub rate_used: i32,
+    /// When the window resets.
+    pub rate_reset: DateTime<Utc>,
+    /// Requests sent whose response is still awaited.
+    pub rate_reserved: i32,
+    /// When the row last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Quota figures read from GitHub (`x-ratelimit-*` headers or `GET /rate_limit`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// GitHub's resource name.
+    pub resource: String,
+    /// Requests per window.
+    pub limit: i32,
+    /// Requests left.
+    pub remaining: i32,
+    /// Requests used.
+    pub used: i32,
+    /// Window reset time.
+    pub reset: DateTime<Utc>,
+}
+
+/// Records what GitHub reported.
+///
+/// Within one window the remaining count only goes down, so the lowest figure seen wins
+/// (responses of concurrent requests may arrive out of order); a later reset time starts a
+/// new window and replaces the row, dropping reservations of the old window.
+pub async fn record(pool: &Pool, identity: &str, observed: &Observed) -> Result<(), DbError> {
+    let mut conn = pool.get().await?;
+    diesel::sql_query(
+        "INSERT INTO rate_limits (identity, resource, rate_limit, rate_remaining, rate_used, rate_reset)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (identity, resource) DO UPDATE SET
+           rate_limit = excluded.rate_limit,
+           rate_remaining = CASE WHEN excluded.rate_reset > rate_limits.rate_reset
+                                 THEN excluded.rate_remaining
+                                 ELSE LEAST(rate_limits.rate_remaining, excluded.rate_remaining) END,
+           rate_used = CASE WHEN excluded.rate_reset > rate_limits.rate_reset
+                            THEN excluded.rate_used
+                            ELSE GREATEST(rate_limits.rate_used, excluded.rate_used) END,
+           rate_reserved = CASE WHEN excluded.rate_reset > rate_limits.rate_reset
+                                THEN 0 ELSE rate_limits.rate_reserved END,
+           rate_reset = GREATEST(rate_limits.rate_reset, excluded.rate_reset),
+           updated_at = now()",
+    )
+    .bind::<Text, _>(identity)
+    .bind::<Text, _>(&observed.resource)
+    .bind::<Int4, _>(observed.limit)
+    .bind::<Int4, _>(observed.remaining)
+    .bind::<Int4, _>(observed.used)
+    .bind::<Timestamptz, _>(observed.reset)
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the row with a fresh reading from `GET /rate_limit` (authoritative, any window).
+pub async fn replace(pool: &Pool, identity: &str, observed: &Observed) -> Result<(), DbError> {
+    let mut conn = pool.get().await?;
+    diesel::insert_into(rate_limits::table)
+        .values((
+            rate_limits::identity.eq(identity),
+            rate_limits::resource.eq(&observed.resource),
+            rate_limits::rate_limit.eq(observed.limit),
+            rate_limits::rate_remaining.eq(observed.remaining),
+            rate_limits::rate_used.eq(observed.used),
+            rate_limits::rate_reset.eq(observed.reset),
+        ))
+        .on_conflict((rate_limits::identity, rate_limits::resource))
+        .do_update()
+        .set((
+            rate_limits::rate_limit.eq(observed.limit),
+            rate_limits::rate_remaining.eq(observed.remaining),
+            rate_limits::rate_used.eq(observed.used),
+            rate_limits::rate_reset.eq(observed.reset),
+            rate_limits::rate_reserved.eq(0),
+            rate_limits::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
+/// The row of one identity and resource.
+pub async fn find(
+    pool: &Pool,
+    identity: &str,
+    resource: &str,
+) -> Result<Option<RateLimitRow>, DbError> {
+    let mut conn = pool.get().await?;
+    let row = rate_limits::table
+        .filter(rate_limits::identity.eq(identity))
+        .filter(rate_limits::resource.eq(resource))
+        .select(RateLimitRow::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?;
+    Ok(row)
+}
+
+/// Atomically reserves one request of the current window, if that keeps the remaining
+/// quota above `reserve`. Returns the row after the reservation, or `None` when the row is
+/// missing, its window has passed, or the reserve would be touched.
+pub async fn try_reserve(
+    pool: &Pool,
+    identity: &str,
+    resource: &str,
+    reserve: i32,
+) -> Result<Option<RateLimitRow>, DbError> {
+    let mut conn = pool.get().await?;
+    let row = diesel::sql_query(
+        "UPDATE rate_limits SET rate_reserved = rate_reserved + 1, updated_at = now()
+         WHERE identity = $1 AND resource = $2 AND rate_reset > now()
+           AND rate_remaining - rate_reserved > $3
+         RETURNING *",
+    )
+    .bind::<Text, _>(identity)
+    .bind::<Text, _>(resource)
+    .bind::<Int4, _>(reserve)
+    .get_result::<RateLimitRow>(&mut conn)
+    .await
+    .optional()?;
+    Ok(row)
+}
+
+/// Releases a reservation once its response was read (or the request failed).
+pub async fn release(pool: &Pool, identity: &str, resource: &str) -> Result<(), DbError> {
+    let mut conn = pool.get().await?;
+    diesel::update(
+        rate_limits::table
+            .filter(rate_limits::identity.eq(identity))
+            .filter(rate_limits::resource.eq(resource))
+            .filter(rate_limits::rate_reserved.gt(0)),
+    )
+    .set(rate_limits::rate_reserved.eq(rate_limits::rate_reserved - 1))
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}

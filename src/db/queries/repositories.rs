@@ -1,0 +1,158 @@
+//! Queries on `repositories`: upserts by `github_id`, owners first.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::repositories;
+use crate::db::{DbError, Pool};
+
+/// A repository as GitHub describes it; `owner_id` is resolved by the caller.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = repositories)]
+pub struct NewRepository<'a> {
+    pub github_id: i64,
+    pub owner_id: Uuid,
+    pub owner_github_id: i64,
+    pub name: &'a str,
+    pub full_name: &'a str,
+    pub description: Option<&'a str>,
+    pub homepage: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub has_downloads: bool,
+    pub has_issues: bool,
+    pub has_pages: bool,
+    pub has_projects: bool,
+    pub has_wiki: bool,
+    pub private: bool,
+    pub archived: bool,
+    pub disabled: bool,
+    pub fork: bool,
+    pub stargazers_count: i32,
+    pub subscribers_count: Option<i32>,
+    pub watchers_count: i32,
+    pub forks_count: i32,
+    pub open_issues_count: i32,
+    pub etag: Option<&'a str>,
+}
+
+/// What a sync needs to know of a stored repository.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = repositories)]
+pub struct StoredRepository {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub full_name: String,
+    pub etag: Option<String>,
+    pub stargazers_count: i32,
+}
+
+/// Upserts repositories in one statement; returns `github_id → id`.
+///
+/// List payloads carry no `subscribers_count` and no ETag of the repository itself:
+/// a stored value is kept where the new one is null.
+pub async fn upsert(
+    conn: &mut AsyncPgConnection,
+    rows: &[NewRepository<'_>],
+) -> Result<HashMap<i64, Uuid>, DbError> {
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<_> = rows.iter().filter(|r| seen.insert(r.github_id)).collect();
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    use repositories::dsl as r;
+    let ids: Vec<(i64, Uuid)> = diesel::insert_into(repositories::table)
+        .values(rows)
+        .on_conflict(r::github_id)
+        .do_update()
+        .set((
+            r::owner_id.eq(excluded(r::owner_id)),
+            r::owner_github_id.eq(excluded(r::owner_github_id)),
+            r::name.eq(excluded(r::name)),
+            r::full_name.eq(excluded(r::full_name)),
+            r::description.eq(excluded(r::description)),
+            r::homepage.eq(excluded(r::homepage)),
+            r::language.eq(excluded(r::language)),
+            r::created_at.eq(excluded(r::created_at)),
+            r::updated_at.eq(excluded(r::updated_at)),
+            r::pushed_at.eq(excluded(r::pushed_at)),
+            r::has_downloads.eq(excluded(r::has_downloads)),
+            r::has_issues.eq(excluded(r::has_issues)),
+            r::has_pages.eq(excluded(r::has_pages)),
+            r::has_projects.eq(excluded(r::has_projects)),
+            r::has_wiki.eq(excluded(r::has_wiki)),
+            r::private.eq(excluded(r::private)),
+            r::archived.eq(excluded(r::archived)),
+            r::disabled.eq(excluded(r::disabled)),
+            r::fork.eq(excluded(r::fork)),
+            r::stargazers_count.eq(excluded(r::stargazers_count)),
+            r::subscribers_count.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Int4>,
+            >(
+                "coalesce(excluded.subscribers_count, repositories.subscribers_count)",
+            )),
+            r::watchers_count.eq(excluded(r::watchers_count)),
+            r::forks_count.eq(excluded(r::forks_count)),
+            r::open_issues_count.eq(excluded(r::open_issues_count)),
+            r::etag.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            >("coalesce(excluded.etag, repositories.etag)")),
+            r::gone_at.eq(None::<DateTime<Utc>>),
+            r::row_updated_at.eq(diesel::dsl::now),
+        ))
+        .returning((r::github_id, r::id))
+        .get_results(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// The repository known under `owner/name` (case-insensitive), preferring one not gone.
+pub async fn find_by_full_name(
+    pool: &Pool,
+    full_name: &str,
+) -> Result<Option<StoredRepository>, DbError> {
+    let mut conn = pool.get().await?;
+    Ok(repositories::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(full_name) = lower(")
+                .bind::<diesel::sql_types::Text, _>(full_name)
+                .sql(")"),
+        )
+        .order((
+            repositories::gone_at.is_not_null(),
+            repositories::row_updated_at.desc(),
+        ))
+        .select(StoredRepository::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
+}
+
+/// Marks the repository known under `owner/name` as gone from GitHub.
+pub async fn mark_gone(pool: &Pool, full_name: &str) -> Result<(), DbError> {
+    let mut conn = pool.get().await?;
+    diesel::sql_query(
+        "UPDATE repositories SET gone_at = now(), etag = NULL
+         WHERE lower(full_name) = lower($1) AND gone_at IS NULL",
+    )
+    .bind::<diesel::sql_types::Text, _>(full_name)
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a completed sync.
+pub async fn mark_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(repositories::table.find(id))
+        .set(repositories::last_synced_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

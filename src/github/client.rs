@@ -1,0 +1,472 @@
+//! `GithubClient`: every GitHub request goes through here — quota reservation, pacing,
+//! conditional requests, retries, and the rate-limit ledger.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use octocrab::Octocrab;
+use rand::Rng;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::db::Pool;
+use crate::db::queries::rate_limits::{self, Observed};
+use crate::github::error::GithubError;
+use crate::github::headers;
+use crate::github::throttle::{self, Decision};
+use crate::github::types::RateLimitResponse;
+
+/// The quota resource every crawl request spends.
+const CORE: &str = "core";
+
+/// Tunables of the client; the defaults suit api.github.com.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Retries of a transient failure (5xx, timeout, connection error).
+    pub max_retries: u32,
+    /// First backoff delay; doubled on each retry, plus up to 50 % jitter.
+    pub retry_base: Duration,
+    /// Longest secondary-limit `Retry-After` waited out in place; longer ones defer the job.
+    pub max_retry_after: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Read timeout of a response.
+    pub read_timeout: Duration,
+    /// Requests in flight at once per identity.
+    pub max_concurrency: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            retry_base: Duration::from_millis(500),
+            max_retry_after: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            max_concurrency: 8,
+        }
+    }
+}
+
+/// Requests counted for one task (or for the whole client).
+#[derive(Debug, Default)]
+pub struct RequestStats {
+    requests: AtomicU32,
+    not_modified: AtomicU32,
+}
+
+impl RequestStats {
+    /// Responses that cost quota (everything but 304 Not Modified).
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// 304 Not Modified answers, which cost no quota.
+    pub fn not_modified(&self) -> u32 {
+        self.not_modified.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, status: StatusCode) {
+        let counter = if status == StatusCode::NOT_MODIFIED {
+            &self.not_modified
+        } else {
+            &self.requests
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The answer to a conditional GET.
+#[derive(Debug)]
+pub enum Fetched {
+    /// New content with its ETag and `rel="next"` link.
+    Modified {
+        /// Response body.
+        body: String,
+        /// The `ETag` header.
+        etag: Option<String>,
+        /// The `Link: rel="next"` target.
+        next: Option<String>,
+    },
+    /// 304: what is stored is current.
+    NotModified,
+    /// 301/302/307: the resource moved (renamed or transferred) to this URL.
+    Moved {
+        /// The `Location` header.
+        location: String,
+    },
+    /// 404.
+    NotFound,
+}
+
+/// A GitHub client for one identity (token or anonymous).
+pub struct GithubClient {
+    octocrab: Octocrab,
+    base_url: String,
+    identity: String,
+    reserve: i32,
+    db: Pool,
+    pacer: DefaultDirectRateLimiter,
+    permits: Semaphore,
+    options: ClientOptions,
+    total: RequestStats,
+}
+
+impl GithubClient {
+    /// A client configured from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE and GITHUB_MAX_RPS.
+    pub fn new(config: &Config, db: Pool) -> Result<Self, GithubError> {
+        Self::with_options(config, db, ClientOptions::default())
+    }
+
+    /// A client with explicit tunables (tests shorten the backoff).
+    pub fn with_options(
+        config: &Config,
+        db: Pool,
+        options: ClientOptions,
+    ) -> Result<Self, GithubError> {
+        let base_url = config
+            .github_api_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let mut builder = Octocrab::builder()
+            .base_uri(base_url.as_str())
+            .map_err(|error| setup_error(&base_url, error))?
+            .set_connect_timeout(Some(options.connect_timeout))
+            .set_read_timeout(Some(options.read_timeout));
+        if let Some(token) = &config.github_token {
+            builder = builder.personal_token(token.clone());
+        }
+        let octocrab = builder
+            .build()
+            .map_err(|error| setup_error(&base_url, error))?;
+        let rps = NonZeroU32::new(config.github_max_rps).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            octocrab,
+            base_url,
+            identity: identity_label(config.github_token.as_deref()),
+            reserve: i32::try_from(config.github_quota_reserve).unwrap_or(i32::MAX),
+            db,
+            pacer: RateLimiter::direct(Quota::per_second(rps)),
+            permits: Semaphore::new(options.max_concurrency.max(1)),
+            options,
+            total: RequestStats::default(),
+        })
+    }
+
+    /// The identity label of the rate-limit rows: `anonymous` or `token:<8 hex>`.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The absolute URL of an API path (`/users/octocat`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Requests made by this client since it was built.
+    pub fn total(&self) -> &RequestStats {
+        &self.total
+    }
+
+    /// The throttle check before a job: refreshes a missing or expired reading (free),
+    /// then fails with `QuotaReserve` if `needed` requests would touch the reserve.
+    pub async fn ensure_quota(&self, needed: u32) -> Result<(), GithubError> {
+        let mut refreshed = false;
+        loop {
+            let row = rate_limits::find(&self.db, &self.identity, CORE).await?;
+            match throttle::decide(row.as_ref(), self.reserve_u32(), needed, Utc::now()) {
+                Decision::Run => return Ok(()),
+                Decision::Refresh if !refreshed => {
+                    self.refresh_rate_limit().await?;
+                    refreshed = true;
+                }
+                Decision::Refresh | Decision::Defer { .. } => {
+                    let reset = row.map_or_else(Utc::now, |row| row.rate_reset);
+                    return Err(GithubError::QuotaReserve { reset });
+                }
+            }
+        }
+    }
+
+    /// Reads `GET /rate_limit` (costs no quota) into the ledger.
+    pub async fn refresh_rate_limit(&self) -> Result<(), GithubError> {
+        let url = self.url("/rate_limit");
+        let (status, headers, body) = self.send(&url, None).await?;
+        if !status.is_success() {
+            return Err(status_error(status, &url, &body));
+        }
+        let reading: RateLimitResponse = parse(&url, &body)?;
+        for (resource, figures) in reading.resources {
+            let Some(reset) = chrono::DateTime::from_timestamp(figures.reset, 0) else {
+                continue;
+            };
+            let observed = Observed {
+                resource,
+                limit: clamp(figures.limit),
+                remaining: clamp(figures.remaining),
+                used: clamp(figures.used.unwrap_or(figures.limit - figures.remaining)),
+                reset,
+            };
+            rate_limits::replace(&self.db, &self.identity, &observed).await?;
+        }
+        tracing::debug!(
+            github.identity = %self.identity,
+            github.remaining = ?headers::rate_limit(&headers).map(|o| o.remaining),
+            "refreshed the GitHub rate limit"
+        );
+        Ok(())
+    }
+
+    /// A conditional GET of a quota-costing resource, with retries; counts into `stats`.
+    pub async fn get(
+        &self,
+        stats: &RequestStats,
+        url: &str,
+        etag: Option<&str>,
+    ) -> Result<Fetched, GithubError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.reserve_one().await?;
+            let sent = self.send(url, etag).await;
+            rate_limits::release(&self.db, &self.identity, CORE).await?;
+            let (status, headers, body) = match sent {
+                Ok(response) => response,
+                Err(GithubError::Unavailable { message, .. }) => {
+                    self.backoff_or_fail(attempt, message).await?;
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            stats.count(status);
+            self.total.count(status);
+            match status {
+                StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
+                StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
+                s if s.is_success() => {
+                    return Ok(Fetched::Modified {
+                        body,
+                        etag: headers::etag(&headers),
+                        next: headers::next_link(&headers),
+                    });
+                }
+                StatusCode::MOVED_PERMANENTLY
+                | StatusCode::FOUND
+                | StatusCode::TEMPORARY_REDIRECT
+                | StatusCode::PERMANENT_REDIRECT => {
+                    let location = headers
+                        .get(http::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or_else(|| status_error(status, url, "redirect without Location"))?;
+                    return Ok(Fetched::Moved {
+                        location: location.to_owned(),
+                    });
+                }
+                StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+                    self.wait_out_limit(attempt, status, url, &headers, &body)
+                        .await?;
+                }
+                s if s.is_server_error() => {
+                    self.backoff_or_fail(attempt, format!("{status} from {url}"))
+                        .await?;
+                }
+                _ => return Err(status_error(status, url, &body)),
+            }
+        }
+    }
+
+    /// Sends one GET (paced, bounded concurrency) and records its rate-limit headers.
+    async fn send(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+    ) -> Result<(StatusCode, HeaderMap, String), GithubError> {
+        let mut request_headers = HeaderMap::new();
+        request_headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("application/vnd.github+json"),
+        );
+        if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+            request_headers.insert(http::header::IF_NONE_MATCH, etag);
+        }
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| transport_error("the request pool is closed"))?;
+        self.pacer.until_ready().await;
+        let response = self
+            .octocrab
+            ._get_with_headers(url, Some(request_headers))
+            .await
+            .map_err(|error| transport_error(&error.to_string()))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = self
+            .octocrab
+            .body_to_string(response)
+            .await
+            .map_err(|error| transport_error(&error.to_string()))?;
+        if let Some(observed) = headers::rate_limit(&headers) {
+            rate_limits::record(&self.db, &self.identity, &observed).await?;
+        }
+        tracing::debug!(
+            http.url = %url,
+            http.status = status.as_u16(),
+            github.remaining = ?headers::rate_limit(&headers).map(|o| o.remaining),
+            "GitHub request"
+        );
+        Ok((status, headers, body))
+    }
+
+    /// Reserves one request of the core quota, refreshing a stale reading first.
+    async fn reserve_one(&self) -> Result<(), GithubError> {
+        for _ in 0..3 {
+            if rate_limits::try_reserve(&self.db, &self.identity, CORE, self.reserve)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+            // Not reserved: find out whether the reading is stale or the reserve is reached.
+            self.ensure_quota(1).await?;
+        }
+        let reset = rate_limits::find(&self.db, &self.identity, CORE)
+            .await?
+            .map_or_else(Utc::now, |row| row.rate_reset);
+        Err(GithubError::QuotaReserve { reset })
+    }
+
+    /// Handles a 403/429: quota exhausted, or a secondary limit waited out if short enough.
+    async fn wait_out_limit(
+        &self,
+        attempt: u32,
+        status: StatusCode,
+        url: &str,
+        headers: &HeaderMap,
+        body: &str,
+    ) -> Result<(), GithubError> {
+        let observed = headers::rate_limit(headers);
+        if let Some(observed) = observed.as_ref().filter(|o| o.remaining == 0) {
+            return Err(GithubError::QuotaExhausted {
+                reset: observed.reset,
+            });
+        }
+        let retry_after = headers::retry_after(headers);
+        let secondary = retry_after.is_some() || body.contains("secondary rate limit");
+        if !secondary {
+            return Err(status_error(status, url, body));
+        }
+        // GitHub asks for at least a minute when it gives no Retry-After.
+        let wait = retry_after.unwrap_or(Duration::from_secs(60));
+        if wait > self.options.max_retry_after || attempt > self.options.max_retries {
+            return Err(GithubError::SecondaryLimit { retry_after: wait });
+        }
+        tracing::warn!(
+            http.url = %url,
+            retry_after_s = wait.as_secs(),
+            "GitHub secondary rate limit: waiting"
+        );
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// Sleeps before retrying a transient failure, or gives up after the last retry.
+    async fn backoff_or_fail(&self, attempt: u32, message: String) -> Result<(), GithubError> {
+        if attempt > self.options.max_retries {
+            return Err(GithubError::Unavailable {
+                attempts: attempt,
+                message,
+            });
+        }
+        let base = self.options.retry_base * 2u32.saturating_pow(attempt - 1);
+        let jitter = base.mul_f64(rand::thread_rng().gen_range(0.0..0.5));
+        tracing::warn!(%message, attempt, delay_ms = (base + jitter).as_millis() as u64, "GitHub request failed; retrying");
+        tokio::time::sleep(base + jitter).await;
+        Ok(())
+    }
+
+    /// The database of the ledger and page cache.
+    pub(crate) fn db(&self) -> &Pool {
+        &self.db
+    }
+
+    fn reserve_u32(&self) -> u32 {
+        u32::try_from(self.reserve).unwrap_or(0)
+    }
+}
+
+/// Parses a JSON payload, naming the URL when it does not fit.
+pub fn parse<T: DeserializeOwned>(url: &str, body: &str) -> Result<T, GithubError> {
+    serde_json::from_str(body).map_err(|error| GithubError::Payload {
+        url: url.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// `anonymous`, or `token:` and the first 8 hex digits of the token's SHA-256.
+pub fn identity_label(token: Option<&str>) -> String {
+    match token {
+        None => "anonymous".into(),
+        Some(token) => format!(
+            "token:{}",
+            &hex::encode(Sha256::digest(token.as_bytes()))[..8]
+        ),
+    }
+}
+
+fn clamp(n: i64) -> i32 {
+    i32::try_from(n.max(0)).unwrap_or(i32::MAX)
+}
+
+fn transport_error(message: &str) -> GithubError {
+    GithubError::Unavailable {
+        attempts: 1,
+        message: message.to_owned(),
+    }
+}
+
+fn setup_error(base_url: &str, error: impl std::fmt::Display) -> GithubError {
+    GithubError::Status {
+        status: 0,
+        url: base_url.to_owned(),
+        message: format!("cannot build the GitHub client: {error}"),
+    }
+}
+
+fn status_error(status: StatusCode, url: &str, body: &str) -> GithubError {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: String,
+    }
+    let message = serde_json::from_str::<Message>(body)
+        .map(|m| m.message)
+        .unwrap_or_else(|_| body.chars().take(200).collect());
+    GithubError::Status {
+        status: status.as_u16(),
+        url: url.to_owned(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identity_label;
+
+    #[test]
+    fn the_identity_label_never_contains_the_token() {
+        assert_eq!(identity_label(None), "anonymous");
+        let label = identity_label(Some("ghp_secret"));
+        assert!(label.starts_with("token:"));
+        assert_eq!(label.len(), "token:".len() + 8);
+        assert!(!label.contains("secret"));
+    }
+}

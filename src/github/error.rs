@@ -1,0 +1,80 @@
+//! `GithubError`: every way a GitHub request can fail, typed so jobs can defer or fail cleanly.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::DbError;
+
+/// A GitHub request that did not produce a usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    /// Sending would spend the operator's reserve; nothing was sent.
+    #[error("GitHub quota reserve reached; the quota resets at {reset}")]
+    QuotaReserve {
+        /// When the quota window resets.
+        reset: DateTime<Utc>,
+    },
+    /// GitHub refused the request: the quota is used up (403/429 with remaining 0).
+    #[error("GitHub quota exhausted; the quota resets at {reset}")]
+    QuotaExhausted {
+        /// When the quota window resets.
+        reset: DateTime<Utc>,
+    },
+    /// GitHub's secondary rate limit asks to wait longer than a request may.
+    #[error("GitHub secondary rate limit: retry after {}s", retry_after.as_secs())]
+    SecondaryLimit {
+        /// How long GitHub asks to wait.
+        retry_after: Duration,
+    },
+    /// The user or repository does not exist (any more).
+    #[error("{what} not found on GitHub")]
+    NotFound {
+        /// What was looked for, e.g. `GitHub user octocat`.
+        what: String,
+    },
+    /// GitHub kept failing (5xx, timeouts, connection errors) after every retry.
+    #[error("GitHub unavailable after {attempts} attempts: {message}")]
+    Unavailable {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        message: String,
+    },
+    /// GitHub answered with a status gitomatic does not handle.
+    #[error("GitHub answered {status} for {url}: {message}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Request URL.
+        url: String,
+        /// GitHub's message.
+        message: String,
+    },
+    /// The payload does not have the expected shape.
+    #[error("unexpected GitHub payload from {url}: {message}")]
+    Payload {
+        /// Request URL.
+        url: String,
+        /// What did not parse.
+        message: String,
+    },
+    /// The quota ledger or page cache could not be read or written.
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl GithubError {
+    /// When a job hit by this error should run again, if waiting is the cure.
+    pub fn retry_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            GithubError::QuotaReserve { reset } | GithubError::QuotaExhausted { reset } => {
+                Some(*reset)
+            }
+            GithubError::SecondaryLimit { retry_after } => {
+                Some(Utc::now() + chrono::Duration::from_std(*retry_after).unwrap_or_default())
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! GitHub: the one client every request goes through, its payload types and the throttle.
+
+pub mod client;
+pub mod error;
+pub mod headers;
+pub mod paging;
+pub mod throttle;
+pub mod types;
+
+pub use client::{ClientOptions, GithubClient, RequestStats};
+pub use error::GithubError;
+pub use paging::{Conditional, ListPage, PageItems};

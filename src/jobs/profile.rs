@@ -1,0 +1,96 @@
+//! `full_profile_sync(username)`: a developer, their followers, following, starred and
+//! owned repositories.
+
+use diesel_async::AsyncConnection;
+
+use crate::context::AppContext;
+use crate::db::DbError;
+use crate::db::queries::developers;
+use crate::db::queries::relations::{self, Relation};
+use crate::domain::GithubLogin;
+use crate::github::types::{Repository, SimpleUser};
+use crate::github::{Conditional, GithubError, RequestStats};
+use crate::jobs::crawl::{sync_relation, walk};
+use crate::jobs::{JobError, store};
+
+/// Requests a never-synced developer costs at least: profile and four first pages.
+const FIRST_SYNC_MINIMUM: u32 = 5;
+
+/// Quota a profile sync needs before it starts: the full cost when nothing is cached,
+/// one request when a previous sync cached its pages (unchanged pages are free).
+pub async fn estimate(ctx: &AppContext, username: &GithubLogin) -> Result<u32, DbError> {
+    let stored = developers::find_by_login(&ctx.db, username.as_str()).await?;
+    Ok(match stored {
+        Some(dev) if dev.etag.is_some() => 1,
+        Some(dev) => {
+            let pages = |n: Option<i32>| {
+                u32::try_from(n.unwrap_or(0))
+                    .unwrap_or(0)
+                    .div_ceil(100)
+                    .max(1)
+            };
+            1 + pages(dev.followers_count)
+                + pages(dev.following_count)
+                + 1
+                + pages(dev.public_repos)
+        }
+        None => FIRST_SYNC_MINIMUM,
+    })
+}
+
+/// Runs the sync.
+pub async fn run(
+    ctx: &AppContext,
+    stats: &RequestStats,
+    username: &GithubLogin,
+) -> Result<(), JobError> {
+    let stored = developers::find_by_login(&ctx.db, username.as_str()).await?;
+    let etag = stored.as_ref().and_then(|dev| dev.etag.as_deref());
+    let (developer_id, login) = match ctx.github.fetch_user(stats, username, etag).await {
+        Ok(Conditional::Modified { value, etag }) => {
+            let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+            let id =
+                developers::upsert_profile(&mut conn, &store::profile(&value, etag.as_deref()))
+                    .await?;
+            (id, value.login)
+        }
+        Ok(Conditional::NotModified) => match stored {
+            Some(dev) => (dev.id, dev.login),
+            None => {
+                return Err(JobError::Github(GithubError::Status {
+                    status: 304,
+                    url: format!("/users/{username}"),
+                    message: "304 Not Modified for a developer that is not stored".into(),
+                }));
+            }
+        },
+        Err(error @ GithubError::NotFound { .. }) => {
+            developers::mark_gone(&ctx.db, username.as_str()).await?;
+            return Err(error.into());
+        }
+        Err(error) => return Err(error.into()),
+    };
+
+    for (relation, list) in [
+        (Relation::Followers, "followers"),
+        (Relation::Following, "following"),
+    ] {
+        let path = format!("/users/{login}/{list}");
+        let what = format!("{list} of GitHub user {login}");
+        sync_relation::<SimpleUser>(ctx, stats, &path, &what, relation, developer_id).await?;
+    }
+    let path = format!("/users/{login}/starred");
+    let what = format!("starred repositories of GitHub user {login}");
+    sync_relation::<Repository>(ctx, stats, &path, &what, Relation::Starred, developer_id).await?;
+
+    let path = format!("/users/{login}/repos");
+    let what = format!("repositories of GitHub user {login}");
+    let owned = walk::<Repository>(ctx, stats, &path, &what).await?;
+    let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+    conn.transaction::<_, DbError, _>(async |conn| {
+        relations::retire_unlisted_repositories(conn, developer_id, &owned).await?;
+        developers::mark_synced(conn, developer_id).await
+    })
+    .await?;
+    Ok(())
+}
