@@ -12,10 +12,8 @@ use crate::jobs::Job;
 pub async fn enqueue(ctx: &AppContext, job: &Job) -> Result<(TaskRow, bool), DbError> {
     let (row, created) =
         tasks::insert_or_existing(&ctx.db, job.name(), job.username(), job.repo_name()).await?;
-    if created {
-        if let Err(error) = ctx.publisher.publish(row.id).await {
-            tracing::warn!(task.id = %row.id, %error, "task stored but not published; the sweep will republish it");
-        }
+    if created && let Err(error) = ctx.publisher.publish(row.id).await {
+        tracing::warn!(task.id = %row.id, %error, "task stored but not published; the sweep will republish it");
     }
     Ok((row, created))
 }

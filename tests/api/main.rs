@@ -3,4 +3,6 @@
 mod helpers;
 
 mod cli;
+mod crawl;
 mod foundation;
+mod github;

@@ -2,15 +2,25 @@
 
 #![allow(dead_code)]
 
+pub mod fake_github;
+mod snapshot;
 mod test_db;
 
+pub use fake_github::{FakeGithub, Graph};
+pub use snapshot::Snapshot;
 pub use test_db::TestDb;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
 
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
 use gitomatic::config::Config;
 use gitomatic::context::AppContext;
+use gitomatic::github::ClientOptions;
+use tokio::sync::watch;
 
 /// A running API server with its own database and queue prefix.
 pub struct TestApp {
@@ -20,6 +30,19 @@ pub struct TestApp {
     pub ctx: AppContext,
     pub env: HashMap<String, String>,
     pub http: reqwest::Client,
+    /// The fake GitHub this app crawls, when started with one.
+    pub github: Option<FakeGithub>,
+    workers: Vec<watch::Sender<bool>>,
+}
+
+/// GitHub client tunables for tests: quick retries, short waits.
+pub fn test_client_options() -> ClientOptions {
+    ClientOptions {
+        retry_base: Duration::from_millis(10),
+        max_retry_after: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        ..ClientOptions::default()
+    }
 }
 
 /// The environment a test app runs with: its own database and queue prefix.
@@ -51,11 +74,37 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after letting the test adjust its environment.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    start_app(None, adjust).await
+}
+
+/// Spawns the app crawling a fake GitHub that serves `graph`.
+pub async fn spawn_crawler(graph: Graph) -> TestApp {
+    spawn_crawler_with(graph, |_| {}).await
+}
+
+/// Spawns the app crawling a fake GitHub, after letting the test adjust its environment.
+pub async fn spawn_crawler_with(
+    graph: Graph,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    let github = FakeGithub::start(graph).await;
+    start_app(Some(github), adjust).await
+}
+
+async fn start_app(
+    github: Option<FakeGithub>,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
     let db = TestDb::new().await;
     let mut env = test_env(&db);
+    if let Some(github) = &github {
+        env.insert("GITHUB_API_URL".into(), github.url.clone());
+        env.insert("GITHUB_MAX_RPS".into(), "1000".into());
+    }
     adjust(&mut env);
     let config = config_from(&env);
-    let ctx = AppContext::new(config).expect("context builds");
+    let ctx =
+        AppContext::with_github_options(config, test_client_options()).expect("context builds");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
     let server = gitomatic::api::serve(ctx.clone(), listener).expect("server starts");
@@ -69,10 +118,89 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client"),
+        github,
+        workers: Vec::new(),
     }
 }
 
 impl TestApp {
+    /// The fake GitHub (panics for apps started without one).
+    pub fn fake(&self) -> &FakeGithub {
+        self.github.as_ref().expect("this app has a fake GitHub")
+    }
+
+    /// Starts an in-process worker on the app's queue; it stops when the app is dropped.
+    pub fn start_worker(&mut self) {
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(gitomatic::worker::run(self.ctx.clone(), stopped));
+        self.workers.push(stop);
+    }
+
+    /// Triggers a job the way the API does.
+    pub async fn enqueue(
+        &self,
+        job: gitomatic::jobs::Job,
+    ) -> gitomatic::db::queries::tasks::TaskRow {
+        gitomatic::jobs::enqueue(&self.ctx, &job)
+            .await
+            .expect("enqueue")
+            .0
+    }
+
+    /// Waits until a task is finished (succeeded or failed) and returns it.
+    pub async fn wait_for_task(
+        &self,
+        id: uuid::Uuid,
+        timeout: Duration,
+    ) -> gitomatic::db::queries::tasks::TaskRow {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let row = gitomatic::db::queries::tasks::find(&self.ctx.db, id)
+                .await
+                .expect("task lookup")
+                .expect("task exists");
+            if row.is_terminal() {
+                return row;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "task {id} still {} after {timeout:?}: {row:?}",
+                row.status
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until no task is queued, running or deferred.
+    pub async fn wait_until_idle(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.count("SELECT count(*) AS n FROM tasks WHERE status IN ('queued', 'running', 'deferred')").await == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "tasks still active after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs `SELECT count(*) AS n ...`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db.connect().await;
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .await
+            .expect("count query")
+            .n
+    }
+
     /// GET a path of the app (`/github/`), JSON expected.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
@@ -100,4 +228,12 @@ pub fn binary_command(env: &HashMap<String, String>, args: &[&str]) -> std::proc
         .env("RUST_LOG", "warn")
         .envs(env);
     command
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for stop in &self.workers {
+            let _ = stop.send(true);
+        }
+    }
 }
