@@ -12,9 +12,6 @@ pub enum ApiError {
     /// Malformed input: the message names the parameter and what is wrong.
     #[error("{0}")]
     BadRequest(String),
-    /// Well-formed input that cannot be processed (a missing or unknown field).
-    #[error("{0}")]
-    Unprocessable(String),
     /// No credentials were given.
     #[error("Authentication credentials were not provided.")]
     Unauthorized,
@@ -24,6 +21,12 @@ pub enum ApiError {
     /// The path names nothing.
     #[error("{0}")]
     NotFound(String),
+    /// The body is larger than accepted.
+    #[error("Request body too large: at most {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The body is neither JSON nor a form.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A dependency (database, broker) is down.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -40,10 +43,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -1,39 +1,54 @@
 //! `GET /health/`: whether the database and the broker answer.
 
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::context::AppContext;
 
+/// Health of gitomatic and of what it depends on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    /// `ok` when every part is.
+    pub status: &'static str,
+    /// `ok` or `down`.
+    pub database: &'static str,
+    /// `ok` or `down`.
+    pub queue: &'static str,
+    /// Which parts are down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Answers 200 when PostgreSQL and RabbitMQ both answer, 503 naming what is down.
+#[utoipa::path(get, path = "/health/", tag = "meta",
+    responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
 #[get("/health/")]
 pub async fn get_health(ctx: web::Data<AppContext>) -> HttpResponse {
     let (database, queue) =
         tokio::join!(crate::db::queries::health::ping(&ctx.db), ctx.broker.ping());
-    let database_ok = database.is_ok();
-    let queue_ok = queue.is_ok();
     if let Err(error) = &database {
         tracing::warn!(%error, "health: database down");
     }
     if let Err(error) = &queue {
         tracing::warn!(%error, "health: queue down");
     }
+    let parts = [("database", database.is_ok()), ("queue", queue.is_ok())];
     let label = |ok: bool| if ok { "ok" } else { "down" };
-    let body = json!({
-        "status": label(database_ok && queue_ok),
-        "database": label(database_ok),
-        "queue": label(queue_ok),
-    });
-    if database_ok && queue_ok {
-        HttpResponse::Ok().json(body)
+    let down: Vec<&str> = parts
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(name, _)| *name)
+        .collect();
+    let view = HealthView {
+        status: label(down.is_empty()),
+        database: label(parts[0].1),
+        queue: label(parts[1].1),
+        error: (!down.is_empty()).then(|| format!("{} down", down.join(" and "))),
+    };
+    if down.is_empty() {
+        HttpResponse::Ok().json(view)
     } else {
-        let down: Vec<&str> = [("database", database_ok), ("queue", queue_ok)]
-            .into_iter()
-            .filter(|(_, ok)| !ok)
-            .map(|(name, _)| name)
-            .collect();
-        let mut body = body;
-        body["error"] = json!(format!("{} down", down.join(" and ")));
-        HttpResponse::ServiceUnavailable().json(body)
+        HttpResponse::ServiceUnavailable().json(view)
     }
 }

@@ -1,6 +1,7 @@
 //! Absolute hyperlinks: the API's base URL from PUBLIC_URL or the request's Host.
 
 use actix_web::HttpRequest;
+use uuid::Uuid;
 
 use crate::config::Config;
 
@@ -26,5 +27,42 @@ impl Links {
     /// The absolute URL of an API path (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// A developer, or one of its sub-collections (`followers/`...; empty for the developer).
+    pub fn developer(&self, id: Uuid, sub: &str) -> String {
+        self.url(&format!("/github/developers/{id}/{sub}"))
+    }
+
+    /// A repository, or one of its sub-collections.
+    pub fn repository(&self, id: Uuid, sub: &str) -> String {
+        self.url(&format!("/github/repositories/{id}/{sub}"))
+    }
+
+    /// A rate-limit row.
+    pub fn rate_limit(&self, id: i64) -> String {
+        self.url(&format!("/github/rate_limit/{id}/"))
+    }
+
+    /// A task.
+    pub fn task(&self, id: Uuid) -> String {
+        self.url(&format!("/github/tasks/{id}/"))
+    }
+
+    /// The current request's URL with `page` set (`None` for the first page drops it).
+    pub fn page(&self, request: &HttpRequest, page: u32) -> String {
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+        pairs.retain(|(key, _)| key != "page");
+        if page > 1 {
+            pairs.push(("page".into(), page.to_string()));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        let path = self.url(request.path());
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        }
     }
 }

@@ -1,24 +1,49 @@
 //! `GET /github/`: the API root, linking every collection and the docs.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::api::links::Links;
+use crate::api::render::Rendered;
 use crate::context::AppContext;
 
+/// Links to every collection and the documentation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RootView {
+    pub developers: String,
+    pub repositories: String,
+    pub rate_limit: String,
+    pub tasks: String,
+    pub docs: DocsView,
+}
+
+/// Where the API is documented.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocsView {
+    /// Swagger UI.
+    pub swagger: String,
+    /// The OpenAPI 3 document.
+    pub openapi: String,
+    /// Redoc.
+    pub redoc: String,
+}
+
 /// Links to every resource collection and to the API documentation.
+#[utoipa::path(get, path = "/github/", tag = "meta", responses((status = 200, body = RootView)))]
 #[get("/github/")]
 pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpResponse {
     let links = Links::new(&request, &ctx.config);
-    HttpResponse::Ok().json(json!({
-        "developers": links.url("/github/developers/"),
-        "repositories": links.url("/github/repositories/"),
-        "rate_limit": links.url("/github/rate_limit/"),
-        "tasks": links.url("/github/tasks/"),
-        "docs": {
-            "swagger": links.url("/github/swagger/"),
-            "openapi": links.url("/github/swagger.json"),
-            "redoc": links.url("/github/redoc/"),
+    Rendered::ok(RootView {
+        developers: links.url("/github/developers/"),
+        repositories: links.url("/github/repositories/"),
+        rate_limit: links.url("/github/rate_limit/"),
+        tasks: links.url("/github/tasks/"),
+        docs: DocsView {
+            swagger: links.url("/github/swagger/"),
+            openapi: links.url("/github/swagger.json"),
+            redoc: links.url("/github/redoc/"),
         },
-    }))
+    })
+    .respond(&request)
 }

@@ -3,6 +3,8 @@
 //! diesel-async with a deadpool pool: async all the way, no libpq, and migrations run
 //! through diesel's sync harness on a blocking thread.
 
+pub mod filter;
+pub mod paginate;
 pub mod queries;
 pub mod schema;
 

@@ -8,6 +8,8 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page};
 use crate::db::schema::developers;
 use crate::db::{DbError, Pool};
 
@@ -174,4 +176,93 @@ pub async fn pick_for_discovery(
     .load(&mut conn)
     .await?;
     Ok(rows.into_iter().map(|row| row.login).collect())
+}
+
+/// A developer as the API shows it.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = developers)]
+pub struct DeveloperRecord {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub login: String,
+    pub name: Option<String>,
+    pub location: Option<String>,
+    pub bio: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub html_url: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub followers_count: Option<i32>,
+    pub following_count: Option<i32>,
+    pub public_gists: Option<i32>,
+    pub public_repos: Option<i32>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+}
+
+/// Filterable and orderable fields of developer lists.
+pub const FIELDS: &[Field] = &[
+    Field::new("github_id", Kind::Integer),
+    Field::new("login", Kind::Text),
+    Field::new("name", Kind::Text),
+    Field::new("bio", Kind::Text),
+    Field::new("location", Kind::Text),
+    Field::new("company", Kind::Text),
+    Field::new("email", Kind::Text),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("updated_at", Kind::Timestamp),
+    Field::new("last_synced_at", Kind::Timestamp),
+    Field::new("followers_count", Kind::Integer),
+    Field::new("following_count", Kind::Integer),
+    Field::new("public_gists", Kind::Integer),
+    Field::new("public_repos", Kind::Integer),
+];
+
+/// Which developers a list shows.
+#[derive(Clone, Copy, Debug)]
+pub enum DeveloperSet {
+    /// Every developer.
+    All,
+    /// Followers of a developer.
+    FollowersOf(Uuid),
+    /// Developers a developer follows.
+    FollowedBy(Uuid),
+    /// Stargazers of a repository.
+    StargazersOf(Uuid),
+}
+
+/// One page of developers.
+pub async fn list(
+    pool: &Pool,
+    set: DeveloperSet,
+    query: &ListQuery,
+) -> Result<Page<DeveloperRecord>, DbError> {
+    let scope = match set {
+        DeveloperSet::All => None,
+        DeveloperSet::FollowersOf(id) => Some((
+            "t.id IN (SELECT follower_id FROM follows WHERE followee_id = $1)",
+            id,
+        )),
+        DeveloperSet::FollowedBy(id) => Some((
+            "t.id IN (SELECT followee_id FROM follows WHERE follower_id = $1)",
+            id,
+        )),
+        DeveloperSet::StargazersOf(id) => Some((
+            "t.id IN (SELECT developer_id FROM stars WHERE repository_id = $1)",
+            id,
+        )),
+    };
+    paginate::load(pool, "developers", scope, query).await
+}
+
+/// One developer by id.
+pub async fn get(pool: &Pool, id: Uuid) -> Result<Option<DeveloperRecord>, DbError> {
+    let mut conn = pool.get().await?;
+    Ok(developers::table
+        .find(id)
+        .select(DeveloperRecord::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
 }

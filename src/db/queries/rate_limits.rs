@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Int4, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page};
 use crate::db::schema::rate_limits;
 use crate::db::{DbError, Pool};
 
@@ -163,4 +165,31 @@ pub async fn release(pool: &Pool, identity: &str, resource: &str) -> Result<(), 
     .execute(&mut conn)
     .await?;
     Ok(())
+}
+
+/// Filterable and orderable fields of the rate-limit list.
+pub const FIELDS: &[Field] = &[
+    Field::new("identity", Kind::Text),
+    Field::new("resource", Kind::Text),
+    Field::new("rate_limit", Kind::Integer),
+    Field::new("rate_remaining", Kind::Integer),
+    Field::new("rate_used", Kind::Integer),
+    Field::new("rate_reset", Kind::Timestamp),
+    Field::new("updated_at", Kind::Timestamp),
+];
+
+/// One page of rate-limit rows.
+pub async fn list(pool: &Pool, query: &ListQuery) -> Result<Page<RateLimitRow>, DbError> {
+    paginate::load(pool, "rate_limits", None, query).await
+}
+
+/// One rate-limit row by id.
+pub async fn get(pool: &Pool, id: i64) -> Result<Option<RateLimitRow>, DbError> {
+    let mut conn = pool.get().await?;
+    Ok(rate_limits::table
+        .find(id)
+        .select(RateLimitRow::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
 }

@@ -8,6 +8,8 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page};
 use crate::db::schema::repositories;
 use crate::db::{DbError, Pool};
 
@@ -155,4 +157,105 @@ pub async fn mark_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), D
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A repository as the API shows it.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = repositories)]
+pub struct RepositoryRecord {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub owner_id: Uuid,
+    pub owner_github_id: i64,
+    pub name: String,
+    pub full_name: String,
+    pub description: Option<String>,
+    pub homepage: Option<String>,
+    pub language: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub has_downloads: bool,
+    pub has_issues: bool,
+    pub has_pages: bool,
+    pub has_projects: bool,
+    pub has_wiki: bool,
+    pub private: bool,
+    pub archived: bool,
+    pub disabled: bool,
+    pub fork: bool,
+    pub stargazers_count: i32,
+    pub subscribers_count: Option<i32>,
+    pub watchers_count: i32,
+    pub forks_count: i32,
+    pub open_issues_count: i32,
+    pub last_synced_at: Option<DateTime<Utc>>,
+}
+
+/// Filterable and orderable fields of repository lists.
+pub const FIELDS: &[Field] = &[
+    Field::new("github_id", Kind::Integer),
+    Field::new("owner_github_id", Kind::Integer),
+    Field::new("name", Kind::Text),
+    Field::new("full_name", Kind::Text),
+    Field::new("description", Kind::Text),
+    Field::new("homepage", Kind::Text),
+    Field::new("language", Kind::Text),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("updated_at", Kind::Timestamp),
+    Field::new("pushed_at", Kind::Timestamp),
+    Field::new("last_synced_at", Kind::Timestamp),
+    Field::new("has_downloads", Kind::Boolean),
+    Field::new("has_issues", Kind::Boolean),
+    Field::new("has_pages", Kind::Boolean),
+    Field::new("has_projects", Kind::Boolean),
+    Field::new("has_wiki", Kind::Boolean),
+    Field::new("private", Kind::Boolean),
+    Field::new("archived", Kind::Boolean),
+    Field::new("disabled", Kind::Boolean),
+    Field::new("fork", Kind::Boolean),
+    Field::new("stargazers_count", Kind::Integer),
+    Field::new("subscribers_count", Kind::Integer),
+    Field::new("watchers_count", Kind::Integer),
+    Field::new("forks_count", Kind::Integer),
+    Field::new("open_issues_count", Kind::Integer),
+];
+
+/// Which repositories a list shows.
+#[derive(Clone, Copy, Debug)]
+pub enum RepositorySet {
+    /// Every repository.
+    All,
+    /// Repositories a developer starred.
+    StarredBy(Uuid),
+    /// Repositories a developer owns.
+    OwnedBy(Uuid),
+}
+
+/// One page of repositories.
+pub async fn list(
+    pool: &Pool,
+    set: RepositorySet,
+    query: &ListQuery,
+) -> Result<Page<RepositoryRecord>, DbError> {
+    let scope = match set {
+        RepositorySet::All => None,
+        RepositorySet::StarredBy(id) => Some((
+            "t.id IN (SELECT repository_id FROM stars WHERE developer_id = $1)",
+            id,
+        )),
+        RepositorySet::OwnedBy(id) => Some(("t.owner_id = $1", id)),
+    };
+    paginate::load(pool, "repositories", scope, query).await
+}
+
+/// One repository by id.
+pub async fn get(pool: &Pool, id: Uuid) -> Result<Option<RepositoryRecord>, DbError> {
+    let mut conn = pool.get().await?;
+    Ok(repositories::table
+        .find(id)
+        .select(RepositoryRecord::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?)
 }

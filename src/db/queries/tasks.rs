@@ -7,6 +7,8 @@ use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page};
 use crate::db::schema::tasks;
 use crate::db::{DbError, Pool};
 
@@ -222,4 +224,24 @@ fn pg_interval(duration: std::time::Duration) -> diesel::pg::data_types::PgInter
     diesel::pg::data_types::PgInterval::from_microseconds(
         i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
     )
+}
+
+/// Filterable and orderable fields of the task list.
+pub const FIELDS: &[Field] = &[
+    Field::new("name", Kind::Text),
+    Field::new("username", Kind::Text),
+    Field::new("repo_name", Kind::Text),
+    Field::new("status", Kind::Text),
+    Field::new("error", Kind::Text),
+    Field::new("attempts", Kind::Integer),
+    Field::new("github_requests", Kind::Integer),
+    Field::new("not_before", Kind::Timestamp),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("started_at", Kind::Timestamp),
+    Field::new("finished_at", Kind::Timestamp),
+];
+
+/// One page of tasks.
+pub async fn list(pool: &Pool, query: &ListQuery) -> Result<Page<TaskRow>, DbError> {
+    paginate::load(pool, "tasks", None, query).await
 }

@@ -1,0 +1,468 @@
+//! Crawl benchmark: a generated follower graph crawled from the fake GitHub at zero latency,
+//! then re-crawled unchanged; prints throughput and quota-costing requests per developer.
+//!
+//! `cargo bench --bench crawl`; `BENCH_DEVELOPERS=300` sets the graph size (default 5000).
+//! Needs PostgreSQL on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672, like the tests.
+
+#[path = "../tests/api/helpers/fake_github.rs"]
+mod fake_github;
+#[path = "../tests/api/helpers/test_db.rs"]
+mod test_db;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::{StreamExt, stream};
+use gitomatic::config::Config;
+use gitomatic::context::AppContext;
+use gitomatic::db::queries::tasks::{self, TaskRow};
+use gitomatic::domain::GithubLogin;
+use gitomatic::jobs::{self, Job};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use fake_github::{FakeGithub, Graph, LoggedRequest};
+use test_db::TestDb;
+
+const DEFAULT_DEVELOPERS: usize = 5000;
+/// Seed of the generated graph, fixed so that runs compare.
+const GRAPH_SEED: u64 = 42;
+const WORKER_CONCURRENCY: u16 = 8;
+const DISCOVERY_BATCH: usize = 500;
+/// Items per page gitomatic asks for (`per_page=100`), which the ideal assumes.
+const PER_PAGE: usize = 100;
+/// Quota so large that the throttle never defers.
+const QUOTA: u32 = 10_000_000;
+/// Enqueues in flight at once when triggering the re-crawl.
+const ENQUEUE_CONCURRENCY: usize = 16;
+const POLL: Duration = Duration::from_millis(20);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const TASK_TIMEOUT: Duration = Duration::from_secs(60);
+
+const ACTIVE_TASKS: &str =
+    "SELECT count(*) AS n FROM tasks WHERE status IN ('queued', 'running', 'deferred')";
+const UNSYNCED_DEVELOPERS: &str =
+    "SELECT count(*) AS n FROM developers WHERE last_synced_at IS NULL";
+const STORED_DEVELOPERS: &str = "SELECT count(*) AS n FROM developers";
+const PROFILE_SYNC_LEDGER: &str =
+    "SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+        count(*) FILTER (WHERE status = 'failed') AS failed,
+        coalesce(sum(github_requests), 0)::bigint AS requests
+     FROM tasks WHERE name = 'full_profile_sync'";
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let developers = developers_from_env()?;
+    let graph = Graph::generate(developers, GRAPH_SEED);
+    let ideal = ideal_first_syncs(&graph);
+    let (seed_id, seed) = graph
+        .users
+        .values()
+        .next()
+        .map(|user| (user.id, user.login.clone()))
+        .context("the generated graph has no developer")?;
+
+    let mut bench = Bench::start(graph).await?;
+    let first = bench.first_crawl(&seed, developers).await?;
+    let second = bench.recrawl().await?;
+    bench.stop().await;
+
+    let seed_ideal = ideal.get(&seed_id).copied().unwrap_or_default();
+    let crawl_ideal = ideal.values().sum();
+    print_report(developers, &seed, seed_ideal, crawl_ideal, &first, &second);
+    Ok(())
+}
+
+/// `BENCH_DEVELOPERS`, or the default graph size.
+fn developers_from_env() -> anyhow::Result<usize> {
+    let Ok(value) = std::env::var("BENCH_DEVELOPERS") else {
+        return Ok(DEFAULT_DEVELOPERS);
+    };
+    let developers: usize = value
+        .trim()
+        .parse()
+        .with_context(|| format!("BENCH_DEVELOPERS={value:?}: expected a whole number"))?;
+    ensure!(developers > 0, "BENCH_DEVELOPERS must be at least 1");
+    Ok(developers)
+}
+
+// ---------------------------------------------------------------------------
+// The ideal
+// ---------------------------------------------------------------------------
+
+/// Pages of a list of `n` items at `per_page=100`; an empty list still costs one request.
+fn pages(n: usize) -> usize {
+    n.div_ceil(PER_PAGE).max(1)
+}
+
+/// What a first sync of each developer ideally costs: the profile plus every page of its
+/// followers, following, starred and owned repositories.
+fn ideal_first_syncs(graph: &Graph) -> BTreeMap<i64, usize> {
+    let mut lists: BTreeMap<i64, [usize; 4]> = graph.users.keys().map(|&id| (id, [0; 4])).collect();
+    let mut count = |user: i64, list: usize| {
+        if let Some(counts) = lists.get_mut(&user) {
+            counts[list] += 1;
+        }
+    };
+    for &(follower, followee) in &graph.follows {
+        count(followee, 0);
+        count(follower, 1);
+    }
+    for &(user, _) in &graph.stars {
+        count(user, 2);
+    }
+    for repo in graph.repos.values() {
+        count(repo.owner_id, 3);
+    }
+    lists
+        .into_iter()
+        .map(|(id, counts)| (id, 1 + counts.into_iter().map(pages).sum::<usize>()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The crawler under test
+// ---------------------------------------------------------------------------
+
+/// The fake GitHub, a fresh database and an in-process worker crawling one from the other.
+struct Bench {
+    ctx: AppContext,
+    fake: FakeGithub,
+    /// A connection of the benchmark's own for polling, outside the app's pool.
+    conn: AsyncPgConnection,
+    stop: watch::Sender<bool>,
+    worker: JoinHandle<()>,
+    /// Declared last: dropped (with `DROP DATABASE ... WITH (FORCE)`) after the rest.
+    db: TestDb,
+}
+
+/// Where a phase started: the fake's request log, the task ledger and the clock.
+struct Mark {
+    log_len: usize,
+    ledger: Ledger,
+    at: Instant,
+}
+
+/// Totals over every `full_profile_sync` task row.
+#[derive(Clone, Copy, QueryableByName)]
+struct Ledger {
+    #[diesel(sql_type = BigInt)]
+    succeeded: i64,
+    #[diesel(sql_type = BigInt)]
+    failed: i64,
+    #[diesel(sql_type = BigInt)]
+    requests: i64,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Login {
+    #[diesel(sql_type = Text)]
+    login: String,
+}
+
+/// What one crawl did and cost.
+struct Phase {
+    elapsed: Duration,
+    /// Profile syncs that succeeded / failed.
+    synced: i64,
+    failed: i64,
+    /// Quota-costing requests summed over the task rows (`github_requests`).
+    ledger_requests: i64,
+    /// GitHub API responses (not `GET /rate_limit`), as the fake logged them.
+    responses: usize,
+    /// Requests that cost quota, as the fake counted them.
+    quota: usize,
+    not_modified: usize,
+    rate_limit_calls: usize,
+}
+
+impl Phase {
+    fn responses_per_sec(&self) -> f64 {
+        self.responses as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn quota_per_sync(&self) -> f64 {
+        self.quota as f64 / (self.synced.max(1) as f64)
+    }
+}
+
+/// The first crawl: the seed's sync, then discovery rounds until the whole graph is synced.
+struct FirstCrawl {
+    phase: Phase,
+    seed_requests: i32,
+    rounds: usize,
+}
+
+impl Bench {
+    async fn start(graph: Graph) -> anyhow::Result<Bench> {
+        let fake = FakeGithub::start(graph).await;
+        fake.set_quota(QUOTA, QUOTA, chrono::Utc::now().timestamp() + 3600);
+        let db = TestDb::new().await;
+        let ctx = AppContext::new(config(&db.url, &fake.url)?)?;
+        let (stop, stopped) = watch::channel(false);
+        let worker = tokio::spawn(gitomatic::worker::run(ctx.clone(), stopped));
+        let conn = db.connect().await;
+        Ok(Bench {
+            ctx,
+            fake,
+            conn,
+            stop,
+            worker,
+            db,
+        })
+    }
+
+    /// Stops the worker (nothing is in flight by now) and waits for it a little.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.worker).await;
+        drop(self.db);
+    }
+
+    async fn first_crawl(&mut self, seed: &str, developers: usize) -> anyhow::Result<FirstCrawl> {
+        let mark = self.mark().await?;
+        let seed_task = self.sync(seed).await?;
+        ensure!(seed_task.status == "succeeded", "seed sync: {seed_task:?}");
+        let max_rounds = developers / DISCOVERY_BATCH + 20;
+        let mut rounds = 0;
+        while self.count(UNSYNCED_DEVELOPERS).await? > 0 {
+            rounds += 1;
+            ensure!(rounds <= max_rounds, "discovery does not converge");
+            jobs::enqueue(&self.ctx, &Job::DiscoveryScraper).await?;
+            self.wait_until_idle().await?;
+        }
+        let phase = self.finish(mark).await?;
+        let stored = self.count(STORED_DEVELOPERS).await?;
+        ensure!(
+            usize::try_from(stored)? == developers,
+            "{stored} developers stored, the graph has {developers}"
+        );
+        Ok(FirstCrawl {
+            phase,
+            seed_requests: seed_task.github_requests,
+            rounds,
+        })
+    }
+
+    /// Re-syncs every stored developer; discovery would skip them (synced within the day).
+    async fn recrawl(&mut self) -> anyhow::Result<Phase> {
+        let logins = self.logins().await?;
+        let mark = self.mark().await?;
+        let ctx = &self.ctx;
+        let enqueued: Vec<anyhow::Result<()>> = stream::iter(logins)
+            .map(|login| async move {
+                let username = GithubLogin::parse(&login).map_err(anyhow::Error::msg)?;
+                jobs::enqueue(ctx, &Job::FullProfileSync { username }).await?;
+                Ok(())
+            })
+            .buffer_unordered(ENQUEUE_CONCURRENCY)
+            .collect()
+            .await;
+        enqueued.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+        self.wait_until_idle().await?;
+        self.finish(mark).await
+    }
+
+    /// Enqueues a profile sync and waits for it to finish.
+    async fn sync(&mut self, login: &str) -> anyhow::Result<TaskRow> {
+        let username = GithubLogin::parse(login).map_err(anyhow::Error::msg)?;
+        let (task, _) = jobs::enqueue(&self.ctx, &Job::FullProfileSync { username }).await?;
+        let deadline = Instant::now() + TASK_TIMEOUT;
+        loop {
+            let row = tasks::find(&self.ctx.db, task.id)
+                .await?
+                .context("the task row vanished")?;
+            if row.is_terminal() {
+                return Ok(row);
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "task still {}: {row:?}",
+                row.status
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn wait_until_idle(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + IDLE_TIMEOUT;
+        while self.count(ACTIVE_TASKS).await? > 0 {
+            ensure!(
+                Instant::now() < deadline,
+                "tasks still active after {IDLE_TIMEOUT:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
+    }
+
+    async fn mark(&mut self) -> anyhow::Result<Mark> {
+        Ok(Mark {
+            log_len: self.fake.requests().len(),
+            ledger: self.ledger().await?,
+            at: Instant::now(),
+        })
+    }
+
+    /// What happened since `mark`.
+    async fn finish(&mut self, mark: Mark) -> anyhow::Result<Phase> {
+        let elapsed = mark.at.elapsed();
+        let ledger = self.ledger().await?;
+        let log = self.fake.requests();
+        let since: &[LoggedRequest] = log.get(mark.log_len..).unwrap_or_default();
+        let is_rate_limit = |r: &&LoggedRequest| r.path.trim_end_matches('/') == "/rate_limit";
+        let rate_limit_calls = since.iter().filter(is_rate_limit).count();
+        Ok(Phase {
+            elapsed,
+            synced: ledger.succeeded - mark.ledger.succeeded,
+            failed: ledger.failed - mark.ledger.failed,
+            ledger_requests: ledger.requests - mark.ledger.requests,
+            responses: since.len() - rate_limit_calls,
+            quota: since.iter().filter(|r| r.costs_quota).count(),
+            not_modified: since.iter().filter(|r| r.status == 304).count(),
+            rate_limit_calls,
+        })
+    }
+
+    async fn count(&mut self, sql: &str) -> anyhow::Result<i64> {
+        let row: Count = diesel::sql_query(sql).get_result(&mut self.conn).await?;
+        Ok(row.n)
+    }
+
+    async fn ledger(&mut self) -> anyhow::Result<Ledger> {
+        Ok(diesel::sql_query(PROFILE_SYNC_LEDGER)
+            .get_result(&mut self.conn)
+            .await?)
+    }
+
+    async fn logins(&mut self) -> anyhow::Result<Vec<String>> {
+        let rows: Vec<Login> = diesel::sql_query("SELECT login FROM developers ORDER BY github_id")
+            .load(&mut self.conn)
+            .await?;
+        Ok(rows.into_iter().map(|row| row.login).collect())
+    }
+}
+
+/// The app's configuration: its own database and queue prefix, the fake GitHub, no pacing
+/// and no quota reserve.
+fn config(database_url: &str, github_url: &str) -> anyhow::Result<Config> {
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", database_url.to_owned()),
+        (
+            "QUEUE_PREFIX",
+            format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        ),
+        ("GITHUB_API_URL", github_url.to_owned()),
+        ("GITHUB_MAX_RPS", "1000000".to_owned()),
+        ("GITHUB_QUOTA_RESERVE", "0".to_owned()),
+        ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
+        ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
+    ]);
+    Ok(Config::from_lookup(|name| env.get(name).cloned())?)
+}
+
+// ---------------------------------------------------------------------------
+// The report
+// ---------------------------------------------------------------------------
+
+fn print_report(
+    developers: usize,
+    seed: &str,
+    seed_ideal: usize,
+    crawl_ideal: usize,
+    first: &FirstCrawl,
+    second: &Phase,
+) {
+    println!(
+        "gitomatic crawl benchmark: {developers} developers (graph seed {GRAPH_SEED}), fake GitHub \
+         at zero latency, WORKER_CONCURRENCY {WORKER_CONCURRENCY}, DISCOVERY_BATCH {DISCOVERY_BATCH}"
+    );
+    println!();
+    print_quota_table(developers, seed, seed_ideal, crawl_ideal, first, second);
+    println!();
+    print_throughput_table(first, second);
+}
+
+fn print_quota_table(
+    developers: usize,
+    seed: &str,
+    seed_ideal: usize,
+    crawl_ideal: usize,
+    first: &FirstCrawl,
+    second: &Phase,
+) {
+    let ideal_per_developer = crawl_ideal as f64 / developers as f64;
+    println!(
+        "{:<44} {:>10} {:>10}   git-o-matic-9k (300-developer graph)",
+        "quota-costing GitHub requests", "ours", "ideal"
+    );
+    let seed_row = format!("seed {seed}: first full_profile_sync");
+    println!(
+        "{seed_row:<44} {:>10} {seed_ideal:>10}   290",
+        first.seed_requests
+    );
+    println!(
+        "{:<44} {:>10} {crawl_ideal:>10}   6,200-6,400",
+        "first crawl: whole graph", first.phase.quota
+    );
+    println!(
+        "{:<44} {:>10.2} {ideal_per_developer:>10.2}   20.7-21.3",
+        "first crawl: per developer synced",
+        first.phase.quota_per_sync()
+    );
+    println!(
+        "{:<44} {:>10.2} {:>10.2}   15",
+        "re-crawl, unchanged: per developer synced",
+        second.quota_per_sync(),
+        0.0
+    );
+}
+
+fn print_throughput_table(first: &FirstCrawl, second: &Phase) {
+    let phases = [&first.phase, second];
+    println!("{:<44} {:>12} {:>12}", "", "first crawl", "re-crawl");
+    let row = |label: &str, value: &dyn Fn(&Phase) -> String| {
+        println!(
+            "{label:<44} {:>12} {:>12}",
+            value(phases[0]),
+            value(phases[1])
+        );
+    };
+    row("profile syncs succeeded", &|p| p.synced.to_string());
+    row("profile syncs failed", &|p| p.failed.to_string());
+    row("wall clock (s)", &|p| {
+        format!("{:.2}", p.elapsed.as_secs_f64())
+    });
+    row("GitHub responses (not /rate_limit)", &|p| {
+        p.responses.to_string()
+    });
+    row("  of which 304 Not Modified", &|p| {
+        p.not_modified.to_string()
+    });
+    row("GitHub responses per second", &|p| {
+        format!("{:.0}", p.responses_per_sec())
+    });
+    row("quota-costing requests (fake's count)", &|p| {
+        p.quota.to_string()
+    });
+    row("  task rows' github_requests, summed", &|p| {
+        p.ledger_requests.to_string()
+    });
+    row("GET /rate_limit (free)", &|p| {
+        p.rate_limit_calls.to_string()
+    });
+    println!(
+        "{:<44} {:>12} {:>12}",
+        "discovery rounds", first.rounds, "-"
+    );
+}

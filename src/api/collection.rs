@@ -1,0 +1,74 @@
+//! What every list and detail endpoint shares: parse the query, load, link, page.
+
+use std::future::Future;
+
+use actix_web::HttpRequest;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::error::ApiError;
+use crate::api::links::Links;
+use crate::api::params;
+use crate::api::render::Rendered;
+use crate::api::views::Page;
+use crate::context::AppContext;
+use crate::db::DbError;
+use crate::db::filter::{Field, ListQuery};
+use crate::db::paginate;
+
+/// Parses the list parameters, loads the page and renders `{count, next, previous, results}`.
+pub async fn list<R, V, F, Fut>(
+    request: &HttpRequest,
+    ctx: &AppContext,
+    fields: &[Field],
+    default_ordering: &str,
+    load: F,
+    view: impl Fn(R, &Links) -> V,
+) -> Result<Rendered, ApiError>
+where
+    F: FnOnce(ListQuery) -> Fut,
+    Fut: Future<Output = Result<paginate::Page<R>, DbError>>,
+    V: Serialize + ToSchema,
+{
+    let query = params::list_query(request, fields, default_ordering)?;
+    let (page, page_size) = (query.page, query.page_size);
+    let loaded = load(query).await?;
+    if loaded.rows.is_empty() && page > 1 {
+        return Err(ApiError::NotFound("Invalid page.".into()));
+    }
+    let links = Links::new(request, &ctx.config);
+    let pages = u32::try_from((loaded.total.max(0) as u64).div_ceil(u64::from(page_size)))
+        .unwrap_or(u32::MAX);
+    Ok(Rendered::ok(Page {
+        count: loaded.total,
+        next: (page < pages).then(|| links.page(request, page + 1)),
+        previous: (page > 1).then(|| links.page(request, page - 1)),
+        results: loaded
+            .rows
+            .into_iter()
+            .map(|row| view(row, &links))
+            .collect(),
+    }))
+}
+
+/// Renders one record, or 404 naming what was looked for.
+pub fn detail<R, V: Serialize>(
+    request: &HttpRequest,
+    ctx: &AppContext,
+    record: Option<R>,
+    missing: impl FnOnce() -> String,
+    view: impl FnOnce(R, &Links) -> V,
+) -> Result<Rendered, ApiError> {
+    params::detail_query(request)?;
+    let record = record.ok_or_else(|| ApiError::NotFound(missing()))?;
+    Ok(Rendered::ok(view(
+        record,
+        &Links::new(request, &ctx.config),
+    )))
+}
+
+/// Parses a path id; anything but a UUID names nothing (404).
+pub fn uuid_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(format!("No {what} with id {raw:?}.")))
+}

@@ -1,0 +1,131 @@
+//! `/github/developers/`: developers, each with followers, following, starred and owned
+//! repositories as paginated sub-collections.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::api::collection::{detail, list, uuid_id};
+use crate::api::error::ApiError;
+use crate::api::params::ListParams;
+use crate::api::views::{DeveloperView, ErrorView, Page, RepositoryView};
+use crate::context::AppContext;
+use crate::db::queries::developers::{self, DeveloperSet};
+use crate::db::queries::repositories::RepositorySet;
+
+/// Default order of developer lists.
+pub const DEFAULT_ORDERING: &str = "-created_at";
+
+/// Lists developers.
+#[utoipa::path(get, path = "/github/developers/", tag = "developers", params(ListParams),
+    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/developers/")]
+pub async fn list_developers(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    developer_list(&request, &ctx, DeveloperSet::All).await
+}
+
+/// One developer.
+#[utoipa::path(get, path = "/github/developers/{id}/", tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id")),
+    responses((status = 200, body = DeveloperView), (status = 404, body = ErrorView)))]
+#[get("/github/developers/{id}/")]
+pub async fn get_developer(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_id(&id, "developer")?;
+    let record = developers::get(&ctx.db, id).await?;
+    Ok(detail(
+        &request,
+        &ctx,
+        record,
+        || format!("No developer with id {id}."),
+        DeveloperView::new,
+    )?
+    .respond(&request))
+}
+
+/// Developers following a developer.
+#[utoipa::path(get, path = "/github/developers/{id}/followers/", tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/developers/{id}/followers/")]
+pub async fn list_developer_followers(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_developer(&ctx, &id).await?;
+    developer_list(&request, &ctx, DeveloperSet::FollowersOf(id)).await
+}
+
+/// Developers a developer follows.
+#[utoipa::path(get, path = "/github/developers/{id}/following/", tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/developers/{id}/following/")]
+pub async fn list_developer_following(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_developer(&ctx, &id).await?;
+    developer_list(&request, &ctx, DeveloperSet::FollowedBy(id)).await
+}
+
+/// Repositories a developer starred.
+#[utoipa::path(get, path = "/github/developers/{id}/starred_repositories/", tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/developers/{id}/starred_repositories/")]
+pub async fn list_developer_starred_repositories(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_developer(&ctx, &id).await?;
+    crate::api::repositories::repository_list(&request, &ctx, RepositorySet::StarredBy(id)).await
+}
+
+/// Repositories a developer owns.
+#[utoipa::path(get, path = "/github/developers/{id}/repositories/", tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/developers/{id}/repositories/")]
+pub async fn list_developer_repositories(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_developer(&ctx, &id).await?;
+    crate::api::repositories::repository_list(&request, &ctx, RepositorySet::OwnedBy(id)).await
+}
+
+/// A list of developers (all, or a sub-collection).
+pub async fn developer_list(
+    request: &HttpRequest,
+    ctx: &AppContext,
+    set: DeveloperSet,
+) -> Result<HttpResponse, ApiError> {
+    let db = &ctx.db;
+    let rendered = list(
+        request,
+        ctx,
+        developers::FIELDS,
+        DEFAULT_ORDERING,
+        |query| async move { developers::list(db, set, &query).await },
+        DeveloperView::new,
+    )
+    .await?;
+    Ok(rendered.respond(request))
+}
+
+async fn existing_developer(ctx: &AppContext, raw: &str) -> Result<uuid::Uuid, ApiError> {
+    let id = uuid_id(raw, "developer")?;
+    match developers::get(&ctx.db, id).await? {
+        Some(_) => Ok(id),
+        None => Err(ApiError::NotFound(format!("No developer with id {id}."))),
+    }
+}

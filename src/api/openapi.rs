@@ -1,0 +1,215 @@
+//! The OpenAPI 3 document (utoipa) and the docs pages: Swagger UI at `/github/swagger/`,
+//! the document at `/github/swagger.json`, Redoc at `/github/redoc/`, all served offline.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi as Document, RefOr, Required};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::{developers, health, rate_limits, repositories, root, tasks, views};
+use crate::db::filter::{Field, Kind};
+use crate::db::queries;
+
+/// The vendored Redoc bundle (see vendor/redoc/).
+const REDOC_JS: &[u8] = include_bytes!("../../vendor/redoc/redoc.standalone.js");
+
+/// Redoc's page, loading the bundle from this server instead of a CDN.
+const REDOC_HTML: &str = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>gitomatic API – Redoc</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{margin:0;padding:0}</style></head>
+<body><div id="redoc-container"></div>
+<script src="/github/redoc/redoc.standalone.js"></script>
+<script>Redoc.init($spec, $config, document.getElementById("redoc-container"));</script>
+</body></html>"#;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "gitomatic",
+        description = "GitHub developer and repository discovery: a crawl of the follower network, served as a hyperlinked, paginated API. Lists accept `page`, `page_size`, `ordering` and Django-style filters (`field`, `field__lte`, `field__gte`, `field__isnull`, `field__contains`)."
+    ),
+    paths(
+        root::get_root,
+        health::get_health,
+        developers::list_developers,
+        developers::get_developer,
+        developers::list_developer_followers,
+        developers::list_developer_following,
+        developers::list_developer_starred_repositories,
+        developers::list_developer_repositories,
+        repositories::list_repositories,
+        repositories::get_repository,
+        repositories::list_repository_stargazers,
+        rate_limits::list_rate_limits,
+        rate_limits::get_rate_limit,
+        tasks::list_tasks,
+        tasks::get_task,
+        tasks::create_task,
+    ),
+    components(schemas(
+        views::DeveloperView,
+        views::RepositoryView,
+        views::RateLimitView,
+        views::TaskView,
+        views::ErrorView,
+        tasks::TaskRequest,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "developers", description = "GitHub developers and their relations"),
+        (name = "repositories", description = "GitHub repositories and their stargazers"),
+        (name = "rate_limit", description = "The GitHub quota as last seen"),
+        (name = "tasks", description = "Crawl task runs and triggers"),
+        (name = "meta", description = "API root and health"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `gitomatic token create NAME`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The lists and the fields they filter on.
+fn filtered_lists() -> [(&'static str, &'static [Field]); 9] {
+    [
+        ("/github/developers/", queries::developers::FIELDS),
+        (
+            "/github/developers/{id}/followers/",
+            queries::developers::FIELDS,
+        ),
+        (
+            "/github/developers/{id}/following/",
+            queries::developers::FIELDS,
+        ),
+        (
+            "/github/developers/{id}/starred_repositories/",
+            queries::repositories::FIELDS,
+        ),
+        (
+            "/github/developers/{id}/repositories/",
+            queries::repositories::FIELDS,
+        ),
+        ("/github/repositories/", queries::repositories::FIELDS),
+        (
+            "/github/repositories/{id}/stargazers/",
+            queries::developers::FIELDS,
+        ),
+        ("/github/rate_limit/", queries::rate_limits::FIELDS),
+        ("/github/tasks/", queries::tasks::FIELDS),
+    ]
+}
+
+/// The complete document: the derived paths plus every filter parameter of every list.
+pub fn document() -> Document {
+    let mut doc = ApiDoc::openapi();
+    for (path, fields) in filtered_lists() {
+        let Some(operation) = doc
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.get.as_mut())
+        else {
+            continue;
+        };
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        for field in fields {
+            for lookup in field.lookups() {
+                parameters.push(RefOr::T(filter_parameter(field, lookup)));
+            }
+        }
+    }
+    doc
+}
+
+fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
+    let (schema_type, format, meaning) = match (lookup, field.kind) {
+        ("__isnull", _) => (Type::Boolean, None, "is (true) or is not (false) null"),
+        ("__contains", _) => (Type::String, None, "contains, case-insensitive"),
+        ("__lte", Kind::Integer) => (Type::Integer, None, "at most"),
+        ("__gte", Kind::Integer) => (Type::Integer, None, "at least"),
+        ("__lte", _) => (
+            Type::String,
+            Some(KnownFormat::DateTime),
+            "at or before (RFC 3339 or YYYY-MM-DD)",
+        ),
+        ("__gte", _) => (
+            Type::String,
+            Some(KnownFormat::DateTime),
+            "at or after (RFC 3339 or YYYY-MM-DD)",
+        ),
+        (_, Kind::Text) => (Type::String, None, "equals"),
+        (_, Kind::Integer) => (Type::Integer, None, "equals"),
+        (_, Kind::Timestamp) => (Type::String, Some(KnownFormat::DateTime), "equals"),
+        (_, Kind::Boolean) => (Type::Boolean, None, "equals"),
+    };
+    let mut schema = ObjectBuilder::new().schema_type(schema_type);
+    if let Some(format) = format {
+        schema = schema.format(Some(SchemaFormat::KnownFormat(format)));
+    }
+    ParameterBuilder::new()
+        .name(format!("{}{lookup}", field.name))
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(format!("{}: {meaning}", field.name)))
+        .schema(Some(schema))
+        .build()
+}
+
+/// Swagger UI (vendored, no download) serving the document at `/github/swagger.json`.
+pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
+    utoipa_swagger_ui::SwaggerUi::new("/github/swagger/{_:.*}")
+        .url("/github/swagger.json", document())
+}
+
+/// Redoc's page.
+#[get("/github/redoc/")]
+pub async fn get_redoc(html: web::Data<RedocPage>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html.0.clone())
+}
+
+/// The vendored Redoc script.
+#[get("/github/redoc/redoc.standalone.js")]
+pub async fn get_redoc_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(REDOC_JS)
+}
+
+/// Redoc's HTML, rendered once.
+pub struct RedocPage(String);
+
+impl RedocPage {
+    /// Renders the page with the document inlined.
+    pub fn new() -> Self {
+        Self(
+            utoipa_redoc::Redoc::new(document())
+                .custom_html(REDOC_HTML)
+                .to_html(),
+        )
+    }
+}
+
+impl Default for RedocPage {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,108 @@
+//! Query parameters of lists: `page`, `page_size`, `ordering` and Django-style filters.
+
+use actix_web::HttpRequest;
+
+use crate::api::error::ApiError;
+use crate::db::filter::{Field, Filter, ListQuery, MAX_OFFSET, Ordering};
+
+/// Items per page unless `page_size` says otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+/// Largest `page_size`.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Parameters every list accepts besides its filters.
+pub const RESERVED: [&str; 4] = ["page", "page_size", "ordering", "format"];
+
+/// The decoded query string, in order (repeated keys kept).
+pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(request.query_string())
+        .map_err(|error| ApiError::BadRequest(format!("Malformed query string: {error}")))
+}
+
+/// Parses a list request against the list's fields; every error names the parameter.
+pub fn list_query(
+    request: &HttpRequest,
+    fields: &[Field],
+    default_ordering: &str,
+) -> Result<ListQuery, ApiError> {
+    let pairs = query_pairs(request)?;
+    let single = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let page = match single("page") {
+        None => 1,
+        Some(raw) => raw
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|page| *page >= 1)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("Invalid page: {raw:?} is not a positive integer"))
+            })?,
+    };
+    let page_size = match single("page_size") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => raw
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "Invalid page_size: {raw:?} is not an integer from 1 to {MAX_PAGE_SIZE}"
+                ))
+            })?,
+    };
+    if u64::from(page - 1) * u64::from(page_size) > MAX_OFFSET {
+        return Err(ApiError::BadRequest(format!(
+            "Invalid page: pages beyond item {MAX_OFFSET} are not served; narrow the list with filters"
+        )));
+    }
+    let ordering = Ordering::parse(fields, single("ordering").unwrap_or(default_ordering))
+        .map_err(ApiError::BadRequest)?;
+    if let Some(format) = single("format").filter(|f| !matches!(*f, "json" | "api" | "html")) {
+        return Err(ApiError::BadRequest(format!(
+            "Invalid format: {format:?} (json, api or html)"
+        )));
+    }
+    let filters = pairs
+        .iter()
+        .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
+        .map(|(key, value)| Filter::parse(fields, key, value).map_err(ApiError::BadRequest))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ListQuery {
+        filters,
+        ordering,
+        page,
+        page_size,
+    })
+}
+
+/// Rejects any query parameter on a detail page but `format`.
+pub fn detail_query(request: &HttpRequest) -> Result<(), ApiError> {
+    match query_pairs(request)?
+        .into_iter()
+        .find(|(key, _)| key != "format")
+    {
+        Some((key, _)) => Err(ApiError::BadRequest(format!("Unknown parameter: {key}"))),
+        None => Ok(()),
+    }
+}
+
+/// The paging, ordering and format parameters of every list (filters are documented per list).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters; list_query parses them")]
+pub struct ListParams {
+    /// 1-based page number (default 1); a page past the last answers 404.
+    pub page: Option<u32>,
+    /// Items per page, 1-100 (default 10).
+    pub page_size: Option<u32>,
+    /// A field to order by, `-` first for descending (default `-created_at`).
+    pub ordering: Option<String>,
+    /// `json` forces JSON, `api` the browsable HTML.
+    pub format: Option<String>,
+}

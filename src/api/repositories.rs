@@ -1,0 +1,83 @@
+//! `/github/repositories/`: repositories and their stargazers.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::api::collection::{detail, list, uuid_id};
+use crate::api::error::ApiError;
+use crate::api::params::ListParams;
+use crate::api::views::{DeveloperView, ErrorView, Page, RepositoryView};
+use crate::context::AppContext;
+use crate::db::queries::developers::DeveloperSet;
+use crate::db::queries::repositories::{self, RepositorySet};
+
+/// Default order of repository lists.
+pub const DEFAULT_ORDERING: &str = "-created_at";
+
+/// Lists repositories.
+#[utoipa::path(get, path = "/github/repositories/", tag = "repositories", params(ListParams),
+    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/repositories/")]
+pub async fn list_repositories(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    repository_list(&request, &ctx, RepositorySet::All).await
+}
+
+/// One repository.
+#[utoipa::path(get, path = "/github/repositories/{id}/", tag = "repositories",
+    params(("id" = uuid::Uuid, Path, description = "The repository's id")),
+    responses((status = 200, body = RepositoryView), (status = 404, body = ErrorView)))]
+#[get("/github/repositories/{id}/")]
+pub async fn get_repository(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_id(&id, "repository")?;
+    let record = repositories::get(&ctx.db, id).await?;
+    Ok(detail(
+        &request,
+        &ctx,
+        record,
+        || format!("No repository with id {id}."),
+        RepositoryView::new,
+    )?
+    .respond(&request))
+}
+
+/// Developers who starred a repository.
+#[utoipa::path(get, path = "/github/repositories/{id}/stargazers/", tag = "repositories",
+    params(("id" = uuid::Uuid, Path, description = "The repository's id"), ListParams),
+    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/repositories/{id}/stargazers/")]
+pub async fn list_repository_stargazers(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_id(&id, "repository")?;
+    if repositories::get(&ctx.db, id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("No repository with id {id}.")));
+    }
+    crate::api::developers::developer_list(&request, &ctx, DeveloperSet::StargazersOf(id)).await
+}
+
+/// A list of repositories (all, or a sub-collection).
+pub async fn repository_list(
+    request: &HttpRequest,
+    ctx: &AppContext,
+    set: RepositorySet,
+) -> Result<HttpResponse, ApiError> {
+    let db = &ctx.db;
+    let rendered = list(
+        request,
+        ctx,
+        repositories::FIELDS,
+        DEFAULT_ORDERING,
+        |query| async move { repositories::list(db, set, &query).await },
+        RepositoryView::new,
+    )
+    .await?;
+    Ok(rendered.respond(request))
+}

@@ -1,0 +1,160 @@
+//! `/github/tasks/`: task runs, and `POST` to trigger one.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::api::auth::require_token;
+use crate::api::collection::{detail, list, uuid_id};
+use crate::api::error::ApiError;
+use crate::api::links::Links;
+use crate::api::params::ListParams;
+use crate::api::render::Rendered;
+use crate::api::views::{ErrorView, Page, TaskView};
+use crate::context::AppContext;
+use crate::db::queries::tasks;
+use crate::jobs::{Job, enqueue};
+
+/// Default order of the task list: newest first.
+pub const DEFAULT_ORDERING: &str = "-created_at";
+
+/// Largest accepted trigger body.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A task trigger (JSON or form body).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TaskRequest {
+    /// full_profile_sync, full_repository_sync or discovery_scraper.
+    #[schema(example = "full_profile_sync")]
+    pub name: Option<String>,
+    /// GitHub login (`[A-Za-z0-9-]{1,39}`), for the two sync tasks.
+    #[schema(example = "octocat")]
+    pub username: Option<String>,
+    /// Repository name (`[A-Za-z0-9._-]{1,100}`), for full_repository_sync.
+    #[schema(example = "hello-world")]
+    pub repo_name: Option<String>,
+}
+
+/// Lists task runs, newest first.
+#[utoipa::path(get, path = "/github/tasks/", tag = "tasks", params(ListParams),
+    responses((status = 200, body = Page<TaskView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[get("/github/tasks/")]
+pub async fn list_tasks(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let db = &ctx.db;
+    let rendered = list(
+        &request,
+        &ctx,
+        tasks::FIELDS,
+        DEFAULT_ORDERING,
+        |query| async move { tasks::list(db, &query).await },
+        TaskView::new,
+    )
+    .await?;
+    Ok(rendered.with_task_form().respond(&request))
+}
+
+/// One task run.
+#[utoipa::path(get, path = "/github/tasks/{id}/", tag = "tasks",
+    params(("id" = uuid::Uuid, Path, description = "The task's id")),
+    responses((status = 200, body = TaskView), (status = 404, body = ErrorView)))]
+#[get("/github/tasks/{id}/")]
+pub async fn get_task(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_id(&id, "task")?;
+    let record = tasks::find(&ctx.db, id).await?;
+    Ok(detail(
+        &request,
+        &ctx,
+        record,
+        || format!("No task with id {id}."),
+        TaskView::new,
+    )?
+    .respond(&request))
+}
+
+/// Triggers a task; an identical queued, running or deferred task is returned instead of
+/// a second one.
+#[utoipa::path(post, path = "/github/tasks/", tag = "tasks",
+    request_body(content(
+        (TaskRequest = "application/json"),
+        (TaskRequest = "application/x-www-form-urlencoded"),
+    )),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, body = TaskView, description = "Queued (or the identical active task); Location names it",
+         headers(("Location" = String, description = "The task's URL"))),
+        (status = 400, body = ErrorView, description = "Missing or invalid field, malformed body"),
+        (status = 401, body = ErrorView, description = "No token"),
+        (status = 403, body = ErrorView, description = "Unknown token"),
+        (status = 413, body = ErrorView, description = "Body over 16 KiB"),
+        (status = 415, body = ErrorView, description = "Neither JSON nor a form"),
+    ))]
+#[post("/github/tasks/")]
+pub async fn create_task(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    require_token(&request, &ctx).await?;
+    let body = read_body(payload).await?;
+    let trigger = parse_trigger(&request, &body)?;
+    let job = Job::parse(
+        trigger.name.as_deref(),
+        trigger.username.as_deref(),
+        trigger.repo_name.as_deref(),
+    )
+    .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let (task, created) = enqueue(&ctx, &job).await?;
+    tracing::info!(task.id = %task.id, task.name = %task.name, created, "task triggered");
+    let links = Links::new(&request, &ctx.config);
+    let location = links.task(task.id);
+    Ok(Rendered::accepted(TaskView::new(task, &links), location).respond(&request))
+}
+
+async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|error| ApiError::BadRequest(format!("Unreadable body: {error}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<TaskRequest, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match content_type.as_str() {
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
+            .map_err(|error| ApiError::BadRequest(format!("Malformed form body: {error}"))),
+        "application/json" | "" => {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(TaskRequest::default());
+            }
+            serde_json::from_slice(body)
+                .map_err(|error| ApiError::BadRequest(format!("Malformed JSON body: {error}")))
+        }
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "Unsupported content type {other:?}: send application/json or application/x-www-form-urlencoded"
+        ))),
+    }
+}

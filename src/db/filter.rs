@@ -1,0 +1,319 @@
+//! Django-style list queries: `field=value`, `__lte`, `__gte`, `__isnull`, `__contains`,
+//! `ordering=[-]field`, built into SQL with bound values over whitelisted columns.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
+
+/// The type of a filterable column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Text: exact, `__contains` (case-insensitive), `__isnull`.
+    Text,
+    /// Integer: exact, `__lte`, `__gte`, `__isnull`.
+    Integer,
+    /// Timestamp (RFC 3339 or a date): exact, `__lte`, `__gte`, `__isnull`.
+    Timestamp,
+    /// Boolean (`true`/`false`): exact, `__isnull`.
+    Boolean,
+}
+
+/// One column that lists can be filtered and ordered by; the name is the column's.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// Column and query-parameter name.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: Kind,
+}
+
+impl Field {
+    /// A field of a kind.
+    pub const fn new(name: &'static str, kind: Kind) -> Self {
+        Self { name, kind }
+    }
+
+    /// The lookups this field accepts, as query-parameter suffixes (`""` is exact).
+    pub fn lookups(&self) -> &'static [&'static str] {
+        match self.kind {
+            Kind::Text => &["", "__contains", "__isnull"],
+            Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
+            Kind::Boolean => &["", "__isnull"],
+        }
+    }
+}
+
+/// How a filter compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lookup {
+    Exact,
+    Contains,
+    Lte,
+    Gte,
+    IsNull,
+}
+
+/// A parsed filter value.
+#[derive(Clone, Debug)]
+enum Value {
+    Text(String),
+    Integer(i64),
+    Timestamp(DateTime<Utc>),
+    Boolean(bool),
+}
+
+/// One parsed `field__lookup=value` condition.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    field: Field,
+    lookup: Lookup,
+    value: Value,
+}
+
+/// The order of a list: a field, descending or not, then `id` as tie-breaker.
+#[derive(Clone, Copy, Debug)]
+pub struct Ordering {
+    field: Field,
+    descending: bool,
+}
+
+/// A validated list request: filters, order and page.
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    /// Conditions, all of which must hold.
+    pub filters: Vec<Filter>,
+    /// Sort order.
+    pub ordering: Ordering,
+    /// 1-based page number.
+    pub page: u32,
+    /// Items per page.
+    pub page_size: u32,
+}
+
+/// Deepest row offset served; deeper pages need narrower filters.
+pub const MAX_OFFSET: u64 = 1_000_000;
+
+impl Filter {
+    /// Parses `key=raw` against the fields of a list; the error names the parameter.
+    pub fn parse(fields: &[Field], key: &str, raw: &str) -> Result<Filter, String> {
+        let (name, lookup) = match key.rsplit_once("__") {
+            Some((name, "contains")) => (name, Lookup::Contains),
+            Some((name, "lte")) => (name, Lookup::Lte),
+            Some((name, "gte")) => (name, Lookup::Gte),
+            Some((name, "isnull")) => (name, Lookup::IsNull),
+            _ => (key, Lookup::Exact),
+        };
+        let field = fields
+            .iter()
+            .find(|field| field.name == name)
+            .copied()
+            .ok_or_else(|| format!("Unknown filter: {key}"))?;
+        let suffix = key.strip_prefix(name).unwrap_or("");
+        if !field.lookups().contains(&suffix) {
+            return Err(format!(
+                "Unknown filter: {key} ({name} accepts {})",
+                field
+                    .lookups()
+                    .iter()
+                    .map(|l| format!("{name}{l}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let invalid = |expected: &str| {
+            format!(
+                "Invalid value for {key}: expected {expected}, got {:?}",
+                raw.chars().take(100).collect::<String>()
+            )
+        };
+        let value = match (lookup, field.kind) {
+            (Lookup::IsNull, _) => {
+                Value::Boolean(parse_bool(raw).ok_or_else(|| invalid("true or false"))?)
+            }
+            (_, Kind::Text) => {
+                if raw.contains('\0') {
+                    return Err(invalid("text without NUL characters"));
+                }
+                Value::Text(raw.to_owned())
+            }
+            (_, Kind::Integer) => {
+                Value::Integer(raw.trim().parse().map_err(|_| invalid("an integer"))?)
+            }
+            (_, Kind::Timestamp) => Value::Timestamp(
+                parse_time(raw)
+                    .ok_or_else(|| invalid("an RFC 3339 date-time or a YYYY-MM-DD date"))?,
+            ),
+            (_, Kind::Boolean) => {
+                Value::Boolean(parse_bool(raw).ok_or_else(|| invalid("true or false"))?)
+            }
+        };
+        Ok(Filter {
+            field,
+            lookup,
+            value,
+        })
+    }
+}
+
+impl Ordering {
+    /// Parses `ordering=[-]field`.
+    pub fn parse(fields: &[Field], raw: &str) -> Result<Ordering, String> {
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, raw),
+        };
+        fields
+            .iter()
+            .find(|field| field.name == name)
+            .map(|field| Ordering {
+                field: *field,
+                descending,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "Invalid ordering: {raw} (order by one of {}, with - for descending)",
+                    fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                )
+            })
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
+        return Some(time.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|time| time.and_utc())
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Builds `SELECT t.*, count(*) OVER () AS total_count FROM {table} t WHERE ... ORDER BY ...
+/// LIMIT ... OFFSET ...`. `scope` is an extra condition on `t` with `$1` bound to `scope_id`
+/// (sub-collections). Identifiers come from the static field lists only.
+pub fn list_sql(
+    table: &'static str,
+    scope: Option<(&'static str, uuid::Uuid)>,
+    query: &ListQuery,
+) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    let mut sql = diesel::sql_query(format!(
+        "SELECT t.*, count(*) OVER () AS total_count FROM {table} t WHERE true"
+    ))
+    .into_boxed::<Pg>();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    if let Some((condition, id)) = scope {
+        sql = sql
+            .sql(format!(" AND {}", condition.replace("$1", &next())))
+            .bind::<diesel::sql_types::Uuid, _>(id);
+    }
+    for filter in &query.filters {
+        let column = format!("t.{}", filter.field.name);
+        sql = match (&filter.lookup, &filter.value) {
+            (Lookup::IsNull, Value::Boolean(true)) => sql.sql(format!(" AND {column} IS NULL")),
+            (Lookup::IsNull, _) => sql.sql(format!(" AND {column} IS NOT NULL")),
+            (Lookup::Contains, Value::Text(text)) => sql
+                .sql(format!(" AND {column} ILIKE {}", next()))
+                .bind::<Text, _>(format!("%{}%", like_escape(text))),
+            (lookup, value) => {
+                let op = match lookup {
+                    Lookup::Lte => "<=",
+                    Lookup::Gte => ">=",
+                    _ => "=",
+                };
+                let clause = format!(" AND {column} {op} {}", next());
+                match value {
+                    Value::Text(text) => sql.sql(clause).bind::<Text, _>(text.clone()),
+                    Value::Integer(i) => sql.sql(clause).bind::<BigInt, _>(*i),
+                    Value::Timestamp(t) => sql.sql(clause).bind::<Timestamptz, _>(*t),
+                    Value::Boolean(b) => sql.sql(clause).bind::<Bool, _>(*b),
+                }
+            }
+        };
+    }
+    let direction = if query.ordering.descending {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let offset = u64::from(query.page.saturating_sub(1)) * u64::from(query.page_size);
+    sql.sql(format!(
+        " ORDER BY t.{} {direction} NULLS LAST, t.id ASC LIMIT {} OFFSET {}",
+        query.ordering.field.name,
+        next(),
+        next()
+    ))
+    .bind::<BigInt, _>(i64::from(query.page_size))
+    .bind::<BigInt, _>(i64::try_from(offset).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &[Field] = &[
+        Field::new("login", Kind::Text),
+        Field::new("followers_count", Kind::Integer),
+        Field::new("created_at", Kind::Timestamp),
+        Field::new("fork", Kind::Boolean),
+    ];
+
+    #[test]
+    fn lookups_parse_by_kind() {
+        assert!(Filter::parse(FIELDS, "login", "octocat").is_ok());
+        assert!(Filter::parse(FIELDS, "login__contains", "oct").is_ok());
+        assert!(Filter::parse(FIELDS, "followers_count__gte", "10").is_ok());
+        assert!(Filter::parse(FIELDS, "created_at__lte", "2020-01-01").is_ok());
+        assert!(Filter::parse(FIELDS, "created_at__gte", "2020-01-01T10:00:00Z").is_ok());
+        assert!(Filter::parse(FIELDS, "fork", "true").is_ok());
+        assert!(Filter::parse(FIELDS, "login__isnull", "false").is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        let unknown = Filter::parse(FIELDS, "password", "x").expect_err("unknown");
+        assert!(unknown.contains("password"), "{unknown}");
+        let lookup = Filter::parse(FIELDS, "login__lte", "x").expect_err("no lte on text");
+        assert!(lookup.contains("login__lte"), "{lookup}");
+        let value =
+            Filter::parse(FIELDS, "followers_count__gte", "many").expect_err("not a number");
+        assert!(value.contains("followers_count__gte"), "{value}");
+        let date = Filter::parse(FIELDS, "created_at", "yesterday").expect_err("not a date");
+        assert!(date.contains("created_at"), "{date}");
+        assert!(
+            Ordering::parse(FIELDS, "-nothing")
+                .expect_err("unknown")
+                .contains("-nothing")
+        );
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(like_escape("100%_a\\"), "100\\%\\_a\\\\");
+    }
+}
