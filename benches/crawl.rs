@@ -2,12 +2,11 @@
 //! then re-crawled unchanged; prints throughput and quota-costing requests per developer.
 //!
 //! `cargo bench --bench crawl`; `BENCH_DEVELOPERS=300` sets the graph size (default 5000).
+//! `RUST_LOG=info` also prints the app's log on stderr.
 //! Needs PostgreSQL on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672, like the tests.
 
 #[path = "../tests/api/helpers/fake_github.rs"]
 mod fake_github;
-#[path = "../tests/api/helpers/test_db.rs"]
-mod test_db;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -15,18 +14,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::{StreamExt, stream};
 use gitomatic::config::Config;
 use gitomatic::context::AppContext;
 use gitomatic::db::queries::tasks::{self, TaskRow};
 use gitomatic::domain::GithubLogin;
 use gitomatic::jobs::{self, Job};
+use gitomatic::queue::Topology;
+use gitomatic::queue::topology::DELAY_BUCKETS;
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use fake_github::{FakeGithub, Graph, LoggedRequest};
-use test_db::TestDb;
 
 const DEFAULT_DEVELOPERS: usize = 5000;
 /// Seed of the generated graph, fixed so that runs compare.
@@ -56,6 +57,10 @@ const PROFILE_SYNC_LEDGER: &str =
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        // The app's JSON log lines on stderr, for looking into a slow run.
+        gitomatic::telemetry::init();
+    }
     let developers = developers_from_env()?;
     let graph = Graph::generate(developers, GRAPH_SEED);
     let ideal = ideal_first_syncs(&graph);
@@ -136,8 +141,8 @@ struct Bench {
     conn: AsyncPgConnection,
     stop: watch::Sender<bool>,
     worker: JoinHandle<()>,
-    /// Declared last: dropped (with `DROP DATABASE ... WITH (FORCE)`) after the rest.
-    db: TestDb,
+    /// Held for its `Drop` (the database is dropped); declared last so it goes after the rest.
+    _db: BenchDb,
 }
 
 /// Where a phase started: the fake's request log, the task ledger and the clock.
@@ -184,6 +189,8 @@ struct Phase {
     quota: usize,
     not_modified: usize,
     rate_limit_calls: usize,
+    /// Time the benchmark spent enqueueing the phase's tasks itself (re-crawl only).
+    enqueueing: Option<Duration>,
 }
 
 impl Phase {
@@ -207,26 +214,29 @@ impl Bench {
     async fn start(graph: Graph) -> anyhow::Result<Bench> {
         let fake = FakeGithub::start(graph).await;
         fake.set_quota(QUOTA, QUOTA, chrono::Utc::now().timestamp() + 3600);
-        let db = TestDb::new().await;
+        let db = BenchDb::create().await?;
         let ctx = AppContext::new(config(&db.url, &fake.url)?)?;
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(gitomatic::worker::run(ctx.clone(), stopped));
-        let conn = db.connect().await;
+        let conn = AsyncPgConnection::establish(&db.url).await?;
         Ok(Bench {
             ctx,
             fake,
             conn,
             stop,
             worker,
-            db,
+            _db: db,
         })
     }
 
-    /// Stops the worker (nothing is in flight by now) and waits for it a little.
+    /// Stops the worker (nothing is in flight by now), waits for it a little, and removes
+    /// the run's queues; the database is dropped with `self`.
     async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(10), self.worker).await;
-        drop(self.db);
+        if let Err(error) = delete_topology(&self.ctx).await {
+            eprintln!("warning: could not delete the benchmark's queues: {error}");
+        }
     }
 
     async fn first_crawl(&mut self, seed: &str, developers: usize) -> anyhow::Result<FirstCrawl> {
@@ -259,6 +269,7 @@ impl Bench {
         let logins = self.logins().await?;
         let mark = self.mark().await?;
         let ctx = &self.ctx;
+        let enqueue_started = Instant::now();
         let enqueued: Vec<anyhow::Result<()>> = stream::iter(logins)
             .map(|login| async move {
                 let username = GithubLogin::parse(&login).map_err(anyhow::Error::msg)?;
@@ -269,8 +280,13 @@ impl Bench {
             .collect()
             .await;
         enqueued.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+        let enqueueing = enqueue_started.elapsed();
         self.wait_until_idle().await?;
-        self.finish(mark).await
+        let phase = self.finish(mark).await?;
+        Ok(Phase {
+            enqueueing: Some(enqueueing),
+            ..phase
+        })
     }
 
     /// Enqueues a profile sync and waits for it to finish.
@@ -331,6 +347,7 @@ impl Bench {
             quota: since.iter().filter(|r| r.costs_quota).count(),
             not_modified: since.iter().filter(|r| r.status == 304).count(),
             rate_limit_calls,
+            enqueueing: None,
         })
     }
 
@@ -353,6 +370,65 @@ impl Bench {
     }
 }
 
+/// A freshly created and migrated database of the run's own, dropped `WITH (FORCE)` at the end.
+struct BenchDb {
+    name: String,
+    url: String,
+}
+
+impl BenchDb {
+    async fn create() -> anyhow::Result<BenchDb> {
+        let name = format!("gitomatic_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_connection().await?;
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let db = BenchDb {
+            url: format!("{}/{name}", postgres_server()),
+            name,
+        };
+        gitomatic::db::run_pending_migrations(&db.url).await?;
+        Ok(db)
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        let drop_database = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Drop runs outside async context: a private runtime on a plain thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let mut admin = admin_connection().await?;
+                diesel::sql_query(drop_database).execute(&mut admin).await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!(
+                "warning: could not drop the benchmark database {}",
+                self.name
+            );
+        }
+    }
+}
+
+/// The PostgreSQL server of the tests (`TEST_POSTGRES_URL`), without a database name.
+fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+async fn admin_connection() -> anyhow::Result<AsyncPgConnection> {
+    let url = format!("{}/postgres", postgres_server());
+    AsyncPgConnection::establish(&url)
+        .await
+        .with_context(|| format!("connect to {url} (is PostgreSQL running?)"))
+}
+
 /// The app's configuration: its own database and queue prefix, the fake GitHub, no pacing
 /// and no quota reserve.
 fn config(database_url: &str, github_url: &str) -> anyhow::Result<Config> {
@@ -371,6 +447,28 @@ fn config(database_url: &str, github_url: &str) -> anyhow::Result<Config> {
     Ok(Config::from_lookup(|name| env.get(name).cloned())?)
 }
 
+/// Deletes the queues and exchanges under the run's QUEUE_PREFIX: they are durable and
+/// would otherwise stay in the broker after every run.
+async fn delete_topology(ctx: &AppContext) -> anyhow::Result<()> {
+    let topology = Topology::new(&ctx.config.queue_prefix);
+    let channel = ctx.broker.channel().await?;
+    let delay_queues = DELAY_BUCKETS.map(|bucket| topology.delay_queue(bucket));
+    for queue in [topology.jobs(), topology.dead_queue()]
+        .into_iter()
+        .chain(delay_queues)
+    {
+        channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await?;
+    }
+    for exchange in [topology.jobs(), topology.dead_letter_exchange()] {
+        channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // The report
 // ---------------------------------------------------------------------------
@@ -383,9 +481,14 @@ fn print_report(
     first: &FirstCrawl,
     second: &Phase,
 ) {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "gitomatic crawl benchmark: {developers} developers (graph seed {GRAPH_SEED}), fake GitHub \
-         at zero latency, WORKER_CONCURRENCY {WORKER_CONCURRENCY}, DISCOVERY_BATCH {DISCOVERY_BATCH}"
+        "gitomatic crawl benchmark: {developers} developers (graph seed {GRAPH_SEED}), \
+         fake GitHub at zero latency"
+    );
+    println!(
+        "WORKER_CONCURRENCY {WORKER_CONCURRENCY}, DISCOVERY_BATCH {DISCOVERY_BATCH}, \
+         {cpus} CPUs shared with PostgreSQL and RabbitMQ"
     );
     println!();
     print_quota_table(developers, seed, seed_ideal, crawl_ideal, first, second);
@@ -426,6 +529,12 @@ fn print_quota_table(
         second.quota_per_sync(),
         0.0
     );
+    if developers != 300 {
+        println!(
+            "(git-o-matic-9k's seed and whole-graph figures are for 300 developers: compare them \
+             with BENCH_DEVELOPERS=300)"
+        );
+    }
 }
 
 fn print_throughput_table(first: &FirstCrawl, second: &Phase) {
@@ -442,6 +551,10 @@ fn print_throughput_table(first: &FirstCrawl, second: &Phase) {
     row("profile syncs failed", &|p| p.failed.to_string());
     row("wall clock (s)", &|p| {
         format!("{:.2}", p.elapsed.as_secs_f64())
+    });
+    row("  of which enqueueing the syncs (s)", &|p| {
+        p.enqueueing
+            .map_or_else(|| "-".to_owned(), |d| format!("{:.2}", d.as_secs_f64()))
     });
     row("GitHub responses (not /rate_limit)", &|p| {
         p.responses.to_string()

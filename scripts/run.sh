@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine to a running gitomatic on http://127.0.0.1:8000/github/:
-# set up the machine, build, migrate, then run every process of Procfile.dev in one.
+# set up the machine, build, migrate, then run web, worker and scheduler in one process (`gitomatic dev`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 cargo build --release --locked
 ./target/release/gitomatic migrate
-exec ./target/release/gitomatic web
+exec ./target/release/gitomatic dev

@@ -35,6 +35,8 @@ pub struct Config {
     pub worker_concurrency: u16,
     /// Seconds without a heartbeat after which a running task counts as abandoned (`TASK_LEASE_SECS`).
     pub task_lease_secs: u32,
+    /// First delay before retrying a task that met a GitHub outage, doubled per attempt (`TASK_RETRY_SECS`).
+    pub task_retry_secs: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("read_auth_required", &self.read_auth_required)
             .field("worker_concurrency", &self.worker_concurrency)
             .field("task_lease_secs", &self.task_lease_secs)
+            .field("task_retry_secs", &self.task_retry_secs)
             .finish()
     }
 }
@@ -106,6 +109,7 @@ impl Config {
             worker_concurrency: u16::try_from(env.number("WORKER_CONCURRENCY", 4, 1)?.min(256))
                 .unwrap_or(256),
             task_lease_secs: env.number("TASK_LEASE_SECS", 60, 4)?,
+            task_retry_secs: env.number("TASK_RETRY_SECS", 60, 1)?,
         })
     }
 }
@@ -310,6 +314,7 @@ mod tests {
             ("API_READ_AUTH", "sometimes"),
             ("WORKER_CONCURRENCY", "0"),
             ("TASK_LEASE_SECS", "1"),
+            ("TASK_RETRY_SECS", "0"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name);

@@ -14,7 +14,7 @@ use crate::context::AppContext;
 use crate::db::queries::tasks;
 use crate::jobs::{Job, enqueue};
 
-/// How often the leader looks for stranded tasks.
+/// How often the leader looks for stranded tasks, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Checks a cron expression the way the scheduler will parse it: six fields, seconds first.
@@ -114,7 +114,8 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> anyhow
         .await?;
     scheduler.start().await?;
     tracing::info!(discovery_cron = %cron, "scheduler: started");
-    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    let lease = Duration::from_secs(u64::from(ctx.config.task_lease_secs));
+    let mut sweep = tokio::time::interval(SWEEP_EVERY.min(lease / 2));
     loop {
         tokio::select! {
             changed = shutdown.changed() => {

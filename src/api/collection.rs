@@ -14,7 +14,7 @@ use crate::api::render::Rendered;
 use crate::api::views::Page;
 use crate::context::AppContext;
 use crate::db::DbError;
-use crate::db::filter::{Field, ListQuery};
+use crate::db::filter::{Field, ListQuery, MAX_OFFSET};
 use crate::db::paginate;
 
 /// Parses the list parameters, loads the page and renders `{count, next, previous, results}`.
@@ -33,6 +33,23 @@ where
 {
     let query = params::list_query(request, fields, default_ordering)?;
     let (page, page_size) = (query.page, query.page_size);
+    let offset = query.offset();
+    if offset > MAX_OFFSET {
+        // Too deep to serve by offset: past the end it is the usual 404, else narrow it.
+        let total = load(ListQuery {
+            page: 1,
+            page_size: 1,
+            ..query
+        })
+        .await?
+        .total;
+        if u64::try_from(total).unwrap_or(0) <= offset {
+            return Err(ApiError::NotFound("Invalid page.".into()));
+        }
+        return Err(ApiError::BadRequest(format!(
+            "Invalid page: pages beyond item {MAX_OFFSET} are not served; narrow the list with filters"
+        )));
+    }
     let loaded = load(query).await?;
     if loaded.rows.is_empty() && page > 1 {
         return Err(ApiError::NotFound("Invalid page.".into()));

@@ -1,7 +1,7 @@
 //! `/github/developers/`: developers, each with followers, following, starred and owned
 //! repositories as paginated sub-collections.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
@@ -17,7 +17,7 @@ pub const DEFAULT_ORDERING: &str = "-created_at";
 /// Lists developers.
 #[utoipa::path(get, path = "/github/developers/", tag = "developers", params(ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/developers/")]
+#[route("/github/developers/", method = "GET", method = "HEAD")]
 pub async fn list_developers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -29,7 +29,7 @@ pub async fn list_developers(
 #[utoipa::path(get, path = "/github/developers/{id}/", tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id")),
     responses((status = 200, body = DeveloperView), (status = 404, body = ErrorView)))]
-#[get("/github/developers/{id}/")]
+#[route("/github/developers/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_developer(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -51,7 +51,7 @@ pub async fn get_developer(
 #[utoipa::path(get, path = "/github/developers/{id}/followers/", tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/developers/{id}/followers/")]
+#[route("/github/developers/{id}/followers/", method = "GET", method = "HEAD")]
 pub async fn list_developer_followers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -65,7 +65,7 @@ pub async fn list_developer_followers(
 #[utoipa::path(get, path = "/github/developers/{id}/following/", tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/developers/{id}/following/")]
+#[route("/github/developers/{id}/following/", method = "GET", method = "HEAD")]
 pub async fn list_developer_following(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -79,7 +79,11 @@ pub async fn list_developer_following(
 #[utoipa::path(get, path = "/github/developers/{id}/starred_repositories/", tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/developers/{id}/starred_repositories/")]
+#[route(
+    "/github/developers/{id}/starred_repositories/",
+    method = "GET",
+    method = "HEAD"
+)]
 pub async fn list_developer_starred_repositories(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -93,7 +97,11 @@ pub async fn list_developer_starred_repositories(
 #[utoipa::path(get, path = "/github/developers/{id}/repositories/", tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/developers/{id}/repositories/")]
+#[route(
+    "/github/developers/{id}/repositories/",
+    method = "GET",
+    method = "HEAD"
+)]
 pub async fn list_developer_repositories(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

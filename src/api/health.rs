@@ -1,6 +1,6 @@
 //! `GET /health/`: whether the database and the broker answer.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, route, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -23,7 +23,7 @@ pub struct HealthView {
 /// Answers 200 when PostgreSQL and RabbitMQ both answer, 503 naming what is down.
 #[utoipa::path(get, path = "/health/", tag = "meta",
     responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
-#[get("/health/")]
+#[route("/health/", method = "GET", method = "HEAD")]
 pub async fn get_health(ctx: web::Data<AppContext>) -> HttpResponse {
     let (database, queue) =
         tokio::join!(crate::db::queries::health::ping(&ctx.db), ctx.broker.ping());

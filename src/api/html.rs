@@ -21,8 +21,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The whole page for the resource at `path`.
-pub fn page(path: &str, body: &Value, task_form: bool) -> String {
+/// The whole page for the resource at `path`; `json_url` shows the same resource as JSON.
+pub fn page(path: &str, json_url: &str, body: &Value, task_form: bool) -> String {
     let mut json = String::new();
     render_value(&mut json, body, 0);
     let title = path
@@ -49,7 +49,8 @@ label{{display:inline-block;min-width:8em}}input,select{{margin:.2em 0;padding:.
 <header><a href="/github/">gitomatic</a> · <a href="/github/swagger/">Swagger</a> · <a href="/github/redoc/">Redoc</a></header>
 <nav class="crumbs">{crumbs}</nav>
 <main><h1>{title}</h1>{form}{paging}<pre>{json}</pre>{paging}
-<p><a href="?format=json">JSON</a></p></main></body></html>"#,
+<p><a href="{json_link}">JSON</a></p></main></body></html>"#,
+        json_link = escape(json_url),
         title = escape(title),
         crumbs = breadcrumbs(path),
     )
@@ -175,9 +176,9 @@ mod tests {
             "url": "http://host/github/developers/1/",
             "next": "http://host/github/developers/?page=2",
         });
-        let html = page("/github/developers/", &body, false);
-        assert!(!html.contains("<script>alert"));
-        assert!(html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"));
+        let html = page("/github/developers/", "?format=json", &body, false);
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"), "{html}");
         assert!(html.contains(r#"<a href="http://host/github/developers/1/">"#));
         assert!(html.contains(r#"rel="next""#));
         assert!(html.contains(r#"<a href="/github/">github</a>"#));
@@ -187,6 +188,7 @@ mod tests {
     fn a_javascript_url_in_data_is_not_a_link() {
         let html = page(
             "/github/x/",
+            "?format=json",
             &json!({"homepage": "javascript:alert(1)"}),
             false,
         );

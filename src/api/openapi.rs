@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document (utoipa) and the docs pages: Swagger UI at `/github/swagger/`,
 //! the document at `/github/swagger.json`, Redoc at `/github/redoc/`, all served offline.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, route, web};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -178,7 +178,7 @@ pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
 }
 
 /// Redoc's page.
-#[get("/github/redoc/")]
+#[route("/github/redoc/", method = "GET", method = "HEAD")]
 pub async fn get_redoc(html: web::Data<RedocPage>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -186,7 +186,7 @@ pub async fn get_redoc(html: web::Data<RedocPage>) -> HttpResponse {
 }
 
 /// The vendored Redoc script.
-#[get("/github/redoc/redoc.standalone.js")]
+#[route("/github/redoc/redoc.standalone.js", method = "GET", method = "HEAD")]
 pub async fn get_redoc_script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/javascript; charset=utf-8")

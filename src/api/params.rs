@@ -3,7 +3,7 @@
 use actix_web::HttpRequest;
 
 use crate::api::error::ApiError;
-use crate::db::filter::{Field, Filter, ListQuery, MAX_OFFSET, Ordering};
+use crate::db::filter::{Field, Filter, ListQuery, Ordering};
 
 /// Items per page unless `page_size` says otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -56,11 +56,6 @@ pub fn list_query(
                 ))
             })?,
     };
-    if u64::from(page - 1) * u64::from(page_size) > MAX_OFFSET {
-        return Err(ApiError::BadRequest(format!(
-            "Invalid page: pages beyond item {MAX_OFFSET} are not served; narrow the list with filters"
-        )));
-    }
     let ordering = Ordering::parse(fields, single("ordering").unwrap_or(default_ordering))
         .map_err(ApiError::BadRequest)?;
     if let Some(format) = single("format").filter(|f| !matches!(*f, "json" | "api" | "html")) {
@@ -101,7 +96,7 @@ pub struct ListParams {
     pub page: Option<u32>,
     /// Items per page, 1-100 (default 10).
     pub page_size: Option<u32>,
-    /// A field to order by, `-` first for descending (default `-created_at`).
+    /// A field to order by, `-` first for descending (default `-created_at`; `-updated_at` for rate_limit).
     pub ordering: Option<String>,
     /// `json` forces JSON, `api` the browsable HTML.
     pub format: Option<String>,

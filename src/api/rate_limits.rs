@@ -1,6 +1,6 @@
 //! `/github/rate_limit/`: the GitHub quota per identity and resource.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use crate::api::collection::{detail, list};
 use crate::api::error::ApiError;
@@ -15,7 +15,7 @@ pub const DEFAULT_ORDERING: &str = "-updated_at";
 /// Lists rate-limit rows.
 #[utoipa::path(get, path = "/github/rate_limit/", tag = "rate_limit", params(ListParams),
     responses((status = 200, body = Page<RateLimitView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/rate_limit/")]
+#[route("/github/rate_limit/", method = "GET", method = "HEAD")]
 pub async fn list_rate_limits(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -37,7 +37,7 @@ pub async fn list_rate_limits(
 #[utoipa::path(get, path = "/github/rate_limit/{id}/", tag = "rate_limit",
     params(("id" = i64, Path, description = "The row's id")),
     responses((status = 200, body = RateLimitView), (status = 404, body = ErrorView)))]
-#[get("/github/rate_limit/{id}/")]
+#[route("/github/rate_limit/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_rate_limit(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

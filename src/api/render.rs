@@ -49,7 +49,13 @@ impl Rendered {
         let as_html = wants_html(request);
         let (bytes, content_type) = if as_html {
             (
-                html::page(request.path(), &self.body, self.task_form).into_bytes(),
+                html::page(
+                    request.path(),
+                    &json_url(request),
+                    &self.body,
+                    self.task_form,
+                )
+                .into_bytes(),
                 "text/html; charset=utf-8",
             )
         } else {
@@ -87,6 +93,16 @@ impl Rendered {
         }
         response.body(bytes)
     }
+}
+
+/// The request's own URL (path and query) with `format=json`.
+fn json_url(request: &HttpRequest) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    pairs.retain(|(key, _)| key != "format");
+    pairs.push(("format".into(), "json".into()));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("{}?{query}", request.path())
 }
 
 /// `?format=json` forces JSON, `?format=api`/`html` HTML; otherwise a browser's Accept decides.

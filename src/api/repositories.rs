@@ -1,6 +1,6 @@
 //! `/github/repositories/`: repositories and their stargazers.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
@@ -16,7 +16,7 @@ pub const DEFAULT_ORDERING: &str = "-created_at";
 /// Lists repositories.
 #[utoipa::path(get, path = "/github/repositories/", tag = "repositories", params(ListParams),
     responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/repositories/")]
+#[route("/github/repositories/", method = "GET", method = "HEAD")]
 pub async fn list_repositories(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -28,7 +28,7 @@ pub async fn list_repositories(
 #[utoipa::path(get, path = "/github/repositories/{id}/", tag = "repositories",
     params(("id" = uuid::Uuid, Path, description = "The repository's id")),
     responses((status = 200, body = RepositoryView), (status = 404, body = ErrorView)))]
-#[get("/github/repositories/{id}/")]
+#[route("/github/repositories/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_repository(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -50,7 +50,11 @@ pub async fn get_repository(
 #[utoipa::path(get, path = "/github/repositories/{id}/stargazers/", tag = "repositories",
     params(("id" = uuid::Uuid, Path, description = "The repository's id"), ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/repositories/{id}/stargazers/")]
+#[route(
+    "/github/repositories/{id}/stargazers/",
+    method = "GET",
+    method = "HEAD"
+)]
 pub async fn list_repository_stargazers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

@@ -1,6 +1,6 @@
 //! `GET /github/`: the API root, linking every collection and the docs.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -31,7 +31,7 @@ pub struct DocsView {
 
 /// Links to every resource collection and to the API documentation.
 #[utoipa::path(get, path = "/github/", tag = "meta", responses((status = 200, body = RootView)))]
-#[get("/github/")]
+#[route("/github/", method = "GET", method = "HEAD")]
 pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpResponse {
     let links = Links::new(&request, &ctx.config);
     Rendered::ok(RootView {

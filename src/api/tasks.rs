@@ -1,7 +1,7 @@
 //! `/github/tasks/`: task runs, and `POST` to trigger one.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, route, web};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -40,7 +40,7 @@ pub struct TaskRequest {
 /// Lists task runs, newest first.
 #[utoipa::path(get, path = "/github/tasks/", tag = "tasks", params(ListParams),
     responses((status = 200, body = Page<TaskView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[get("/github/tasks/")]
+#[route("/github/tasks/", method = "GET", method = "HEAD")]
 pub async fn list_tasks(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -62,7 +62,7 @@ pub async fn list_tasks(
 #[utoipa::path(get, path = "/github/tasks/{id}/", tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "The task's id")),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorView)))]
-#[get("/github/tasks/{id}/")]
+#[route("/github/tasks/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_task(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

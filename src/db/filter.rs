@@ -94,6 +94,13 @@ pub struct ListQuery {
 /// Deepest row offset served; deeper pages need narrower filters.
 pub const MAX_OFFSET: u64 = 1_000_000;
 
+impl ListQuery {
+    /// Rows skipped before this page.
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
+    }
+}
+
 impl Filter {
     /// Parses `key=raw` against the fields of a list; the error names the parameter.
     pub fn parse(fields: &[Field], key: &str, raw: &str) -> Result<Filter, String> {
@@ -261,7 +268,7 @@ pub fn list_sql(
     } else {
         "ASC"
     };
-    let offset = u64::from(query.page.saturating_sub(1)) * u64::from(query.page_size);
+    let offset = query.offset();
     sql.sql(format!(
         " ORDER BY t.{} {direction} NULLS LAST, t.id ASC LIMIT {} OFFSET {}",
         query.ordering.field.name,

@@ -85,19 +85,22 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
             Outcome::Succeeded
         }
         Err(JobError::Database(error)) => return Err(error),
-        Err(JobError::Github(error)) => match retry_time(&error, row.attempts) {
-            Some(not_before) => {
-                tasks::defer(&ctx.db, row.id, not_before, &error.to_string(), requests).await?;
-                let wait = (not_before - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-                republish(ctx, row.id, wait).await;
-                Outcome::Deferred(not_before)
+        Err(JobError::Github(error)) => {
+            match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
+                Some(not_before) => {
+                    tasks::defer(&ctx.db, row.id, not_before, &error.to_string(), requests).await?;
+                    let wait = (not_before - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                    republish(ctx, row.id, wait).await;
+                    Outcome::Deferred(not_before)
+                }
+                None => {
+                    let message = error.to_string();
+                    tasks::finish(&ctx.db, row.id, status::FAILED, Some(&message), requests)
+                        .await?;
+                    Outcome::Failed(message)
+                }
             }
-            None => {
-                let message = error.to_string();
-                tasks::finish(&ctx.db, row.id, status::FAILED, Some(&message), requests).await?;
-                Outcome::Failed(message)
-            }
-        },
+        }
     };
     log_outcome(&row, &outcome, started.elapsed(), &stats);
     Ok(())
@@ -122,7 +125,7 @@ async fn run_job(ctx: &AppContext, stats: &RequestStats, job: &Job) -> Result<()
 }
 
 /// When a failed run should be tried again, or `None` when it fails for good.
-fn retry_time(error: &GithubError, attempts: i32) -> Option<DateTime<Utc>> {
+fn retry_time(error: &GithubError, attempts: i32, retry_secs: u32) -> Option<DateTime<Utc>> {
     match error {
         GithubError::QuotaReserve { reset } | GithubError::QuotaExhausted { reset } => {
             Some(throttle::defer_until(*reset))
@@ -130,8 +133,8 @@ fn retry_time(error: &GithubError, attempts: i32) -> Option<DateTime<Utc>> {
         GithubError::SecondaryLimit { .. } => error.retry_at().map(throttle::defer_until),
         GithubError::Unavailable { .. } if attempts < MAX_ATTEMPTS => {
             // GitHub is having a bad time: back off for minutes, not milliseconds.
-            let minutes = 1i64 << attempts.clamp(0, 5);
-            Some(Utc::now() + chrono::Duration::minutes(minutes))
+            let factor = 1i64 << (attempts - 1).clamp(0, 5);
+            Some(Utc::now() + chrono::Duration::seconds(i64::from(retry_secs) * factor))
         }
         GithubError::Database(_) => Some(Utc::now() + chrono::Duration::seconds(30)),
         _ => None,

@@ -2,7 +2,11 @@
 
 mod helpers;
 
+mod api_docs;
+mod api_lists;
+mod api_tasks;
 mod cli;
 mod crawl;
+mod faults;
 mod foundation;
 mod github;

@@ -796,7 +796,17 @@ impl Reply {
 
     /// A 200 carrying `ETag: W/"<sha256 of the body>"`.
     fn ok(value: &Value) -> Reply {
-        let mut reply = Reply::json(200, value);
+        Reply::raw_ok(value.to_string())
+    }
+
+    /// A 200 with this exact body (which need not be JSON) and its ETag.
+    fn raw_ok(body: String) -> Reply {
+        let mut reply = Reply {
+            status: 200,
+            body: Some(body),
+            headers: Vec::new(),
+            costs_quota: true,
+        };
         let body = reply.body.as_deref().unwrap_or_default();
         let etag = format!("W/\"{}\"", hex::encode(Sha256::digest(body)));
         reply.headers.push(("etag", etag));
@@ -984,6 +994,8 @@ struct State {
     log: Vec<LoggedRequest>,
     injected: VecDeque<Injected>,
     latency: Duration,
+    /// Bodies served instead of the graph's, by path (hostile or malformed payloads).
+    overrides: BTreeMap<String, String>,
 }
 
 impl State {
@@ -998,6 +1010,8 @@ impl State {
             Reply::injected(injected)
         } else if self.quota.remaining == 0 {
             Reply::rate_limited(&req.ip)
+        } else if let Some(body) = self.overrides.get(&req.path) {
+            Reply::raw_ok(body.clone())
         } else {
             self.route(req)
         };
@@ -1212,6 +1226,7 @@ impl FakeGithub {
             log: Vec::new(),
             injected: VecDeque::new(),
             latency: Duration::ZERO,
+            overrides: BTreeMap::new(),
         }));
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -1300,6 +1315,11 @@ impl FakeGithub {
         self.state()
             .injected
             .extend(std::iter::repeat_n(injected, n));
+    }
+
+    /// Serves `body` (any text, valid JSON or not) with 200 for GETs of `path` from now on.
+    pub fn override_body(&self, path: &str, body: impl Into<String>) {
+        self.state().overrides.insert(path.to_owned(), body.into());
     }
 
     /// Waits this long after computing each answer and before sending it.

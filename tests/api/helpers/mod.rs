@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod fake_github;
+pub mod seed;
+pub mod services;
 mod snapshot;
 mod test_db;
 
@@ -91,11 +93,31 @@ pub async fn spawn_crawler_with(
     start_app(Some(github), adjust).await
 }
 
+/// Spawns the app crawling a fake GitHub, its database on another PostgreSQL server.
+pub async fn spawn_crawler_on(
+    postgres_server: &str,
+    graph: Graph,
+    options: ClientOptions,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    let github = FakeGithub::start(graph).await;
+    let db = TestDb::new_on(postgres_server).await;
+    start_app_on(db, Some(github), options, adjust).await
+}
+
 async fn start_app(
     github: Option<FakeGithub>,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
-    let db = TestDb::new().await;
+    start_app_on(TestDb::new().await, github, test_client_options(), adjust).await
+}
+
+async fn start_app_on(
+    db: TestDb,
+    github: Option<FakeGithub>,
+    options: ClientOptions,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
     let mut env = test_env(&db);
     if let Some(github) = &github {
         env.insert("GITHUB_API_URL".into(), github.url.clone());
@@ -103,8 +125,7 @@ async fn start_app(
     }
     adjust(&mut env);
     let config = config_from(&env);
-    let ctx =
-        AppContext::with_github_options(config, test_client_options()).expect("context builds");
+    let ctx = AppContext::with_github_options(config, options).expect("context builds");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
     let server = gitomatic::api::serve(ctx.clone(), listener).expect("server starts");
@@ -133,6 +154,13 @@ impl TestApp {
     pub fn start_worker(&mut self) {
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(gitomatic::worker::run(self.ctx.clone(), stopped));
+        self.workers.push(stop);
+    }
+
+    /// Starts an in-process scheduler (discovery cron, stranded-task sweep).
+    pub fn start_scheduler(&mut self) {
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(gitomatic::scheduler::run(self.ctx.clone(), stopped));
         self.workers.push(stop);
     }
 
@@ -235,5 +263,48 @@ impl Drop for TestApp {
         for stop in &self.workers {
             let _ = stop.send(true);
         }
+        if let (Some(url), Some(prefix)) = (self.env.get("AMQP_URL"), self.env.get("QUEUE_PREFIX"))
+        {
+            delete_queues(url.clone(), prefix.clone());
+        }
     }
+}
+
+/// Deletes a test's exchanges and queues so the shared broker does not fill up.
+fn delete_queues(url: String, prefix: String) {
+    use gitomatic::queue::Topology;
+    use gitomatic::queue::topology::DELAY_BUCKETS;
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+    let deleted = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async move {
+            let connect = lapin::Connection::connect(&url, lapin::ConnectionProperties::default());
+            let connection = tokio::time::timeout(Duration::from_secs(3), connect)
+                .await
+                .ok()?
+                .ok()?;
+            let channel = connection.create_channel().await.ok()?;
+            let topology = Topology::new(&prefix);
+            let queues = [topology.jobs(), topology.dead_queue()]
+                .into_iter()
+                .chain(DELAY_BUCKETS.iter().map(|b| topology.delay_queue(*b)));
+            for queue in queues {
+                let _ = channel
+                    .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await;
+            }
+            for exchange in [topology.jobs(), topology.dead_letter_exchange()] {
+                let _ = channel
+                    .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                    .await;
+            }
+            let _ = connection.close(200, "test done".into()).await;
+            Some(())
+        })
+    })
+    .join();
+    let _ = deleted;
 }

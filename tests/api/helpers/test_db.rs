@@ -1,5 +1,8 @@
 //! `TestDb`: a freshly created, migrated PostgreSQL database, dropped when the test ends.
 
+// Also included by the benchmarks, which use only part of it.
+#![allow(dead_code)]
+
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// Server URL of the test PostgreSQL (without a database name).
@@ -12,12 +15,18 @@ fn server_url() -> String {
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    server: String,
 }
 
 impl TestDb {
     /// Creates and migrates a new database.
     pub async fn new() -> Self {
-        let db = Self::unmigrated().await;
+        Self::new_on(&server_url()).await
+    }
+
+    /// Creates and migrates a new database on another server (`postgres://user@host:port`).
+    pub async fn new_on(server: &str) -> Self {
+        let db = Self::unmigrated_on(server).await;
         gitomatic::db::run_pending_migrations(&db.url)
             .await
             .expect("migrations apply");
@@ -26,14 +35,22 @@ impl TestDb {
 
     /// Creates an empty database with no migrations applied.
     pub async fn unmigrated() -> Self {
+        Self::unmigrated_on(&server_url()).await
+    }
+
+    async fn unmigrated_on(server: &str) -> Self {
         let name = format!("gitomatic_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = admin_connection().await;
+        let mut admin = admin_connection(server).await;
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .await
             .expect("create test database");
-        let url = format!("{}/{name}", server_url());
-        Self { name, url }
+        let url = format!("{server}/{name}");
+        Self {
+            name,
+            url,
+            server: server.to_owned(),
+        }
     }
 
     /// A direct connection to this database.
@@ -44,8 +61,8 @@ impl TestDb {
     }
 }
 
-async fn admin_connection() -> AsyncPgConnection {
-    AsyncPgConnection::establish(&format!("{}/postgres", server_url()))
+async fn admin_connection(server: &str) -> AsyncPgConnection {
+    AsyncPgConnection::establish(&format!("{server}/postgres"))
         .await
         .expect("connect to PostgreSQL (is it running on 127.0.0.1:5432?)")
 }
@@ -53,6 +70,7 @@ async fn admin_connection() -> AsyncPgConnection {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
+        let server = self.server.clone();
         // Drop runs outside async context: use a private runtime on a plain thread.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -60,7 +78,7 @@ impl Drop for TestDb {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let mut admin = admin_connection().await;
+                let mut admin = admin_connection(&server).await;
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin)
                     .await

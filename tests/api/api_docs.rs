@@ -1,0 +1,971 @@
+//! Documentation (OpenAPI document, Swagger UI, Redoc) and HTTP presentation: ETags and
+//! 304s, JSON/HTML negotiation, the browsable pages and their escaping.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::helpers::seed::{self, Dev, Repo, get_json, results};
+use crate::helpers::{TestApp, spawn_app};
+
+// ---------------------------------------------------------------------------
+// The OpenAPI document
+// ---------------------------------------------------------------------------
+
+async fn openapi(app: &TestApp) -> Value {
+    let response = app.get("/github/swagger.json").await;
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .to_string();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text).expect("the document is JSON")
+}
+
+/// (path, method) of every operation the app serves.
+const OPERATIONS: [(&str, &str); 16] = [
+    ("/github/", "get"),
+    ("/health/", "get"),
+    ("/github/developers/", "get"),
+    ("/github/developers/{id}/", "get"),
+    ("/github/developers/{id}/followers/", "get"),
+    ("/github/developers/{id}/following/", "get"),
+    ("/github/developers/{id}/starred_repositories/", "get"),
+    ("/github/developers/{id}/repositories/", "get"),
+    ("/github/repositories/", "get"),
+    ("/github/repositories/{id}/", "get"),
+    ("/github/repositories/{id}/stargazers/", "get"),
+    ("/github/rate_limit/", "get"),
+    ("/github/rate_limit/{id}/", "get"),
+    ("/github/tasks/", "get"),
+    ("/github/tasks/{id}/", "get"),
+    ("/github/tasks/", "post"),
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Integer,
+    Timestamp,
+    Boolean,
+}
+
+/// The filterable fields the spec names for developers (and their lists).
+const DEVELOPER_FIELDS: [(&str, Kind); 13] = [
+    ("login", Kind::Text),
+    ("name", Kind::Text),
+    ("bio", Kind::Text),
+    ("location", Kind::Text),
+    ("company", Kind::Text),
+    ("email", Kind::Text),
+    ("created_at", Kind::Timestamp),
+    ("updated_at", Kind::Timestamp),
+    ("last_synced_at", Kind::Timestamp),
+    ("followers_count", Kind::Integer),
+    ("following_count", Kind::Integer),
+    ("public_gists", Kind::Integer),
+    ("public_repos", Kind::Integer),
+];
+
+/// The filterable fields the spec names for repositories.
+const REPOSITORY_FIELDS: [(&str, Kind); 24] = [
+    ("owner_github_id", Kind::Integer),
+    ("name", Kind::Text),
+    ("full_name", Kind::Text),
+    ("description", Kind::Text),
+    ("homepage", Kind::Text),
+    ("language", Kind::Text),
+    ("created_at", Kind::Timestamp),
+    ("updated_at", Kind::Timestamp),
+    ("pushed_at", Kind::Timestamp),
+    ("last_synced_at", Kind::Timestamp),
+    ("has_downloads", Kind::Boolean),
+    ("has_issues", Kind::Boolean),
+    ("has_pages", Kind::Boolean),
+    ("has_projects", Kind::Boolean),
+    ("has_wiki", Kind::Boolean),
+    ("private", Kind::Boolean),
+    ("archived", Kind::Boolean),
+    ("disabled", Kind::Boolean),
+    ("fork", Kind::Boolean),
+    ("stargazers_count", Kind::Integer),
+    ("subscribers_count", Kind::Integer),
+    ("watchers_count", Kind::Integer),
+    ("forks_count", Kind::Integer),
+    ("open_issues_count", Kind::Integer),
+];
+
+/// Every filter parameter a field must accept.
+fn filter_parameters(fields: &[(&str, Kind)]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (field, kind) in fields {
+        let lookups: &[&str] = match kind {
+            Kind::Text => &["", "__contains", "__isnull"],
+            Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
+            Kind::Boolean => &["", "__isnull"],
+        };
+        for lookup in lookups {
+            names.insert(format!("{field}{lookup}"));
+        }
+    }
+    names
+}
+
+/// The operation object at `path`/`method`.
+fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "{method} {path} is documented");
+    op
+}
+
+/// Parameters of an operation as (name, in).
+fn parameters(doc: &Value, path: &str, method: &str) -> BTreeSet<(String, String)> {
+    operation(doc, path, method)["parameters"]
+        .as_array()
+        .map(|params| {
+            params
+                .iter()
+                .map(|p| {
+                    let p = match p["$ref"].as_str() {
+                        Some(pointer) => doc
+                            .pointer(pointer.trim_start_matches('#'))
+                            .expect("parameter $ref resolves"),
+                        None => p,
+                    };
+                    (
+                        p["name"].as_str().expect("name").to_string(),
+                        p["in"].as_str().expect("in").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_openapi_3_describing_every_path_absolutely() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    let version = doc["openapi"].as_str().expect("an openapi version");
+    assert!(version.starts_with("3."), "{version}");
+    assert!(doc["info"]["title"].is_string());
+
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .filter(|key| {
+                    ["get", "post", "put", "patch", "delete", "head"].contains(&key.as_str())
+                })
+                .map(|method| (path.clone(), method.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(p, m)| (p.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+    for (path, method) in &documented {
+        let op = operation(&doc, path, method);
+        let success = if method == "post" { "202" } else { "200" };
+        assert!(
+            op["responses"][success].is_object(),
+            "{method} {path} documents {success}"
+        );
+        if path.contains("{id}") {
+            assert!(
+                parameters(&doc, path, method).contains(&("id".to_string(), "path".to_string())),
+                "{method} {path} documents its id"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_ref_in_the_openapi_document_resolves() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for reference in found {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{reference} is local"));
+        assert!(doc.pointer(pointer).is_some(), "{reference} resolves");
+    }
+    // The resource schemas carry the spec's fields.
+    let schema_fields = |name: &str| -> BTreeSet<String> {
+        doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("schema {name}"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let developer = schema_fields("DeveloperView");
+    for field in [
+        "url",
+        "id",
+        "login",
+        "followers",
+        "following",
+        "starred_repositories",
+        "repositories",
+        "last_synced_at",
+    ] {
+        assert!(developer.contains(field), "DeveloperView.{field}");
+    }
+    let repository = schema_fields("RepositoryView");
+    for field in ["url", "owner", "stargazers", "full_name", "fork"] {
+        assert!(repository.contains(field), "RepositoryView.{field}");
+    }
+    let task = schema_fields("TaskView");
+    for field in ["url", "status", "not_before", "github_requests"] {
+        assert!(task.contains(field), "TaskView.{field}");
+    }
+}
+
+#[tokio::test]
+async fn every_list_documents_paging_ordering_and_each_filter() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    let developers = filter_parameters(&DEVELOPER_FIELDS);
+    let repositories = filter_parameters(&REPOSITORY_FIELDS);
+    for (path, filters) in [
+        ("/github/developers/", &developers),
+        ("/github/developers/{id}/followers/", &developers),
+        ("/github/developers/{id}/following/", &developers),
+        ("/github/repositories/{id}/stargazers/", &developers),
+        ("/github/repositories/", &repositories),
+        (
+            "/github/developers/{id}/starred_repositories/",
+            &repositories,
+        ),
+        ("/github/developers/{id}/repositories/", &repositories),
+    ] {
+        let query: BTreeSet<String> = parameters(&doc, path, "get")
+            .into_iter()
+            .filter(|(_, place)| place == "query")
+            .map(|(name, _)| name)
+            .collect();
+        for name in ["page", "page_size", "ordering"] {
+            assert!(query.contains(name), "{path} documents {name}");
+        }
+        let missing: Vec<&String> = filters.difference(&query).collect();
+        assert!(missing.is_empty(), "{path} does not document {missing:?}");
+    }
+    for path in ["/github/tasks/", "/github/rate_limit/"] {
+        let query: BTreeSet<String> = parameters(&doc, path, "get")
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        for name in ["page", "page_size", "ordering"] {
+            assert!(query.contains(name), "{path} documents {name}");
+        }
+    }
+    assert!(
+        developers.contains("followers_count__gte")
+            && developers.contains("login__contains")
+            && repositories.contains("fork")
+    );
+}
+
+/// A value of the documented type for a query parameter.
+fn sample(parameter: &Value) -> &'static str {
+    let schema = &parameter["schema"];
+    match (schema["type"].as_str(), schema["format"].as_str()) {
+        (Some("integer"), _) => "1",
+        (Some("boolean"), _) => "true",
+        (_, Some("date-time")) => "2020-01-01T00:00:00Z",
+        _ => "x",
+    }
+}
+
+#[tokio::test]
+async fn every_documented_query_parameter_is_accepted_by_the_api() {
+    let app = spawn_app().await;
+    seed::developer(&app, Dev::new(1, "amy")).await;
+    let doc = openapi(&app).await;
+    for path in [
+        "/github/developers/",
+        "/github/repositories/",
+        "/github/tasks/",
+        "/github/rate_limit/",
+    ] {
+        let params = operation(&doc, path, "get")["parameters"]
+            .as_array()
+            .expect("parameters");
+        // Order by the first documented exact-match filter, descending.
+        let ordering = params
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .find(|name| {
+                !["page", "page_size", "ordering", "format"].contains(name) && !name.contains("__")
+            })
+            .map(|name| format!("-{name}"))
+            .expect("a filterable field");
+        for parameter in params {
+            let name = parameter["name"].as_str().expect("name");
+            if parameter["in"] != "query" {
+                continue;
+            }
+            let value = match name {
+                "ordering" => ordering.as_str(),
+                "format" => "json",
+                _ => sample(parameter),
+            };
+            let (status, body) = get_json(&app, path, &[(name, value)]).await;
+            assert_eq!(status, 200, "{path}?{name}={value}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn triggering_a_task_is_documented_with_both_bodies_every_response_and_bearer_auth() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    let post = operation(&doc, "/github/tasks/", "post");
+    let content = post["requestBody"]["content"]
+        .as_object()
+        .expect("a request body");
+    for media in ["application/json", "application/x-www-form-urlencoded"] {
+        assert!(content.contains_key(media), "request body as {media}");
+    }
+    for status in ["202", "400", "401", "403", "413", "415"] {
+        assert!(post["responses"][status].is_object(), "response {status}");
+    }
+    let headers = post["responses"]["202"]["headers"]
+        .as_object()
+        .expect("202 headers");
+    assert!(
+        headers.keys().any(|h| h.eq_ignore_ascii_case("location")),
+        "202 documents Location"
+    );
+    let security = post["security"].as_array().expect("security");
+    let scheme_name = security
+        .iter()
+        .flat_map(|s| s.as_object().into_iter().flat_map(|m| m.keys().cloned()))
+        .next()
+        .expect("a security requirement");
+    let scheme = &doc["components"]["securitySchemes"][&scheme_name];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(
+        scheme["scheme"].as_str().map(str::to_lowercase),
+        Some("bearer".into())
+    );
+    // The body schema names the three fields.
+    let json_schema = &content["application/json"]["schema"];
+    let schema = match json_schema["$ref"].as_str() {
+        Some(pointer) => doc
+            .pointer(pointer.trim_start_matches('#'))
+            .expect("schema")
+            .clone(),
+        None => json_schema.clone(),
+    };
+    for field in ["name", "username", "repo_name"] {
+        assert!(
+            schema["properties"][field].is_object(),
+            "body field {field}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Swagger UI and Redoc
+// ---------------------------------------------------------------------------
+
+/// Values of `src="..."` and `href="..."` attributes in an HTML page.
+fn asset_references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\"", "src='", "href='"] {
+        let quote = attribute.chars().last().unwrap_or('"');
+        let mut rest = html;
+        while let Some(start) = rest.find(attribute) {
+            rest = &rest[start + attribute.len()..];
+            let end = rest.find(quote).unwrap_or(rest.len());
+            found.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
+fn is_external(reference: &str) -> bool {
+    let lower = reference.to_ascii_lowercase();
+    lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("//")
+}
+
+async fn html_page(app: &TestApp, path: &str) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .to_string();
+    assert!(
+        content_type.starts_with("text/html"),
+        "{path}: {content_type}"
+    );
+    response.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn swagger_ui_and_all_its_assets_load_from_this_server() {
+    let app = spawn_app().await;
+    let html = html_page(&app, "/github/swagger/").await;
+    let references = asset_references(&html);
+    assert!(
+        references.iter().any(|r| r.contains(".js")),
+        "Swagger UI loads scripts: {references:?}"
+    );
+    let external: Vec<&String> = references.iter().filter(|r| is_external(r)).collect();
+    assert!(external.is_empty(), "CDN references: {external:?}");
+
+    let base = url::Url::parse(&format!("{}/github/swagger/", app.address)).expect("base");
+    let mut scripts = String::new();
+    for reference in &references {
+        if reference.starts_with('#') || reference.starts_with("data:") {
+            continue;
+        }
+        let url = base.join(reference).expect("a relative reference");
+        let response = app.http.get(url.as_str()).send().await.expect("asset");
+        assert_eq!(response.status(), 200, "{reference} → {url}");
+        if reference.contains(".js") {
+            scripts.push_str(&response.text().await.expect("script"));
+        }
+    }
+    assert!(
+        scripts.contains("/github/swagger.json"),
+        "Swagger UI is configured with the document's URL"
+    );
+
+    // Without the slash: a permanent redirect to it.
+    let response = app.get("/github/swagger").await;
+    assert_eq!(response.status(), 308);
+    assert_eq!(response.headers()["location"], "/github/swagger/");
+}
+
+#[tokio::test]
+async fn redoc_loads_its_bundled_script_and_embeds_the_document() {
+    let app = spawn_app().await;
+    let html = html_page(&app, "/github/redoc/").await;
+    let references = asset_references(&html);
+    assert!(
+        references
+            .iter()
+            .any(|r| r == "/github/redoc/redoc.standalone.js"),
+        "{references:?}"
+    );
+    let external: Vec<&String> = references.iter().filter(|r| is_external(r)).collect();
+    assert!(external.is_empty(), "CDN references: {external:?}");
+    assert!(
+        html.contains("/github/developers/{id}/"),
+        "the document is embedded"
+    );
+
+    let response = app.get("/github/redoc/redoc.standalone.js").await;
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .to_string();
+    assert!(content_type.contains("javascript"), "{content_type}");
+    let script = response.text().await.expect("script");
+    assert!(
+        script.len() > 100_000,
+        "the whole bundle: {} bytes",
+        script.len()
+    );
+    assert!(script.contains("Redoc"), "it is Redoc");
+}
+
+// ---------------------------------------------------------------------------
+// ETag and 304
+// ---------------------------------------------------------------------------
+
+async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = app.http.get(format!("{}{path}", app.address));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("request reaches the app")
+}
+
+fn etag(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("etag")
+        .unwrap_or_else(|| panic!("an ETag on {}", response.url()))
+        .to_str()
+        .expect("ASCII ETag")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_list_answers_304_while_its_etag_matches_and_a_new_etag_after_a_change() {
+    let app = spawn_app().await;
+    seed::developer(&app, Dev::new(1, "amy")).await;
+    let path = "/github/developers/";
+    let first = get_with(&app, path, &[]).await;
+    assert_eq!(first.status(), 200);
+    let tag = etag(&first);
+    assert!(
+        tag.starts_with('"') && tag.ends_with('"'),
+        "a quoted ETag: {tag}"
+    );
+
+    let cached = get_with(&app, path, &[("if-none-match", &tag)]).await;
+    assert_eq!(cached.status(), 304);
+    assert_eq!(etag(&cached), tag);
+    assert!(
+        cached.bytes().await.expect("body").is_empty(),
+        "304 has no body"
+    );
+    // Weak comparison, and a list of tags, as RFC 9110 says.
+    let weak = format!("W/{tag}");
+    assert_eq!(
+        get_with(&app, path, &[("if-none-match", &weak)])
+            .await
+            .status(),
+        304
+    );
+    let several = format!("\"other\", {tag}");
+    assert_eq!(
+        get_with(&app, path, &[("if-none-match", &several)])
+            .await
+            .status(),
+        304
+    );
+    let other = get_with(&app, path, &[("if-none-match", "\"other\"")]).await;
+    assert_eq!(other.status(), 200);
+
+    // The same request gives the same tag.
+    assert_eq!(etag(&get_with(&app, path, &[]).await), tag);
+
+    // New data: 200 with a new tag; the old one no longer matches.
+    seed::developer(&app, Dev::new(2, "bob")).await;
+    let changed = get_with(&app, path, &[("if-none-match", &tag)]).await;
+    assert_eq!(changed.status(), 200);
+    let new_tag = etag(&changed);
+    assert_ne!(new_tag, tag);
+    let body: Value = changed.json().await.expect("json");
+    assert_eq!(body["count"], 2);
+    assert_eq!(
+        get_with(&app, path, &[("if-none-match", &new_tag)])
+            .await
+            .status(),
+        304
+    );
+}
+
+#[tokio::test]
+async fn a_detail_etag_changes_when_the_record_changes() {
+    let app = spawn_app().await;
+    let id = seed::developer(&app, Dev::new(1, "amy")).await;
+    let path = format!("/github/developers/{id}/");
+    let tag = etag(&get_with(&app, &path, &[]).await);
+    assert_eq!(
+        get_with(&app, &path, &[("if-none-match", &tag)])
+            .await
+            .status(),
+        304
+    );
+    seed::execute(&app, "UPDATE developers SET name = 'Amy Pond'").await;
+    let changed = get_with(&app, &path, &[("if-none-match", &tag)]).await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(etag(&changed), tag);
+
+    // The root and the task list are cacheable too.
+    for path in ["/github/", "/github/tasks/"] {
+        let tag = etag(&get_with(&app, path, &[]).await);
+        assert_eq!(
+            get_with(&app, path, &[("if-none-match", &tag)])
+                .await
+                .status(),
+            304,
+            "{path}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTML and JSON
+// ---------------------------------------------------------------------------
+
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn browsers_get_html_api_clients_json_and_format_decides_first() {
+    let app = spawn_app().await;
+    seed::developer(&app, Dev::new(1, "amy")).await;
+    let path = "/github/developers/";
+    for (query, accept, html) in [
+        ("", Some(BROWSER_ACCEPT), true),
+        ("", Some("text/html"), true),
+        ("", Some("application/json"), false),
+        ("", Some("*/*"), false),
+        ("", None, false),
+        ("?format=api", None, true),
+        ("?format=api", Some("application/json"), true),
+        ("?format=json", Some(BROWSER_ACCEPT), false),
+    ] {
+        let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+        let response = get_with(&app, &format!("{path}{query}"), &headers).await;
+        assert_eq!(response.status(), 200, "{query} {accept:?}");
+        let kind = content_type(&response);
+        let vary = response
+            .headers()
+            .get("vary")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(vary.contains("accept"), "Vary: Accept ({query} {accept:?})");
+        if html {
+            assert!(kind.starts_with("text/html"), "{query} {accept:?}: {kind}");
+            let page = response.text().await.expect("html");
+            assert!(page.contains("<html"), "{query} {accept:?}");
+        } else {
+            assert!(
+                kind.starts_with("application/json"),
+                "{query} {accept:?}: {kind}"
+            );
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(body["count"], 1);
+        }
+    }
+    // One resource, two representations, two tags: a JSON tag never answers 304 to HTML.
+    let json_tag = etag(&get_with(&app, path, &[]).await);
+    let html = get_with(&app, path, &[("accept", "text/html")]).await;
+    let html_tag = etag(&html);
+    assert_ne!(json_tag, html_tag);
+    let crossed = get_with(
+        &app,
+        path,
+        &[("accept", "text/html"), ("if-none-match", &json_tag)],
+    )
+    .await;
+    assert_eq!(crossed.status(), 200);
+    let same = get_with(
+        &app,
+        path,
+        &[("accept", "text/html"), ("if-none-match", &html_tag)],
+    )
+    .await;
+    assert_eq!(same.status(), 304);
+}
+
+/// Escapes text as HTML does (for comparing links in pages).
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+#[tokio::test]
+async fn the_browsable_page_is_pretty_json_with_clickable_links_and_paging() {
+    let app = spawn_app().await;
+    for (id, login) in [(1, "amy"), (2, "bob"), (3, "cal")] {
+        seed::developer(&app, Dev::new(id, login)).await;
+    }
+    let path = "/github/developers/?ordering=login&page_size=1&page=2";
+    let (_, json) = get_json(
+        &app,
+        "/github/developers/",
+        &[("ordering", "login"), ("page_size", "1"), ("page", "2")],
+    )
+    .await;
+    let page = get_with(&app, path, &[("accept", BROWSER_ACCEPT)])
+        .await
+        .text()
+        .await
+        .expect("html");
+
+    let developer = &results(&json)[0];
+    assert_eq!(developer["login"], "bob");
+    assert!(page.contains("bob"));
+    for field in [
+        "url",
+        "followers",
+        "following",
+        "starred_repositories",
+        "repositories",
+    ] {
+        let link = developer[field].as_str().expect("link");
+        assert!(
+            page.contains(&format!("href=\"{}\"", escaped(link))),
+            "{field} is a link: {link}"
+        );
+    }
+    for rel in ["next", "previous"] {
+        let link = json[rel].as_str().expect("paging link");
+        assert!(
+            page.contains(&format!("href=\"{}\"", escaped(link))),
+            "{rel} page link {link}"
+        );
+    }
+    // Pretty-printed: one key per line, indented.
+    assert!(page.lines().filter(|l| l.contains("login")).count() >= 1);
+    assert!(page.lines().count() > 25, "pretty-printed over many lines");
+    assert!(page.contains("\n  "), "indented");
+
+    // A detail page links its relations.
+    let detail = get_with(
+        &app,
+        &developer["url"].as_str().expect("url")[app.address.len()..],
+        &[("accept", "text/html")],
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    let followers = developer["followers"].as_str().expect("followers");
+    assert!(detail.contains(&format!("href=\"{}\"", escaped(followers))));
+}
+
+#[tokio::test]
+async fn only_the_task_list_page_has_a_trigger_form() {
+    let app = spawn_app().await;
+    let tasks = get_with(&app, "/github/tasks/", &[("accept", "text/html")])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(tasks.contains("<form"), "a form on /github/tasks/");
+    for name in [
+        "full_profile_sync",
+        "full_repository_sync",
+        "discovery_scraper",
+    ] {
+        assert!(tasks.contains(name), "the form offers {name}");
+    }
+    for field in ["username", "repo_name"] {
+        assert!(
+            tasks.contains(&format!("name=\"{field}\"")),
+            "an input {field}"
+        );
+    }
+    let developers = get_with(&app, "/github/developers/", &[("accept", "text/html")])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(!developers.contains("<form"));
+}
+
+#[tokio::test]
+async fn hostile_data_is_escaped_in_the_html_page_and_raw_in_json() {
+    let app = spawn_app().await;
+    let bio = "<script>alert(1)</script>";
+    let name = "\"><img src=x onerror=alert(1)>";
+    let location = "</pre><h1>pwned</h1>";
+    let id = seed::developer(
+        &app,
+        Dev {
+            bio: Some(bio.into()),
+            name: Some(name.into()),
+            location: Some(location.into()),
+            ..Dev::new(1, "mallory")
+        },
+    )
+    .await;
+    let repository = seed::repository(
+        &app,
+        1,
+        Repo {
+            homepage: Some("javascript:alert(1)".into()),
+            description: Some("<iframe src=//evil.example></iframe>".into()),
+            ..Repo::new(101, "trap")
+        },
+    )
+    .await;
+
+    for path in [
+        format!("/github/developers/{id}/"),
+        "/github/developers/".to_string(),
+        format!("/github/repositories/{repository}/"),
+        "/github/repositories/".to_string(),
+    ] {
+        let page = get_with(&app, &path, &[("accept", BROWSER_ACCEPT)])
+            .await
+            .text()
+            .await
+            .expect("html");
+        for raw in [bio, "<img src=x", location, "<iframe", "href=\"javascript:"] {
+            assert!(!page.contains(raw), "{path} contains raw {raw:?}");
+        }
+    }
+    let page = get_with(
+        &app,
+        &format!("/github/developers/{id}/"),
+        &[("accept", "text/html")],
+    )
+    .await
+    .text()
+    .await
+    .expect("html");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the bio is shown, escaped"
+    );
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+
+    let (_, json) = get_json(&app, &format!("/github/developers/{id}/"), &[]).await;
+    assert_eq!(json["bio"], bio);
+    assert_eq!(json["name"], name);
+    assert_eq!(json["location"], location);
+}
+
+#[tokio::test]
+async fn every_link_in_the_browsable_pages_resolves() {
+    let app = spawn_app().await;
+    let owner = seed::developer(&app, Dev::new(1, "amy")).await;
+    let follower = seed::developer(&app, Dev::new(2, "bob")).await;
+    seed::follow(&app, follower, owner).await;
+    let repository = seed::repository(&app, 1, Repo::new(101, "rocket")).await;
+    seed::star(&app, follower, repository).await;
+    for path in [
+        "/github/".to_string(),
+        "/github/developers/?page_size=1&page=2".to_string(),
+        format!("/github/developers/{owner}/"),
+        format!("/github/developers/{owner}/followers/"),
+        format!("/github/developers/{follower}/starred_repositories/"),
+        format!("/github/repositories/{repository}/"),
+        format!("/github/repositories/{repository}/stargazers/"),
+        "/github/tasks/".to_string(),
+    ] {
+        let page_url = url::Url::parse(&format!("{}{path}", app.address)).expect("url");
+        let page = get_with(&app, &path, &[("accept", BROWSER_ACCEPT)])
+            .await
+            .text()
+            .await
+            .expect("html");
+        let references: Vec<String> = asset_references(&page)
+            .into_iter()
+            .filter(|r| !r.starts_with('#'))
+            .collect();
+        assert!(!references.is_empty(), "{path} has links");
+        for reference in references {
+            // Attribute values are HTML-escaped.
+            let reference = reference.replace("&amp;", "&");
+            let target = page_url.join(&reference).expect("a valid link");
+            let response = app
+                .http
+                .get(target.as_str())
+                .header("accept", BROWSER_ACCEPT)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(
+                response.status(),
+                200,
+                "{path} links {reference} → {target}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn head_requests_answer_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let id = seed::developer(&app, Dev::new(1, "amy")).await;
+    for path in [
+        "/github/".to_string(),
+        "/github/developers/".to_string(),
+        format!("/github/developers/{id}/"),
+        "/github/tasks/".to_string(),
+        "/health/".to_string(),
+    ] {
+        let url = format!("{}{path}", app.address);
+        let get = app.http.get(&url).send().await.expect("GET");
+        let head = app.http.head(&url).send().await.expect("HEAD");
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert_eq!(
+            head.headers().get("etag"),
+            get.headers().get("etag"),
+            "HEAD {path}"
+        );
+        assert!(
+            head.bytes().await.expect("body").is_empty(),
+            "HEAD {path} has no body"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_json_link_of_a_browsable_page_shows_the_same_resource() {
+    let app = spawn_app().await;
+    for (id, login) in [(1, "amy"), (2, "bob"), (3, "cal")] {
+        seed::developer(&app, Dev::new(id, login)).await;
+    }
+    let path = "/github/developers/?login__contains=a&ordering=login&page_size=1&page=2";
+    let page_url = url::Url::parse(&format!("{}{path}", app.address)).expect("url");
+    let page = get_with(&app, path, &[("accept", BROWSER_ACCEPT)])
+        .await
+        .text()
+        .await
+        .expect("html");
+    let json_link = asset_references(&page)
+        .into_iter()
+        .find(|r| r.contains("format=json"))
+        .expect("a link to the JSON");
+    let target = page_url
+        .join(&json_link.replace("&amp;", "&"))
+        .expect("a valid link");
+    let (status, linked) = seed::get_url(&app, target.as_str()).await;
+    assert_eq!(status, 200);
+    let (_, expected) = get_json(
+        &app,
+        "/github/developers/",
+        &[
+            ("login__contains", "a"),
+            ("ordering", "login"),
+            ("page_size", "1"),
+            ("page", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        seed::column(&linked, "login"),
+        seed::column(&expected, "login"),
+        "{path}: the JSON link {json_link:?} shows another page"
+    );
+}
