@@ -85,8 +85,21 @@ ensure_database() {
     fi
 }
 
+# schemathesis (from PyPI) fuzzes the API in the test suite; it lives in its own venv.
+ensure_schemathesis() {
+    local venv="${GITOMATIC_TOOLS:-$HOME/.cache/gitomatic}/venv"
+    if [ ! -x "$venv/bin/st" ]; then
+        log "installing schemathesis into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
+    export SCHEMATHESIS="$venv/bin/st"
+}
+SCHEMATHESIS_VERSION=4.32.5
+
 if command -v apt-get >/dev/null 2>&1; then
-    apt_install build-essential pkg-config ca-certificates git postgresql-client
+    apt_install build-essential pkg-config ca-certificates git python3-venv
+    command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 fi
 ensure_rust
 ensure_postgres

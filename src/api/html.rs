@@ -178,7 +178,10 @@ mod tests {
         });
         let html = page("/github/developers/", "?format=json", &body, false);
         assert!(!html.contains("<script>alert"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"),
+            "{html}"
+        );
         assert!(html.contains(r#"<a href="http://host/github/developers/1/">"#));
         assert!(html.contains(r#"rel="next""#));
         assert!(html.contains(r#"<a href="/github/">github</a>"#));

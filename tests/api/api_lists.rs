@@ -597,6 +597,9 @@ async fn malformed_paging_parameters_are_400_naming_them() {
         ("page_size", "101"),
         ("page_size", "-5"),
         ("page_size", "ten"),
+        ("page_size", "99999999999999999999"),
+        ("page", "99999999999999999999"),
+        ("page_size", "1e3"),
     ] {
         for path in ["/github/developers/", "/github/tasks/"] {
             let (status, body) = get_json(&app, path, &[(name, value)]).await;

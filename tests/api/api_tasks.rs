@@ -293,6 +293,10 @@ async fn names_github_would_not_accept_are_400() {
         "under_score",
         "../etc",
         "octocat?x=1",
+        "oct\u{0}cat",
+        "line\nbreak",
+        "\u{202e}tacotco",
+        "\u{1F600}",
     ] {
         let (status, _, answer) = post_json(
             &app,

@@ -9,4 +9,5 @@ mod cli;
 mod crawl;
 mod faults;
 mod foundation;
+mod fuzz;
 mod github;
