@@ -201,6 +201,9 @@ impl GithubClient {
         let url = self.url("/rate_limit");
         let (status, headers, body) = self.send(&url, None).await?;
         if !status.is_success() {
+            if let Some(observed) = headers::rate_limit(&headers) {
+                rate_limits::record(&self.db, &self.identity, &observed, false).await?;
+            }
             return Err(status_error(status, &url, &body));
         }
         let reading: RateLimitResponse = parse(&url, &body)?;
@@ -237,7 +240,8 @@ impl GithubClient {
             attempt += 1;
             self.reserve_one().await?;
             let sent = self.send(url, etag).await;
-            rate_limits::release(&self.db, &self.identity, CORE).await?;
+            self.settle_reservation(sent.as_ref().ok().map(|(_, headers, _)| headers))
+                .await?;
             let (status, headers, body) = match sent {
                 Ok(response) => response,
                 Err(GithubError::Unavailable { message, .. }) => {
@@ -283,7 +287,7 @@ impl GithubClient {
         }
     }
 
-    /// Sends one GET (paced, bounded concurrency) and records its rate-limit headers.
+    /// Sends one GET (paced, bounded concurrency); the caller records its rate-limit headers.
     async fn send(
         &self,
         url: &str,
@@ -315,9 +319,6 @@ impl GithubClient {
             .body_to_string(response)
             .await
             .map_err(|error| transport_error(&error.to_string()))?;
-        if let Some(observed) = headers::rate_limit(&headers) {
-            rate_limits::record(&self.db, &self.identity, &observed).await?;
-        }
         tracing::debug!(
             http.url = %url,
             http.status = status.as_u16(),
@@ -325,6 +326,21 @@ impl GithubClient {
             "GitHub request"
         );
         Ok((status, headers, body))
+    }
+
+    /// Records a reserved request's rate-limit headers and releases its reservation.
+    async fn settle_reservation(&self, headers: Option<&HeaderMap>) -> Result<(), GithubError> {
+        match headers.and_then(headers::rate_limit) {
+            Some(observed) if observed.resource == CORE => {
+                rate_limits::record(&self.db, &self.identity, &observed, true).await?;
+            }
+            Some(observed) => {
+                rate_limits::record(&self.db, &self.identity, &observed, false).await?;
+                rate_limits::release(&self.db, &self.identity, CORE).await?;
+            }
+            None => rate_limits::release(&self.db, &self.identity, CORE).await?,
+        }
+        Ok(())
     }
 
     /// Reserves one request of the core quota, refreshing a stale reading first.

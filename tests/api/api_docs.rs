@@ -154,6 +154,13 @@ async fn the_openapi_document_is_openapi_3_describing_every_path_absolutely() {
     let version = doc["openapi"].as_str().expect("an openapi version");
     assert!(version.starts_with("3."), "{version}");
     assert!(doc["info"]["title"].is_string());
+    // It parses as an OpenAPI 3.1 document with utoipa's typed model, every path included.
+    let parsed: utoipa::openapi::OpenApi =
+        serde_json::from_value(doc.clone()).expect("a well-formed OpenAPI document");
+    assert_eq!(
+        parsed.paths.paths.len(),
+        doc["paths"].as_object().expect("paths").len()
+    );
 
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()

@@ -49,12 +49,18 @@ pub struct Observed {
     pub reset: DateTime<Utc>,
 }
 
-/// Records what GitHub reported.
+/// Records what GitHub reported, releasing the answered request's reservation when
+/// `release` is set (one statement: the row is written once per request).
 ///
 /// Within one window the remaining count only goes down, so the lowest figure seen wins
 /// (responses of concurrent requests may arrive out of order); a later reset time starts a
 /// new window and replaces the row, dropping reservations of the old window.
-pub async fn record(pool: &Pool, identity: &str, observed: &Observed) -> Result<(), DbError> {
+pub async fn record(
+    pool: &Pool,
+    identity: &str,
+    observed: &Observed,
+    release: bool,
+) -> Result<(), DbError> {
     let mut conn = pool.get().await?;
     diesel::sql_query(
         "INSERT INTO rate_limits (identity, resource, rate_limit, rate_remaining, rate_used, rate_reset)
@@ -68,7 +74,7 @@ pub async fn record(pool: &Pool, identity: &str, observed: &Observed) -> Result<
                             THEN excluded.rate_used
                             ELSE GREATEST(rate_limits.rate_used, excluded.rate_used) END,
            rate_reserved = CASE WHEN excluded.rate_reset > rate_limits.rate_reset
-                                THEN 0 ELSE rate_limits.rate_reserved END,
+                                THEN 0 ELSE GREATEST(rate_limits.rate_reserved - $7, 0) END,
            rate_reset = GREATEST(rate_limits.rate_reset, excluded.rate_reset),
            updated_at = now()",
     )
@@ -78,6 +84,7 @@ pub async fn record(pool: &Pool, identity: &str, observed: &Observed) -> Result<
     .bind::<Int4, _>(observed.remaining)
     .bind::<Int4, _>(observed.used)
     .bind::<Timestamptz, _>(observed.reset)
+    .bind::<Int4, _>(i32::from(release))
     .execute(&mut conn)
     .await?;
     Ok(())
