@@ -44,19 +44,8 @@ impl Publisher {
             None => (self.topology.jobs(), JOB_ROUTING_KEY.to_owned()),
             Some(bucket) => (String::new(), self.topology.delay_queue(bucket)),
         };
-        let mut guard = self.channel.lock().await;
-        let channel = match guard.as_ref().filter(|c| c.status().connected()) {
-            Some(channel) => channel.clone(),
-            None => {
-                let channel = self.broker.channel().await?;
-                self.topology.declare(&channel).await?;
-                channel
-                    .confirm_select(ConfirmSelectOptions::default())
-                    .await?;
-                *guard = Some(channel.clone());
-                channel
-            }
-        };
+        let channel = self.channel().await?;
+        // The lock is not held while the broker confirms: publishes pipeline on the channel.
         let confirm = channel
             .basic_publish(
                 exchange.as_str().into(),
@@ -75,21 +64,36 @@ impl Publisher {
             Ok(pending) => pending.await,
             Err(error) => Err(error),
         };
-        match confirm {
+        let result = match confirm {
             Ok(confirmation) => {
                 let acked = confirmation.is_ack();
                 if acked && confirmation.take_message().is_none() {
-                    Ok(())
-                } else {
-                    *guard = None;
-                    Err(QueueError::NotConfirmed)
+                    return Ok(());
                 }
+                Err(QueueError::NotConfirmed)
             }
-            Err(error) => {
-                // Drop the channel so the next publish reconnects.
-                *guard = None;
-                Err(QueueError::Channel(error))
-            }
+            Err(error) => Err(QueueError::Channel(error)),
+        };
+        // Drop the channel so the next publish opens a fresh one.
+        let mut guard = self.channel.lock().await;
+        if guard.as_ref().is_some_and(|c| c.id() == channel.id()) {
+            *guard = None;
         }
+        result
+    }
+
+    /// The publishing channel (declared topology, confirms on), opened when missing.
+    async fn channel(&self) -> Result<lapin::Channel, QueueError> {
+        let mut guard = self.channel.lock().await;
+        if let Some(channel) = guard.as_ref().filter(|c| c.status().connected()) {
+            return Ok(channel.clone());
+        }
+        let channel = self.broker.channel().await?;
+        self.topology.declare(&channel).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        *guard = Some(channel.clone());
+        Ok(channel)
     }
 }
