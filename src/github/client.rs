@@ -199,7 +199,20 @@ impl GithubClient {
     /// Reads `GET /rate_limit` (costs no quota) into the ledger.
     pub async fn refresh_rate_limit(&self) -> Result<(), GithubError> {
         let url = self.url("/rate_limit");
-        let (status, headers, body) = self.send(&url, None).await?;
+        let mut attempt = 0;
+        let (status, headers, body) = loop {
+            attempt += 1;
+            match self.send(&url, None).await {
+                Err(GithubError::Unavailable { message, .. }) => {
+                    self.backoff_or_fail(attempt, message).await?;
+                }
+                Ok((status, _, _)) if status.is_server_error() => {
+                    self.backoff_or_fail(attempt, format!("{status} from {url}"))
+                        .await?;
+                }
+                other => break other?,
+            }
+        };
         if !status.is_success() {
             if let Some(observed) = headers::rate_limit(&headers) {
                 rate_limits::record(&self.db, &self.identity, &observed, false).await?;

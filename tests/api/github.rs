@@ -357,3 +357,21 @@ async fn the_token_is_sent_but_never_stored_or_shown() {
     assert!(!format!("{row:?}").contains(token));
     assert!(!format!("{:?}", app.ctx.config).contains(token));
 }
+
+#[tokio::test]
+async fn an_unreachable_github_is_retried_then_reported_unavailable() {
+    let app = spawn_crawler_with(star_with_followers(1), |env| {
+        env.insert("GITHUB_API_URL".into(), "http://127.0.0.1:1".into());
+    })
+    .await;
+    let error = app
+        .ctx
+        .github
+        .ensure_quota(1)
+        .await
+        .expect_err("unreachable");
+    assert!(
+        matches!(error, GithubError::Unavailable { attempts: 5, .. }),
+        "{error:?}"
+    );
+}
