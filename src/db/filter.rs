@@ -217,18 +217,20 @@ fn like_escape(text: &str) -> String {
     escaped
 }
 
-/// Builds `SELECT t.*, count(*) OVER () AS total_count FROM {table} t WHERE ... ORDER BY ...
-/// LIMIT ... OFFSET ...`. `scope` is an extra condition on `t` with `$1` bound to `scope_id`
-/// (sub-collections). Identifiers come from the static field lists only.
-pub fn list_sql(
+/// A boxed raw query with explicit `$n` placeholders.
+type Sql = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
+
+/// `SELECT {select} FROM {table} t WHERE <scope> AND <filters>`, returning the query and
+/// the number of placeholders bound. `scope` is an extra condition on `t` with `$1` bound
+/// to its id (sub-collections). Identifiers come from the static field lists only.
+fn filtered(
+    select: &str,
     table: &'static str,
     scope: Option<(&'static str, uuid::Uuid)>,
     query: &ListQuery,
-) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
-    let mut sql = diesel::sql_query(format!(
-        "SELECT t.*, count(*) OVER () AS total_count FROM {table} t WHERE true"
-    ))
-    .into_boxed::<Pg>();
+) -> (Sql, usize) {
+    let mut sql =
+        diesel::sql_query(format!("SELECT {select} FROM {table} t WHERE true")).into_boxed::<Pg>();
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -263,20 +265,41 @@ pub fn list_sql(
             }
         };
     }
+    (sql, n)
+}
+
+/// One page: `SELECT t.* ... ORDER BY <ordering> NULLS LAST, t.id LIMIT ... OFFSET ...`.
+///
+/// Kept apart from the count so that the page can walk an index and stop after
+/// `page_size` rows instead of materialising the whole filtered set.
+pub fn page_sql(
+    table: &'static str,
+    scope: Option<(&'static str, uuid::Uuid)>,
+    query: &ListQuery,
+) -> Sql {
+    let (sql, bound) = filtered("t.*", table, scope, query);
     let direction = if query.ordering.descending {
         "DESC"
     } else {
         "ASC"
     };
-    let offset = query.offset();
     sql.sql(format!(
-        " ORDER BY t.{} {direction} NULLS LAST, t.id ASC LIMIT {} OFFSET {}",
+        " ORDER BY t.{} {direction} NULLS LAST, t.id ASC LIMIT ${} OFFSET ${}",
         query.ordering.field.name,
-        next(),
-        next()
+        bound + 1,
+        bound + 2
     ))
     .bind::<BigInt, _>(i64::from(query.page_size))
-    .bind::<BigInt, _>(i64::try_from(offset).unwrap_or(i64::MAX))
+    .bind::<BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
+}
+
+/// The size of the whole filtered list: `SELECT count(*) AS total_count ...`.
+pub fn count_sql(
+    table: &'static str,
+    scope: Option<(&'static str, uuid::Uuid)>,
+    query: &ListQuery,
+) -> Sql {
+    filtered("count(*) AS total_count", table, scope, query).0
 }
 
 #[cfg(test)]

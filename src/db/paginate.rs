@@ -1,12 +1,12 @@
-//! One page of a list: the rows and the total count from one query (`count(*) OVER ()`).
+//! One page of a list: the page's rows and the whole list's count, from two queries run
+//! side by side (the page walks an index and stops early; the count scans what it must).
 
 use diesel::QueryableByName;
 use diesel::pg::Pg;
-use diesel::row::NamedRow;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 
-use crate::db::filter::{ListQuery, list_sql};
+use crate::db::filter::{ListQuery, count_sql, page_sql};
 use crate::db::{DbError, Pool};
 
 /// Rows of one page and the number of rows in the whole filtered list.
@@ -14,24 +14,14 @@ use crate::db::{DbError, Pool};
 pub struct Page<T> {
     /// The page's rows.
     pub rows: Vec<T>,
-    /// Rows in the whole list (0 when the page is empty).
+    /// Rows in the whole list.
     pub total: i64,
 }
 
-/// A row plus the window count of its list.
-struct Counted<T> {
-    row: T,
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
     total_count: i64,
-}
-
-// Written by hand: the derive does not support an embedded generic row.
-impl<T: QueryableByName<Pg>> QueryableByName<Pg> for Counted<T> {
-    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
-        Ok(Self {
-            row: T::build(row)?,
-            total_count: NamedRow::get::<BigInt, i64>(row, "total_count")?,
-        })
-    }
 }
 
 /// A sub-collection's condition on `t`, with `$1` the owner's id.
@@ -47,11 +37,15 @@ pub async fn load<T>(
 where
     T: QueryableByName<Pg> + Send + 'static,
 {
-    let mut conn = pool.get().await?;
-    let rows: Vec<Counted<T>> = list_sql(table, scope, query).load(&mut conn).await?;
-    let total = rows.as_slice().first().map_or(0, |row| row.total_count);
-    Ok(Page {
-        rows: rows.into_iter().map(|counted| counted.row).collect(),
-        total,
-    })
+    let rows = async {
+        let mut conn = pool.get().await?;
+        Ok::<Vec<T>, DbError>(page_sql(table, scope, query).load(&mut conn).await?)
+    };
+    let total = async {
+        let mut conn = pool.get().await?;
+        let count: Count = count_sql(table, scope, query).get_result(&mut conn).await?;
+        Ok::<i64, DbError>(count.total_count)
+    };
+    let (rows, total) = tokio::try_join!(rows, total)?;
+    Ok(Page { rows, total })
 }
