@@ -33,9 +33,12 @@ pub enum DbError {
     /// A statement failed.
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
-    /// Connecting or migrating failed.
+    /// Setting up failed: building the pool, connecting, or migrating.
     #[error("{0}")]
-    Migration(String),
+    Setup(String),
+    /// A write did not produce the row it must have produced.
+    #[error("database inconsistency: {0}")]
+    Inconsistent(String),
 }
 
 /// Builds a connection pool; connections are opened lazily, on first use.
@@ -47,7 +50,7 @@ pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, DbError> {
         .create_timeout(Some(std::time::Duration::from_secs(5)))
         .runtime(::deadpool::Runtime::Tokio1)
         .build()
-        .map_err(|error| DbError::Migration(format!("cannot build the database pool: {error}")))
+        .map_err(|error| DbError::Setup(format!("cannot build the database pool: {error}")))
 }
 
 /// Applies every pending migration; returns the versions applied (none when up to date).
@@ -74,7 +77,7 @@ pub async fn ensure_migrated(database_url: &str) -> Result<(), DbError> {
     if pending.is_empty() {
         Ok(())
     } else {
-        Err(DbError::Migration(format!(
+        Err(DbError::Setup(format!(
             "the database has {} pending migration(s) ({}): run `gitomatic migrate` first",
             pending.len(),
             pending.join(", ")
@@ -93,12 +96,10 @@ async fn with_migration_harness<T: Send + 'static>(
     let url = database_url.to_owned();
     // diesel's migration harness is synchronous: keep it off the async workers.
     tokio::task::spawn_blocking(move || {
-        let mut conn =
-            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url).map_err(|error| {
-                DbError::Migration(format!("cannot connect to the database: {error}"))
-            })?;
-        run(&mut conn).map_err(|error| DbError::Migration(format!("migration failed: {error}")))
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .map_err(|error| DbError::Setup(format!("cannot connect to the database: {error}")))?;
+        run(&mut conn).map_err(|error| DbError::Setup(format!("migration failed: {error}")))
     })
     .await
-    .map_err(|error| DbError::Migration(format!("migration task panicked: {error}")))?
+    .map_err(|error| DbError::Setup(format!("migration task panicked: {error}")))?
 }

@@ -148,6 +148,9 @@ pub enum JobError {
     /// The database failed.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// The stored task does not describe a job (edited by hand, or from a newer version).
+    #[error("invalid task: {0}")]
+    InvalidTask(TaskRequestError),
 }
 
 impl From<diesel::result::Error> for JobError {

@@ -28,7 +28,7 @@ pub async fn run(
                     store_repositories(&mut conn, std::slice::from_ref(&value), etag.as_deref())
                         .await?;
                 let id = ids.get(&value.id).copied().ok_or_else(|| {
-                    DbError::Migration(format!("repository {} was not stored", value.full_name))
+                    DbError::Inconsistent(format!("repository {} was not stored", value.full_name))
                 })?;
                 (id, value.full_name)
             }

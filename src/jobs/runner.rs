@@ -72,10 +72,7 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
     let heartbeat = spawn_heartbeat(ctx, row.id, lease);
     let result = match Job::from_row(&row) {
         Ok(job) => run_job(ctx, &stats, &job).await,
-        Err(error) => Err(JobError::Github(GithubError::Payload {
-            url: "tasks".into(),
-            message: format!("invalid task: {error}"),
-        })),
+        Err(error) => Err(JobError::InvalidTask(error)),
     };
     heartbeat.abort();
     let requests = stats.requests();
@@ -85,6 +82,11 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
             Outcome::Succeeded
         }
         Err(JobError::Database(error)) => return Err(error),
+        Err(JobError::InvalidTask(error)) => {
+            let message = format!("invalid task: {error}");
+            tasks::finish(&ctx.db, row.id, status::FAILED, Some(&message), requests).await?;
+            Outcome::Failed(message)
+        }
         Err(JobError::Github(error)) => {
             match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
                 Some(not_before) => {

@@ -518,3 +518,28 @@ async fn two_workers_and_two_schedulers_enqueue_and_process_each_discovery_once(
         "no task ran twice"
     );
 }
+
+#[tokio::test]
+async fn a_task_row_that_describes_no_job_fails_with_the_reason() {
+    let mut app = spawn_crawler(Graph::default()).await;
+    app.start_worker();
+    let mut conn = app.db.connect().await;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let row: Id = diesel::sql_query(
+        "INSERT INTO tasks (name, username) VALUES ('full_profile_sync', 'not a login') RETURNING id",
+    )
+    .get_result(&mut conn)
+    .await
+    .expect("hand-made task");
+    app.ctx.publisher.publish(row.id).await.expect("publish");
+    let done = app.wait_for_task(row.id, JOB_TIMEOUT).await;
+    assert_eq!(done.status, "failed");
+    let error = done.error.expect("a reason");
+    assert!(error.starts_with("invalid task:"), "{error}");
+    assert!(app.fake().requests().is_empty(), "nothing sent to GitHub");
+}
