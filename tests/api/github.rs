@@ -375,3 +375,28 @@ async fn an_unreachable_github_is_retried_then_reported_unavailable() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn requests_are_paced_to_github_max_rps() {
+    let app = spawn_crawler_with(star_with_followers(1), |env| {
+        env.insert("GITHUB_MAX_RPS".into(), "2".into());
+    })
+    .await;
+    let login = gitomatic::domain::GithubLogin::parse("star").expect("login");
+    let stats = RequestStats::default();
+    let started = Instant::now();
+    for _ in 0..6 {
+        app.ctx
+            .github
+            .fetch_user(&stats, &login, None)
+            .await
+            .expect("fetch");
+    }
+    // A burst of 2, then one every 500 ms: the 6th cannot leave before 2 s.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "6 requests at 2/s took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(stats.requests(), 6);
+}
