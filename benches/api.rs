@@ -32,8 +32,9 @@ async fn main() -> anyhow::Result<()> {
     let db = TestDb::new().await;
     let started = Instant::now();
     seed(&db, developers, edges).await?;
+    let stored = count(&db, "SELECT count(*) AS n FROM follows").await?;
     println!(
-        "seeded {developers} developers and {edges} follow edges in {:.1} s",
+        "seeded {developers} developers and {stored} follow edges in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
@@ -97,18 +98,37 @@ async fn seed(db: &TestDb, developers: u64, edges: u64) -> anyhow::Result<()> {
     ))
     .execute(&mut conn)
     .await?;
+    // Candidate pairs repeat (and a few are self-follows): draw 30 % more than wanted and
+    // keep the first `edges` distinct ones.
+    let candidates = edges + edges * 3 / 10;
     diesel::sql_query(format!(
         "INSERT INTO follows (follower_id, followee_id)
-         SELECT DISTINCT a.id, b.id FROM generate_series(1::bigint, {edges}) AS e
-         JOIN developers a ON a.github_id = 1 + (e * 7919) % {developers}
-         JOIN developers b ON b.github_id = 1 + floor(power((e * 104729 % 1000003) / 1000003.0, 3) * {developers})::bigint
-         WHERE a.id <> b.id
-         ON CONFLICT DO NOTHING"
+         SELECT follower, followee FROM (
+             SELECT DISTINCT ON (a.id, b.id) a.id AS follower, b.id AS followee, e
+             FROM generate_series(1::bigint, {candidates}) AS e
+             JOIN developers a ON a.github_id = 1 + (e * 7919) % {developers}
+             JOIN developers b ON b.github_id = 1 + floor(power((e * 104729 % 1000003) / 1000003.0, 3) * {developers})::bigint
+             WHERE a.id <> b.id
+             ORDER BY a.id, b.id, e) AS pairs
+         ORDER BY e
+         LIMIT {edges}"
     ))
     .execute(&mut conn)
     .await?;
     diesel::sql_query("ANALYZE").execute(&mut conn).await?;
     Ok(())
+}
+
+/// Runs `SELECT count(*) AS n ...`.
+async fn count(db: &TestDb, sql: &str) -> anyhow::Result<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.connect().await;
+    let row: Count = diesel::sql_query(sql).get_result(&mut conn).await?;
+    Ok(row.n)
 }
 
 /// The developer with the most follow edges.

@@ -45,9 +45,9 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     }
     let token = seed::token(&app).await;
     let address = app.address.clone();
-    let output = tokio::task::spawn_blocking(move || {
+    let run = move || {
         // schemathesis keeps caches in its working directory: not in the source tree.
-        Command::new(st)
+        Command::new(&st)
             .current_dir(std::env::temp_dir())
             .arg("run")
             .arg(format!("{address}/github/swagger.json"))
@@ -58,11 +58,27 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
                 "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
             ])
             .args(["--phases", "examples,coverage,fuzzing"])
-            .args(["--max-examples", "20", "--workers", "2"])
+            // One worker: concurrent workers can trip a CPython 3.11 `ast.parse` race inside
+            // hypothesis ("AST constructor recursion depth mismatch").
+            .args(["--max-examples", "20", "--workers", "1"])
             .env("SCHEMATHESIS_TELEMETRY", "false")
             .env("NO_COLOR", "1")
             .output()
             .expect("schemathesis runs")
+    };
+    let output = tokio::task::spawn_blocking(move || {
+        let first = run();
+        // An internal error of the tool itself (reported under ERRORS, with no FAILURES) says
+        // nothing about the API: run once more. Any finding fails the test.
+        let stdout = String::from_utf8_lossy(&first.stdout);
+        if !first.status.success()
+            && stdout.contains("Runtime Error")
+            && !stdout.contains("FAILURES")
+        {
+            eprintln!("schemathesis crashed internally; running it again:\n{stdout}");
+            return run();
+        }
+        first
     })
     .await
     .expect("schemathesis finished");
