@@ -5,7 +5,7 @@ use diesel_async::AsyncConnection;
 
 use crate::context::AppContext;
 use crate::db::DbError;
-use crate::db::queries::developers;
+use crate::db::queries::developers::{self, StoredDeveloper};
 use crate::db::queries::relations::{self, Relation};
 use crate::domain::GithubLogin;
 use crate::github::types::{Repository, SimpleUser};
@@ -18,9 +18,8 @@ const FIRST_SYNC_MINIMUM: u32 = 5;
 
 /// Quota a profile sync needs before it starts: the full cost when nothing is cached,
 /// one request when a previous sync cached its pages (unchanged pages are free).
-pub async fn estimate(ctx: &AppContext, username: &GithubLogin) -> Result<u32, DbError> {
-    let stored = developers::find_by_login(&ctx.db, username.as_str()).await?;
-    Ok(match stored {
+pub fn estimate(stored: Option<&StoredDeveloper>) -> u32 {
+    match stored {
         Some(dev) if dev.etag.is_some() => 1,
         Some(dev) => {
             let pages = |n: Option<i32>| {
@@ -35,16 +34,24 @@ pub async fn estimate(ctx: &AppContext, username: &GithubLogin) -> Result<u32, D
                 + pages(dev.public_repos)
         }
         None => FIRST_SYNC_MINIMUM,
-    })
+    }
 }
 
-/// Runs the sync.
+/// The developer stored under this login, if any: what `estimate` and `run` start from.
+pub async fn stored(
+    ctx: &AppContext,
+    username: &GithubLogin,
+) -> Result<Option<StoredDeveloper>, DbError> {
+    developers::find_by_login(&ctx.db, username.as_str()).await
+}
+
+/// Runs the sync from what `stored` read.
 pub async fn run(
     ctx: &AppContext,
     stats: &RequestStats,
     username: &GithubLogin,
+    stored: Option<StoredDeveloper>,
 ) -> Result<(), JobError> {
-    let stored = developers::find_by_login(&ctx.db, username.as_str()).await?;
     let etag = stored.as_ref().and_then(|dev| dev.etag.as_deref());
     let (developer_id, login) = match ctx.github.fetch_user(stats, username, etag).await {
         Ok(Conditional::Modified { value, etag }) => {

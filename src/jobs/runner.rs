@@ -111,9 +111,11 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
 async fn run_job(ctx: &AppContext, stats: &RequestStats, job: &Job) -> Result<(), JobError> {
     match job {
         Job::FullProfileSync { username } => {
-            let needed = profile::estimate(ctx, username).await?;
-            ctx.github.ensure_quota(needed).await?;
-            profile::run(ctx, stats, username).await
+            let stored = profile::stored(ctx, username).await?;
+            ctx.github
+                .ensure_quota(profile::estimate(stored.as_ref()))
+                .await?;
+            profile::run(ctx, stats, username, stored).await
         }
         Job::FullRepositorySync {
             username,
