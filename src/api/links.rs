@@ -3,6 +3,7 @@
 use actix_web::HttpRequest;
 use uuid::Uuid;
 
+use crate::api::params;
 use crate::config::Config;
 
 /// Builds absolute URLs for one request.
@@ -51,13 +52,8 @@ impl Links {
 
     /// The current request's URL with `page` set (`None` for the first page drops it).
     pub fn page(&self, request: &HttpRequest, page: u32) -> String {
-        let mut pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-        pairs.retain(|(key, _)| key != "page");
-        if page > 1 {
-            pairs.push(("page".into(), page.to_string()));
-        }
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        let page = page.to_string();
+        let query = params::query_with(request, "page", (page != "1").then_some(page.as_str()));
         let path = self.url(request.path());
         if query.is_empty() {
             path

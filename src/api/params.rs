@@ -18,6 +18,27 @@ pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiEr
         .map_err(|error| ApiError::BadRequest(format!("Malformed query string: {error}")))
 }
 
+/// The request's query string with `key` set to `value`, or removed when `value` is `None`;
+/// the other parameters keep their order. A malformed query string counts as empty.
+pub fn query_with(request: &HttpRequest, key: &str, value: Option<&str>) -> String {
+    let mut pairs = query_pairs(request).unwrap_or_default();
+    pairs.retain(|(k, _)| k != key);
+    if let Some(value) = value {
+        pairs.push((key.to_owned(), value.to_owned()));
+    }
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+}
+
+/// The last value of a query parameter, if any.
+pub fn query_value(request: &HttpRequest, key: &str) -> Option<String> {
+    query_pairs(request)
+        .ok()?
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
 /// Parses a list request against the list's fields; every error names the parameter.
 pub fn list_query(
     request: &HttpRequest,

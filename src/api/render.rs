@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::api::html;
+use crate::api::{html, params};
 
 /// A response body waiting for content negotiation.
 pub struct Rendered {
@@ -97,21 +97,13 @@ impl Rendered {
 
 /// The request's own URL (path and query) with `format=json`.
 fn json_url(request: &HttpRequest) -> String {
-    let mut pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    pairs.retain(|(key, _)| key != "format");
-    pairs.push(("format".into(), "json".into()));
-    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let query = params::query_with(request, "format", Some("json"));
     format!("{}?{query}", request.path())
 }
 
 /// `?format=json` forces JSON, `?format=api`/`html` HTML; otherwise a browser's Accept decides.
 fn wants_html(request: &HttpRequest) -> bool {
-    let format = serde_urlencoded::from_str::<Vec<(String, String)>>(request.query_string())
-        .ok()
-        .and_then(|pairs| pairs.into_iter().rev().find(|(k, _)| k == "format"))
-        .map(|(_, v)| v);
-    match format.as_deref() {
+    match params::query_value(request, "format").as_deref() {
         Some("json") => false,
         Some("api" | "html") => true,
         _ => request
