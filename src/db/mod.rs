@@ -41,6 +41,13 @@ pub enum DbError {
     Inconsistent(String),
 }
 
+/// A duration as a PostgreSQL `interval` bind value (saturating).
+pub(crate) fn pg_interval(duration: std::time::Duration) -> diesel::pg::data_types::PgInterval {
+    diesel::pg::data_types::PgInterval::from_microseconds(
+        i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
+    )
+}
+
 /// Builds a connection pool; connections are opened lazily, on first use.
 pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, DbError> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);

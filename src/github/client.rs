@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::db::Pool;
 use crate::db::queries::rate_limits::{self, Observed};
 use crate::github::error::GithubError;
-use crate::github::headers;
+use crate::github::headers::{self, clamp};
 use crate::github::throttle::{self, Decision};
 use crate::github::types::RateLimitResponse;
 
@@ -450,10 +450,6 @@ pub fn identity_label(token: Option<&str>) -> String {
             &hex::encode(Sha256::digest(token.as_bytes()))[..8]
         ),
     }
-}
-
-fn clamp(n: i64) -> i32 {
-    i32::try_from(n.max(0)).unwrap_or(i32::MAX)
 }
 
 fn transport_error(message: &str) -> GithubError {

@@ -32,7 +32,8 @@ pub fn rate_limit(headers: &HeaderMap) -> Option<Observed> {
     })
 }
 
-fn clamp(n: i64) -> i32 {
+/// A GitHub count as a database integer: negatives become 0, huge values saturate.
+pub(crate) fn clamp(n: i64) -> i32 {
     i32::try_from(n.max(0)).unwrap_or(i32::MAX)
 }
 

@@ -4,11 +4,12 @@ use uuid::Uuid;
 
 use crate::db::queries::developers::{NewListedDeveloper, NewProfile};
 use crate::db::queries::repositories::NewRepository;
+use crate::github::headers::clamp;
 use crate::github::types::{Repository, SimpleUser, User};
 
 /// A GitHub count as a database integer (saturating; negatives become 0).
 pub fn count(value: Option<i64>) -> Option<i32> {
-    value.map(|n| i32::try_from(n.max(0)).unwrap_or(i32::MAX))
+    value.map(clamp)
 }
 
 /// A listed user as a developer row.

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::filter::{Field, Kind, ListQuery};
 use crate::db::paginate::{self, Page};
 use crate::db::schema::developers;
-use crate::db::{DbError, Pool};
+use crate::db::{DbError, Pool, pg_interval};
 
 /// A developer as listed (follower, stargazer, owner): what every list payload carries.
 #[derive(Clone, Debug, Insertable)]
@@ -170,9 +170,7 @@ pub async fn pick_for_discovery(
          LIMIT $1",
     )
     .bind::<diesel::sql_types::BigInt, _>(i64::from(batch))
-    .bind::<diesel::sql_types::Interval, _>(diesel::pg::data_types::PgInterval::from_microseconds(
-        i64::try_from(fresh.as_micros()).unwrap_or(i64::MAX),
-    ))
+    .bind::<diesel::sql_types::Interval, _>(pg_interval(fresh))
     .load(&mut conn)
     .await?;
     Ok(rows.into_iter().map(|row| row.login).collect())

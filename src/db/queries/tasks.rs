@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::db::filter::{Field, Kind, ListQuery};
 use crate::db::paginate::{self, Page};
 use crate::db::schema::tasks;
-use crate::db::{DbError, Pool};
+use crate::db::{DbError, Pool, pg_interval};
 
 /// A task run.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, QueryableByName, Serialize)]
@@ -218,12 +218,6 @@ pub async fn take_stranded(
 
 fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-fn pg_interval(duration: std::time::Duration) -> diesel::pg::data_types::PgInterval {
-    diesel::pg::data_types::PgInterval::from_microseconds(
-        i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
-    )
 }
 
 /// Filterable and orderable fields of the task list.
