@@ -20,7 +20,7 @@ use gitomatic::config::Config;
 use gitomatic::context::AppContext;
 use gitomatic::db::queries::tasks::{self, TaskRow};
 use gitomatic::domain::GithubLogin;
-use gitomatic::jobs::{self, Job};
+use gitomatic::jobs::{self, BackgroundJob, DiscoveryScraper, FullProfileSync};
 use gitomatic::queue::Topology;
 use gitomatic::queue::topology::DELAY_BUCKETS;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
@@ -248,7 +248,7 @@ impl Bench {
         while self.count(UNSYNCED_DEVELOPERS).await? > 0 {
             rounds += 1;
             ensure!(rounds <= max_rounds, "discovery does not converge");
-            jobs::enqueue(&self.ctx, &Job::DiscoveryScraper).await?;
+            jobs::enqueue(&self.ctx, &DiscoveryScraper {}.to_task()?).await?;
             self.wait_until_idle().await?;
         }
         let phase = self.finish(mark).await?;
@@ -273,7 +273,7 @@ impl Bench {
         let enqueued: Vec<anyhow::Result<()>> = stream::iter(logins)
             .map(|login| async move {
                 let username = GithubLogin::parse(&login).map_err(anyhow::Error::msg)?;
-                jobs::enqueue(ctx, &Job::FullProfileSync { username }).await?;
+                jobs::enqueue(ctx, &FullProfileSync { username }.to_task()?).await?;
                 Ok(())
             })
             .buffer_unordered(ENQUEUE_CONCURRENCY)
@@ -292,10 +292,10 @@ impl Bench {
     /// Enqueues a profile sync and waits for it to finish.
     async fn sync(&mut self, login: &str) -> anyhow::Result<TaskRow> {
         let username = GithubLogin::parse(login).map_err(anyhow::Error::msg)?;
-        let (task, _) = jobs::enqueue(&self.ctx, &Job::FullProfileSync { username }).await?;
+        let (task, _) = jobs::enqueue(&self.ctx, &FullProfileSync { username }.to_task()?).await?;
         let deadline = Instant::now() + TASK_TIMEOUT;
         loop {
-            let row = tasks::find(&self.ctx.db, task.id)
+            let row = tasks::find(&mut *self.ctx.conn().await?, task.id)
                 .await?
                 .context("the task row vanished")?;
             if row.is_terminal() {

@@ -25,8 +25,8 @@ pub struct Config {
     pub github_quota_reserve: u32,
     /// Most GitHub requests per second per identity (`GITHUB_MAX_RPS`).
     pub github_max_rps: u32,
-    /// Schedule of the discovery job, six fields with seconds (`DISCOVERY_CRON`).
-    pub discovery_cron: String,
+    /// The scheduler's cron expressions, by entry (`None`: the entry is `off`).
+    crons: [Option<String>; CronEntry::ALL.len()],
     /// Developers picked per discovery run (`DISCOVERY_BATCH`).
     pub discovery_batch: u32,
     /// Whether reads need an API token too (`API_READ_AUTH=required`).
@@ -52,7 +52,7 @@ impl std::fmt::Debug for Config {
             .field("github_token", &self.github_token.as_ref().map(|_| "<set>"))
             .field("github_quota_reserve", &self.github_quota_reserve)
             .field("github_max_rps", &self.github_max_rps)
-            .field("discovery_cron", &self.discovery_cron)
+            .field("crons", &self.crons)
             .field("discovery_batch", &self.discovery_batch)
             .field("read_auth_required", &self.read_auth_required)
             .field("worker_concurrency", &self.worker_concurrency)
@@ -103,7 +103,7 @@ impl Config {
             github_token: env.github_token()?,
             github_quota_reserve: env.number("GITHUB_QUOTA_RESERVE", 100, 0)?,
             github_max_rps: env.number("GITHUB_MAX_RPS", 10, 1)?,
-            discovery_cron: env.cron("DISCOVERY_CRON", "0 0 * * * *")?,
+            crons: env.crons()?,
             discovery_batch: env.number("DISCOVERY_BATCH", 5, 1)?,
             read_auth_required: env.read_auth()?,
             worker_concurrency: u16::try_from(env.number("WORKER_CONCURRENCY", 4, 1)?.min(256))
@@ -112,6 +112,79 @@ impl Config {
             task_retry_secs: env.number("TASK_RETRY_SECS", 60, 1)?,
         })
     }
+}
+
+impl Config {
+    /// The cron expression of a scheduler entry, or `None` when it is `off`.
+    pub fn cron(&self, entry: CronEntry) -> Option<&str> {
+        self.crons[entry as usize].as_deref()
+    }
+}
+
+/// The scheduler's cron entries, each read from its own variable (6 fields, seconds first,
+/// or `off`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CronEntry {
+    /// `DISCOVERY_CRON`: discovery of developers to sync.
+    Discovery,
+    /// `ACTIVITY_CRON`: activity syncs of tracked repositories.
+    Activity,
+    /// `TIMELINE_CRON`: timeline syncs of tracked repositories.
+    Timeline,
+    /// `RECONCILE_CRON`: the daily reconciliation of tracked repositories.
+    Reconcile,
+    /// `MEMBERS_CRON`: member syncs of tracked organizations.
+    Members,
+    /// `EVENTS_CRON`: polls of GitHub's event feeds.
+    Events,
+}
+
+impl CronEntry {
+    /// Every entry.
+    pub const ALL: [CronEntry; 6] = [
+        CronEntry::Discovery,
+        CronEntry::Activity,
+        CronEntry::Timeline,
+        CronEntry::Reconcile,
+        CronEntry::Members,
+        CronEntry::Events,
+    ];
+
+    /// The environment variable that sets it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            CronEntry::Discovery => "DISCOVERY_CRON",
+            CronEntry::Activity => "ACTIVITY_CRON",
+            CronEntry::Timeline => "TIMELINE_CRON",
+            CronEntry::Reconcile => "RECONCILE_CRON",
+            CronEntry::Members => "MEMBERS_CRON",
+            CronEntry::Events => "EVENTS_CRON",
+        }
+    }
+
+    /// Its schedule when the variable is unset.
+    pub fn default_expression(self) -> &'static str {
+        match self {
+            CronEntry::Discovery => "0 0 * * * *",
+            CronEntry::Activity => "0 */30 * * * *",
+            CronEntry::Timeline => "0 */10 * * * *",
+            CronEntry::Reconcile => "0 0 5 * * *",
+            CronEntry::Members => "0 30 4 * * *",
+            CronEntry::Events => "0 * * * * *",
+        }
+    }
+}
+
+/// Checks a cron expression with the parser that will run it (tokio-cron-scheduler's):
+/// six fields, seconds first.
+pub fn validate_cron(expression: &str) -> Result<(), String> {
+    let fields = expression.split_whitespace().count();
+    if fields != 6 {
+        return Err(format!("found {fields} fields"));
+    }
+    tokio_cron_scheduler::Job::new(expression, |_, _| {})
+        .map(|_| ())
+        .map_err(|_| "a field is out of range or malformed".to_owned())
 }
 
 /// Variable lookup with one parser per kind of value.
@@ -222,16 +295,32 @@ impl Env<'_> {
         }
     }
 
-    fn cron(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
-        let value = self.get(name).unwrap_or_else(|| default.to_owned());
-        crate::scheduler::validate_cron(&value).map_err(|reason| {
+    fn crons(&self) -> Result<[Option<String>; CronEntry::ALL.len()], ConfigError> {
+        let mut crons: [Option<String>; CronEntry::ALL.len()] = Default::default();
+        for entry in CronEntry::ALL {
+            crons[entry as usize] = self.cron(entry)?;
+        }
+        Ok(crons)
+    }
+
+    fn cron(&self, entry: CronEntry) -> Result<Option<String>, ConfigError> {
+        let name = entry.variable();
+        let value = self
+            .get(name)
+            .unwrap_or_else(|| entry.default_expression().to_owned());
+        if value.trim().eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        validate_cron(&value).map_err(|reason| {
             invalid(
                 name,
                 &value,
-                format!("a 6-field cron expression with seconds, e.g. `0 0 * * * *` ({reason})"),
+                format!(
+                    "`off` or a 6-field cron expression with seconds, e.g. `0 0 * * * *` ({reason})"
+                ),
             )
         })?;
-        Ok(value)
+        Ok(Some(value.trim().to_owned()))
     }
 
     fn read_auth(&self) -> Result<bool, ConfigError> {
@@ -281,7 +370,12 @@ mod tests {
         assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
         assert_eq!(config.github_quota_reserve, 100);
         assert_eq!(config.github_max_rps, 10);
-        assert_eq!(config.discovery_cron, "0 0 * * * *");
+        assert_eq!(config.cron(CronEntry::Discovery), Some("0 0 * * * *"));
+        assert_eq!(config.cron(CronEntry::Activity), Some("0 */30 * * * *"));
+        assert_eq!(config.cron(CronEntry::Timeline), Some("0 */10 * * * *"));
+        assert_eq!(config.cron(CronEntry::Reconcile), Some("0 0 5 * * *"));
+        assert_eq!(config.cron(CronEntry::Members), Some("0 30 4 * * *"));
+        assert_eq!(config.cron(CronEntry::Events), Some("0 * * * * *"));
         assert_eq!(config.discovery_batch, 5);
         assert!(!config.read_auth_required);
         assert!(config.github_token.is_none());
@@ -306,6 +400,11 @@ mod tests {
             ("GITHUB_MAX_RPS", "0"),
             ("DISCOVERY_BATCH", "many"),
             ("DISCOVERY_CRON", "0 * * * *"),
+            ("ACTIVITY_CRON", "0 0 99 * * *"),
+            ("TIMELINE_CRON", "every ten minutes"),
+            ("RECONCILE_CRON", "0 0 5 * *"),
+            ("MEMBERS_CRON", "0 61 4 * * *"),
+            ("EVENTS_CRON", "disabled"),
             ("DATABASE_URL", "mysql://x"),
             ("AMQP_URL", "http://x"),
             ("GITHUB_API_URL", "not a url"),
@@ -320,6 +419,28 @@ mod tests {
             assert_eq!(error.variable, name);
             assert!(error.to_string().contains(name), "{error}");
         }
+    }
+
+    #[test]
+    fn each_cron_entry_can_be_off() {
+        for entry in CronEntry::ALL {
+            let config = config(&[(entry.variable(), "off")]).expect("valid");
+            assert_eq!(config.cron(entry), None, "{entry:?}");
+            assert!(
+                CronEntry::ALL
+                    .iter()
+                    .filter(|other| **other != entry)
+                    .all(|other| config.cron(*other).is_some())
+            );
+        }
+    }
+
+    #[test]
+    fn six_fields_with_seconds_are_required() {
+        assert!(validate_cron("0 0 * * * *").is_ok());
+        assert!(validate_cron("*/5 * * * * *").is_ok());
+        assert_eq!(validate_cron("0 * * * *"), Err("found 5 fields".into()));
+        assert!(validate_cron("0 0 99 * * *").is_err());
     }
 
     #[test]

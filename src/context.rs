@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::github::{ClientOptions, GithubClient, GithubError};
+use crate::jobs::Registry;
 use crate::queue::{Broker, Publisher, Topology};
 
 /// Configuration and connections shared by all roles of a process.
@@ -20,6 +21,8 @@ pub struct AppContext {
     pub github: Arc<GithubClient>,
     /// Publishes job messages.
     pub publisher: Arc<Publisher>,
+    /// The job kinds this process knows.
+    pub registry: Arc<Registry>,
 }
 
 /// Database connections per process: enough for the web workers and concurrent jobs.
@@ -49,7 +52,19 @@ impl AppContext {
             config: Arc::new(config),
             db,
             broker,
+            registry: Arc::new(Registry::builtin()),
         })
+    }
+
+    /// A pooled database connection; the caller owns it (and any transaction on it).
+    pub async fn conn(&self) -> Result<db::Conn, db::DbError> {
+        Ok(self.db.get().await?)
+    }
+
+    /// The same context with another job registry (tests add kinds of their own).
+    pub fn with_registry(mut self, registry: Registry) -> Self {
+        self.registry = Arc::new(registry);
+        self
     }
 }
 

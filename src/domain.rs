@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// A GitHub login: 1-39 characters of `A-Z a-z 0-9 -`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct GithubLogin(String);
 
 impl GithubLogin {
@@ -27,7 +28,8 @@ impl GithubLogin {
 }
 
 /// A GitHub repository name: 1-100 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RepoName(String);
 
 impl RepoName {
@@ -65,6 +67,27 @@ impl fmt::Display for RepoName {
         f.write_str(&self.0)
     }
 }
+
+/// Conversions that let serde parse (and so validate) stored job arguments.
+macro_rules! string_conversions {
+    ($($name:ident),*) => {$(
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    )*};
+}
+
+string_conversions!(GithubLogin, RepoName);
 
 #[cfg(test)]
 mod tests {

@@ -1,36 +1,23 @@
-//! `gitomatic scheduler`: enqueues discovery on DISCOVERY_CRON and republishes stranded
-//! tasks. Only the scheduler holding a PostgreSQL advisory lock acts, so several
-//! schedulers never double-enqueue.
+//! `gitomatic scheduler`: on each cron entry (DISCOVERY_CRON, ACTIVITY_CRON, ...), enqueues
+//! what the job kinds bound to it ask for, and republishes stranded tasks. Only the
+//! scheduler holding a PostgreSQL advisory lock acts, so several schedulers never
+//! double-enqueue.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use croner::parser::{CronParser, Seconds};
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tokio::sync::{Mutex, watch};
 use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 
+use crate::config::CronEntry;
 use crate::context::AppContext;
 use crate::db::queries::tasks;
-use crate::jobs::{Job, enqueue};
+use crate::jobs::enqueue;
 
 /// How often the leader looks for stranded tasks, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
-
-/// Checks a cron expression the way the scheduler will parse it: six fields, seconds first.
-pub fn validate_cron(expression: &str) -> Result<(), String> {
-    let fields = expression.split_whitespace().count();
-    if fields != 6 {
-        return Err(format!("found {fields} fields"));
-    }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expression)
-        .map(|_| ())
-        .map_err(|error| error.to_string())
-}
 
 /// Leadership among schedulers: a session-level advisory lock on a dedicated connection.
 /// The lock is released when the connection closes, so a dead leader is replaced on the
@@ -99,21 +86,40 @@ impl Leadership {
     }
 }
 
+impl Leadership {
+    /// Gives up leadership: closing the lock's session releases the lock at once, so
+    /// another scheduler takes over on its next tick.
+    async fn release(&self) {
+        let mut guard = self.connection.lock().await;
+        *guard = (None, false);
+    }
+}
+
 /// Runs the scheduler until `shutdown` turns true.
 pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let leadership = std::sync::Arc::new(Leadership::new(&ctx));
-    let scheduler = JobScheduler::new().await?;
-    let cron = ctx.config.discovery_cron.clone();
-    let (tick_ctx, tick_leadership) = (ctx.clone(), leadership.clone());
-    scheduler
-        .add(CronJob::new_async(cron.as_str(), move |_, _| {
-            let ctx = tick_ctx.clone();
-            let leadership = tick_leadership.clone();
-            Box::pin(async move { discovery_tick(&ctx, &leadership).await })
-        })?)
-        .await?;
+    let leadership = Arc::new(Leadership::new(&ctx));
+    let mut scheduler = JobScheduler::new().await?;
+    for entry in CronEntry::ALL {
+        let Some(cron) = ctx.config.cron(entry) else {
+            tracing::info!(cron.variable = entry.variable(), "scheduler: entry is off");
+            continue;
+        };
+        let (tick_ctx, tick_leadership) = (ctx.clone(), leadership.clone());
+        scheduler
+            .add(CronJob::new_async(cron, move |_, _| {
+                let ctx = tick_ctx.clone();
+                let leadership = tick_leadership.clone();
+                Box::pin(async move { tick(&ctx, &leadership, entry).await })
+            })?)
+            .await?;
+        tracing::info!(
+            cron.variable = entry.variable(),
+            cron.expression = cron,
+            "scheduler: entry on"
+        );
+    }
     scheduler.start().await?;
-    tracing::info!(discovery_cron = %cron, "scheduler: started");
+    tracing::info!("scheduler: started");
     let lease = Duration::from_secs(u64::from(ctx.config.task_lease_secs));
     let mut sweep = tokio::time::interval(SWEEP_EVERY.min(lease / 2));
     loop {
@@ -128,22 +134,41 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> anyhow
             }
         }
     }
-    let mut scheduler = scheduler;
     scheduler.shutdown().await?;
+    leadership.release().await;
     tracing::info!("scheduler: stopped");
     Ok(())
 }
 
-async fn discovery_tick(ctx: &AppContext, leadership: &Leadership) {
+/// One tick of a cron entry: the leader enqueues what every kind bound to it asks for.
+async fn tick(ctx: &AppContext, leadership: &Leadership, entry: CronEntry) {
     if !leadership.is_leader().await {
-        tracing::debug!("scheduler: not the leader; discovery left to the leader");
+        tracing::debug!(
+            cron.variable = entry.variable(),
+            "scheduler: not the leader; tick left to the leader"
+        );
         return;
     }
-    match enqueue(ctx, &Job::DiscoveryScraper).await {
-        Ok((task, created)) => {
-            tracing::info!(task.id = %task.id, created, "scheduler: discovery enqueued");
+    for kind in ctx.registry.scheduled_by(entry) {
+        let tasks = match kind.scheduled(ctx).await {
+            Ok(tasks) => tasks,
+            Err(error) => {
+                tracing::error!(cron.variable = entry.variable(), task.name = kind.name(), %error, "scheduler: cannot list what to enqueue");
+                continue;
+            }
+        };
+        for task in tasks {
+            match enqueue(ctx, &task).await {
+                Ok((row, created)) => tracing::info!(
+                    cron.variable = entry.variable(), task.id = %row.id, task.name = %row.name,
+                    task.args = %row.args, created, "scheduler: task enqueued"
+                ),
+                Err(error) => tracing::error!(
+                    cron.variable = entry.variable(), task.name = kind.name(), %error,
+                    "scheduler: cannot enqueue"
+                ),
+            }
         }
-        Err(error) => tracing::error!(%error, "scheduler: cannot enqueue discovery"),
     }
 }
 
@@ -152,7 +177,11 @@ async fn discovery_tick(ctx: &AppContext, leadership: &Leadership) {
 async fn sweep_stranded(ctx: &AppContext) {
     let lease = Duration::from_secs(u64::from(ctx.config.task_lease_secs));
     let quiet = lease * 5;
-    match tasks::take_stranded(&ctx.db, quiet, lease).await {
+    let stranded = async {
+        let mut conn = ctx.db.get().await?;
+        tasks::take_stranded(&mut conn, quiet, lease).await
+    };
+    match stranded.await {
         Ok(ids) => {
             for id in ids {
                 tracing::info!(task.id = %id, "scheduler: republishing a stranded task");
@@ -162,18 +191,5 @@ async fn sweep_stranded(ctx: &AppContext) {
             }
         }
         Err(error) => tracing::warn!(%error, "scheduler: sweep failed"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::validate_cron;
-
-    #[test]
-    fn six_fields_with_seconds_are_required() {
-        assert!(validate_cron("0 0 * * * *").is_ok());
-        assert!(validate_cron("*/5 * * * * *").is_ok());
-        assert!(validate_cron("0 * * * *").is_err());
-        assert!(validate_cron("0 0 99 * * *").is_err());
     }
 }

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::jobs::Registry;
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -22,7 +24,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The whole page for the resource at `path`; `json_url` shows the same resource as JSON.
-pub fn page(path: &str, json_url: &str, body: &Value, task_form: bool) -> String {
+pub fn page(path: &str, json_url: &str, body: &Value, form: Option<&str>) -> String {
     let mut json = String::new();
     render_value(&mut json, body, 0);
     let title = path
@@ -31,7 +33,7 @@ pub fn page(path: &str, json_url: &str, body: &Value, task_form: bool) -> String
         .next()
         .unwrap_or("github");
     let paging = paging_links(body);
-    let form = if task_form { TASK_FORM } else { "" };
+    let form = form.unwrap_or("");
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -45,6 +47,7 @@ main{{padding:1em 1.2em}}pre{{background:#fff;border:1px solid #ddd;padding:1em;
 a{{color:#0969da}}.k{{color:#953800}}.s{{color:#0a3069}}.n{{color:#0550ae}}.l{{color:#8250df}}
 .paging a{{margin-right:1em}}form{{background:#fff;border:1px solid #ddd;padding:1em;margin-bottom:1em}}
 label{{display:inline-block;min-width:8em}}input,select{{margin:.2em 0;padding:.2em}}
+.arg[hidden]{{display:none}}
 </style></head><body>
 <header><a href="/github/">gitomatic</a> · <a href="/github/swagger/">Swagger</a> · <a href="/github/redoc/">Redoc</a></header>
 <nav class="crumbs">{crumbs}</nav>
@@ -134,35 +137,71 @@ fn render_string(out: &mut String, text: &str) {
     }
 }
 
-/// Triggers a task with the token typed in; the API wants `Authorization: Bearer`.
-const TASK_FORM: &str = r#"<form id="trigger">
+/// The form that triggers a task of any kind of `registry`, with the token typed in (the
+/// API wants `Authorization: Bearer`): one option per kind, one input per argument, shown
+/// for the kinds that take it.
+pub fn task_form(registry: &Registry) -> String {
+    let mut options = String::new();
+    let mut inputs = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for kind in registry.kinds() {
+        let args: Vec<&str> = kind.args().iter().map(|arg| arg.name).collect();
+        let _ = write!(
+            options,
+            r#"<option value="{name}" title="{description}" data-args="{args}">{name}</option>"#,
+            name = escape(kind.name()),
+            description = escape(kind.description()),
+            args = escape(&args.join(" ")),
+        );
+        for arg in kind.args() {
+            if seen.insert(arg.name) {
+                let _ = write!(
+                    inputs,
+                    r#"<p class="arg" data-arg="{name}"><label for="arg-{name}">{name}</label><input id="arg-{name}" name="{name}" placeholder="{example}" title="{description}"></p>"#,
+                    name = escape(arg.name),
+                    example = escape(arg.example),
+                    description = escape(arg.description),
+                );
+            }
+        }
+    }
+    format!(
+        r#"<form id="trigger">
 <h2>Trigger a task</h2>
-<label for="name">name</label><select id="name" name="name">
-<option>full_profile_sync</option><option>full_repository_sync</option><option>discovery_scraper</option></select><br>
-<label for="username">username</label><input id="username" name="username" placeholder="octocat"><br>
-<label for="repo_name">repo_name</label><input id="repo_name" name="repo_name" placeholder="hello-world"><br>
+<label for="name">name</label><select id="name" name="name">{options}</select><br>
+{inputs}
 <label for="token">API token</label><input id="token" type="password" autocomplete="off"><br>
 <button type="submit">POST</button> <output id="result"></output>
 </form>
 <script>
-document.getElementById('trigger').addEventListener('submit', async (event) => {
+const kind = document.getElementById('name');
+const argsOf = () => (kind.selectedOptions[0].dataset.args || '').split(' ').filter(Boolean);
+const showArgs = () => {{
+  const wanted = argsOf();
+  for (const p of document.querySelectorAll('#trigger .arg')) p.hidden = !wanted.includes(p.dataset.arg);
+}};
+kind.addEventListener('change', showArgs);
+showArgs();
+document.getElementById('trigger').addEventListener('submit', async (event) => {{
   event.preventDefault();
-  const body = {name: document.getElementById('name').value};
-  for (const field of ['username', 'repo_name']) {
-    const value = document.getElementById(field).value.trim();
-    if (value) body[field] = value;
-  }
-  const response = await fetch(window.location.pathname, {
+  const args = {{}};
+  for (const name of argsOf()) {{
+    const value = document.getElementById('arg-' + name).value.trim();
+    if (value) args[name] = value;
+  }}
+  const response = await fetch(window.location.pathname, {{
     method: 'POST',
-    headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
-              'Authorization': 'Bearer ' + document.getElementById('token').value},
-    body: JSON.stringify(body)});
+    headers: {{'Content-Type': 'application/json', 'Accept': 'application/json',
+              'Authorization': 'Bearer ' + document.getElementById('token').value}},
+    body: JSON.stringify({{name: kind.value, args}})}});
   const answer = await response.json();
   const result = document.getElementById('result');
-  if (response.ok) { window.location = answer.url; }
-  else { result.textContent = response.status + ': ' + answer.error; }
-});
-</script>"#;
+  if (response.ok) {{ window.location = answer.url; }}
+  else {{ result.textContent = response.status + ': ' + answer.error; }}
+}});
+</script>"#
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -176,7 +215,7 @@ mod tests {
             "url": "http://host/github/developers/1/",
             "next": "http://host/github/developers/?page=2",
         });
-        let html = page("/github/developers/", "?format=json", &body, false);
+        let html = page("/github/developers/", "?format=json", &body, None);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(
             html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"),
@@ -188,12 +227,26 @@ mod tests {
     }
 
     #[test]
+    fn the_task_form_offers_every_registered_kind_and_argument() {
+        let form = task_form(&Registry::builtin());
+        for name in Registry::builtin().names() {
+            assert!(
+                form.contains(&format!(r#"<option value="{name}""#)),
+                "{name}"
+            );
+        }
+        assert!(form.contains(r#"data-args="username repo_name""#), "{form}");
+        assert_eq!(form.matches(r#"data-arg="username""#).count(), 1, "{form}");
+        assert!(form.contains(r#"data-arg="repo_name""#), "{form}");
+    }
+
+    #[test]
     fn a_javascript_url_in_data_is_not_a_link() {
         let html = page(
             "/github/x/",
             "?format=json",
             &json!({"homepage": "javascript:alert(1)"}),
-            false,
+            None,
         );
         assert!(!html.contains("href=\"javascript"));
     }

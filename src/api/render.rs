@@ -9,13 +9,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::api::{html, params};
+use crate::jobs::Registry;
 
 /// A response body waiting for content negotiation.
 pub struct Rendered {
     body: Value,
     status: StatusCode,
     location: Option<String>,
-    task_form: bool,
+    /// HTML shown above the JSON on the browsable page (the task trigger form).
+    form: Option<String>,
 }
 
 impl Rendered {
@@ -25,7 +27,7 @@ impl Rendered {
             body: serde_json::to_value(body).unwrap_or(Value::Null),
             status: StatusCode::OK,
             location: None,
-            task_form: false,
+            form: None,
         }
     }
 
@@ -38,9 +40,9 @@ impl Rendered {
         }
     }
 
-    /// Adds the task-trigger form to the HTML page.
-    pub fn with_task_form(mut self) -> Self {
-        self.task_form = true;
+    /// Adds the form that triggers a task of any registered kind to the HTML page.
+    pub fn with_task_form(mut self, registry: &Registry) -> Self {
+        self.form = Some(html::task_form(registry));
         self
     }
 
@@ -53,7 +55,7 @@ impl Rendered {
                     request.path(),
                     &json_url(request),
                     &self.body,
-                    self.task_form,
+                    self.form.as_deref(),
                 )
                 .into_bytes(),
                 "text/html; charset=utf-8",

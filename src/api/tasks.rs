@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, route, web};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::api::auth::require_token;
@@ -15,7 +16,7 @@ use crate::api::render::Rendered;
 use crate::api::views::{ErrorView, Page, TaskView};
 use crate::context::AppContext;
 use crate::db::queries::tasks;
-use crate::jobs::{Job, enqueue};
+use crate::jobs::{Args, enqueue};
 
 /// Default order of the task list: newest first.
 pub const DEFAULT_ORDERING: &str = "-created_at";
@@ -23,18 +24,26 @@ pub const DEFAULT_ORDERING: &str = "-created_at";
 /// Largest accepted trigger body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// A task trigger (JSON or form body).
+/// A task trigger (JSON or form body): the task's name and its arguments, in `args` or as
+/// top-level fields (a form's fields are top-level).
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the body; it is read as a JSON object or form"
+)]
 pub struct TaskRequest {
-    /// full_profile_sync, full_repository_sync or discovery_scraper.
+    /// The job kind (the document's enum lists every kind this server runs).
     #[schema(example = "full_profile_sync")]
     pub name: Option<String>,
-    /// GitHub login (`[A-Za-z0-9-]{1,39}`), for the two sync tasks.
+    /// GitHub login (`[A-Za-z0-9-]{1,39}`), for full_profile_sync and full_repository_sync.
     #[schema(example = "octocat")]
     pub username: Option<String>,
     /// Repository name (`[A-Za-z0-9._-]{1,100}`), for full_repository_sync.
     #[schema(example = "hello-world")]
     pub repo_name: Option<String>,
+    /// The job's arguments as an object; each must be one the job takes.
+    #[schema(value_type = Option<Object>, example = json!({"username": "octocat"}))]
+    pub args: Option<Map<String, Value>>,
 }
 
 /// Lists task runs, newest first.
@@ -55,7 +64,7 @@ pub async fn list_tasks(
         TaskView::new,
     )
     .await?;
-    Ok(rendered.with_task_form().respond(&request))
+    Ok(rendered.with_task_form(&ctx.registry).respond(&request))
 }
 
 /// One task run.
@@ -69,7 +78,7 @@ pub async fn get_task(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_id(&id, "task")?;
-    let record = tasks::find(&ctx.db, id).await?;
+    let record = tasks::find(&mut *ctx.conn().await?, id).await?;
     Ok(detail(
         &request,
         &ctx,
@@ -105,14 +114,12 @@ pub async fn create_task(
 ) -> Result<HttpResponse, ApiError> {
     require_token(&request, &ctx).await?;
     let body = read_body(payload).await?;
-    let trigger = parse_trigger(&request, &body)?;
-    let job = Job::parse(
-        trigger.name.as_deref(),
-        trigger.username.as_deref(),
-        trigger.repo_name.as_deref(),
-    )
-    .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    let (task, created) = enqueue(&ctx, &job).await?;
+    let (name, args) = parse_trigger(&request, &body)?;
+    let task = ctx
+        .registry
+        .parse(name.as_deref(), args)
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let (task, created) = enqueue(&ctx, &task).await?;
     tracing::info!(task.id = %task.id, task.name = %task.name, created, "task triggered");
     let links = Links::new(&request, &ctx.config);
     let location = links.task(task.id);
@@ -132,7 +139,8 @@ async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError>
     Ok(body)
 }
 
-fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<TaskRequest, ApiError> {
+/// The trigger's task name and arguments, from a JSON object or a form.
+fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<(Option<String>, Args), ApiError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -143,18 +151,50 @@ fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<TaskRequest, ApiE
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    match content_type.as_str() {
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
-            .map_err(|error| ApiError::BadRequest(format!("Malformed form body: {error}"))),
+    let mut fields: Map<String, Value> = match content_type.as_str() {
+        "application/x-www-form-urlencoded" => {
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+                .map_err(|error| ApiError::BadRequest(format!("Malformed form body: {error}")))?
+                .into_iter()
+                .map(|(key, value)| (key, Value::String(value)))
+                .collect()
+        }
         "application/json" | "" => {
             if body.iter().all(u8::is_ascii_whitespace) {
-                return Ok(TaskRequest::default());
+                Map::new()
+            } else {
+                match serde_json::from_slice(body) {
+                    Ok(Value::Object(map)) => map,
+                    Ok(_) => {
+                        return Err(ApiError::BadRequest(
+                            "Malformed JSON body: expected an object".into(),
+                        ));
+                    }
+                    Err(error) => {
+                        return Err(ApiError::BadRequest(format!(
+                            "Malformed JSON body: {error}"
+                        )));
+                    }
+                }
             }
-            serde_json::from_slice(body)
-                .map_err(|error| ApiError::BadRequest(format!("Malformed JSON body: {error}")))
         }
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "Unsupported content type {other:?}: send application/json or application/x-www-form-urlencoded"
-        ))),
-    }
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Unsupported content type {other:?}: send application/json or application/x-www-form-urlencoded"
+            )));
+        }
+    };
+    let name = match fields.remove("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => return Err(ApiError::BadRequest("name must be a string".into())),
+    };
+    let explicit = match fields.remove("args") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(args)) => args,
+        Some(_) => return Err(ApiError::BadRequest("args must be a JSON object".into())),
+    };
+    let args =
+        Args::new(explicit, fields).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    Ok((name, args))
 }

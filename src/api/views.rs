@@ -10,7 +10,7 @@ use crate::api::links::Links;
 use crate::db::queries::developers::DeveloperRecord;
 use crate::db::queries::rate_limits::RateLimitRow;
 use crate::db::queries::repositories::RepositoryRecord;
-use crate::db::queries::tasks::TaskRow;
+use crate::db::queries::tasks::{TaskRow, TaskStatus};
 
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -208,12 +208,16 @@ impl RateLimitView {
 pub struct TaskView {
     pub url: String,
     pub id: Uuid,
-    /// full_profile_sync, full_repository_sync or discovery_scraper.
+    /// The job kind.
     pub name: String,
+    /// The job's arguments.
+    #[schema(value_type = Object)]
+    pub args: serde_json::Value,
+    /// The login argument, for full_profile_sync and full_repository_sync.
     pub username: Option<String>,
+    /// The repository argument, for full_repository_sync.
     pub repo_name: Option<String>,
-    /// queued, running, deferred, succeeded or failed.
-    pub status: String,
+    pub status: TaskStatus,
     /// Runs started so far.
     pub attempts: i32,
     /// When a deferred task runs again.
@@ -234,6 +238,7 @@ impl TaskView {
             url: links.task(row.id),
             id: row.id,
             name: row.name,
+            args: row.args,
             username: row.username,
             repo_name: row.repo_name,
             status: row.status,

@@ -41,6 +41,33 @@ pub enum DbError {
     Inconsistent(String),
 }
 
+impl DbError {
+    /// Whether the database could not be reached (no connection from the pool, or the
+    /// connection broke): worth retrying, and a 503 at the HTTP edge. Anything else is a
+    /// bug — a bad column, a violated constraint — that retrying will not fix.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Query(
+                Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )
+                | Error::BrokenTransactionManager,
+            ) => true,
+            // The server ending the session (SQLSTATE 57P01-57P03: shutdown, restart, still
+            // starting); diesel exposes no SQLSTATE, only the server's message.
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                let message = info.message();
+                message.starts_with("terminating connection")
+                    || message.starts_with("the database system is")
+            }
+            DbError::Query(_) | DbError::Setup(_) | DbError::Inconsistent(_) => false,
+        }
+    }
+}
+
 /// A duration as a PostgreSQL `interval` bind value (saturating).
 pub(crate) fn pg_interval(duration: std::time::Duration) -> diesel::pg::data_types::PgInterval {
     diesel::pg::data_types::PgInterval::from_microseconds(

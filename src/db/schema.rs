@@ -127,6 +127,8 @@ diesel::table! {
         started_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
         heartbeat_at -> Nullable<Timestamptz>,
+        args -> Jsonb,
+        dedupe_key -> Text,
     }
 }
 

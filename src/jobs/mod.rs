@@ -1,142 +1,153 @@
 //! Jobs: what a task asks for, how it is enqueued, and the code that runs each kind.
+//!
+//! A job kind is one type implementing [`BackgroundJob`], in its own file: the type is its
+//! arguments (stored as the task's `args`), and the trait says how a trigger's arguments
+//! are parsed, which tasks count as identical, what quota a run needs, what a cron entry
+//! enqueues and how it runs. [`Registry::builtin`] lists the kinds, one line each; the API's
+//! trigger form and errors, the OpenAPI enum of task names, the scheduler and the worker's
+//! dispatch all read that one registry.
 
+mod args;
 mod crawl;
 mod discovery;
 pub mod enqueue;
 mod profile;
+pub mod registry;
 mod repository;
 pub mod runner;
 mod store;
 
+pub use args::{ArgSpec, Args};
+pub use discovery::DiscoveryScraper;
 pub use enqueue::enqueue;
+pub use profile::FullProfileSync;
+pub use registry::{JobKind, Registry};
+pub use repository::FullRepositorySync;
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::config::CronEntry;
+use crate::context::AppContext;
 use crate::db::DbError;
-use crate::db::queries::tasks::TaskRow;
-use crate::domain::{GithubLogin, RepoName};
-use crate::github::GithubError;
+use crate::db::queries::tasks::NewTask;
+use crate::github::{GithubError, RequestStats};
 
-/// Task names, as stored and as accepted by `POST /github/tasks/`.
-pub mod names {
-    /// Sync one developer and their relations.
-    pub const FULL_PROFILE_SYNC: &str = "full_profile_sync";
-    /// Sync one repository and its stargazers.
-    pub const FULL_REPOSITORY_SYNC: &str = "full_repository_sync";
-    /// Enqueue profile syncs of the developers most in need of one.
-    pub const DISCOVERY_SCRAPER: &str = "discovery_scraper";
-    /// Every task name.
-    pub const ALL: [&str; 3] = [FULL_PROFILE_SYNC, FULL_REPOSITORY_SYNC, DISCOVERY_SCRAPER];
+/// What one run of a job has at hand.
+pub struct JobRun<'a> {
+    /// The process's shared context.
+    pub ctx: &'a AppContext,
+    /// GitHub requests of this run (the task's `github_requests` and the log line).
+    pub stats: &'a RequestStats,
+    /// The task being run.
+    pub task_id: Uuid,
+    /// 1 for the first run of the task, then 2, 3...
+    pub attempt: i32,
 }
 
-/// A job, parsed from a trigger or a task row.
+/// How a run that did not fail ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Job {
-    /// `full_profile_sync(username)`.
-    FullProfileSync {
-        /// The developer's login.
-        username: GithubLogin,
+pub enum Outcome {
+    /// The work is done: the task succeeds.
+    Succeeded,
+    /// Run the task again at this time (a poller obeying `X-Poll-Interval`, GitHub still
+    /// computing statistics): the task is `deferred` until then, with `reason` as its note.
+    RunAgainAt {
+        /// When to run again.
+        at: DateTime<Utc>,
+        /// Why, shown as the task's `error` while it waits (none for a routine poll).
+        reason: Option<String>,
     },
-    /// `full_repository_sync(username, repo_name)`.
-    FullRepositorySync {
-        /// The owner's login.
-        username: GithubLogin,
-        /// The repository's name.
-        repo_name: RepoName,
-    },
-    /// `discovery_scraper`.
-    DiscoveryScraper,
+}
+
+/// A kind of job: its arguments, identity, quota, schedule and run.
+///
+/// Implement it on a type holding the job's arguments and add one line to
+/// [`Registry::builtin`]; nothing else names job kinds.
+#[async_trait]
+pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The task name, as stored and as accepted by `POST /github/tasks/`.
+    const NAME: &'static str;
+
+    /// What the job does, in one sentence (trigger form, OpenAPI).
+    const DESCRIPTION: &'static str;
+
+    /// The arguments a trigger may give (trigger form, OpenAPI).
+    const ARGS: &'static [ArgSpec] = &[];
+
+    /// The cron entry that enqueues this kind, if any (see [`BackgroundJob::scheduled`]).
+    const SCHEDULE: Option<CronEntry> = None;
+
+    /// Builds the job from a trigger's arguments, validating each.
+    fn parse(args: &mut Args) -> Result<Self, TaskRequestError>;
+
+    /// Tasks of this kind with the same key are identical: only one is active at a time.
+    /// By default the arguments as canonical JSON, lower-cased (GitHub names ignore case).
+    fn dedupe_key(&self) -> String {
+        serde_json::to_value(self)
+            .map(|args| args.to_string().to_lowercase())
+            .unwrap_or_default()
+    }
+
+    /// The `username` column of the task resource (the original jobs' argument).
+    fn username(&self) -> Option<&str> {
+        None
+    }
+
+    /// The `repo_name` column of the task resource (the original jobs' argument).
+    fn repo_name(&self) -> Option<&str> {
+        None
+    }
+
+    /// The jobs a tick of [`BackgroundJob::SCHEDULE`] enqueues.
+    async fn scheduled(_ctx: &AppContext) -> Result<Vec<Self>, JobError> {
+        Ok(Vec::new())
+    }
+
+    /// GitHub requests the run needs before it starts (checked against the quota reserve;
+    /// 0 for a job that makes none).
+    async fn estimate(&self, _ctx: &AppContext) -> Result<u32, JobError> {
+        Ok(0)
+    }
+
+    /// Runs the job once.
+    async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError>;
+
+    /// The task row that asks for this job.
+    fn to_task(&self) -> Result<NewTask, JobError> {
+        let args = serde_json::to_value(self)
+            .map_err(|error| JobError::InvalidTask(format!("arguments not storable: {error}")))?;
+        if !args.is_object() {
+            return Err(JobError::InvalidTask(format!(
+                "arguments of {} must serialize to a JSON object",
+                Self::NAME
+            )));
+        }
+        Ok(NewTask {
+            name: Self::NAME,
+            args,
+            dedupe_key: self.dedupe_key(),
+            username: self.username().map(str::to_owned),
+            repo_name: self.repo_name().map(str::to_owned),
+        })
+    }
 }
 
 /// Why a trigger does not describe a job; the messages are part of the API contract.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TaskRequestError {
-    /// No task name was given.
-    #[error(
-        "Missing name. Provide a task name: full_profile_sync, full_repository_sync or discovery_scraper"
-    )]
-    MissingName,
-    /// The task name is not one of the three.
+    /// No task name was given; holds the names that exist.
+    #[error("Missing name. Provide a task name: {0}")]
+    MissingName(String),
+    /// The task name is not one the registry knows.
     #[error("task name {0} not recognized")]
     UnknownName(String),
-    /// A task that needs a username got none.
-    #[error("Missing username. Provide a valid github username")]
-    MissingUsername,
-    /// A repository task got no repository name.
-    #[error("Missing repo_name. Provide a valid repository name")]
-    MissingRepoName,
-    /// A username or repository name that GitHub would not accept.
+    /// A missing or malformed argument; the message names it.
     #[error("{0}")]
     Invalid(String),
-}
-
-impl Job {
-    /// Parses a trigger's fields into a job (blank fields count as missing).
-    pub fn parse(
-        name: Option<&str>,
-        username: Option<&str>,
-        repo_name: Option<&str>,
-    ) -> Result<Job, TaskRequestError> {
-        fn present(value: Option<&str>) -> Option<&str> {
-            value.map(str::trim).filter(|v| !v.is_empty())
-        }
-        let name = present(name).ok_or(TaskRequestError::MissingName)?;
-        let username = || -> Result<GithubLogin, TaskRequestError> {
-            let value = present(username).ok_or(TaskRequestError::MissingUsername)?;
-            GithubLogin::parse(value).map_err(TaskRequestError::Invalid)
-        };
-        match name {
-            names::FULL_PROFILE_SYNC => Ok(Job::FullProfileSync {
-                username: username()?,
-            }),
-            names::FULL_REPOSITORY_SYNC => {
-                let username = username()?;
-                let repo_name = present(repo_name).ok_or(TaskRequestError::MissingRepoName)?;
-                Ok(Job::FullRepositorySync {
-                    username,
-                    repo_name: RepoName::parse(repo_name).map_err(TaskRequestError::Invalid)?,
-                })
-            }
-            names::DISCOVERY_SCRAPER => Ok(Job::DiscoveryScraper),
-            other => Err(TaskRequestError::UnknownName(
-                other.chars().take(100).collect(),
-            )),
-        }
-    }
-
-    /// The job a stored task row describes.
-    pub fn from_row(row: &TaskRow) -> Result<Job, TaskRequestError> {
-        Job::parse(
-            Some(&row.name),
-            row.username.as_deref(),
-            row.repo_name.as_deref(),
-        )
-    }
-
-    /// The task name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Job::FullProfileSync { .. } => names::FULL_PROFILE_SYNC,
-            Job::FullRepositorySync { .. } => names::FULL_REPOSITORY_SYNC,
-            Job::DiscoveryScraper => names::DISCOVERY_SCRAPER,
-        }
-    }
-
-    /// The username argument, if any.
-    pub fn username(&self) -> Option<&str> {
-        match self {
-            Job::FullProfileSync { username } | Job::FullRepositorySync { username, .. } => {
-                Some(username.as_str())
-            }
-            Job::DiscoveryScraper => None,
-        }
-    }
-
-    /// The repo_name argument, if any.
-    pub fn repo_name(&self) -> Option<&str> {
-        match self {
-            Job::FullRepositorySync { repo_name, .. } => Some(repo_name.as_str()),
-            _ => None,
-        }
-    }
 }
 
 /// Why a job stopped before finishing.
@@ -148,48 +159,19 @@ pub enum JobError {
     /// The database failed.
     #[error(transparent)]
     Database(#[from] DbError),
-    /// The stored task does not describe a job (edited by hand, or from a newer version).
+    /// The stored task does not describe a job (edited by hand, or from another version).
     #[error("invalid task: {0}")]
-    InvalidTask(TaskRequestError),
+    InvalidTask(String),
+    /// The job ran and found it cannot do its work; the message says why.
+    #[error("{0}")]
+    Failed(String),
+    /// The job panicked; the task fails with the panic's message.
+    #[error("job panicked: {0}")]
+    Panicked(String),
 }
 
 impl From<diesel::result::Error> for JobError {
     fn from(error: diesel::result::Error) -> Self {
         JobError::Database(DbError::Query(error))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn triggers_parse_into_jobs_with_the_contract_messages() {
-        assert_eq!(
-            Job::parse(Some("discovery_scraper"), None, None),
-            Ok(Job::DiscoveryScraper)
-        );
-        assert_eq!(
-            Job::parse(Some("full_profile_sync"), None, None)
-                .expect_err("missing")
-                .to_string(),
-            "Missing username. Provide a valid github username"
-        );
-        assert_eq!(
-            Job::parse(Some("full_repository_sync"), Some("octocat"), Some(" "))
-                .expect_err("missing")
-                .to_string(),
-            "Missing repo_name. Provide a valid repository name"
-        );
-        assert_eq!(
-            Job::parse(Some("foo"), None, None)
-                .expect_err("unknown")
-                .to_string(),
-            "task name foo not recognized"
-        );
-        assert!(matches!(
-            Job::parse(Some("full_profile_sync"), Some("bad/name"), None),
-            Err(TaskRequestError::Invalid(_))
-        ));
     }
 }

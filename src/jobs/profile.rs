@@ -1,7 +1,9 @@
 //! `full_profile_sync(username)`: a developer, their followers, following, starred and
 //! owned repositories.
 
+use async_trait::async_trait;
 use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
 
 use crate::context::AppContext;
 use crate::db::DbError;
@@ -11,14 +13,72 @@ use crate::domain::GithubLogin;
 use crate::github::types::{Repository, SimpleUser};
 use crate::github::{Conditional, GithubError, RequestStats};
 use crate::jobs::crawl::{sync_relation, walk};
-use crate::jobs::{JobError, store};
+use crate::jobs::{
+    ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError, store,
+};
+
+/// `full_profile_sync(username)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FullProfileSync {
+    /// The developer's login.
+    pub username: GithubLogin,
+}
+
+/// The `username` argument of the jobs that take one.
+pub(crate) const USERNAME: ArgSpec = ArgSpec {
+    name: "username",
+    description: "GitHub login (`[A-Za-z0-9-]{1,39}`)",
+    example: "octocat",
+    required: true,
+};
+
+/// Reads the `username` argument with the contract's messages.
+pub(crate) fn parse_username(args: &mut Args) -> Result<GithubLogin, TaskRequestError> {
+    let username = args.required_text(
+        "username",
+        "Missing username. Provide a valid github username",
+    )?;
+    GithubLogin::parse(&username).map_err(TaskRequestError::Invalid)
+}
+
+#[async_trait]
+impl BackgroundJob for FullProfileSync {
+    const NAME: &'static str = "full_profile_sync";
+    const DESCRIPTION: &'static str =
+        "Sync one developer: the profile, followers, following, starred and owned repositories.";
+    const ARGS: &'static [ArgSpec] = &[USERNAME];
+
+    fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
+        Ok(Self {
+            username: parse_username(args)?,
+        })
+    }
+
+    fn dedupe_key(&self) -> String {
+        self.username.as_str().to_lowercase()
+    }
+
+    fn username(&self) -> Option<&str> {
+        Some(self.username.as_str())
+    }
+
+    async fn estimate(&self, ctx: &AppContext) -> Result<u32, JobError> {
+        Ok(estimate(stored(ctx, &self.username).await?.as_ref()))
+    }
+
+    async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        let stored = stored(run.ctx, &self.username).await?;
+        sync(run.ctx, run.stats, &self.username, stored).await?;
+        Ok(Outcome::Succeeded)
+    }
+}
 
 /// Requests a never-synced developer costs at least: profile and four first pages.
 const FIRST_SYNC_MINIMUM: u32 = 5;
 
 /// Quota a profile sync needs before it starts: the full cost when nothing is cached,
 /// one request when a previous sync cached its pages (unchanged pages are free).
-pub fn estimate(stored: Option<&StoredDeveloper>) -> u32 {
+fn estimate(stored: Option<&StoredDeveloper>) -> u32 {
     match stored {
         Some(dev) if dev.etag.is_some() => 1,
         Some(dev) => {
@@ -38,7 +98,7 @@ pub fn estimate(stored: Option<&StoredDeveloper>) -> u32 {
 }
 
 /// The developer stored under this login, if any: what `estimate` and `run` start from.
-pub async fn stored(
+async fn stored(
     ctx: &AppContext,
     username: &GithubLogin,
 ) -> Result<Option<StoredDeveloper>, DbError> {
@@ -46,7 +106,7 @@ pub async fn stored(
 }
 
 /// Runs the sync from what `stored` read.
-pub async fn run(
+async fn sync(
     ctx: &AppContext,
     stats: &RequestStats,
     username: &GithubLogin,

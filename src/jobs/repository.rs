@@ -1,5 +1,8 @@
 //! `full_repository_sync(username, repo_name)`: a repository, its owner and stargazers.
 
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
 use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::relations::Relation;
@@ -7,11 +10,73 @@ use crate::db::queries::repositories;
 use crate::domain::{GithubLogin, RepoName};
 use crate::github::types::SimpleUser;
 use crate::github::{Conditional, GithubError, RequestStats};
-use crate::jobs::JobError;
 use crate::jobs::crawl::{store_repositories, sync_relation};
+use crate::jobs::profile::{USERNAME, parse_username};
+use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
+
+/// `full_repository_sync(username, repo_name)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FullRepositorySync {
+    /// The owner's login.
+    pub username: GithubLogin,
+    /// The repository's name.
+    pub repo_name: RepoName,
+}
+
+#[async_trait]
+impl BackgroundJob for FullRepositorySync {
+    const NAME: &'static str = "full_repository_sync";
+    const DESCRIPTION: &'static str =
+        "Sync one repository: the repository, its owner and its stargazers.";
+    const ARGS: &'static [ArgSpec] = &[
+        ArgSpec {
+            description: "GitHub login of the repository's owner (`[A-Za-z0-9-]{1,39}`)",
+            ..USERNAME
+        },
+        ArgSpec {
+            name: "repo_name",
+            description: "Repository name (`[A-Za-z0-9._-]{1,100}`)",
+            example: "hello-world",
+            required: true,
+        },
+    ];
+
+    fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
+        let username = parse_username(args)?;
+        let repo_name = args.required_text(
+            "repo_name",
+            "Missing repo_name. Provide a valid repository name",
+        )?;
+        Ok(Self {
+            username,
+            repo_name: RepoName::parse(&repo_name).map_err(TaskRequestError::Invalid)?,
+        })
+    }
+
+    fn dedupe_key(&self) -> String {
+        format!("{}/{}", self.username, self.repo_name).to_lowercase()
+    }
+
+    fn username(&self) -> Option<&str> {
+        Some(self.username.as_str())
+    }
+
+    fn repo_name(&self) -> Option<&str> {
+        Some(self.repo_name.as_str())
+    }
+
+    async fn estimate(&self, _ctx: &AppContext) -> Result<u32, JobError> {
+        Ok(1)
+    }
+
+    async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        sync(run.ctx, run.stats, &self.username, &self.repo_name).await?;
+        Ok(Outcome::Succeeded)
+    }
+}
 
 /// Runs the sync.
-pub async fn run(
+async fn sync(
     ctx: &AppContext,
     stats: &RequestStats,
     owner: &GithubLogin,

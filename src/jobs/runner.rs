@@ -1,27 +1,39 @@
 //! Running one delivered task: load the row, claim it, ask the throttle, run the job,
 //! record the outcome, and only then let the message be acked.
 
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::context::AppContext;
 use crate::db::DbError;
-use crate::db::queries::tasks::{self, TaskRow, status};
+use crate::db::queries::tasks::{self, TaskRow, TaskStatus};
 use crate::github::{GithubError, RequestStats, throttle};
-use crate::jobs::{Job, JobError, discovery, profile, repository};
+use crate::jobs::{JobError, JobRun, Outcome};
 use crate::queue::JobMessage;
 use crate::queue::consume::Settle;
 
 /// Attempts after which a task that keeps meeting GitHub outages fails for good.
 const MAX_ATTEMPTS: i32 = 6;
 
-/// What became of one run, for the log line.
-enum Outcome {
+/// What became of one run, for the log line and the metrics.
+enum RunOutcome {
     Succeeded,
     Deferred(DateTime<Utc>),
     Failed(String),
+}
+
+impl RunOutcome {
+    fn label(&self) -> &'static str {
+        match self {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Deferred(_) => "deferred",
+            RunOutcome::Failed(_) => "failed",
+        }
+    }
 }
 
 /// Handles one job message; returns how to settle it.
@@ -38,7 +50,8 @@ pub async fn handle(ctx: AppContext, message: JobMessage) -> Settle {
 }
 
 async fn handle_inner(ctx: &AppContext, task_id: Uuid) -> Result<(), DbError> {
-    let Some(row) = tasks::find(&ctx.db, task_id).await? else {
+    let mut conn = ctx.db.get().await?;
+    let Some(row) = tasks::find(&mut conn, task_id).await? else {
         tracing::warn!(task.id = %task_id, "worker: message for an unknown task dropped");
         return Ok(());
     };
@@ -48,7 +61,7 @@ async fn handle_inner(ctx: &AppContext, task_id: Uuid) -> Result<(), DbError> {
     let lease = Duration::from_secs(u64::from(ctx.config.task_lease_secs));
     if let Some(wait) = row
         .not_before
-        .filter(|_| row.status == status::DEFERRED)
+        .filter(|_| row.status == TaskStatus::Deferred)
         .and_then(|at| (at - Utc::now()).to_std().ok())
         .filter(|wait| *wait >= Duration::from_secs(1))
     {
@@ -56,76 +69,113 @@ async fn handle_inner(ctx: &AppContext, task_id: Uuid) -> Result<(), DbError> {
         republish(ctx, task_id, wait).await;
         return Ok(());
     }
-    let Some(row) = tasks::claim(&ctx.db, task_id, lease).await? else {
+    let Some(claimed) = tasks::claim(&mut conn, task_id, lease).await? else {
         // Another worker holds a live lease: look again once it could have expired.
-        if row.status == status::RUNNING {
+        if row.status == TaskStatus::Running {
             republish(ctx, task_id, lease).await;
         }
         return Ok(());
     };
-    run_claimed(ctx, row, lease).await
+    drop(conn);
+    run_claimed(ctx, claimed, lease).await
 }
 
 async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<(), DbError> {
     let started = Instant::now();
     let stats = RequestStats::default();
-    let heartbeat = spawn_heartbeat(ctx, row.id, lease);
-    let result = match Job::from_row(&row) {
-        Ok(job) => run_job(ctx, &stats, &job).await,
-        Err(error) => Err(JobError::InvalidTask(error)),
+    let result = {
+        let _heartbeat = Heartbeat::start(ctx, row.id, lease);
+        execute(ctx, &stats, &row).await
     };
-    heartbeat.abort();
-    let requests = stats.requests();
-    let outcome = match result {
-        Ok(()) => {
-            tasks::finish(&ctx.db, row.id, status::SUCCEEDED, None, requests).await?;
-            Outcome::Succeeded
-        }
-        Err(JobError::Database(error)) => return Err(error),
-        Err(JobError::InvalidTask(error)) => {
-            let message = format!("invalid task: {error}");
-            tasks::finish(&ctx.db, row.id, status::FAILED, Some(&message), requests).await?;
-            Outcome::Failed(message)
-        }
-        Err(JobError::Github(error)) => {
-            match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
-                Some(not_before) => {
-                    tasks::defer(&ctx.db, row.id, not_before, &error.to_string(), requests).await?;
-                    let wait = (not_before - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-                    republish(ctx, row.id, wait).await;
-                    Outcome::Deferred(not_before)
-                }
-                None => {
-                    let message = error.to_string();
-                    tasks::finish(&ctx.db, row.id, status::FAILED, Some(&message), requests)
-                        .await?;
-                    Outcome::Failed(message)
-                }
-            }
-        }
-    };
+    let outcome = record(ctx, &row, result, &stats).await?;
     log_outcome(&row, &outcome, started.elapsed(), &stats);
     Ok(())
 }
 
-async fn run_job(ctx: &AppContext, stats: &RequestStats, job: &Job) -> Result<(), JobError> {
-    match job {
-        Job::FullProfileSync { username } => {
-            let stored = profile::stored(ctx, username).await?;
-            ctx.github
-                .ensure_quota(profile::estimate(stored.as_ref()))
-                .await?;
-            profile::run(ctx, stats, username, stored).await
+/// Runs the task's job through the registry; a panic becomes an error, not a lost task.
+async fn execute(
+    ctx: &AppContext,
+    stats: &RequestStats,
+    row: &TaskRow,
+) -> Result<Outcome, JobError> {
+    let Some(kind) = ctx.registry.get(&row.name) else {
+        return Err(JobError::InvalidTask(format!(
+            "task name {} not recognized",
+            row.name
+        )));
+    };
+    let run = JobRun {
+        ctx,
+        stats,
+        task_id: row.id,
+        attempt: row.attempts,
+    };
+    AssertUnwindSafe(kind.execute(&run, &row.args))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(JobError::Panicked(panic_message(panic.as_ref()))))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Stores what became of the run; a database that is not answering is returned so the
+/// message is requeued, any other failure ends the task.
+async fn record(
+    ctx: &AppContext,
+    row: &TaskRow,
+    result: Result<Outcome, JobError>,
+    stats: &RequestStats,
+) -> Result<RunOutcome, DbError> {
+    let requests = stats.requests();
+    let (outcome, republish_at) = match result {
+        Ok(Outcome::Succeeded) => (RunOutcome::Succeeded, None),
+        Ok(Outcome::RunAgainAt { at, reason }) => (RunOutcome::Deferred(at), Some((at, reason))),
+        Err(JobError::Database(error)) if error.is_unavailable() => return Err(error),
+        Err(JobError::Github(error)) => {
+            match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
+                Some(at) => (
+                    RunOutcome::Deferred(at),
+                    Some((at, Some(error.to_string()))),
+                ),
+                None => (RunOutcome::Failed(error.to_string()), None),
+            }
         }
-        Job::FullRepositorySync {
-            username,
-            repo_name,
-        } => {
-            ctx.github.ensure_quota(1).await?;
-            repository::run(ctx, stats, username, repo_name).await
+        Err(error) => {
+            if let JobError::Database(cause) = &error {
+                tracing::error!(task.id = %row.id, error = %cause, "job failed on a database error");
+            }
+            (RunOutcome::Failed(error.to_string()), None)
         }
-        Job::DiscoveryScraper => discovery::run(ctx).await.map(|_| ()),
+    };
+    let mut conn = ctx.db.get().await?;
+    match (&outcome, republish_at) {
+        (RunOutcome::Deferred(_), Some((at, reason))) => {
+            tasks::defer(&mut conn, row.id, at, reason.as_deref(), requests).await?;
+            drop(conn);
+            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            republish(ctx, row.id, wait).await;
+        }
+        (RunOutcome::Failed(message), _) => {
+            tasks::finish(
+                &mut conn,
+                row.id,
+                TaskStatus::Failed,
+                Some(message),
+                requests,
+            )
+            .await?;
+        }
+        _ => {
+            tasks::finish(&mut conn, row.id, TaskStatus::Succeeded, None, requests).await?;
+        }
     }
+    Ok(outcome)
 }
 
 /// When a failed run should be tried again, or `None` when it fails for good.
@@ -152,34 +202,48 @@ async fn republish(ctx: &AppContext, task_id: Uuid, wait: Duration) {
     }
 }
 
-fn spawn_heartbeat(
-    ctx: &AppContext,
-    task_id: Uuid,
-    lease: Duration,
-) -> tokio::task::JoinHandle<()> {
-    let db = ctx.db.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(lease / 4);
-        interval.tick().await;
-        loop {
+/// Renews a running task's lease every quarter lease until dropped — whether the job
+/// returned, failed or panicked.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(ctx: &AppContext, task_id: Uuid, lease: Duration) -> Self {
+        let db = ctx.db.clone();
+        Self(tokio::spawn(async move {
+            let mut interval = tokio::time::interval(lease / 4);
             interval.tick().await;
-            if let Err(error) = tasks::heartbeat(&db, task_id).await {
-                tracing::warn!(task.id = %task_id, %error, "worker: heartbeat failed");
+            loop {
+                interval.tick().await;
+                let beat = async {
+                    let mut conn = db.get().await?;
+                    tasks::heartbeat(&mut conn, task_id).await
+                };
+                if let Err(error) = beat.await {
+                    tracing::warn!(task.id = %task_id, %error, "worker: heartbeat failed");
+                }
             }
-        }
-    })
+        }))
+    }
 }
 
-fn log_outcome(row: &TaskRow, outcome: &Outcome, elapsed: Duration, stats: &RequestStats) {
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn log_outcome(row: &TaskRow, outcome: &RunOutcome, elapsed: Duration, stats: &RequestStats) {
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    let (outcome, detail) = match outcome {
-        Outcome::Succeeded => ("succeeded", String::new()),
-        Outcome::Deferred(at) => ("deferred", format!("until {}", at.to_rfc3339())),
-        Outcome::Failed(message) => ("failed", message.clone()),
+    let detail = match outcome {
+        RunOutcome::Succeeded => String::new(),
+        RunOutcome::Deferred(at) => format!("until {}", at.to_rfc3339()),
+        RunOutcome::Failed(message) => message.clone(),
     };
+    let outcome = outcome.label();
     tracing::info!(
         task.id = %row.id,
         task.name = %row.name,
+        task.args = %row.args,
         task.username = row.username.as_deref().unwrap_or(""),
         task.repo_name = row.repo_name.as_deref().unwrap_or(""),
         task.attempt = row.attempts,

@@ -3,15 +3,15 @@
 use std::time::Duration;
 
 use gitomatic::domain::{GithubLogin, RepoName};
-use gitomatic::jobs::Job;
+use gitomatic::jobs::{DiscoveryScraper, FullProfileSync, FullRepositorySync};
 
 use crate::helpers::{Graph, Snapshot, TestApp, binary_command, spawn_crawler, spawn_crawler_with};
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "ghp_crawlTestSecretToken0123456789";
 
-fn profile_sync(login: &str) -> Job {
-    Job::FullProfileSync {
+fn profile_sync(login: &str) -> FullProfileSync {
+    FullProfileSync {
         username: GithubLogin::parse(login).expect("login"),
     }
 }
@@ -161,7 +161,7 @@ async fn a_repository_sync_stores_the_repository_owner_and_stargazers() {
     }
     let mut app = spawn_crawler(graph.clone()).await;
     app.start_worker();
-    let job = Job::FullRepositorySync {
+    let job = FullRepositorySync {
         username: GithubLogin::parse("owner").expect("login"),
         repo_name: RepoName::parse("project").expect("name"),
     };
@@ -234,7 +234,7 @@ async fn repeated_discovery_reaches_exactly_the_whole_graph() {
     {
         rounds += 1;
         assert!(rounds <= 20, "discovery does not converge");
-        let task = app.enqueue(Job::DiscoveryScraper).await;
+        let task = app.enqueue(DiscoveryScraper {}).await;
         app.wait_for_task(task.id, JOB_TIMEOUT).await;
         app.wait_until_idle(Duration::from_secs(120)).await;
     }
@@ -249,7 +249,7 @@ async fn repeated_discovery_reaches_exactly_the_whole_graph() {
     );
 
     // A fixpoint: everyone was synced within the day, so discovery picks nobody.
-    let task = app.enqueue(Job::DiscoveryScraper).await;
+    let task = app.enqueue(DiscoveryScraper {}).await;
     app.wait_for_task(task.id, JOB_TIMEOUT).await;
     assert_eq!(
         app.count(
@@ -264,7 +264,7 @@ async fn repeated_discovery_reaches_exactly_the_whole_graph() {
 async fn discovery_on_an_empty_database_does_nothing() {
     let mut app = spawn_crawler(Graph::default()).await;
     app.start_worker();
-    let task = app.enqueue(Job::DiscoveryScraper).await;
+    let task = app.enqueue(DiscoveryScraper {}).await;
     let done = app.wait_for_task(task.id, JOB_TIMEOUT).await;
     assert_eq!(done.status, "succeeded");
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks").await, 1);
@@ -342,10 +342,13 @@ async fn wait_for_status(
     status: &str,
 ) -> gitomatic::db::queries::tasks::TaskRow {
     for _ in 0..600 {
-        let row = gitomatic::db::queries::tasks::find(&app.ctx.db, id)
-            .await
-            .expect("lookup")
-            .expect("task");
+        let row = gitomatic::db::queries::tasks::find(
+            &mut app.ctx.conn().await.expect("a connection"),
+            id,
+        )
+        .await
+        .expect("lookup")
+        .expect("task");
         if row.status == status {
             return row;
         }
@@ -426,11 +429,14 @@ async fn a_worker_killed_mid_job_loses_nothing_and_duplicates_nothing() {
     first.signal("-KILL");
     drop(first);
     assert_eq!(
-        gitomatic::db::queries::tasks::find(&app.ctx.db, task.id)
-            .await
-            .expect("lookup")
-            .expect("task")
-            .status,
+        gitomatic::db::queries::tasks::find(
+            &mut app.ctx.conn().await.expect("a connection"),
+            task.id
+        )
+        .await
+        .expect("lookup")
+        .expect("task")
+        .status,
         "running"
     );
 
@@ -531,7 +537,8 @@ async fn a_task_row_that_describes_no_job_fails_with_the_reason() {
         id: uuid::Uuid,
     }
     let row: Id = diesel::sql_query(
-        "INSERT INTO tasks (name, username) VALUES ('full_profile_sync', 'not a login') RETURNING id",
+        "INSERT INTO tasks (name, username, args, dedupe_key) \
+         VALUES ('full_profile_sync', 'not a login', '{\"username\": \"not a login\"}', 'x') RETURNING id",
     )
     .get_result(&mut conn)
     .await

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use gitomatic::domain::GithubLogin;
 use gitomatic::github::ClientOptions;
-use gitomatic::jobs::Job;
+use gitomatic::jobs::{DiscoveryScraper, FullProfileSync};
 
 use crate::helpers::services::{PrivatePostgres, PrivateRabbit};
 use crate::helpers::{
@@ -13,8 +13,8 @@ use crate::helpers::{
     test_client_options,
 };
 
-fn profile_sync(login: &str) -> Job {
-    Job::FullProfileSync {
+fn profile_sync(login: &str) -> FullProfileSync {
+    FullProfileSync {
         username: GithubLogin::parse(login).expect("login"),
     }
 }
@@ -39,14 +39,14 @@ async fn crawl_to_fixpoint(
 ) {
     app.enqueue(profile_sync(seed)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    app.enqueue(Job::DiscoveryScraper).await;
+    app.enqueue(DiscoveryScraper {}).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     disturb();
     tokio::time::sleep(Duration::from_secs(3)).await;
     recover();
     for round in 0..20 {
         if round > 0 {
-            app.enqueue(Job::DiscoveryScraper).await;
+            app.enqueue(DiscoveryScraper {}).await;
         }
         app.wait_until_idle(Duration::from_secs(180)).await;
         let unsynced = app

@@ -131,16 +131,7 @@ async fn github_ids_are_unique_so_a_duplicate_conflicts_instead_of_adding_a_row(
         diesel::sql_query("INSERT INTO developers (github_id, login) VALUES (42, 'renamed')")
             .execute(&mut conn)
             .await;
-    assert!(
-        matches!(
-            duplicate,
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
-        ),
-        "{duplicate:?}"
-    );
+    assert_violates(duplicate, "developers_github_id_key");
     let upserted = diesel::sql_query(
         "INSERT INTO developers (github_id, login) VALUES (42, 'renamed') \
          ON CONFLICT (github_id) DO UPDATE SET login = excluded.login",
@@ -163,7 +154,10 @@ async fn github_ids_are_unique_so_a_duplicate_conflicts_instead_of_adding_a_row(
         .execute(&mut conn)
         .await
         .expect("first repository");
-    assert!(diesel::sql_query(&repo).execute(&mut conn).await.is_err());
+    assert_violates(
+        diesel::sql_query(&repo).execute(&mut conn).await,
+        "repositories_github_id_key",
+    );
     assert_eq!(
         count(&mut conn, "SELECT count(*) AS n FROM repositories").await,
         1
@@ -174,14 +168,28 @@ async fn github_ids_are_unique_so_a_duplicate_conflicts_instead_of_adding_a_row(
 async fn only_one_identical_task_can_be_active_at_a_time() {
     let app = spawn_app().await;
     let mut conn = app.db.connect().await;
-    let insert = "INSERT INTO tasks (name, username, status) VALUES ('full_profile_sync', 'octocat', 'queued')";
+    let insert = "INSERT INTO tasks (name, username, args, dedupe_key, status) \
+                  VALUES ('full_profile_sync', 'octocat', '{\"username\": \"octocat\"}', 'octocat', 'queued')";
     diesel::sql_query(insert)
         .execute(&mut conn)
         .await
         .expect("first task");
-    // Same task, other letter case: GitHub logins are case-insensitive.
-    let same = "INSERT INTO tasks (name, username, status) VALUES ('full_profile_sync', 'OctoCat', 'deferred')";
-    assert!(diesel::sql_query(same).execute(&mut conn).await.is_err());
+    // Same name and dedupe key, whatever else differs.
+    let same = "INSERT INTO tasks (name, username, args, dedupe_key, status) \
+                VALUES ('full_profile_sync', 'OctoCat', '{\"username\": \"OctoCat\"}', 'octocat', 'deferred')";
+    assert_violates(
+        diesel::sql_query(same).execute(&mut conn).await,
+        "tasks_one_active_idx",
+    );
+    // Another kind may have the same key.
+    diesel::sql_query("INSERT INTO tasks (name, dedupe_key) VALUES ('another_kind', 'octocat')")
+        .execute(&mut conn)
+        .await
+        .expect("another kind, same key");
+    diesel::sql_query("DELETE FROM tasks WHERE name = 'another_kind'")
+        .execute(&mut conn)
+        .await
+        .expect("cleanup");
     // Once the first finished, the same task may run again.
     diesel::sql_query("UPDATE tasks SET status = 'succeeded'")
         .execute(&mut conn)
@@ -209,7 +217,26 @@ async fn relation_edges_are_unique_pairs() {
         .execute(&mut conn)
         .await
         .expect("edge");
-    assert!(diesel::sql_query(follow).execute(&mut conn).await.is_err());
+    assert_violates(
+        diesel::sql_query(follow).execute(&mut conn).await,
+        "follows_pkey",
+    );
+}
+
+/// Asserts that a statement failed on exactly this unique constraint (not on a typo).
+fn assert_violates(result: diesel::QueryResult<usize>, constraint: &str) {
+    match result {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        )) => assert_eq!(
+            info.constraint_name(),
+            Some(constraint),
+            "{}",
+            info.message()
+        ),
+        other => panic!("expected a violation of {constraint}, got {other:?}"),
+    }
 }
 
 async fn count(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> i64 {

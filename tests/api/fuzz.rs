@@ -37,7 +37,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     app.start_worker();
     for login in ["alice", "bob"] {
         let task = app
-            .enqueue(gitomatic::jobs::Job::FullProfileSync {
+            .enqueue(gitomatic::jobs::FullProfileSync {
                 username: gitomatic::domain::GithubLogin::parse(login).expect("login"),
             })
             .await;

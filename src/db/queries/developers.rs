@@ -145,33 +145,34 @@ pub async fn mark_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), D
 
 /// Logins most in need of a sync: never synced first (oldest discovered first), then the
 /// stalest; skipping gone developers, those synced within `fresh`, and those with an
-/// active profile sync.
+/// active task named `sync_task` whose dedupe key is their lower-cased login.
 pub async fn pick_for_discovery(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     batch: u32,
     fresh: std::time::Duration,
+    sync_task: &str,
 ) -> Result<Vec<String>, DbError> {
     #[derive(QueryableByName)]
     struct Login {
         #[diesel(sql_type = diesel::sql_types::Text)]
         login: String,
     }
-    let mut conn = pool.get().await?;
     let rows: Vec<Login> = diesel::sql_query(
         "SELECT d.login FROM developers d
          WHERE d.gone_at IS NULL
            AND (d.last_synced_at IS NULL OR d.last_synced_at < now() - $2)
            AND NOT EXISTS (
                SELECT 1 FROM tasks t
-               WHERE t.name = 'full_profile_sync'
-                 AND lower(t.username) = lower(d.login)
+               WHERE t.name = $3
+                 AND t.dedupe_key = lower(d.login)
                  AND t.status IN ('queued', 'running', 'deferred'))
          ORDER BY d.last_synced_at ASC NULLS FIRST, d.inserted_at ASC, d.github_id ASC
          LIMIT $1",
     )
     .bind::<diesel::sql_types::BigInt, _>(i64::from(batch))
     .bind::<diesel::sql_types::Interval, _>(pg_interval(fresh))
-    .load(&mut conn)
+    .bind::<diesel::sql_types::Text, _>(sync_task)
+    .load(conn)
     .await?;
     Ok(rows.into_iter().map(|row| row.login).collect())
 }

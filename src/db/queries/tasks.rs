@@ -1,9 +1,16 @@
 //! Queries on `tasks`: the record of every triggered job and its state machine.
 
+use std::io::Write;
+
 use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
-use diesel::sql_types::{Interval, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
+use diesel::query_builder::DecoratableTarget;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{Interval, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -12,15 +19,106 @@ use crate::db::paginate::{self, Page};
 use crate::db::schema::tasks;
 use crate::db::{DbError, Pool, pg_interval};
 
+/// Where a task is in its life: `queued` → `running` → `succeeded` | `failed` | `deferred`
+/// (→ `running` again at `not_before`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema,
+)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker runs it.
+    Running,
+    /// Waiting until `not_before` (quota reset, a retry, or a poll interval).
+    Deferred,
+    /// Finished well.
+    Succeeded,
+    /// Finished with an error (see `error`).
+    Failed,
+}
+
+impl TaskStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [TaskStatus; 5] = [
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Deferred,
+        TaskStatus::Succeeded,
+        TaskStatus::Failed,
+    ];
+
+    /// The statuses of a task that still has work to do (the dedupe index covers these).
+    pub const ACTIVE: [TaskStatus; 3] = [
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Deferred,
+    ];
+
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Queued => "queued",
+            TaskStatus::Running => "running",
+            TaskStatus::Deferred => "deferred",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+        }
+    }
+
+    /// Whether the task finished, one way or the other.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskStatus::Succeeded | TaskStatus::Failed)
+    }
+}
+
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for TaskStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::str::FromStr for TaskStatus {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| format!("unknown task status {value:?}"))
+    }
+}
+
+impl ToSql<Text, Pg> for TaskStatus {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(self.as_str().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Text, Pg> for TaskStatus {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+        Ok(text.parse()?)
+    }
+}
+
 /// A task run.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, QueryableByName, Serialize)]
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, QueryableByName, Serialize)]
 #[diesel(table_name = tasks)]
 pub struct TaskRow {
     pub id: Uuid,
     pub name: String,
     pub username: Option<String>,
     pub repo_name: Option<String>,
-    pub status: String,
+    pub status: TaskStatus,
     pub attempts: i32,
     pub not_before: Option<DateTime<Utc>>,
     pub error: Option<String>,
@@ -29,67 +127,63 @@ pub struct TaskRow {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub heartbeat_at: Option<DateTime<Utc>>,
-}
-
-/// Task statuses, as stored.
-pub mod status {
-    /// Waiting for a worker.
-    pub const QUEUED: &str = "queued";
-    /// A worker runs it.
-    pub const RUNNING: &str = "running";
-    /// Waiting for the GitHub quota to reset (`not_before`).
-    pub const DEFERRED: &str = "deferred";
-    /// Finished well.
-    pub const SUCCEEDED: &str = "succeeded";
-    /// Finished with an error (see `error`).
-    pub const FAILED: &str = "failed";
+    /// The job's arguments, a JSON object.
+    pub args: serde_json::Value,
+    /// Identical active tasks share (name, dedupe_key).
+    pub dedupe_key: String,
 }
 
 impl TaskRow {
     /// Whether the task finished, one way or the other.
     pub fn is_terminal(&self) -> bool {
-        self.status == status::SUCCEEDED || self.status == status::FAILED
+        self.status.is_terminal()
     }
 }
 
+/// A task to insert: what a job kind makes of its arguments.
+#[derive(Clone, Debug, PartialEq, Insertable)]
+#[diesel(table_name = tasks)]
+pub struct NewTask {
+    /// The job kind's name.
+    pub name: &'static str,
+    /// The job's arguments, a JSON object.
+    pub args: serde_json::Value,
+    /// Identical active tasks share this key.
+    pub dedupe_key: String,
+    /// The login argument of the original jobs, kept as a column.
+    pub username: Option<String>,
+    /// The repository argument of the original jobs, kept as a column.
+    pub repo_name: Option<String>,
+}
+
 /// Inserts a queued task, or returns the identical one already queued, running or
-/// deferred (`created` false). The partial unique index makes this race-free.
+/// deferred (`created` false). The partial unique index makes this race-free; run it in
+/// the caller's transaction to enqueue together with the write that triggered it.
 pub async fn insert_or_existing(
-    pool: &Pool,
-    name: &str,
-    username: Option<&str>,
-    repo_name: Option<&str>,
+    conn: &mut AsyncPgConnection,
+    task: &NewTask,
 ) -> Result<(TaskRow, bool), DbError> {
-    let mut conn = pool.get().await?;
     loop {
-        let inserted = diesel::sql_query(
-            "INSERT INTO tasks (name, username, repo_name) VALUES ($1, $2, $3)
-             ON CONFLICT (name, lower(coalesce(username, '')), lower(coalesce(repo_name, '')))
-                 WHERE status IN ('queued', 'running', 'deferred')
-             DO NOTHING
-             RETURNING *",
-        )
-        .bind::<Text, _>(name)
-        .bind::<Nullable<Text>, _>(username)
-        .bind::<Nullable<Text>, _>(repo_name)
-        .get_result::<TaskRow>(&mut conn)
-        .await
-        .optional()?;
+        let inserted = diesel::insert_into(tasks::table)
+            .values(task)
+            .on_conflict((tasks::name, tasks::dedupe_key))
+            .filter_target(tasks::status.eq_any(TaskStatus::ACTIVE))
+            .do_nothing()
+            .returning(TaskRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?;
         if let Some(row) = inserted {
             return Ok((row, true));
         }
-        let existing = diesel::sql_query(
-            "SELECT * FROM tasks WHERE name = $1
-               AND lower(coalesce(username, '')) = lower(coalesce($2, ''))
-               AND lower(coalesce(repo_name, '')) = lower(coalesce($3, ''))
-               AND status IN ('queued', 'running', 'deferred')",
-        )
-        .bind::<Text, _>(name)
-        .bind::<Nullable<Text>, _>(username)
-        .bind::<Nullable<Text>, _>(repo_name)
-        .get_result::<TaskRow>(&mut conn)
-        .await
-        .optional()?;
+        let existing = tasks::table
+            .filter(tasks::name.eq(task.name))
+            .filter(tasks::dedupe_key.eq(&task.dedupe_key))
+            .filter(tasks::status.eq_any(TaskStatus::ACTIVE))
+            .select(TaskRow::as_select())
+            .first(conn)
+            .await
+            .optional()?;
         // None: the active twin finished in between; insert again.
         if let Some(row) = existing {
             return Ok((row, false));
@@ -98,12 +192,11 @@ pub async fn insert_or_existing(
 }
 
 /// One task by id.
-pub async fn find(pool: &Pool, id: Uuid) -> Result<Option<TaskRow>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<TaskRow>, DbError> {
     Ok(tasks::table
         .find(id)
         .select(TaskRow::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?)
 }
@@ -111,49 +204,56 @@ pub async fn find(pool: &Pool, id: Uuid) -> Result<Option<TaskRow>, DbError> {
 /// Takes a task for running: queued or deferred, or running under a lease that expired
 /// (its worker died). Returns `None` when another worker holds it or it finished.
 pub async fn claim(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     id: Uuid,
     lease: std::time::Duration,
 ) -> Result<Option<TaskRow>, DbError> {
-    let mut conn = pool.get().await?;
-    Ok(diesel::sql_query(
-        "UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = now(),
-                heartbeat_at = now(), not_before = NULL, finished_at = NULL
-         WHERE id = $1 AND (status IN ('queued', 'deferred')
-               OR (status = 'running' AND heartbeat_at < now() - $2))
-         RETURNING *",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Interval, _>(pg_interval(lease))
-    .get_result::<TaskRow>(&mut conn)
-    .await
-    .optional()?)
+    let lease_expired = tasks::status
+        .eq(TaskStatus::Running)
+        .and(tasks::heartbeat_at.lt(ago(lease).nullable()));
+    Ok(diesel::update(tasks::table.find(id))
+        .filter(
+            tasks::status
+                .eq_any([TaskStatus::Queued, TaskStatus::Deferred])
+                .or(lease_expired),
+        )
+        .set((
+            tasks::status.eq(TaskStatus::Running),
+            tasks::attempts.eq(tasks::attempts + 1),
+            tasks::started_at.eq(diesel::dsl::now),
+            tasks::heartbeat_at.eq(diesel::dsl::now),
+            tasks::not_before.eq(None::<DateTime<Utc>>),
+            tasks::finished_at.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(TaskRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
 }
 
 /// Renews the lease of a running task.
-pub async fn heartbeat(pool: &Pool, id: Uuid) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
+pub async fn heartbeat(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
     diesel::update(
         tasks::table
             .find(id)
-            .filter(tasks::status.eq(status::RUNNING)),
+            .filter(tasks::status.eq(TaskStatus::Running)),
     )
     .set(tasks::heartbeat_at.eq(diesel::dsl::now))
-    .execute(&mut conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Records the end of a run: succeeded or failed, with the GitHub requests it spent.
+/// Returns the task as it now is.
 pub async fn finish(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     id: Uuid,
-    final_status: &str,
+    final_status: TaskStatus,
     error: Option<&str>,
     github_requests: u32,
-) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
-    diesel::update(tasks::table.find(id))
+) -> Result<TaskRow, DbError> {
+    Ok(diesel::update(tasks::table.find(id))
         .set((
             tasks::status.eq(final_status),
             tasks::error.eq(error),
@@ -161,59 +261,74 @@ pub async fn finish(
             tasks::finished_at.eq(diesel::dsl::now),
             tasks::not_before.eq(None::<DateTime<Utc>>),
         ))
-        .execute(&mut conn)
-        .await?;
-    Ok(())
+        .returning(TaskRow::as_returning())
+        .get_result(conn)
+        .await?)
 }
 
-/// Defers a task to `not_before`, keeping what it spent so far.
+/// Defers a task to `not_before`, keeping what it spent so far; `reason` says why (none
+/// when the job itself asked to run again then). Returns the task as it now is.
 pub async fn defer(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     id: Uuid,
     not_before: DateTime<Utc>,
-    reason: &str,
+    reason: Option<&str>,
     github_requests: u32,
-) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
-    diesel::update(tasks::table.find(id))
+) -> Result<TaskRow, DbError> {
+    Ok(diesel::update(tasks::table.find(id))
         .set((
-            tasks::status.eq(status::DEFERRED),
+            tasks::status.eq(TaskStatus::Deferred),
             tasks::not_before.eq(Some(not_before)),
-            tasks::error.eq(Some(reason)),
+            tasks::error.eq(reason),
             tasks::github_requests.eq(tasks::github_requests + to_i32(github_requests)),
         ))
-        .execute(&mut conn)
-        .await?;
-    Ok(())
+        .returning(TaskRow::as_returning())
+        .get_result(conn)
+        .await?)
 }
 
 /// Active tasks whose message may have been lost: queued or overdue deferred tasks not
 /// (re)published for `quiet`, and running tasks whose lease expired. Marks them as
 /// republished now and returns their ids.
 pub async fn take_stranded(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     quiet: std::time::Duration,
     lease: std::time::Duration,
 ) -> Result<Vec<Uuid>, DbError> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-    }
-    let mut conn = pool.get().await?;
-    let ids: Vec<Id> = diesel::sql_query(
-        "UPDATE tasks SET heartbeat_at = now()
-         WHERE (status = 'queued' AND coalesce(heartbeat_at, created_at) < now() - $1)
-            OR (status = 'deferred' AND not_before < now() - $1
-                AND coalesce(heartbeat_at, created_at) < now() - $1)
-            OR (status = 'running' AND heartbeat_at < now() - $2)
-         RETURNING id",
-    )
-    .bind::<Interval, _>(pg_interval(quiet))
-    .bind::<Interval, _>(pg_interval(lease))
-    .load(&mut conn)
-    .await?;
-    Ok(ids.into_iter().map(|row| row.id).collect())
+    // A task never (re)published since it was created counts from its creation.
+    let untouched = || {
+        tasks::heartbeat_at
+            .is_null()
+            .or(tasks::heartbeat_at.lt(ago(quiet).nullable()))
+    };
+    let stranded = tasks::status
+        .eq(TaskStatus::Queued)
+        .and(tasks::created_at.lt(ago(quiet)))
+        .and(untouched())
+        .or(tasks::status
+            .eq(TaskStatus::Deferred)
+            .and(tasks::not_before.lt(ago(quiet).nullable()))
+            .and(tasks::created_at.lt(ago(quiet)))
+            .and(untouched()))
+        .or(tasks::status
+            .eq(TaskStatus::Running)
+            .and(tasks::heartbeat_at.lt(ago(lease).nullable())));
+    Ok(diesel::update(tasks::table.filter(stranded))
+        .set(tasks::heartbeat_at.eq(diesel::dsl::now))
+        .returning(tasks::id)
+        .get_results(conn)
+        .await?)
+}
+
+/// `now() - duration`, on the database's clock (the one heartbeats are written with).
+fn ago(
+    duration: std::time::Duration,
+) -> diesel::dsl::Sub<
+    diesel::dsl::AsExprOf<diesel::dsl::now, diesel::sql_types::Timestamptz>,
+    diesel::dsl::AsExprOf<diesel::pg::data_types::PgInterval, Interval>,
+> {
+    diesel::dsl::now.into_sql::<diesel::sql_types::Timestamptz>()
+        - pg_interval(duration).into_sql::<Interval>()
 }
 
 fn to_i32(n: u32) -> i32 {

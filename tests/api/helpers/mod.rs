@@ -105,6 +105,23 @@ pub async fn spawn_crawler_on(
     start_app_on(db, Some(github), options, adjust).await
 }
 
+/// Spawns the app crawling a fake GitHub with a job registry of the test's own (toy job
+/// kinds registered in the test binary only).
+pub async fn spawn_with_registry(
+    registry: gitomatic::jobs::Registry,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    let github = FakeGithub::start(Graph::default()).await;
+    start_app_with(
+        TestDb::new().await,
+        Some(github),
+        test_client_options(),
+        registry,
+        adjust,
+    )
+    .await
+}
+
 async fn start_app(
     github: Option<FakeGithub>,
     adjust: impl FnOnce(&mut HashMap<String, String>),
@@ -118,6 +135,17 @@ async fn start_app_on(
     options: ClientOptions,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
+    let registry = gitomatic::jobs::Registry::builtin();
+    start_app_with(db, github, options, registry, adjust).await
+}
+
+async fn start_app_with(
+    db: TestDb,
+    github: Option<FakeGithub>,
+    options: ClientOptions,
+    registry: gitomatic::jobs::Registry,
+    adjust: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
     let mut env = test_env(&db);
     if let Some(github) = &github {
         env.insert("GITHUB_API_URL".into(), github.url.clone());
@@ -125,7 +153,9 @@ async fn start_app_on(
     }
     adjust(&mut env);
     let config = config_from(&env);
-    let ctx = AppContext::with_github_options(config, options).expect("context builds");
+    let ctx = AppContext::with_github_options(config, options)
+        .expect("context builds")
+        .with_registry(registry);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
     let server = gitomatic::api::serve(ctx.clone(), listener).expect("server starts");
@@ -157,19 +187,41 @@ impl TestApp {
         self.workers.push(stop);
     }
 
-    /// Starts an in-process scheduler (discovery cron, stranded-task sweep).
+    /// Starts an in-process scheduler (cron entries, stranded-task sweep).
     pub fn start_scheduler(&mut self) {
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(gitomatic::scheduler::run(self.ctx.clone(), stopped));
         self.workers.push(stop);
     }
 
+    /// Starts an in-process scheduler the test stops itself: send `true`, then await the
+    /// handle.
+    pub fn spawn_scheduler(
+        &self,
+    ) -> (
+        watch::Sender<bool>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let (stop, stopped) = watch::channel(false);
+        let handle = tokio::spawn(gitomatic::scheduler::run(self.ctx.clone(), stopped));
+        (stop, handle)
+    }
+
     /// Triggers a job the way the API does.
     pub async fn enqueue(
         &self,
-        job: gitomatic::jobs::Job,
+        job: impl gitomatic::jobs::BackgroundJob,
     ) -> gitomatic::db::queries::tasks::TaskRow {
-        gitomatic::jobs::enqueue(&self.ctx, &job)
+        self.enqueue_task(&job.to_task().expect("storable arguments"))
+            .await
+    }
+
+    /// Inserts and publishes a task row the way the API does.
+    pub async fn enqueue_task(
+        &self,
+        task: &gitomatic::db::queries::tasks::NewTask,
+    ) -> gitomatic::db::queries::tasks::TaskRow {
+        gitomatic::jobs::enqueue(&self.ctx, task)
             .await
             .expect("enqueue")
             .0
@@ -183,7 +235,8 @@ impl TestApp {
     ) -> gitomatic::db::queries::tasks::TaskRow {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let row = gitomatic::db::queries::tasks::find(&self.ctx.db, id)
+            let mut conn = self.ctx.conn().await.expect("a connection");
+            let row = gitomatic::db::queries::tasks::find(&mut conn, id)
                 .await
                 .expect("task lookup")
                 .expect("task exists");

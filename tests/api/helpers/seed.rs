@@ -250,21 +250,23 @@ pub async fn crawled_app(
     adjust: impl FnOnce(&mut std::collections::HashMap<String, String>),
 ) -> TestApp {
     use gitomatic::domain::{GithubLogin, RepoName};
-    use gitomatic::jobs::Job;
+    use gitomatic::jobs::{BackgroundJob, FullProfileSync, FullRepositorySync};
 
     let mut app = super::spawn_crawler_with(small_graph(), adjust).await;
     app.start_worker();
     let alice = GithubLogin::parse("alice").expect("login");
     for job in [
-        Job::FullProfileSync {
+        FullProfileSync {
             username: alice.clone(),
-        },
-        Job::FullRepositorySync {
+        }
+        .to_task(),
+        FullRepositorySync {
             username: alice,
             repo_name: RepoName::parse("proj").expect("repository name"),
-        },
+        }
+        .to_task(),
     ] {
-        let task = app.enqueue(job).await;
+        let task = app.enqueue_task(&job.expect("storable")).await;
         let done = app.wait_for_task(task.id, CRAWL_TIMEOUT).await;
         assert_eq!(done.status, "succeeded", "{done:?}");
     }

@@ -1,0 +1,403 @@
+//! Jobs as data: job kinds registered in this test binary only run end to end through
+//! `POST /github/tasks/`, the worker and the scheduler; a panicking job fails its task.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use diesel_async::RunQueryDsl;
+use gitomatic::config::CronEntry;
+use gitomatic::jobs::{
+    ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, Registry, TaskRequestError,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, seed, spawn_with_registry};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Records each run in `toy_runs`, and asks to run again until it ran `times` times.
+#[derive(Serialize, Deserialize)]
+struct Echo {
+    word: String,
+    times: i64,
+}
+
+#[async_trait]
+impl BackgroundJob for Echo {
+    const NAME: &'static str = "toy_echo";
+    const DESCRIPTION: &'static str = "Writes its word down, `times` times.";
+    const ARGS: &'static [ArgSpec] = &[
+        ArgSpec {
+            name: "word",
+            description: "what to write down",
+            example: "hello",
+            required: true,
+        },
+        ArgSpec {
+            name: "times",
+            description: "runs, 1-5",
+            example: "1",
+            required: false,
+        },
+    ];
+
+    fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
+        let word = args.required_text("word", "Missing word. Say something")?;
+        let times = args.integer("times")?.unwrap_or(1);
+        if !(1..=5).contains(&times) {
+            return Err(TaskRequestError::Invalid(format!(
+                "times must be 1-5, got {times}"
+            )));
+        }
+        Ok(Self { word, times })
+    }
+
+    async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        let mut conn = run.ctx.conn().await?;
+        diesel::sql_query("INSERT INTO toy_runs (task_id, word, attempt) VALUES ($1, $2, $3)")
+            .bind::<diesel::sql_types::Uuid, _>(run.task_id)
+            .bind::<diesel::sql_types::Text, _>(&self.word)
+            .bind::<diesel::sql_types::Integer, _>(run.attempt)
+            .execute(&mut conn)
+            .await?;
+        if i64::from(run.attempt) < self.times {
+            Ok(Outcome::RunAgainAt {
+                at: Utc::now() + chrono::Duration::milliseconds(300),
+                reason: None,
+            })
+        } else {
+            Ok(Outcome::Succeeded)
+        }
+    }
+}
+
+/// Panics.
+#[derive(Serialize, Deserialize)]
+struct Explode {}
+
+#[async_trait]
+impl BackgroundJob for Explode {
+    const NAME: &'static str = "toy_explode";
+    const DESCRIPTION: &'static str = "Panics after a while.";
+
+    fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
+        Ok(Self {})
+    }
+
+    async fn run(&self, _run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        // Long enough for the heartbeat (every TASK_LEASE_SECS / 4 = 1 s) to have beaten.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        panic!("boom at the toy factory");
+    }
+}
+
+/// Enqueued by EVENTS_CRON with a fresh nonce each tick, so the dedupe index cannot hide
+/// a second scheduler enqueueing the same tick: only leadership can.
+#[derive(Serialize, Deserialize)]
+struct Tick {
+    nonce: String,
+}
+
+#[async_trait]
+impl BackgroundJob for Tick {
+    const NAME: &'static str = "toy_tick";
+    const DESCRIPTION: &'static str = "Does nothing, every tick of EVENTS_CRON.";
+    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Events);
+
+    fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
+        Ok(Self {
+            nonce: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    async fn scheduled(_ctx: &gitomatic::context::AppContext) -> Result<Vec<Self>, JobError> {
+        Ok(vec![Self {
+            nonce: uuid::Uuid::new_v4().to_string(),
+        }])
+    }
+
+    async fn run(&self, _run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        Ok(Outcome::Succeeded)
+    }
+}
+
+fn toy_registry() -> Registry {
+    Registry::builtin()
+        .with::<Echo>()
+        .with::<Explode>()
+        .with::<Tick>()
+}
+
+async fn toy_app(adjust: impl FnOnce(&mut std::collections::HashMap<String, String>)) -> TestApp {
+    let app = spawn_with_registry(toy_registry(), |env| {
+        env.insert("TASK_LEASE_SECS".into(), "4".into());
+        adjust(env);
+    })
+    .await;
+    let mut conn = app.db.connect().await;
+    diesel::sql_query("CREATE TABLE toy_runs (task_id UUID NOT NULL, word TEXT NOT NULL, attempt INTEGER NOT NULL)")
+        .execute(&mut conn)
+        .await
+        .expect("toy table");
+    app
+}
+
+async fn post_task(app: &TestApp, body: Value) -> reqwest::Response {
+    let token = seed::token(app).await;
+    app.http
+        .post(format!("{}/github/tasks/", app.address))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request reaches the app")
+}
+
+#[tokio::test]
+async fn a_job_kind_registered_by_the_test_runs_end_to_end_through_the_api() {
+    let mut app = toy_app(|_| {}).await;
+    app.start_worker();
+    let response = post_task(
+        &app,
+        json!({"name": "toy_echo", "args": {"word": "hello", "times": 3}}),
+    )
+    .await;
+    assert_eq!(response.status(), 202);
+    let task: Value = response.json().await.expect("task JSON");
+    assert_eq!(task["name"], "toy_echo");
+    assert_eq!(task["args"], json!({"word": "hello", "times": 3}));
+    assert_eq!(task["username"], Value::Null);
+    let id = task["id"].as_str().expect("id").parse().expect("uuid");
+
+    // The identical trigger while it is active is the same task.
+    let again = post_task(
+        &app,
+        json!({"name": "toy_echo", "args": {"word": "HELLO", "times": 3}}),
+    )
+    .await;
+    let again: Value = again.json().await.expect("task JSON");
+    assert_eq!(
+        again["id"], task["id"],
+        "same word, any case: one active task"
+    );
+
+    let done = app.wait_for_task(id, TIMEOUT).await;
+    assert_eq!(done.status, "succeeded", "{done:?}");
+    assert_eq!(done.attempts, 3, "ran again twice as it asked: {done:?}");
+    assert_eq!(done.error, None);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM toy_runs WHERE word = 'hello'")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.count("SELECT count(DISTINCT attempt) AS n FROM toy_runs")
+            .await,
+        3
+    );
+
+    // The resource shows the args; the list filters on the name.
+    let shown: Value = app
+        .get(&format!("/github/tasks/{id}/"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(shown["args"], json!({"word": "hello", "times": 3}));
+    assert_eq!(shown["status"], "succeeded");
+    let listed: Value = app
+        .get("/github/tasks/?name=toy_echo")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed["count"], 1);
+}
+
+#[tokio::test]
+async fn a_toy_kind_validates_its_own_arguments_and_unknown_ones_are_named() {
+    let app = toy_app(|_| {}).await;
+    for (body, message) in [
+        (json!({"name": "toy_echo"}), "Missing word. Say something"),
+        (
+            json!({"name": "toy_echo", "args": {"word": "x", "times": 9}}),
+            "times must be 1-5, got 9",
+        ),
+        (
+            json!({"name": "toy_echo", "args": {"word": "x", "colour": "red"}}),
+            "task toy_echo takes no argument colour",
+        ),
+        (
+            json!({"name": "toy_echo", "args": {"word": 5}}),
+            "argument word must be a string, got 5",
+        ),
+        (
+            json!({"name": "toy_echo", "args": "word=x"}),
+            "args must be a JSON object",
+        ),
+        (
+            json!({"name": "toy_echo", "word": "x", "args": {"word": "y"}}),
+            "argument word is given twice with different values (in args and as a field)",
+        ),
+        (
+            json!({"name": "toy_nothing"}),
+            "task name toy_nothing not recognized",
+        ),
+    ] {
+        let response = post_task(&app, body.clone()).await;
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.expect("error JSON");
+        assert_eq!(answer["error"], message, "{body}");
+    }
+    // Top-level fields work as arguments too (the form sends them so).
+    let response = post_task(&app, json!({"name": "toy_echo", "word": "flat"})).await;
+    assert_eq!(response.status(), 202);
+    let task: Value = response.json().await.expect("task JSON");
+    assert_eq!(task["args"], json!({"word": "flat", "times": 1}));
+
+    // The missing-name message and the trigger form come from the registry.
+    let response = post_task(&app, json!({})).await;
+    let answer: Value = response.json().await.expect("error JSON");
+    assert_eq!(
+        answer["error"],
+        "Missing name. Provide a task name: full_profile_sync, full_repository_sync, \
+         discovery_scraper, toy_echo, toy_explode or toy_tick"
+    );
+    let form = app
+        .http
+        .get(format!("{}/github/tasks/", app.address))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("HTML");
+    assert!(form.contains(r#"<option value="toy_echo""#), "{form}");
+    assert!(form.contains(r#"data-arg="word""#), "{form}");
+}
+
+#[tokio::test]
+async fn a_panicking_job_fails_its_task_with_the_panic_message_and_nothing_stays_running() {
+    let mut app = toy_app(|_| {}).await;
+    app.start_worker();
+    let response = post_task(&app, json!({"name": "toy_explode"})).await;
+    assert_eq!(response.status(), 202);
+    let task: Value = response.json().await.expect("task JSON");
+    let id = task["id"].as_str().expect("id").parse().expect("uuid");
+    let done = app.wait_for_task(id, TIMEOUT).await;
+    assert_eq!(done.status, "failed", "{done:?}");
+    assert_eq!(
+        done.error.as_deref(),
+        Some("job panicked: boom at the toy factory")
+    );
+    assert_eq!(done.attempts, 1);
+    assert!(done.finished_at.is_some());
+
+    // The worker lives on: the message was settled, the next task runs, and the failed
+    // task is not run again (its message is not redelivered).
+    let echo = app
+        .enqueue(Echo {
+            word: "after".into(),
+            times: 1,
+        })
+        .await;
+    let echoed = app.wait_for_task(echo.id, TIMEOUT).await;
+    assert_eq!(echoed.status, "succeeded", "{echoed:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE status = 'running'")
+            .await,
+        0
+    );
+    let mut conn = app.ctx.conn().await.expect("connection");
+    let after = gitomatic::db::queries::tasks::find(&mut conn, id)
+        .await
+        .expect("lookup")
+        .expect("task");
+    assert_eq!(after.attempts, 1, "{after:?}");
+    assert_eq!(
+        after.heartbeat_at, done.heartbeat_at,
+        "no heartbeat after the panic"
+    );
+}
+
+#[tokio::test]
+async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stops() {
+    let app = toy_app(|env| {
+        env.insert("EVENTS_CRON".into(), "* * * * * *".into());
+        for entry in CronEntry::ALL {
+            if entry != CronEntry::Events {
+                env.insert(entry.variable().into(), "off".into());
+            }
+        }
+    })
+    .await;
+    let ticks = || async {
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'toy_tick'")
+            .await
+    };
+
+    let (stop_first, first) = app.spawn_scheduler();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while ticks().await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no tick enqueued");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (stop_second, second) = app.spawn_scheduler();
+    let before = ticks().await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
+    let during = ticks().await - before;
+    // Both schedulers tick every second; with two leaders there would be ~8.
+    assert!(
+        (3..=5).contains(&during),
+        "{during} ticks enqueued in 4.2 s by two schedulers"
+    );
+    let doubled = app
+        .count(
+            "SELECT count(*) AS n FROM tasks a JOIN tasks b ON a.id < b.id
+             WHERE a.name = 'toy_tick' AND b.name = 'toy_tick'
+               AND abs(extract(epoch FROM a.created_at - b.created_at)) < 0.5",
+        )
+        .await;
+    assert_eq!(doubled, 0, "two schedulers enqueued the same tick");
+
+    // The leader stops: the other takes over.
+    stop_first.send(true).expect("stop the first scheduler");
+    first.await.expect("joined").expect("stopped cleanly");
+    let before = ticks().await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let after = ticks().await - before;
+    assert!(
+        (2..=4).contains(&after),
+        "{after} ticks in 3.2 s after the leader stopped"
+    );
+    stop_second.send(true).expect("stop the second scheduler");
+    second.await.expect("joined").expect("stopped cleanly");
+}
+
+#[tokio::test]
+async fn an_entry_that_is_off_enqueues_nothing() {
+    let app = toy_app(|env| {
+        env.insert("EVENTS_CRON".into(), "off".into());
+        env.insert("DISCOVERY_CRON".into(), "* * * * * *".into());
+    })
+    .await;
+    let (stop, scheduler) = app.spawn_scheduler();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    stop.send(true).expect("stop");
+    scheduler.await.expect("joined").expect("stopped cleanly");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'toy_tick'")
+            .await,
+        0
+    );
+    assert!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'discovery_scraper'")
+            .await
+            >= 1,
+        "the scheduler ran its other entries"
+    );
+}
