@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# `cargo run` finds the binary wherever CARGO_TARGET_DIR puts it (and replaces itself
+# with gitomatic, so signals reach it).
 cargo build --release --locked
-./target/release/gitomatic migrate
-exec ./target/release/gitomatic dev
+cargo run --release --locked --quiet -- migrate
+exec cargo run --release --locked --quiet -- dev

@@ -97,6 +97,20 @@ ensure_schemathesis() {
 }
 SCHEMATHESIS_VERSION=4.32.5
 
+# diesel's CLI checks in the test suite that src/db/schema.rs matches the migrations; it
+# links libpq, which gitomatic itself does not need.
+ensure_diesel_cli() {
+    if ! command -v diesel >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/diesel" ]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    command -v diesel >/dev/null 2>&1 && return 0
+    command -v apt-get >/dev/null 2>&1 && apt_install libpq-dev
+    log "installing diesel_cli $DIESEL_CLI_VERSION (PostgreSQL only)"
+    cargo install --locked --quiet diesel_cli --version "$DIESEL_CLI_VERSION" \
+        --no-default-features --features postgres
+}
+DIESEL_CLI_VERSION=2.3.14
+
 if command -v apt-get >/dev/null 2>&1; then
     apt_install build-essential pkg-config ca-certificates git python3-venv
     command -v psql >/dev/null 2>&1 || apt_install postgresql-client
