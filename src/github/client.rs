@@ -10,6 +10,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use octocrab::Octocrab;
 use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -142,6 +143,7 @@ impl GithubClient {
             .set_connect_timeout(Some(options.connect_timeout))
             .set_read_timeout(Some(options.read_timeout));
         if let Some(token) = &config.github_token {
+            // octocrab keeps it a `SecretString` and exposes it only in the Authorization header.
             builder = builder.personal_token(token.clone());
         }
         let octocrab = builder
@@ -151,7 +153,7 @@ impl GithubClient {
         Ok(Self {
             octocrab,
             base_url,
-            identity: identity_label(config.github_token.as_deref()),
+            identity: identity_label(config.github_token.as_ref()),
             reserve: i32::try_from(config.github_quota_reserve).unwrap_or(i32::MAX),
             db,
             pacer: RateLimiter::direct(Quota::per_second(rps)),
@@ -442,12 +444,12 @@ pub fn parse<T: DeserializeOwned>(url: &str, body: &str) -> Result<T, GithubErro
 }
 
 /// `anonymous`, or `token:` and the first 8 hex digits of the token's SHA-256.
-pub fn identity_label(token: Option<&str>) -> String {
+pub fn identity_label(token: Option<&SecretString>) -> String {
     match token {
         None => "anonymous".into(),
         Some(token) => format!(
             "token:{}",
-            &hex::encode(Sha256::digest(token.as_bytes()))[..8]
+            &hex::encode(Sha256::digest(token.expose_secret().as_bytes()))[..8]
         ),
     }
 }
@@ -489,7 +491,9 @@ mod tests {
     #[test]
     fn the_identity_label_never_contains_the_token() {
         assert_eq!(identity_label(None), "anonymous");
-        let label = identity_label(Some("ghp_secret"));
+        let label = identity_label(Some(&"ghp_secret".into()));
+        // sha256("ghp_secret") starts with 4c281411.
+        assert_eq!(label, "token:4c281411");
         assert!(label.starts_with("token:"));
         assert_eq!(label.len(), "token:".len() + 8);
         assert!(!label.contains("secret"));
