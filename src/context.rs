@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::github::{ClientOptions, GithubClient, GithubError};
+use crate::metrics::Metrics;
 use crate::queue::{Broker, Publisher, Topology};
 
 /// Configuration and connections shared by all roles of a process.
@@ -20,6 +21,8 @@ pub struct AppContext {
     pub github: Arc<GithubClient>,
     /// Publishes job messages.
     pub publisher: Arc<Publisher>,
+    /// This process's Prometheus metrics (a registry of its own).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Database connections per process: enough for the web workers and concurrent jobs.
@@ -38,7 +41,13 @@ impl AppContext {
     ) -> Result<Self, ContextError> {
         let db = db::pool(&config.database_url, POOL_SIZE)?;
         let broker = Arc::new(Broker::new(&config.amqp_url));
-        let github = Arc::new(GithubClient::with_options(&config, db.clone(), options)?);
+        let metrics = Arc::new(Metrics::new()?);
+        let github = Arc::new(GithubClient::with_options(
+            &config,
+            db.clone(),
+            metrics.clone(),
+            options,
+        )?);
         let publisher = Arc::new(Publisher::new(
             broker.clone(),
             Topology::new(&config.queue_prefix),
@@ -49,6 +58,7 @@ impl AppContext {
             config: Arc::new(config),
             db,
             broker,
+            metrics,
         })
     }
 }
@@ -62,4 +72,7 @@ pub enum ContextError {
     /// The GitHub client could not be built.
     #[error(transparent)]
     Github(#[from] GithubError),
+    /// The metrics registry could not be built.
+    #[error("cannot build the metrics registry: {0}")]
+    Metrics(#[from] prometheus::Error),
 }

@@ -2,6 +2,7 @@
 //! conditional requests, retries, and the rate-limit ledger.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use crate::github::error::GithubError;
 use crate::github::headers::{self, clamp};
 use crate::github::throttle::{self, Decision};
 use crate::github::types::RateLimitResponse;
+use crate::metrics::Metrics;
 
 /// The quota resource every crawl request spends.
 const CORE: &str = "core";
@@ -118,18 +120,20 @@ pub struct GithubClient {
     permits: Semaphore,
     options: ClientOptions,
     total: RequestStats,
+    metrics: Arc<Metrics>,
 }
 
 impl GithubClient {
     /// A client configured from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE and GITHUB_MAX_RPS.
-    pub fn new(config: &Config, db: Pool) -> Result<Self, GithubError> {
-        Self::with_options(config, db, ClientOptions::default())
+    pub fn new(config: &Config, db: Pool, metrics: Arc<Metrics>) -> Result<Self, GithubError> {
+        Self::with_options(config, db, metrics, ClientOptions::default())
     }
 
-    /// A client with explicit tunables (tests shorten the backoff).
+    /// A client with explicit tunables (tests shorten the backoff); it feeds `metrics`.
     pub fn with_options(
         config: &Config,
         db: Pool,
+        metrics: Arc<Metrics>,
         options: ClientOptions,
     ) -> Result<Self, GithubError> {
         let base_url = config
@@ -160,6 +164,7 @@ impl GithubClient {
             permits: Semaphore::new(options.max_concurrency.max(1)),
             options,
             total: RequestStats::default(),
+            metrics,
         })
     }
 
@@ -234,6 +239,11 @@ impl GithubClient {
                 reset,
             };
             rate_limits::replace(&self.db, &self.identity, &observed).await?;
+            self.metrics.quota_remaining(
+                &self.identity,
+                &observed.resource,
+                i64::from(observed.remaining),
+            );
         }
         tracing::debug!(
             github.identity = %self.identity,
@@ -329,6 +339,17 @@ impl GithubClient {
             .map_err(|error| transport_error(&error.to_string()))?;
         let status = response.status();
         let headers = response.headers().clone();
+        let quota = headers::rate_limit(&headers);
+        // A response without rate-limit headers is charged to core, as the ledger does.
+        let resource = quota.as_ref().map_or(CORE, |q| q.resource.as_str());
+        self.metrics.github_response(resource, status.as_u16());
+        if let Some(quota) = &quota {
+            self.metrics.quota_remaining(
+                &self.identity,
+                &quota.resource,
+                i64::from(quota.remaining),
+            );
+        }
         let body = self
             .octocrab
             .body_to_string(response)
@@ -337,7 +358,7 @@ impl GithubClient {
         tracing::debug!(
             http.url = %url,
             http.status = status.as_u16(),
-            github.remaining = ?headers::rate_limit(&headers).map(|o| o.remaining),
+            github.remaining = ?quota.as_ref().map(|o| o.remaining),
             "GitHub request"
         );
         Ok((status, headers, body))

@@ -104,7 +104,7 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
             }
         }
     };
-    log_outcome(&row, &outcome, started.elapsed(), &stats);
+    log_outcome(ctx, &row, &outcome, started.elapsed(), &stats);
     Ok(())
 }
 
@@ -170,7 +170,13 @@ fn spawn_heartbeat(
     })
 }
 
-fn log_outcome(row: &TaskRow, outcome: &Outcome, elapsed: Duration, stats: &RequestStats) {
+fn log_outcome(
+    ctx: &AppContext,
+    row: &TaskRow,
+    outcome: &Outcome,
+    elapsed: Duration,
+    stats: &RequestStats,
+) {
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     let (outcome, detail) = match outcome {
         Outcome::Succeeded => ("succeeded", String::new()),
@@ -190,4 +196,5 @@ fn log_outcome(row: &TaskRow, outcome: &Outcome, elapsed: Duration, stats: &Requ
         github.not_modified = stats.not_modified(),
         "job finished"
     );
+    ctx.metrics.task_finished(&row.name, outcome, elapsed);
 }

@@ -11,3 +11,4 @@ mod faults;
 mod foundation;
 mod fuzz;
 mod github;
+mod metrics;
