@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use secrecy::SecretString;
 use url::Url;
 
 /// Everything gitomatic reads from its environment, parsed and validated.
@@ -19,8 +20,8 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// GitHub REST base URL (`GITHUB_API_URL`).
     pub github_api_url: Url,
-    /// Token used for GitHub (`GITHUB_TOKEN`); anonymous when unset.
-    pub github_token: Option<String>,
+    /// Token used for GitHub (`GITHUB_TOKEN`); anonymous when unset. Never printed.
+    pub github_token: Option<SecretString>,
     /// Requests of each quota window never spent (`GITHUB_QUOTA_RESERVE`).
     pub github_quota_reserve: u32,
     /// Most GitHub requests per second per identity (`GITHUB_MAX_RPS`).
@@ -40,11 +41,11 @@ pub struct Config {
 }
 
 impl std::fmt::Debug for Config {
-    // Hand-written so that the GitHub token never reaches a log line.
+    // Hand-written so that no password or token ever reaches a log line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &self.database_url)
-            .field("amqp_url", &self.amqp_url)
+            .field("database_url", &redact_password(&self.database_url))
+            .field("amqp_url", &redact_password(&self.amqp_url))
             .field("queue_prefix", &self.queue_prefix)
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
@@ -62,13 +63,14 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// A malformed environment variable: which one, what it held and what was expected.
+/// A malformed environment variable: which one, what it held (passwords masked) and what
+/// was expected.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {variable}={value:?}: expected {expected}")]
 pub struct ConfigError {
     /// Name of the offending variable.
     pub variable: &'static str,
-    /// The value found.
+    /// The value found, with any password replaced by `***` (a token is never shown).
     pub value: String,
     /// What a valid value looks like.
     pub expected: String,
@@ -208,7 +210,7 @@ impl Env<'_> {
         let expected = || format!("a {}:// URL", schemes.join(":// or "));
         match Url::parse(&value) {
             Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Ok(value),
-            _ => Err(invalid(name, &value, expected())),
+            _ => Err(invalid(name, &redact_password(&value), expected())),
         }
     }
 
@@ -264,13 +266,13 @@ impl Env<'_> {
         Ok(SocketAddr::from(([127, 0, 0, 1], 8000)))
     }
 
-    fn github_token(&self) -> Result<Option<String>, ConfigError> {
+    fn github_token(&self) -> Result<Option<SecretString>, ConfigError> {
         let Some(value) = self.get("GITHUB_TOKEN") else {
             return Ok(None);
         };
         let valid = value.len() <= 255 && value.chars().all(|c| c.is_ascii_graphic());
         if valid {
-            Ok(Some(value))
+            Ok(Some(value.into()))
         } else {
             // Never echo a token, even a malformed one.
             Err(invalid(
@@ -334,6 +336,29 @@ impl Env<'_> {
             )),
         }
     }
+}
+
+/// A connection URL with its password replaced by `***`, parsable or not.
+///
+/// An unparsable value is masked from the first `:` after the scheme's `//` to the last
+/// `@`: that may hide more than the password, never less.
+pub fn redact_password(value: &str) -> String {
+    if let Ok(mut url) = Url::parse(value) {
+        if url.password().is_some() && url.set_password(Some("***")).is_ok() {
+            return url.to_string();
+        }
+        if url.password().is_none() && !url.cannot_be_a_base() {
+            return value.to_owned();
+        }
+    }
+    let start = value.find("//").map_or(0, |i| i + 2);
+    let Some(at) = value.rfind('@').filter(|at| *at >= start) else {
+        return value.to_owned();
+    };
+    let Some(colon) = value[start..at].find(':').map(|i| start + i) else {
+        return value.to_owned();
+    };
+    format!("{}***{}", &value[..=colon], &value[at..])
 }
 
 fn invalid(variable: &'static str, value: &str, expected: String) -> ConfigError {
@@ -453,5 +478,82 @@ mod tests {
     fn debug_output_hides_the_token() {
         let config = config(&[("GITHUB_TOKEN", "ghp_secret")]).expect("valid");
         assert!(!format!("{config:?}").contains("ghp_secret"));
+    }
+
+    #[test]
+    fn a_malformed_url_is_echoed_with_its_password_masked() {
+        for (name, value, shown) in [
+            // Parsable, but the wrong scheme.
+            (
+                "DATABASE_URL",
+                "mysql://u:hunter2@h/db",
+                "mysql://u:***@h/db",
+            ),
+            (
+                "AMQP_URL",
+                "http://guest:hunter2@h:5672/",
+                "http://guest:***@h:5672/",
+            ),
+            // Unparsable: no host, a bad port, a password with an `@` in it.
+            (
+                "DATABASE_URL",
+                "postgres://u:hunter2@/x",
+                "postgres://u:***@/x",
+            ),
+            (
+                "AMQP_URL",
+                "amqp://u:hunter2@h:port/%2f",
+                "amqp://u:***@h:port/%2f",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://u:hun@ter2@/x",
+                "postgres://u:***@/x",
+            ),
+        ] {
+            let error = config(&[(name, value)]).expect_err(value);
+            let message = error.to_string();
+            assert_eq!(error.variable, name);
+            assert!(!message.contains("hunter2"), "{message}");
+            assert!(!message.contains("ter2"), "{message}");
+            assert_eq!(error.value, shown, "{message}");
+            assert!(message.contains(name), "{message}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_connection_passwords() {
+        let config = config(&[
+            ("DATABASE_URL", "postgres://u:hunter2@db.example/gitomatic"),
+            ("AMQP_URL", "amqp://guest:hunter3@mq.example:5672/%2f"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            config.database_url,
+            "postgres://u:hunter2@db.example/gitomatic"
+        );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("hunter3"), "{debug}");
+        assert!(
+            debug.contains("postgres://u:***@db.example/gitomatic"),
+            "{debug}"
+        );
+        assert!(
+            debug.contains("amqp://guest:***@mq.example:5672/%2f"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_url_without_a_password_is_shown_unchanged() {
+        for value in [
+            "postgres://postgres@127.0.0.1:5432/gitomatic",
+            "mysql://x",
+            "not a url",
+            "postgres://h/db?application_name=a:b",
+        ] {
+            assert_eq!(redact_password(value), value);
+        }
     }
 }

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::github::{ClientOptions, GithubClient, GithubError};
 use crate::jobs::Registry;
+use crate::metrics::Metrics;
 use crate::queue::{Broker, Publisher, Topology};
 
 /// Configuration and connections shared by all roles of a process.
@@ -23,6 +24,8 @@ pub struct AppContext {
     pub publisher: Arc<Publisher>,
     /// The job kinds this process knows.
     pub registry: Arc<Registry>,
+    /// This process's Prometheus metrics (a registry of its own).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Database connections per process: enough for the web workers and concurrent jobs.
@@ -41,7 +44,13 @@ impl AppContext {
     ) -> Result<Self, ContextError> {
         let db = db::pool(&config.database_url, POOL_SIZE)?;
         let broker = Arc::new(Broker::new(&config.amqp_url));
-        let github = Arc::new(GithubClient::with_options(&config, db.clone(), options)?);
+        let metrics = Arc::new(Metrics::new()?);
+        let github = Arc::new(GithubClient::with_options(
+            &config,
+            db.clone(),
+            metrics.clone(),
+            options,
+        )?);
         let publisher = Arc::new(Publisher::new(
             broker.clone(),
             Topology::new(&config.queue_prefix),
@@ -53,6 +62,7 @@ impl AppContext {
             db,
             broker,
             registry: Arc::new(Registry::builtin()),
+            metrics,
         })
     }
 
@@ -77,4 +87,7 @@ pub enum ContextError {
     /// The GitHub client could not be built.
     #[error(transparent)]
     Github(#[from] GithubError),
+    /// The metrics registry could not be built.
+    #[error("cannot build the metrics registry: {0}")]
+    Metrics(#[from] prometheus::Error),
 }

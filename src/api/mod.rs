@@ -8,6 +8,7 @@ mod fallback;
 mod health;
 mod html;
 pub mod links;
+mod metrics;
 pub mod openapi;
 mod params;
 mod rate_limits;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(openapi::get_redoc)
         .service(openapi::get_redoc_script)
         .service(health::get_health)
+        .service(metrics::get_metrics)
         .service(root::get_root)
         .service(developers::list_developers)
         .service(developers::get_developer)
@@ -63,6 +65,8 @@ pub fn serve(ctx: AppContext, listener: TcpListener) -> std::io::Result<Server> 
                 error::ApiError::BadRequest(format!("Malformed query: {error}")).into()
             }))
             .wrap(from_fn(auth::read_auth))
+            // Outermost, so that answers of the other middleware are counted too.
+            .wrap(from_fn(metrics::record_http))
             .configure(configure)
             .default_service(web::to(fallback::not_found))
     })

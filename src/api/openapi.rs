@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{developers, health, rate_limits, repositories, root, tasks, views};
+use crate::api::{developers, health, metrics, rate_limits, repositories, root, tasks, views};
 use crate::db::filter::{Field, Kind};
 use crate::db::queries;
 
@@ -34,6 +34,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
     paths(
         root::get_root,
         health::get_health,
+        metrics::get_metrics,
         developers::list_developers,
         developers::get_developer,
         developers::list_developer_followers,

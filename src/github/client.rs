@@ -2,6 +2,7 @@
 //! conditional requests, retries, and the rate-limit ledger.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use octocrab::Octocrab;
 use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
@@ -21,6 +23,7 @@ use crate::github::error::GithubError;
 use crate::github::headers::{self, clamp};
 use crate::github::throttle::{self, Decision};
 use crate::github::types::RateLimitResponse;
+use crate::metrics::Metrics;
 
 /// The quota resource every crawl request spends.
 const CORE: &str = "core";
@@ -117,18 +120,20 @@ pub struct GithubClient {
     permits: Semaphore,
     options: ClientOptions,
     total: RequestStats,
+    metrics: Arc<Metrics>,
 }
 
 impl GithubClient {
     /// A client configured from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE and GITHUB_MAX_RPS.
-    pub fn new(config: &Config, db: Pool) -> Result<Self, GithubError> {
-        Self::with_options(config, db, ClientOptions::default())
+    pub fn new(config: &Config, db: Pool, metrics: Arc<Metrics>) -> Result<Self, GithubError> {
+        Self::with_options(config, db, metrics, ClientOptions::default())
     }
 
-    /// A client with explicit tunables (tests shorten the backoff).
+    /// A client with explicit tunables (tests shorten the backoff); it feeds `metrics`.
     pub fn with_options(
         config: &Config,
         db: Pool,
+        metrics: Arc<Metrics>,
         options: ClientOptions,
     ) -> Result<Self, GithubError> {
         let base_url = config
@@ -142,6 +147,7 @@ impl GithubClient {
             .set_connect_timeout(Some(options.connect_timeout))
             .set_read_timeout(Some(options.read_timeout));
         if let Some(token) = &config.github_token {
+            // octocrab keeps it a `SecretString` and exposes it only in the Authorization header.
             builder = builder.personal_token(token.clone());
         }
         let octocrab = builder
@@ -151,13 +157,14 @@ impl GithubClient {
         Ok(Self {
             octocrab,
             base_url,
-            identity: identity_label(config.github_token.as_deref()),
+            identity: identity_label(config.github_token.as_ref()),
             reserve: i32::try_from(config.github_quota_reserve).unwrap_or(i32::MAX),
             db,
             pacer: RateLimiter::direct(Quota::per_second(rps)),
             permits: Semaphore::new(options.max_concurrency.max(1)),
             options,
             total: RequestStats::default(),
+            metrics,
         })
     }
 
@@ -232,6 +239,11 @@ impl GithubClient {
                 reset,
             };
             rate_limits::replace(&self.db, &self.identity, &observed).await?;
+            self.metrics.quota_remaining(
+                &self.identity,
+                &observed.resource,
+                i64::from(observed.remaining),
+            );
         }
         tracing::debug!(
             github.identity = %self.identity,
@@ -327,6 +339,17 @@ impl GithubClient {
             .map_err(|error| transport_error(&error.to_string()))?;
         let status = response.status();
         let headers = response.headers().clone();
+        let quota = headers::rate_limit(&headers);
+        // A response without rate-limit headers is charged to core, as the ledger does.
+        let resource = quota.as_ref().map_or(CORE, |q| q.resource.as_str());
+        self.metrics.github_response(resource, status.as_u16());
+        if let Some(quota) = &quota {
+            self.metrics.quota_remaining(
+                &self.identity,
+                &quota.resource,
+                i64::from(quota.remaining),
+            );
+        }
         let body = self
             .octocrab
             .body_to_string(response)
@@ -335,7 +358,7 @@ impl GithubClient {
         tracing::debug!(
             http.url = %url,
             http.status = status.as_u16(),
-            github.remaining = ?headers::rate_limit(&headers).map(|o| o.remaining),
+            github.remaining = ?quota.as_ref().map(|o| o.remaining),
             "GitHub request"
         );
         Ok((status, headers, body))
@@ -442,12 +465,12 @@ pub fn parse<T: DeserializeOwned>(url: &str, body: &str) -> Result<T, GithubErro
 }
 
 /// `anonymous`, or `token:` and the first 8 hex digits of the token's SHA-256.
-pub fn identity_label(token: Option<&str>) -> String {
+pub fn identity_label(token: Option<&SecretString>) -> String {
     match token {
         None => "anonymous".into(),
         Some(token) => format!(
             "token:{}",
-            &hex::encode(Sha256::digest(token.as_bytes()))[..8]
+            &hex::encode(Sha256::digest(token.expose_secret().as_bytes()))[..8]
         ),
     }
 }
@@ -489,7 +512,9 @@ mod tests {
     #[test]
     fn the_identity_label_never_contains_the_token() {
         assert_eq!(identity_label(None), "anonymous");
-        let label = identity_label(Some("ghp_secret"));
+        let label = identity_label(Some(&"ghp_secret".into()));
+        // sha256("ghp_secret") starts with 4c281411.
+        assert_eq!(label, "token:4c281411");
         assert!(label.starts_with("token:"));
         assert_eq!(label.len(), "token:".len() + 8);
         assert!(!label.contains("secret"));

@@ -88,7 +88,10 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
         execute(ctx, &stats, &row).await
     };
     let outcome = record(ctx, &row, result, &stats).await?;
-    log_outcome(&row, &outcome, started.elapsed(), &stats);
+    let elapsed = started.elapsed();
+    log_outcome(&row, &outcome, elapsed, &stats);
+    ctx.metrics
+        .task_finished(&row.name, outcome.label(), elapsed);
     Ok(())
 }
 

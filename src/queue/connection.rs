@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties};
 use tokio::sync::Mutex;
 
@@ -65,6 +67,35 @@ impl Broker {
         let channel = connection.create_channel().await?;
         *guard = Some(connection);
         Ok(channel)
+    }
+
+    /// Messages waiting in each of these queues, read with a passive declare (which creates
+    /// nothing); a queue that does not exist is left out.
+    pub async fn message_counts(
+        &self,
+        queues: &[String],
+    ) -> Result<Vec<(String, u32)>, QueueError> {
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let mut channel = self.channel().await?;
+        let mut counts = Vec::with_capacity(queues.len());
+        for queue in queues {
+            match channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await
+            {
+                Ok(declared) => counts.push((queue.clone(), declared.message_count())),
+                Err(error) => {
+                    // A missing queue (404) closes the channel: go on with a new one.
+                    tracing::debug!(queue.name = %queue, %error, "queue depth not available");
+                    channel = self.channel().await?;
+                }
+            }
+        }
+        channel.close(200, "queue depths read".into()).await?;
+        Ok(counts)
     }
 
     /// Checks that the broker answers: opens and closes a channel.

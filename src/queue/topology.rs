@@ -61,6 +61,14 @@ impl Topology {
         format!("{}.jobs.delay.{bucket_secs}s", self.prefix)
     }
 
+    /// Every queue: the work queue, the dead-letter queue and each delay bucket's queue.
+    pub fn queues(&self) -> Vec<String> {
+        [self.jobs(), self.dead_queue()]
+            .into_iter()
+            .chain(DELAY_BUCKETS.iter().map(|bucket| self.delay_queue(*bucket)))
+            .collect()
+    }
+
     /// The bucket a message waiting `delay` goes to: the largest not longer than the delay.
     /// `None` when the delay is under a second (publish to the work queue directly).
     pub fn bucket_for(delay: Duration) -> Option<u64> {

@@ -28,9 +28,10 @@ async fn openapi(app: &TestApp) -> Value {
 }
 
 /// (path, method) of every operation the app serves.
-const OPERATIONS: [(&str, &str); 16] = [
+const OPERATIONS: [(&str, &str); 17] = [
     ("/github/", "get"),
     ("/health/", "get"),
+    ("/metrics", "get"),
     ("/github/developers/", "get"),
     ("/github/developers/{id}/", "get"),
     ("/github/developers/{id}/followers/", "get"),

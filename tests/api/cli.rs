@@ -60,6 +60,28 @@ async fn a_malformed_variable_exits_non_zero_naming_it() {
 }
 
 #[tokio::test]
+async fn a_malformed_url_is_reported_without_its_password() {
+    let db = TestDb::new().await;
+    for (name, value) in [
+        ("DATABASE_URL", "postgres://u:hunter2@/x"),
+        ("DATABASE_URL", "mysql://u:hunter2@h/db"),
+        ("AMQP_URL", "amqp://guest:hunter2@h:port/%2f"),
+    ] {
+        let mut env = test_env(&db);
+        env.insert(name.into(), value.into());
+        for subcommand in [&["migrate"][..], &["web"]] {
+            let output = run_binary(&env, subcommand);
+            let stderr = stderr(&output);
+            assert!(!output.status.success(), "{name}={value} {subcommand:?}");
+            assert!(stderr.contains(name), "{name}: {stderr}");
+            assert!(stderr.contains(":***@"), "{name}: {stderr}");
+            assert!(!stderr.contains("hunter2"), "{name}: {stderr}");
+            assert!(!stdout(&output).contains("hunter2"), "{name}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn help_is_available_on_every_subcommand() {
     let env = HashMap::new();
     for args in [

@@ -12,3 +12,4 @@ mod foundation;
 mod fuzz;
 mod github;
 mod jobs;
+mod metrics;

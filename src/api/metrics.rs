@@ -1,0 +1,73 @@
+//! `GET /metrics` (Prometheus text format, public) and the middleware counting HTTP requests.
+
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, route, web};
+
+use crate::context::AppContext;
+use crate::metrics::CONTENT_TYPE;
+use crate::queue::Topology;
+
+/// Longest wait for RabbitMQ's queue depths before the scrape answers without them.
+const QUEUE_DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Answers this process's metrics in the Prometheus text format; queue depths are read
+/// from RabbitMQ now and left out when it does not answer in time.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4",
+        body = String, content_type = "text/plain")))]
+#[route("/metrics", method = "GET", method = "HEAD")]
+pub async fn get_metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+    let queues = Topology::new(&ctx.config.queue_prefix).queues();
+    let depths =
+        match tokio::time::timeout(QUEUE_DEPTH_TIMEOUT, ctx.broker.message_counts(&queues)).await {
+            Ok(Ok(depths)) => depths,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "metrics: queue depths not available");
+                Vec::new()
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = u64::try_from(QUEUE_DEPTH_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+                    "metrics: RabbitMQ did not answer; queue depths left out"
+                );
+                Vec::new()
+            }
+        };
+    ctx.metrics.set_queue_depths(&depths);
+    match ctx.metrics.render() {
+        Ok(text) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
+            .body(text),
+        Err(error) => {
+            // A bug (an invalid family), not bad input.
+            tracing::error!(%error, "metrics: cannot encode");
+            HttpResponse::InternalServerError().json(serde_json::json!({"error": "internal error"}))
+        }
+    }
+}
+
+/// Counts every answered request by method and status, and times it (outermost middleware,
+/// so authentication failures count too).
+pub async fn record_http(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let ctx = request.app_data::<web::Data<AppContext>>().cloned();
+    let result = next.call(request).await;
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    if let Some(ctx) = ctx {
+        ctx.metrics
+            .http_request(method.as_str(), status.as_u16(), started.elapsed());
+    }
+    result
+}
