@@ -157,8 +157,12 @@ fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         (_, Kind::Integer) => (Type::Integer, None, "equals"),
         (_, Kind::Timestamp) => (Type::String, Some(KnownFormat::DateTime), "equals"),
         (_, Kind::Boolean) => (Type::Boolean, None, "equals"),
+        (_, Kind::Choice(_)) => (Type::String, None, "equals"),
     };
     let mut schema = ObjectBuilder::new().schema_type(schema_type);
+    if let (Kind::Choice(values), "") = (field.kind, lookup) {
+        schema = schema.enum_values(Some(values.iter().copied()));
+    }
     if let Some(format) = format {
         schema = schema.format(Some(SchemaFormat::KnownFormat(format)));
     }

@@ -225,7 +225,16 @@ pub const FIELDS: &[Field] = &[
     Field::new("name", Kind::Text),
     Field::new("username", Kind::Text),
     Field::new("repo_name", Kind::Text),
-    Field::new("status", Kind::Text),
+    Field::new(
+        "status",
+        Kind::Choice(&[
+            status::QUEUED,
+            status::RUNNING,
+            status::DEFERRED,
+            status::SUCCEEDED,
+            status::FAILED,
+        ]),
+    ),
     Field::new("error", Kind::Text),
     Field::new("attempts", Kind::Integer),
     Field::new("github_requests", Kind::Integer),
