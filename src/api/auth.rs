@@ -35,17 +35,16 @@ pub async fn require_token(request: &HttpRequest, ctx: &AppContext) -> Result<()
     }
 }
 
-/// With `API_READ_AUTH=required`, reads of `/github/` resources need a token too
-/// (the docs and `/health/` stay public).
+/// With `API_READ_AUTH=required`, reads (GET, HEAD) need a token too.
+///
+/// It guards what it wraps: [`crate::api::routes`] wraps the `/github` scope with it, so the
+/// docs and `/health/`, mounted outside that scope, stay public. Writes check their token
+/// in their handler, whatever this setting.
 pub async fn read_auth(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let guarded = matches!(*request.method(), Method::GET | Method::HEAD)
-        && request.path().starts_with("/github/")
-        && !request.path().starts_with("/github/swagger")
-        && !request.path().starts_with("/github/redoc");
-    if guarded
+    if matches!(*request.method(), Method::GET | Method::HEAD)
         && let Some(ctx) = request.app_data::<web::Data<AppContext>>().cloned()
         && ctx.config.read_auth_required
     {

@@ -15,9 +15,9 @@ use crate::db::queries::repositories::RepositorySet;
 pub const DEFAULT_ORDERING: &str = "-created_at";
 
 /// Lists developers.
-#[utoipa::path(get, path = "/github/developers/", tag = "developers", params(ListParams),
+#[utoipa::path(get, tag = "developers", params(ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/github/developers/", method = "GET", method = "HEAD")]
+#[route("/developers/", method = "GET", method = "HEAD")]
 pub async fn list_developers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -26,10 +26,10 @@ pub async fn list_developers(
 }
 
 /// One developer.
-#[utoipa::path(get, path = "/github/developers/{id}/", tag = "developers",
+#[utoipa::path(get, tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id")),
     responses((status = 200, body = DeveloperView), (status = 404, body = ErrorView)))]
-#[route("/github/developers/{id}/", method = "GET", method = "HEAD")]
+#[route("/developers/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_developer(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -48,10 +48,10 @@ pub async fn get_developer(
 }
 
 /// Developers following a developer.
-#[utoipa::path(get, path = "/github/developers/{id}/followers/", tag = "developers",
+#[utoipa::path(get, tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/github/developers/{id}/followers/", method = "GET", method = "HEAD")]
+#[route("/developers/{id}/followers/", method = "GET", method = "HEAD")]
 pub async fn list_developer_followers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -62,10 +62,10 @@ pub async fn list_developer_followers(
 }
 
 /// Developers a developer follows.
-#[utoipa::path(get, path = "/github/developers/{id}/following/", tag = "developers",
+#[utoipa::path(get, tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/github/developers/{id}/following/", method = "GET", method = "HEAD")]
+#[route("/developers/{id}/following/", method = "GET", method = "HEAD")]
 pub async fn list_developer_following(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -76,11 +76,11 @@ pub async fn list_developer_following(
 }
 
 /// Repositories a developer starred.
-#[utoipa::path(get, path = "/github/developers/{id}/starred_repositories/", tag = "developers",
+#[utoipa::path(get, tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
 #[route(
-    "/github/developers/{id}/starred_repositories/",
+    "/developers/{id}/starred_repositories/",
     method = "GET",
     method = "HEAD"
 )]
@@ -94,14 +94,10 @@ pub async fn list_developer_starred_repositories(
 }
 
 /// Repositories a developer owns.
-#[utoipa::path(get, path = "/github/developers/{id}/repositories/", tag = "developers",
+#[utoipa::path(get, tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
     responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route(
-    "/github/developers/{id}/repositories/",
-    method = "GET",
-    method = "HEAD"
-)]
+#[route("/developers/{id}/repositories/", method = "GET", method = "HEAD")]
 pub async fn list_developer_repositories(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

@@ -30,12 +30,21 @@ pub enum ApiError {
     /// A dependency (database, broker) is down.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A bug: the cause is logged where this is made, never shown to the client.
+    #[error("internal error")]
+    Internal,
 }
 
 impl From<DbError> for ApiError {
+    /// 503 when the database is out of reach, else 500; the cause is logged here, once.
     fn from(error: DbError) -> Self {
-        tracing::error!(%error, "database error answering a request");
-        ApiError::Unavailable("the database is not answering".into())
+        if error.is_unavailable() {
+            tracing::error!(%error, "database unavailable answering a request");
+            ApiError::Unavailable("the database is not answering".into())
+        } else {
+            tracing::error!(%error, "database error answering a request");
+            ApiError::Internal
+        }
     }
 }
 
@@ -49,6 +58,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -21,7 +21,7 @@ pub struct HealthView {
 }
 
 /// Answers 200 when PostgreSQL and RabbitMQ both answer, 503 naming what is down.
-#[utoipa::path(get, path = "/health/", tag = "meta",
+#[utoipa::path(get, tag = "meta",
     responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
 #[route("/health/", method = "GET", method = "HEAD")]
 pub async fn get_health(ctx: web::Data<AppContext>) -> HttpResponse {

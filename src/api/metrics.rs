@@ -17,7 +17,7 @@ const QUEUE_DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Answers this process's metrics in the Prometheus text format; queue depths are read
 /// from RabbitMQ now and left out when it does not answer in time.
-#[utoipa::path(get, path = "/metrics", tag = "meta",
+#[utoipa::path(get, tag = "meta",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4",
         body = String, content_type = "text/plain")))]
 #[route("/metrics", method = "GET", method = "HEAD")]

@@ -23,17 +23,35 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
 
 use crate::context::AppContext;
 
-/// Registers every route of the API on an actix app (docs first: see STACK-NOTES).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(openapi::swagger_ui())
-        .service(openapi::get_redoc)
-        .service(openapi::get_redoc_script)
-        .service(health::get_health)
+/// Registers every route of the API, in the app and in the OpenAPI document at once.
+///
+/// This is the one list of routes: [`serve`] mounts it and [`openapi::document`] reads the
+/// document from it, so a route cannot be served without being documented. `service`
+/// here only takes handlers carrying both `#[utoipa::path(...)]` and an actix route macro
+/// (`#[route("/path/", method = "GET", method = "HEAD")]`), whose path is written once,
+/// relative to its scope: to add a route, write such a handler and add one `.service(..)`
+/// line — in [`github_routes`] for a `/github/` resource, beside `/health/` below for a
+/// public one outside `/github` (such as `/metrics`). Undocumented routes (the docs pages
+/// themselves) are mounted by [`serve`] outside this function.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::get_health)
         .service(metrics::get_metrics)
-        .service(root::get_root)
+        .service(
+            // Every `/github/` resource; reads need a token when `API_READ_AUTH=required`.
+            scope::scope("/github")
+                .configure(github_routes)
+                .wrap(from_fn(auth::read_auth)),
+        );
+}
+
+/// The resources under `/github/`, with paths relative to that scope.
+fn github_routes(cfg: &mut ServiceConfig) {
+    cfg.service(root::get_root)
         .service(developers::list_developers)
         .service(developers::get_developer)
         .service(developers::list_developer_followers)
@@ -52,8 +70,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Starts serving the API on an already bound listener.
 pub fn serve(ctx: AppContext, listener: TcpListener) -> std::io::Result<Server> {
+    // Built once, not once per worker: the document walks every route.
+    let document = openapi::document(&ctx.registry);
     let data = web::Data::new(ctx);
-    let redoc = web::Data::new(openapi::RedocPage::new());
+    let redoc = web::Data::new(openapi::RedocPage::new(document.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -64,11 +84,14 @@ pub fn serve(ctx: AppContext, listener: TcpListener) -> std::io::Result<Server> 
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 error::ApiError::BadRequest(format!("Malformed query: {error}")).into()
             }))
-            .wrap(from_fn(auth::read_auth))
             // Outermost, so that answers of the other middleware are counted too.
             .wrap(from_fn(metrics::record_http))
-            .configure(configure)
+            // The docs are public: mounted before the `/github` scope, outside its auth.
+            .configure(|cfg| openapi::docs(cfg, document.clone()))
+            .into_utoipa_app()
+            .configure(routes)
             .default_service(web::to(fallback::not_found))
+            .into_app()
     })
     .listen(listener)?
     .disable_signals()

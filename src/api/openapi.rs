@@ -1,16 +1,18 @@
 //! The OpenAPI 3 document (utoipa) and the docs pages: Swagger UI at `/github/swagger/`,
 //! the document at `/github/swagger.json`, Redoc at `/github/redoc/`, all served offline.
 
-use actix_web::{HttpResponse, route, web};
+use actix_web::{App, HttpResponse, route, web};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr, Required};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
-use crate::api::{developers, health, metrics, rate_limits, repositories, root, tasks, views};
+use crate::api::fallback;
 use crate::db::filter::{Field, Kind};
 use crate::db::queries;
+use crate::jobs::Registry;
 
 /// The vendored Redoc bundle (see vendor/redoc/).
 const REDOC_JS: &[u8] = include_bytes!("../../vendor/redoc/redoc.standalone.js");
@@ -31,33 +33,6 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
         title = "gitomatic",
         description = "GitHub developer and repository discovery: a crawl of the follower network, served as a hyperlinked, paginated API. Lists accept `page`, `page_size`, `ordering` and Django-style filters (`field`, `field__lte`, `field__gte`, `field__isnull`, `field__contains`)."
     ),
-    paths(
-        root::get_root,
-        health::get_health,
-        metrics::get_metrics,
-        developers::list_developers,
-        developers::get_developer,
-        developers::list_developer_followers,
-        developers::list_developer_following,
-        developers::list_developer_starred_repositories,
-        developers::list_developer_repositories,
-        repositories::list_repositories,
-        repositories::get_repository,
-        repositories::list_repository_stargazers,
-        rate_limits::list_rate_limits,
-        rate_limits::get_rate_limit,
-        tasks::list_tasks,
-        tasks::get_task,
-        tasks::create_task,
-    ),
-    components(schemas(
-        views::DeveloperView,
-        views::RepositoryView,
-        views::RateLimitView,
-        views::TaskView,
-        views::ErrorView,
-        tasks::TaskRequest,
-    )),
     modifiers(&BearerAuth),
     tags(
         (name = "developers", description = "GitHub developers and their relations"),
@@ -116,9 +91,15 @@ fn filtered_lists() -> [(&'static str, &'static [Field]); 9] {
     ]
 }
 
-/// The complete document: the derived paths plus every filter parameter of every list.
-pub fn document() -> Document {
-    let mut doc = ApiDoc::openapi();
+/// The complete document: the paths and schemas of every route [`crate::api::routes`]
+/// registers, plus every filter parameter of every list.
+pub fn document(registry: &Registry) -> Document {
+    // The same registration `serve` mounts, on an app that is never run.
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::api::routes)
+        .split_for_parts();
     for (path, fields) in filtered_lists() {
         let Some(operation) = doc
             .paths
@@ -135,7 +116,48 @@ pub fn document() -> Document {
             }
         }
     }
+    document_task_names(&mut doc, registry);
     doc
+}
+
+/// The task `name` of triggers and task resources: an enum of the registry's kinds, each
+/// described with its arguments.
+fn document_task_names(doc: &mut Document, registry: &Registry) {
+    let names: Vec<serde_json::Value> = registry.names().into_iter().map(Into::into).collect();
+    let described: Vec<String> = registry
+        .kinds()
+        .map(|kind| {
+            let args: Vec<String> = kind
+                .args()
+                .iter()
+                .map(|arg| {
+                    let optional = if arg.required { "" } else { ", optional" };
+                    format!("`{}` ({}{optional})", arg.name, arg.description)
+                })
+                .collect();
+            let args = if args.is_empty() {
+                "no arguments".to_owned()
+            } else {
+                args.join(", ")
+            };
+            format!(
+                "`{}`: {} Arguments: {args}.",
+                kind.name(),
+                kind.description()
+            )
+        })
+        .collect();
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for schema in ["TaskRequest", "TaskView"] {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema)
+            && let Some(RefOr::T(Schema::Object(name))) = object.properties.get_mut("name")
+        {
+            name.enum_values = Some(names.clone());
+            name.description = Some(format!("The job kind. {}", described.join(" ")));
+        }
+    }
 }
 
 fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
@@ -158,8 +180,12 @@ fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         (_, Kind::Integer) => (Type::Integer, None, "equals"),
         (_, Kind::Timestamp) => (Type::String, Some(KnownFormat::DateTime), "equals"),
         (_, Kind::Boolean) => (Type::Boolean, None, "equals"),
+        (_, Kind::Choice(_)) => (Type::String, None, "equals"),
     };
     let mut schema = ObjectBuilder::new().schema_type(schema_type);
+    if let (Kind::Choice(values), "") = (field.kind, lookup) {
+        schema = schema.enum_values(Some(values.iter().copied()));
+    }
     if let Some(format) = format {
         schema = schema.format(Some(SchemaFormat::KnownFormat(format)));
     }
@@ -172,10 +198,22 @@ fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         .build()
 }
 
+/// Mounts the documentation, which is not itself documented: Swagger UI, the document,
+/// Redoc and its script, and the redirects of their paths without a trailing slash.
+///
+/// Mount it before the `/github` scope so that these stay public.
+pub fn docs(cfg: &mut web::ServiceConfig, document: Document) {
+    cfg.service(swagger_ui(document))
+        .service(get_redoc)
+        .service(get_redoc_script)
+        .service(web::resource(["/github/swagger", "/github/redoc"]).to(fallback::not_found));
+}
+
 /// Swagger UI (vendored, no download) serving the document at `/github/swagger.json`.
-pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
+fn swagger_ui(document: Document) -> utoipa_swagger_ui::SwaggerUi {
+    // The `{_:.*}` tail serves the UI's own files from below the page.
     utoipa_swagger_ui::SwaggerUi::new("/github/swagger/{_:.*}")
-        .url("/github/swagger.json", document())
+        .url("/github/swagger.json", document)
 }
 
 /// Redoc's page.
@@ -200,17 +238,61 @@ pub struct RedocPage(String);
 
 impl RedocPage {
     /// Renders the page with the document inlined.
-    pub fn new() -> Self {
+    pub fn new(document: Document) -> Self {
         Self(
-            utoipa_redoc::Redoc::new(document())
+            utoipa_redoc::Redoc::new(document)
                 .custom_html(REDOC_HTML)
                 .to_html(),
         )
     }
 }
 
-impl Default for RedocPage {
-    fn default() -> Self {
-        Self::new()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list operations: those documenting `page`.
+    fn lists(doc: &Document) -> Vec<String> {
+        doc.paths
+            .paths
+            .iter()
+            .filter(|(_, item)| {
+                item.get.as_ref().is_some_and(|get| {
+                    get.parameters.iter().flatten().any(|parameter| {
+                        matches!(parameter, RefOr::T(parameter) if parameter.name == "page")
+                    })
+                })
+            })
+            .map(|(path, _)| path.clone())
+            .collect()
+    }
+
+    #[test]
+    fn every_list_and_only_a_list_gets_filter_parameters() {
+        let doc = document(&Registry::builtin());
+        let mut documented = lists(&doc);
+        let mut filtered: Vec<String> = filtered_lists()
+            .iter()
+            .map(|(path, _)| (*path).to_owned())
+            .collect();
+        documented.sort();
+        filtered.sort();
+        assert_eq!(documented, filtered);
+    }
+
+    #[test]
+    fn a_choice_is_documented_as_an_enum() {
+        let doc = serde_json::to_value(document(&Registry::builtin())).expect("json");
+        let status = doc["paths"]["/github/tasks/"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|parameter| parameter["name"] == "status")
+            .expect("a status filter")
+            .clone();
+        assert_eq!(
+            status["schema"]["enum"],
+            serde_json::json!(["queued", "running", "deferred", "succeeded", "failed"])
+        );
     }
 }

@@ -13,9 +13,9 @@ use crate::db::queries::rate_limits;
 pub const DEFAULT_ORDERING: &str = "-updated_at";
 
 /// Lists rate-limit rows.
-#[utoipa::path(get, path = "/github/rate_limit/", tag = "rate_limit", params(ListParams),
+#[utoipa::path(get, tag = "rate_limit", params(ListParams),
     responses((status = 200, body = Page<RateLimitView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/github/rate_limit/", method = "GET", method = "HEAD")]
+#[route("/rate_limit/", method = "GET", method = "HEAD")]
 pub async fn list_rate_limits(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -34,10 +34,10 @@ pub async fn list_rate_limits(
 }
 
 /// One rate-limit row.
-#[utoipa::path(get, path = "/github/rate_limit/{id}/", tag = "rate_limit",
+#[utoipa::path(get, tag = "rate_limit",
     params(("id" = i64, Path, description = "The row's id")),
     responses((status = 200, body = RateLimitView), (status = 404, body = ErrorView)))]
-#[route("/github/rate_limit/{id}/", method = "GET", method = "HEAD")]
+#[route("/rate_limit/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_rate_limit(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

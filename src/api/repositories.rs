@@ -14,9 +14,9 @@ use crate::db::queries::repositories::{self, RepositorySet};
 pub const DEFAULT_ORDERING: &str = "-created_at";
 
 /// Lists repositories.
-#[utoipa::path(get, path = "/github/repositories/", tag = "repositories", params(ListParams),
+#[utoipa::path(get, tag = "repositories", params(ListParams),
     responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/github/repositories/", method = "GET", method = "HEAD")]
+#[route("/repositories/", method = "GET", method = "HEAD")]
 pub async fn list_repositories(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -25,10 +25,10 @@ pub async fn list_repositories(
 }
 
 /// One repository.
-#[utoipa::path(get, path = "/github/repositories/{id}/", tag = "repositories",
+#[utoipa::path(get, tag = "repositories",
     params(("id" = uuid::Uuid, Path, description = "The repository's id")),
     responses((status = 200, body = RepositoryView), (status = 404, body = ErrorView)))]
-#[route("/github/repositories/{id}/", method = "GET", method = "HEAD")]
+#[route("/repositories/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_repository(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -47,14 +47,10 @@ pub async fn get_repository(
 }
 
 /// Developers who starred a repository.
-#[utoipa::path(get, path = "/github/repositories/{id}/stargazers/", tag = "repositories",
+#[utoipa::path(get, tag = "repositories",
     params(("id" = uuid::Uuid, Path, description = "The repository's id"), ListParams),
     responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route(
-    "/github/repositories/{id}/stargazers/",
-    method = "GET",
-    method = "HEAD"
-)]
+#[route("/repositories/{id}/stargazers/", method = "GET", method = "HEAD")]
 pub async fn list_repository_stargazers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

@@ -30,8 +30,8 @@ pub struct DocsView {
 }
 
 /// Links to every resource collection and to the API documentation.
-#[utoipa::path(get, path = "/github/", tag = "meta", responses((status = 200, body = RootView)))]
-#[route("/github/", method = "GET", method = "HEAD")]
+#[utoipa::path(get, tag = "meta", responses((status = 200, body = RootView)))]
+#[route("/", method = "GET", method = "HEAD")]
 pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpResponse {
     let links = Links::new(&request, &ctx.config);
     Rendered::ok(RootView {

@@ -47,9 +47,9 @@ pub struct TaskRequest {
 }
 
 /// Lists task runs, newest first.
-#[utoipa::path(get, path = "/github/tasks/", tag = "tasks", params(ListParams),
+#[utoipa::path(get, tag = "tasks", params(ListParams),
     responses((status = 200, body = Page<TaskView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/github/tasks/", method = "GET", method = "HEAD")]
+#[route("/tasks/", method = "GET", method = "HEAD")]
 pub async fn list_tasks(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -68,10 +68,10 @@ pub async fn list_tasks(
 }
 
 /// One task run.
-#[utoipa::path(get, path = "/github/tasks/{id}/", tag = "tasks",
+#[utoipa::path(get, tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "The task's id")),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorView)))]
-#[route("/github/tasks/{id}/", method = "GET", method = "HEAD")]
+#[route("/tasks/{id}/", method = "GET", method = "HEAD")]
 pub async fn get_task(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
@@ -91,7 +91,7 @@ pub async fn get_task(
 
 /// Triggers a task; an identical queued, running or deferred task is returned instead of
 /// a second one.
-#[utoipa::path(post, path = "/github/tasks/", tag = "tasks",
+#[utoipa::path(post, tag = "tasks",
     request_body(content(
         (TaskRequest = "application/json"),
         (TaskRequest = "application/x-www-form-urlencoded"),
@@ -106,7 +106,7 @@ pub async fn get_task(
         (status = 413, body = ErrorView, description = "Body over 16 KiB"),
         (status = 415, body = ErrorView, description = "Neither JSON nor a form"),
     ))]
-#[post("/github/tasks/")]
+#[post("/tasks/")]
 pub async fn create_task(
     request: HttpRequest,
     ctx: web::Data<AppContext>,

@@ -17,6 +17,9 @@ pub enum Kind {
     Timestamp,
     /// Boolean (`true`/`false`): exact, `__isnull`.
     Boolean,
+    /// Text restricted to these values (an enumeration): exact, `__isnull`; any other
+    /// value is rejected rather than matching nothing.
+    Choice(&'static [&'static str]),
 }
 
 /// One column that lists can be filtered and ordered by; the name is the column's.
@@ -39,7 +42,7 @@ impl Field {
         match self.kind {
             Kind::Text => &["", "__contains", "__isnull"],
             Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
-            Kind::Boolean => &["", "__isnull"],
+            Kind::Boolean | Kind::Choice(_) => &["", "__isnull"],
         }
     }
 }
@@ -154,6 +157,10 @@ impl Filter {
             (_, Kind::Boolean) => {
                 Value::Boolean(parse_bool(raw).ok_or_else(|| invalid("true or false"))?)
             }
+            (_, Kind::Choice(values)) => match values.iter().find(|value| **value == raw) {
+                Some(value) => Value::Text((*value).to_owned()),
+                None => return Err(invalid(&format!("one of {}", values.join(", ")))),
+            },
         };
         Ok(Filter {
             field,
@@ -311,6 +318,7 @@ mod tests {
         Field::new("followers_count", Kind::Integer),
         Field::new("created_at", Kind::Timestamp),
         Field::new("fork", Kind::Boolean),
+        Field::new("status", Kind::Choice(&["queued", "failed"])),
     ];
 
     #[test]
@@ -340,6 +348,20 @@ mod tests {
                 .expect_err("unknown")
                 .contains("-nothing")
         );
+    }
+
+    #[test]
+    fn a_choice_accepts_its_values_only_and_names_them() {
+        assert!(Filter::parse(FIELDS, "status", "queued").is_ok());
+        assert!(Filter::parse(FIELDS, "status__isnull", "false").is_ok());
+        let error = Filter::parse(FIELDS, "status", "bogus").expect_err("not a status");
+        assert!(
+            error.contains("status") && error.contains("queued, failed") && error.contains("bogus"),
+            "{error}"
+        );
+        // Exact values only: no case folding, no lookups of text.
+        assert!(Filter::parse(FIELDS, "status", "Queued").is_err());
+        assert!(Filter::parse(FIELDS, "status__contains", "que").is_err());
     }
 
     #[test]

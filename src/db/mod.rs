@@ -42,9 +42,14 @@ pub enum DbError {
 }
 
 impl DbError {
-    /// Whether the database could not be reached (no connection from the pool, or the
-    /// connection broke): worth retrying, and a 503 at the HTTP edge. Anything else is a
-    /// bug — a bad column, a violated constraint — that retrying will not fix.
+    /// Whether the database itself is out of reach (so "try again later", not a bug).
+    ///
+    /// True when the pool could not hand out a connection (down, refusing, pool exhausted)
+    /// or when a connection was lost during a statement: diesel-async reports a connection
+    /// gone without a SQLSTATE as `UnableToSendCommand`, and PostgreSQL ending a session
+    /// (shutdown, `pg_terminate_backend`, a crashed backend) says "terminating connection".
+    /// Any other failure — a bad column, a violated constraint, a type mismatch, a row
+    /// that should exist — is a bug in gitomatic or its schema, not an outage.
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
@@ -136,4 +141,46 @@ async fn with_migration_harness<T: Send + 'static>(
     })
     .await
     .map_err(|error| DbError::Setup(format!("migration task panicked: {error}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::DbError;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DbError {
+        DbError::Query(Error::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable() {
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            assert!(database_error(kind, "connection closed").is_unavailable());
+        }
+        assert!(
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command"
+            )
+            .is_unavailable()
+        );
+        assert!(DbError::Pool(super::deadpool::PoolError::Closed).is_unavailable());
+    }
+
+    #[test]
+    fn a_failing_statement_is_a_bug_not_an_outage() {
+        assert!(
+            !database_error(DatabaseErrorKind::Unknown, "column t.bio does not exist")
+                .is_unavailable()
+        );
+        assert!(
+            !database_error(DatabaseErrorKind::UniqueViolation, "duplicate key").is_unavailable()
+        );
+        assert!(!DbError::Query(Error::NotFound).is_unavailable());
+        assert!(!DbError::Inconsistent("no row".into()).is_unavailable());
+    }
 }

@@ -1,12 +1,18 @@
 //! Documentation (OpenAPI document, Swagger UI, Redoc) and HTTP presentation: ETags and
 //! 304s, JSON/HTML negotiation, the browsable pages and their escaping.
+//!
+//! The document is checked against the app that serves it, not against lists kept here:
+//! every documented operation answers, and every route, method and filter the app serves
+//! is documented. Only what the SPEC itself names is listed in this file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::helpers::seed::{self, Dev, Repo, get_json, results};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 // ---------------------------------------------------------------------------
 // The OpenAPI document
@@ -27,94 +33,29 @@ async fn openapi(app: &TestApp) -> Value {
     serde_json::from_str(&text).expect("the document is JSON")
 }
 
-/// (path, method) of every operation the app serves.
-const OPERATIONS: [(&str, &str); 17] = [
-    ("/github/", "get"),
-    ("/health/", "get"),
-    ("/metrics", "get"),
-    ("/github/developers/", "get"),
-    ("/github/developers/{id}/", "get"),
-    ("/github/developers/{id}/followers/", "get"),
-    ("/github/developers/{id}/following/", "get"),
-    ("/github/developers/{id}/starred_repositories/", "get"),
-    ("/github/developers/{id}/repositories/", "get"),
-    ("/github/repositories/", "get"),
-    ("/github/repositories/{id}/", "get"),
-    ("/github/repositories/{id}/stargazers/", "get"),
-    ("/github/rate_limit/", "get"),
-    ("/github/rate_limit/{id}/", "get"),
-    ("/github/tasks/", "get"),
-    ("/github/tasks/{id}/", "get"),
-    ("/github/tasks/", "post"),
+/// Paths SPEC-2 names without a trailing slash (Prometheus' convention).
+const SLASHLESS: [&str; 1] = ["/metrics"];
+
+/// The keys of an OpenAPI path item that are operations.
+const OPERATION_KEYS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Text,
-    Integer,
-    Timestamp,
-    Boolean,
-}
-
-/// The filterable fields the spec names for developers (and their lists).
-const DEVELOPER_FIELDS: [(&str, Kind); 13] = [
-    ("login", Kind::Text),
-    ("name", Kind::Text),
-    ("bio", Kind::Text),
-    ("location", Kind::Text),
-    ("company", Kind::Text),
-    ("email", Kind::Text),
-    ("created_at", Kind::Timestamp),
-    ("updated_at", Kind::Timestamp),
-    ("last_synced_at", Kind::Timestamp),
-    ("followers_count", Kind::Integer),
-    ("following_count", Kind::Integer),
-    ("public_gists", Kind::Integer),
-    ("public_repos", Kind::Integer),
-];
-
-/// The filterable fields the spec names for repositories.
-const REPOSITORY_FIELDS: [(&str, Kind); 24] = [
-    ("owner_github_id", Kind::Integer),
-    ("name", Kind::Text),
-    ("full_name", Kind::Text),
-    ("description", Kind::Text),
-    ("homepage", Kind::Text),
-    ("language", Kind::Text),
-    ("created_at", Kind::Timestamp),
-    ("updated_at", Kind::Timestamp),
-    ("pushed_at", Kind::Timestamp),
-    ("last_synced_at", Kind::Timestamp),
-    ("has_downloads", Kind::Boolean),
-    ("has_issues", Kind::Boolean),
-    ("has_pages", Kind::Boolean),
-    ("has_projects", Kind::Boolean),
-    ("has_wiki", Kind::Boolean),
-    ("private", Kind::Boolean),
-    ("archived", Kind::Boolean),
-    ("disabled", Kind::Boolean),
-    ("fork", Kind::Boolean),
-    ("stargazers_count", Kind::Integer),
-    ("subscribers_count", Kind::Integer),
-    ("watchers_count", Kind::Integer),
-    ("forks_count", Kind::Integer),
-    ("open_issues_count", Kind::Integer),
-];
-
-/// Every filter parameter a field must accept.
-fn filter_parameters(fields: &[(&str, Kind)]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for (field, kind) in fields {
-        let lookups: &[&str] = match kind {
-            Kind::Text => &["", "__contains", "__isnull"],
-            Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
-            Kind::Boolean => &["", "__isnull"],
-        };
-        for lookup in lookups {
-            names.insert(format!("{field}{lookup}"));
-        }
-    }
-    names
+/// (path, method) of every operation in the document.
+fn operations(doc: &Value) -> BTreeSet<(String, String)> {
+    doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .filter(|key| OPERATION_KEYS.contains(&key.as_str()))
+                .map(|method| (path.clone(), method.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The operation object at `path`/`method`.
@@ -124,28 +65,171 @@ fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
     op
 }
 
-/// Parameters of an operation as (name, in).
-fn parameters(doc: &Value, path: &str, method: &str) -> BTreeSet<(String, String)> {
+/// A value, its `$ref` followed.
+fn resolved<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str() {
+        Some(pointer) => doc
+            .pointer(pointer.trim_start_matches('#'))
+            .expect("$ref resolves"),
+        None => value,
+    }
+}
+
+/// Parameter objects of an operation.
+fn parameter_objects<'a>(doc: &'a Value, path: &str, method: &str) -> Vec<&'a Value> {
     operation(doc, path, method)["parameters"]
         .as_array()
-        .map(|params| {
-            params
-                .iter()
-                .map(|p| {
-                    let p = match p["$ref"].as_str() {
-                        Some(pointer) => doc
-                            .pointer(pointer.trim_start_matches('#'))
-                            .expect("parameter $ref resolves"),
-                        None => p,
-                    };
-                    (
-                        p["name"].as_str().expect("name").to_string(),
-                        p["in"].as_str().expect("in").to_string(),
-                    )
-                })
-                .collect()
-        })
+        .map(|params| params.iter().map(|p| resolved(doc, p)).collect())
         .unwrap_or_default()
+}
+
+/// Parameters of an operation as (name, in).
+fn parameters(doc: &Value, path: &str, method: &str) -> BTreeSet<(String, String)> {
+    parameter_objects(doc, path, method)
+        .into_iter()
+        .map(|p| {
+            (
+                p["name"].as_str().expect("name").to_string(),
+                p["in"].as_str().expect("in").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Names of the query parameters of an operation.
+fn query_parameters(doc: &Value, path: &str, method: &str) -> BTreeSet<String> {
+    parameters(doc, path, method)
+        .into_iter()
+        .filter(|(_, place)| place == "query")
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The documented lists: GET operations that take `page`.
+fn lists(doc: &Value) -> Vec<String> {
+    operations(doc)
+        .into_iter()
+        .filter(|(path, method)| {
+            method == "get" && query_parameters(doc, path, method).contains("page")
+        })
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// Seeds something behind every route: developers who follow each other and star a
+/// repository, a rate-limit row and a task. Returns a token for writes (and guarded reads).
+async fn seed_everything(app: &TestApp) -> String {
+    let amy = seed::developer(app, Dev::new(1, "amy")).await;
+    let bob = seed::developer(app, Dev::new(2, "bob")).await;
+    seed::follow(app, bob, amy).await;
+    let repository = seed::repository(app, 1, Repo::new(101, "rocket")).await;
+    seed::star(app, bob, repository).await;
+    seed::execute(
+        app,
+        "INSERT INTO rate_limits (identity, resource, rate_limit, rate_remaining, rate_used, rate_reset) \
+         VALUES ('anonymous', 'core', 60, 59, 1, now())",
+    )
+    .await;
+    let token = seed::token(app).await;
+    let response = app
+        .http
+        .post(format!("{}/github/tasks/", app.address))
+        .bearer_auth(&token)
+        .json(&json!({"name": "discovery_scraper"}))
+        .send()
+        .await
+        .expect("trigger");
+    assert_eq!(response.status(), 202, "a task to list");
+    token
+}
+
+/// A request to a path of the app, with the token.
+fn request(app: &TestApp, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    app.http
+        .request(method, format!("{}{path}", app.address))
+        .bearer_auth(token)
+}
+
+/// A documented path with its `{id}` replaced by the id of the first item of the list the
+/// path belongs to (`/github/developers/{id}/followers/` → the first developer's).
+async fn concrete(app: &TestApp, path: &str, token: &str) -> String {
+    let Some((list, rest)) = path.split_once("{id}") else {
+        return path.to_string();
+    };
+    let response = request(app, Method::GET, list, token)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(response.status(), 200, "{list} (to name an item of {path})");
+    let body: Value = response.json().await.expect("JSON list");
+    let first = results(&body)
+        .first()
+        .unwrap_or_else(|| panic!("{list} has an item to name in {path}"));
+    let id = match &first["id"] {
+        Value::String(id) => id.clone(),
+        other => other.to_string(),
+    };
+    format!("{list}{id}{rest}")
+}
+
+/// Whether a path names one of the documentation pages, which do not document themselves.
+fn is_docs(path: &str) -> bool {
+    path.starts_with("/github/swagger") || path.starts_with("/github/redoc")
+}
+
+/// `/github/developers/<uuid>/followers/?page=2` → `/github/developers/{id}/followers/`.
+fn route_of(path: &str) -> String {
+    path.split('?')
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .map(|segment| {
+            if Uuid::parse_str(segment).is_ok() || segment.parse::<i64>().is_ok() {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every string in a JSON value.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
+        _ => {}
+    }
+}
+
+/// The routes reached by following every link of the app's JSON from `starts`.
+async fn linked_routes(app: &TestApp, starts: &[&str], token: &str) -> BTreeSet<String> {
+    let prefix = format!("{}/", app.address);
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<String> = starts.iter().map(|p| (*p).to_string()).collect();
+    while let Some(path) = queue.pop_front() {
+        if is_docs(&path) || !seen.insert(path.clone()) {
+            continue;
+        }
+        assert!(seen.len() < 500, "the walk does not end: {path}");
+        let response = request(app, Method::GET, &path, token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "GET {path}");
+        let body: Value = response.json().await.expect("JSON");
+        let mut found = Vec::new();
+        strings(&body, &mut found);
+        queue.extend(
+            found
+                .iter()
+                .filter_map(|s| s.strip_prefix(&prefix))
+                .map(|path| format!("/{path}")),
+        );
+    }
+    seen.iter().map(|path| route_of(path)).collect()
 }
 
 #[tokio::test]
@@ -163,27 +247,32 @@ async fn the_openapi_document_is_openapi_3_describing_every_path_absolutely() {
         doc["paths"].as_object().expect("paths").len()
     );
 
-    let documented: BTreeSet<(String, String)> = doc["paths"]
-        .as_object()
-        .expect("paths")
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .expect("a path item")
-                .keys()
-                .filter(|key| {
-                    ["get", "post", "put", "patch", "delete", "head"].contains(&key.as_str())
-                })
-                .map(|method| (path.clone(), method.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let expected: BTreeSet<(String, String)> = OPERATIONS
-        .iter()
-        .map(|(p, m)| (p.to_string(), m.to_string()))
-        .collect();
-    assert_eq!(documented, expected);
+    let documented = operations(&doc);
+    // The SPEC's operations, by their absolute paths.
+    for (path, method) in [
+        ("/github/", "get"),
+        ("/health/", "get"),
+        ("/github/developers/{id}/", "get"),
+        ("/github/repositories/{id}/stargazers/", "get"),
+        ("/github/rate_limit/{id}/", "get"),
+        ("/github/tasks/", "post"),
+    ] {
+        assert!(
+            documented.contains(&(path.to_string(), method.to_string())),
+            "{method} {path} is documented: {documented:?}"
+        );
+    }
     for (path, method) in &documented {
+        assert!(
+            path.starts_with('/')
+                && (path.ends_with('/') || SLASHLESS.contains(&path.as_str()))
+                && !path.contains("//"),
+            "{path} is absolute, with a trailing slash"
+        );
+        assert!(
+            !path.starts_with("/github/github"),
+            "{path}: the scope's prefix is not doubled"
+        );
         let op = operation(&doc, path, method);
         let success = if method == "post" { "202" } else { "200" };
         assert!(
@@ -197,6 +286,17 @@ async fn the_openapi_document_is_openapi_3_describing_every_path_absolutely() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_its_reviewed_snapshot() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    // What is served is what `document()` builds, and it does not change between builds.
+    let built =
+        serde_json::to_value(gitomatic::api::openapi::document(&app.ctx.registry)).expect("JSON");
+    assert_eq!(doc, built, "the served document is document()");
+    insta::assert_json_snapshot!("openapi", doc);
 }
 
 #[tokio::test]
@@ -257,12 +357,188 @@ async fn every_ref_in_the_openapi_document_resolves() {
 }
 
 #[tokio::test]
-async fn every_list_documents_paging_ordering_and_each_filter() {
+async fn every_documented_operation_answers_with_a_documented_status() {
+    let app = spawn_app().await;
+    let token = seed_everything(&app).await;
+    let doc = openapi(&app).await;
+    let documented = operations(&doc);
+    assert!(documented.len() > 10, "{documented:?}");
+    for (path, method) in &documented {
+        let target = concrete(&app, path, &token).await;
+        let verb = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+        let mut call = request(&app, verb, &target, &token);
+        if operation(&doc, path, method)["requestBody"].is_object() {
+            // An empty body: enough to reach the handler, which answers what is missing.
+            call = call.json(&json!({}));
+        }
+        let response = call.send().await.expect("request");
+        let status = response.status();
+        assert!(
+            status != 404 && status != 405 && !status.is_server_error(),
+            "{method} {path} ({target}) answers {status}"
+        );
+        if method == "get" {
+            assert_eq!(status, 200, "GET {target}");
+        }
+        assert!(
+            operation(&doc, path, method)["responses"][status.as_str()].is_object(),
+            "{method} {path} answered {status}, which it does not document"
+        );
+        if method == "get" {
+            // Every read answers HEAD too, without a body.
+            let head = request(&app, Method::HEAD, &target, &token)
+                .send()
+                .await
+                .expect("HEAD");
+            assert_eq!(head.status(), status, "HEAD {target}");
+            assert!(
+                head.bytes().await.expect("body").is_empty(),
+                "HEAD {target}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_and_method_the_app_serves_is_documented() {
+    let app = spawn_app().await;
+    let token = seed_everything(&app).await;
+    let doc = openapi(&app).await;
+    let documented = operations(&doc);
+    let documented_reads: BTreeSet<String> = documented
+        .iter()
+        .filter(|(_, method)| method == "get")
+        .map(|(path, _)| path.clone())
+        .collect();
+
+    // Every route linked from the API root (and /health/) is documented, and every
+    // documented `/github/` read is reached by links.
+    let linked = linked_routes(&app, &["/github/", "/health/"], &token).await;
+    let undocumented: Vec<&String> = linked.difference(&documented_reads).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not documented: {undocumented:?}"
+    );
+    let unlinked: Vec<&String> = documented_reads
+        .iter()
+        .filter(|path| path.starts_with("/github/") && !linked.contains(*path))
+        .collect();
+    assert!(
+        unlinked.is_empty(),
+        "documented but not linked: {unlinked:?}"
+    );
+
+    // On every documented path, a method the document does not name is not served.
+    let paths: BTreeSet<&String> = documented.iter().map(|(path, _)| path).collect();
+    for path in paths {
+        let target = concrete(&app, path, &token).await;
+        for verb in [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            let name = verb.as_str().to_lowercase();
+            let is_documented = documented.contains(&(path.clone(), name.clone()))
+                || (verb == Method::HEAD && documented.contains(&(path.clone(), "get".into())));
+            if is_documented {
+                continue;
+            }
+            let status = request(&app, verb.clone(), &target, &token)
+                .send()
+                .await
+                .expect("request")
+                .status();
+            // A path without its slash redirects whatever the method (SPEC: 308, query kept).
+            let redirected = status == 308 && SLASHLESS.contains(&path.as_str());
+            assert!(
+                status == 404 || status == 405 || redirected,
+                "{verb} {target} answers {status}, but {name} {path} is not documented"
+            );
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Integer,
+    Timestamp,
+    Boolean,
+}
+
+/// The filterable fields the spec names for developers (and their lists).
+const DEVELOPER_FIELDS: [(&str, Kind); 13] = [
+    ("login", Kind::Text),
+    ("name", Kind::Text),
+    ("bio", Kind::Text),
+    ("location", Kind::Text),
+    ("company", Kind::Text),
+    ("email", Kind::Text),
+    ("created_at", Kind::Timestamp),
+    ("updated_at", Kind::Timestamp),
+    ("last_synced_at", Kind::Timestamp),
+    ("followers_count", Kind::Integer),
+    ("following_count", Kind::Integer),
+    ("public_gists", Kind::Integer),
+    ("public_repos", Kind::Integer),
+];
+
+/// The filterable fields the spec names for repositories.
+const REPOSITORY_FIELDS: [(&str, Kind); 24] = [
+    ("owner_github_id", Kind::Integer),
+    ("name", Kind::Text),
+    ("full_name", Kind::Text),
+    ("description", Kind::Text),
+    ("homepage", Kind::Text),
+    ("language", Kind::Text),
+    ("created_at", Kind::Timestamp),
+    ("updated_at", Kind::Timestamp),
+    ("pushed_at", Kind::Timestamp),
+    ("last_synced_at", Kind::Timestamp),
+    ("has_downloads", Kind::Boolean),
+    ("has_issues", Kind::Boolean),
+    ("has_pages", Kind::Boolean),
+    ("has_projects", Kind::Boolean),
+    ("has_wiki", Kind::Boolean),
+    ("private", Kind::Boolean),
+    ("archived", Kind::Boolean),
+    ("disabled", Kind::Boolean),
+    ("fork", Kind::Boolean),
+    ("stargazers_count", Kind::Integer),
+    ("subscribers_count", Kind::Integer),
+    ("watchers_count", Kind::Integer),
+    ("forks_count", Kind::Integer),
+    ("open_issues_count", Kind::Integer),
+];
+
+/// The filter parameters the spec's lookups give a field: `field`, `field__lte`,
+/// `field__gte`, `field__isnull`, `field__contains` as its type allows.
+fn filter_parameters(fields: &[(&str, Kind)]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (field, kind) in fields {
+        let lookups: &[&str] = match kind {
+            Kind::Text => &["", "__contains", "__isnull"],
+            Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
+            Kind::Boolean => &["", "__isnull"],
+        };
+        for lookup in lookups {
+            names.insert(format!("{field}{lookup}"));
+        }
+    }
+    names
+}
+
+#[tokio::test]
+async fn every_list_documents_paging_ordering_and_the_filters_the_spec_names() {
     let app = spawn_app().await;
     let doc = openapi(&app).await;
     let developers = filter_parameters(&DEVELOPER_FIELDS);
     let repositories = filter_parameters(&REPOSITORY_FIELDS);
-    for (path, filters) in [
+    // The SPEC's lists of developers and of repositories.
+    let spec_lists = [
         ("/github/developers/", &developers),
         ("/github/developers/{id}/followers/", &developers),
         ("/github/developers/{id}/following/", &developers),
@@ -273,81 +549,215 @@ async fn every_list_documents_paging_ordering_and_each_filter() {
             &repositories,
         ),
         ("/github/developers/{id}/repositories/", &repositories),
-    ] {
-        let query: BTreeSet<String> = parameters(&doc, path, "get")
-            .into_iter()
-            .filter(|(_, place)| place == "query")
-            .map(|(name, _)| name)
-            .collect();
-        for name in ["page", "page_size", "ordering"] {
-            assert!(query.contains(name), "{path} documents {name}");
-        }
+    ];
+    for (path, filters) in spec_lists {
+        let query = query_parameters(&doc, path, "get");
         let missing: Vec<&String> = filters.difference(&query).collect();
         assert!(missing.is_empty(), "{path} does not document {missing:?}");
     }
-    for path in ["/github/tasks/", "/github/rate_limit/"] {
-        let query: BTreeSet<String> = parameters(&doc, path, "get")
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
+    let documented_lists = lists(&doc);
+    for path in ["/github/tasks/", "/github/rate_limit/"]
+        .into_iter()
+        .chain(spec_lists.iter().map(|(path, _)| *path))
+    {
+        assert!(
+            documented_lists.iter().any(|list| list == path),
+            "{path} documents page"
+        );
+    }
+    for path in &documented_lists {
+        let query = query_parameters(&doc, path, "get");
         for name in ["page", "page_size", "ordering"] {
             assert!(query.contains(name), "{path} documents {name}");
         }
     }
-    assert!(
-        developers.contains("followers_count__gte")
-            && developers.contains("login__contains")
-            && repositories.contains("fork")
-    );
 }
 
 /// A value of the documented type for a query parameter.
-fn sample(parameter: &Value) -> &'static str {
+fn sample(parameter: &Value) -> String {
     let schema = &parameter["schema"];
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.as_str().expect("a text enum").to_string();
+    }
     match (schema["type"].as_str(), schema["format"].as_str()) {
         (Some("integer"), _) => "1",
         (Some("boolean"), _) => "true",
         (_, Some("date-time")) => "2020-01-01T00:00:00Z",
         _ => "x",
     }
+    .to_string()
 }
+
+/// Parameters every list takes besides its filters.
+const NOT_FILTERS: [&str; 4] = ["page", "page_size", "ordering", "format"];
 
 #[tokio::test]
 async fn every_documented_query_parameter_is_accepted_by_the_api() {
     let app = spawn_app().await;
-    seed::developer(&app, Dev::new(1, "amy")).await;
+    let token = seed_everything(&app).await;
     let doc = openapi(&app).await;
-    for path in [
-        "/github/developers/",
-        "/github/repositories/",
-        "/github/tasks/",
-        "/github/rate_limit/",
-    ] {
-        let params = operation(&doc, path, "get")["parameters"]
-            .as_array()
-            .expect("parameters");
+    for (path, method) in operations(&doc) {
+        if method != "get" {
+            continue;
+        }
+        let params = parameter_objects(&doc, &path, "get");
         // Order by the first documented exact-match filter, descending.
         let ordering = params
             .iter()
+            .filter(|p| p["in"] == "query")
             .filter_map(|p| p["name"].as_str())
-            .find(|name| {
-                !["page", "page_size", "ordering", "format"].contains(name) && !name.contains("__")
-            })
-            .map(|name| format!("-{name}"))
-            .expect("a filterable field");
+            .find(|name| !NOT_FILTERS.contains(name) && !name.contains("__"))
+            .map(|name| format!("-{name}"));
+        let target = concrete(&app, &path, &token).await;
         for parameter in params {
             let name = parameter["name"].as_str().expect("name");
             if parameter["in"] != "query" {
                 continue;
             }
             let value = match name {
-                "ordering" => ordering.as_str(),
-                "format" => "json",
+                "ordering" => ordering.clone().expect("a list has a filterable field"),
+                "format" => "json".to_string(),
                 _ => sample(parameter),
             };
-            let (status, body) = get_json(&app, path, &[(name, value)]).await;
-            assert_eq!(status, 200, "{path}?{name}={value}: {body}");
+            let response = request(&app, Method::GET, &target, &token)
+                .query(&[(name, &value)])
+                .send()
+                .await
+                .expect("request");
+            let status = response.status();
+            let body = response.text().await.expect("body");
+            assert_eq!(status, 200, "{target}?{name}={value}: {body}");
         }
+    }
+}
+
+#[tokio::test]
+async fn a_list_rejects_every_filter_and_value_it_does_not_document() {
+    let app = spawn_app().await;
+    let token = seed_everything(&app).await;
+    let doc = openapi(&app).await;
+    let lookups = [
+        "",
+        "__contains",
+        "__lte",
+        "__gte",
+        "__isnull",
+        "__in",
+        "__startswith",
+    ];
+    let documented_lists = lists(&doc);
+    assert!(!documented_lists.is_empty());
+    for path in documented_lists {
+        let target = concrete(&app, &path, &token).await;
+        let params = parameter_objects(&doc, &path, "get");
+        let documented = query_parameters(&doc, &path, "get");
+        // Every lookup of every documented field, and fields the list does not have.
+        let mut fields: BTreeSet<String> = documented
+            .iter()
+            .filter(|name| !NOT_FILTERS.contains(&name.as_str()))
+            .map(|name| name.split("__").next().unwrap_or_default().to_string())
+            .collect();
+        fields.extend(["password".to_string(), "id__nothing".to_string()]);
+        for field in &fields {
+            for lookup in lookups {
+                let name = format!("{field}{lookup}");
+                if documented.contains(&name) {
+                    continue;
+                }
+                let (status, body) = get_query(&app, &target, &token, &name, "1").await;
+                assert_eq!(status, 400, "{target}?{name}=1 is not documented: {body}");
+                assert!(
+                    body["error"].as_str().is_some_and(|e| e.contains(&name)),
+                    "the error names {name}: {body}"
+                );
+            }
+        }
+        // A documented enumeration takes its values only; the error lists them.
+        for parameter in params {
+            let Some(values) = parameter["schema"]["enum"].as_array() else {
+                continue;
+            };
+            let name = parameter["name"].as_str().expect("name");
+            let (status, body) = get_query(&app, &target, &token, name, "bogus").await;
+            assert_eq!(status, 400, "{target}?{name}=bogus: {body}");
+            let message = body["error"].as_str().expect("an error message");
+            assert!(message.contains(name), "{message}");
+            for value in values {
+                let value = value.as_str().expect("a text enum");
+                assert!(message.contains(value), "{message} names {value}");
+            }
+        }
+    }
+}
+
+/// GET `target?name=value` with the token; the status and the JSON body.
+async fn get_query(
+    app: &TestApp,
+    target: &str,
+    token: &str,
+    name: &str,
+    value: &str,
+) -> (u16, Value) {
+    let response = request(app, Method::GET, target, token)
+        .query(&[(name, value)])
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn with_read_auth_required_every_documented_github_read_needs_a_token_and_the_docs_do_not() {
+    let app = spawn_app_with(|env| {
+        env.insert("API_READ_AUTH".into(), "required".into());
+    })
+    .await;
+    let token = seed_everything(&app).await;
+    let doc = openapi(&app).await;
+    for (path, method) in operations(&doc) {
+        if method != "get" {
+            continue;
+        }
+        let target = concrete(&app, &path, &token).await;
+        let url = format!("{}{target}", app.address);
+        let expected = if path.starts_with("/github/") {
+            401
+        } else {
+            200
+        };
+        for verb in [Method::GET, Method::HEAD] {
+            let anonymous = app
+                .http
+                .request(verb.clone(), &url)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(
+                anonymous.status(),
+                expected,
+                "{verb} {target} without a token"
+            );
+            let known = request(&app, verb.clone(), &target, &token)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(known.status(), 200, "{verb} {target} with the token");
+        }
+    }
+    // The documentation is public, even where a redirect adds its trailing slash.
+    for path in [
+        "/github/swagger/",
+        "/github/swagger.json",
+        "/github/redoc/",
+        "/github/redoc/redoc.standalone.js",
+    ] {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
+    for path in ["/github/swagger", "/github/redoc"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 308, "{path}");
+        assert_eq!(response.headers()["location"], format!("{path}/"));
     }
 }
 

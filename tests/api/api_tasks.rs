@@ -510,6 +510,24 @@ async fn the_task_list_is_newest_first_and_filterable() {
     assert!(error(&body).contains("attempts__gte"));
 }
 
+#[tokio::test]
+async fn an_unknown_task_status_is_a_400_naming_the_allowed_values() {
+    let app = spawn_app().await;
+    let statuses = ["queued", "running", "deferred", "succeeded", "failed"];
+    let (status, body) = get_json(&app, "/github/tasks/", &[("status", "bogus")]).await;
+    assert_eq!(status, 400, "{body}");
+    let message = error(&body);
+    assert!(
+        message.contains("status") && message.contains("bogus"),
+        "{message}"
+    );
+    for value in statuses {
+        assert!(message.contains(value), "{message} names {value}");
+        let (status, body) = get_json(&app, "/github/tasks/", &[("status", value)]).await;
+        assert_eq!(status, 200, "status={value}: {body}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // API_READ_AUTH
 // ---------------------------------------------------------------------------

@@ -53,6 +53,46 @@ async fn health_names_the_database_when_it_is_down() {
 }
 
 #[tokio::test]
+async fn a_query_that_fails_for_a_reason_other_than_the_connection_is_a_500() {
+    let app = spawn_app().await;
+    // A schema the code does not expect: a bug, not an outage.
+    let mut conn = app.db.connect().await;
+    diesel::sql_query("ALTER TABLE developers RENAME COLUMN bio TO bio_gone")
+        .execute(&mut conn)
+        .await
+        .expect("break the schema");
+    diesel::sql_query("INSERT INTO developers (github_id, login) VALUES (1, 'amy')")
+        .execute(&mut conn)
+        .await
+        .expect("a developer");
+    let response = app.get("/github/developers/").await;
+    assert_eq!(response.status(), 500);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body, serde_json::json!({"error": "internal error"}));
+}
+
+#[tokio::test]
+async fn a_database_out_of_reach_is_a_503() {
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "DATABASE_URL".into(),
+            "postgres://postgres@127.0.0.1:1/nothing".into(),
+        );
+    })
+    .await;
+    for path in ["/github/developers/", "/github/tasks/"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 503, "{path}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "service unavailable: the database is not answering"}),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn root_links_every_collection_absolutely() {
     let app = spawn_app().await;
     let response = app.get("/github/").await;

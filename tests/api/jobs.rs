@@ -277,6 +277,34 @@ async fn a_toy_kind_validates_its_own_arguments_and_unknown_ones_are_named() {
         .expect("HTML");
     assert!(form.contains(r#"<option value="toy_echo""#), "{form}");
     assert!(form.contains(r#"data-arg="word""#), "{form}");
+
+    // So does the OpenAPI enum of task names, for triggers and task resources.
+    let doc: Value = app
+        .get("/github/swagger.json")
+        .await
+        .json()
+        .await
+        .expect("document");
+    for schema in ["TaskRequest", "TaskView"] {
+        let name = &doc["components"]["schemas"][schema]["properties"]["name"];
+        assert_eq!(
+            name["enum"],
+            json!([
+                "full_profile_sync",
+                "full_repository_sync",
+                "discovery_scraper",
+                "toy_echo",
+                "toy_explode",
+                "toy_tick"
+            ]),
+            "{schema}: {name}"
+        );
+        let description = name["description"].as_str().expect("described");
+        assert!(
+            description.contains("`toy_echo`: Writes its word down, `times` times. Arguments: `word` (what to write down), `times` (runs, 1-5, optional)."),
+            "{description}"
+        );
+    }
 }
 
 #[tokio::test]

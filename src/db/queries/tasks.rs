@@ -57,7 +57,7 @@ impl TaskStatus {
     ];
 
     /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Queued => "queued",
             TaskStatus::Running => "running",
@@ -335,12 +335,21 @@ fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// The values the `status` filter accepts.
+const STATUS_NAMES: &[&str] = &[
+    TaskStatus::Queued.as_str(),
+    TaskStatus::Running.as_str(),
+    TaskStatus::Deferred.as_str(),
+    TaskStatus::Succeeded.as_str(),
+    TaskStatus::Failed.as_str(),
+];
+
 /// Filterable and orderable fields of the task list.
 pub const FIELDS: &[Field] = &[
     Field::new("name", Kind::Text),
     Field::new("username", Kind::Text),
     Field::new("repo_name", Kind::Text),
-    Field::new("status", Kind::Text),
+    Field::new("status", Kind::Choice(STATUS_NAMES)),
     Field::new("error", Kind::Text),
     Field::new("attempts", Kind::Integer),
     Field::new("github_requests", Kind::Integer),
