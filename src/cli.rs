@@ -155,7 +155,7 @@ async fn create_token(config: Config, name: &str) -> anyhow::Result<()> {
     db::ensure_migrated(&config.database_url).await?;
     let ctx = AppContext::new(config)?;
     let token = tokens::generate();
-    db::queries::tokens::insert(&ctx.db, name, &token.hash).await?;
+    db::queries::tokens::insert(&mut *ctx.conn().await?, name, &token.hash).await?;
     println!("created API token {name:?}; it is shown once, store it now:");
     println!("{}", token.secret);
     Ok(())

@@ -29,7 +29,7 @@ pub async fn require_token(request: &HttpRequest, ctx: &AppContext) -> Result<()
         })
         .filter(|token| !token.is_empty())
         .ok_or(ApiError::Forbidden)?;
-    match tokens::touch_by_hash(&ctx.db, &crate::tokens::hash(token)).await? {
+    match tokens::touch_by_hash(&mut *ctx.conn().await?, &crate::tokens::hash(token)).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::Forbidden),
     }

@@ -36,7 +36,7 @@ pub async fn get_developer(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_id(&id, "developer")?;
-    let record = developers::get(&ctx.db, id).await?;
+    let record = developers::get(&mut *ctx.conn().await?, id).await?;
     Ok(detail(
         &request,
         &ctx,
@@ -113,13 +113,12 @@ pub async fn developer_list(
     ctx: &AppContext,
     set: DeveloperSet,
 ) -> Result<HttpResponse, ApiError> {
-    let db = &ctx.db;
     let rendered = list(
         request,
         ctx,
         developers::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { developers::list(db, set, &query).await },
+        |query| async move { developers::list(&mut *ctx.conn().await?, set, &query).await },
         DeveloperView::new,
     )
     .await?;
@@ -128,7 +127,7 @@ pub async fn developer_list(
 
 async fn existing_developer(ctx: &AppContext, raw: &str) -> Result<uuid::Uuid, ApiError> {
     let id = uuid_id(raw, "developer")?;
-    match developers::get(&ctx.db, id).await? {
+    match developers::get(&mut *ctx.conn().await?, id).await? {
         Some(_) => Ok(id),
         None => Err(ApiError::NotFound(format!("No developer with id {id}."))),
     }

@@ -25,8 +25,8 @@ pub struct HealthView {
     responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
 #[route("/health/", method = "GET", method = "HEAD")]
 pub async fn get_health(ctx: web::Data<AppContext>) -> HttpResponse {
-    let (database, queue) =
-        tokio::join!(crate::db::queries::health::ping(&ctx.db), ctx.broker.ping());
+    let database = async { crate::db::queries::health::ping(&mut *ctx.conn().await?).await };
+    let (database, queue) = tokio::join!(database, ctx.broker.ping());
     if let Err(error) = &database {
         tracing::warn!(%error, "health: database down");
     }

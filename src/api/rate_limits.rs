@@ -20,13 +20,13 @@ pub async fn list_rate_limits(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let db = &ctx.db;
+    let shared: &AppContext = &ctx;
     let rendered = list(
         &request,
         &ctx,
         rate_limits::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { rate_limits::list(db, &query).await },
+        |query| async move { rate_limits::list(&mut *shared.conn().await?, &query).await },
         RateLimitView::new,
     )
     .await?;
@@ -45,7 +45,7 @@ pub async fn get_rate_limit(
 ) -> Result<HttpResponse, ApiError> {
     let missing = || format!("No rate limit with id {:?}.", id.as_str());
     let record = match id.parse::<i64>() {
-        Ok(id) => rate_limits::get(&ctx.db, id).await?,
+        Ok(id) => rate_limits::get(&mut *ctx.conn().await?, id).await?,
         Err(_) => None,
     };
     Ok(detail(&request, &ctx, record, missing, RateLimitView::new)?.respond(&request))

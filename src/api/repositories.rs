@@ -35,7 +35,7 @@ pub async fn get_repository(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_id(&id, "repository")?;
-    let record = repositories::get(&ctx.db, id).await?;
+    let record = repositories::get(&mut *ctx.conn().await?, id).await?;
     Ok(detail(
         &request,
         &ctx,
@@ -57,7 +57,10 @@ pub async fn list_repository_stargazers(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_id(&id, "repository")?;
-    if repositories::get(&ctx.db, id).await?.is_none() {
+    if repositories::get(&mut *ctx.conn().await?, id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::NotFound(format!("No repository with id {id}.")));
     }
     crate::api::developers::developer_list(&request, &ctx, DeveloperSet::StargazersOf(id)).await
@@ -69,13 +72,12 @@ pub async fn repository_list(
     ctx: &AppContext,
     set: RepositorySet,
 ) -> Result<HttpResponse, ApiError> {
-    let db = &ctx.db;
     let rendered = list(
         request,
         ctx,
         repositories::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { repositories::list(db, set, &query).await },
+        |query| async move { repositories::list(&mut *ctx.conn().await?, set, &query).await },
         RepositoryView::new,
     )
     .await?;

@@ -54,13 +54,13 @@ pub async fn list_tasks(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let db = &ctx.db;
+    let shared: &AppContext = &ctx;
     let rendered = list(
         &request,
         &ctx,
         tasks::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { tasks::list(db, &query).await },
+        |query| async move { tasks::list(&mut *shared.conn().await?, &query).await },
         TaskView::new,
     )
     .await?;

@@ -1,13 +1,13 @@
-//! One page of a list: the page's rows and the whole list's count, from two queries run
-//! side by side (the page walks an index and stops early; the count scans what it must).
+//! One page of a list: the page's rows and the whole list's count, two queries on the
+//! caller's connection (the page walks an index and stops early; the count scans what it must).
 
 use diesel::QueryableByName;
 use diesel::pg::Pg;
 use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::db::DbError;
 use crate::db::filter::{ListQuery, count_sql, page_sql};
-use crate::db::{DbError, Pool};
 
 /// Rows of one page and the number of rows in the whole filtered list.
 #[derive(Clone, Debug)]
@@ -29,7 +29,7 @@ pub type Scope = (&'static str, uuid::Uuid);
 
 /// Loads one page of `table` under `query`, optionally within a scope.
 pub async fn load<T>(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     table: &'static str,
     scope: Option<Scope>,
     query: &ListQuery,
@@ -37,15 +37,10 @@ pub async fn load<T>(
 where
     T: QueryableByName<Pg> + Send + 'static,
 {
-    let rows = async {
-        let mut conn = pool.get().await?;
-        Ok::<Vec<T>, DbError>(page_sql(table, scope, query).load(&mut conn).await?)
-    };
-    let total = async {
-        let mut conn = pool.get().await?;
-        let count: Count = count_sql(table, scope, query).get_result(&mut conn).await?;
-        Ok::<i64, DbError>(count.total_count)
-    };
-    let (rows, total) = tokio::try_join!(rows, total)?;
-    Ok(Page { rows, total })
+    let rows = page_sql(table, scope, query).load(conn).await?;
+    let count: Count = count_sql(table, scope, query).get_result(conn).await?;
+    Ok(Page {
+        rows,
+        total: count.total_count,
+    })
 }

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::db::Pool;
 use crate::db::queries::rate_limits::{self, Observed};
+use crate::db::{DbError, Pool};
 use crate::github::error::GithubError;
 use crate::github::headers::{self, clamp};
 use crate::github::throttle::{self, Decision};
@@ -188,7 +188,7 @@ impl GithubClient {
     pub async fn ensure_quota(&self, needed: u32) -> Result<(), GithubError> {
         let mut refreshed = false;
         loop {
-            let row = rate_limits::find(&self.db, &self.identity, CORE).await?;
+            let row = rate_limits::find(&mut *self.conn().await?, &self.identity, CORE).await?;
             match throttle::decide(row.as_ref(), self.reserve_u32(), needed, Utc::now()) {
                 Decision::Run => return Ok(()),
                 Decision::Refresh if !refreshed => {
@@ -222,7 +222,8 @@ impl GithubClient {
         };
         if !status.is_success() {
             if let Some(observed) = headers::rate_limit(&headers) {
-                rate_limits::record(&self.db, &self.identity, &observed, false).await?;
+                rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false)
+                    .await?;
             }
             return Err(status_error(status, &url, &body));
         }
@@ -238,7 +239,7 @@ impl GithubClient {
                 used: clamp(figures.used.unwrap_or(figures.limit - figures.remaining)),
                 reset,
             };
-            rate_limits::replace(&self.db, &self.identity, &observed).await?;
+            rate_limits::replace(&mut *self.conn().await?, &self.identity, &observed).await?;
             self.metrics.quota_remaining(
                 &self.identity,
                 &observed.resource,
@@ -368,13 +369,15 @@ impl GithubClient {
     async fn settle_reservation(&self, headers: Option<&HeaderMap>) -> Result<(), GithubError> {
         match headers.and_then(headers::rate_limit) {
             Some(observed) if observed.resource == CORE => {
-                rate_limits::record(&self.db, &self.identity, &observed, true).await?;
+                rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, true)
+                    .await?;
             }
             Some(observed) => {
-                rate_limits::record(&self.db, &self.identity, &observed, false).await?;
-                rate_limits::release(&self.db, &self.identity, CORE).await?;
+                rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false)
+                    .await?;
+                rate_limits::release(&mut *self.conn().await?, &self.identity, CORE).await?;
             }
-            None => rate_limits::release(&self.db, &self.identity, CORE).await?,
+            None => rate_limits::release(&mut *self.conn().await?, &self.identity, CORE).await?,
         }
         Ok(())
     }
@@ -382,16 +385,21 @@ impl GithubClient {
     /// Reserves one request of the core quota, refreshing a stale reading first.
     async fn reserve_one(&self) -> Result<(), GithubError> {
         for _ in 0..3 {
-            if rate_limits::try_reserve(&self.db, &self.identity, CORE, self.reserve)
-                .await?
-                .is_some()
+            if rate_limits::try_reserve(
+                &mut *self.conn().await?,
+                &self.identity,
+                CORE,
+                self.reserve,
+            )
+            .await?
+            .is_some()
             {
                 return Ok(());
             }
             // Not reserved: find out whether the reading is stale or the reserve is reached.
             self.ensure_quota(1).await?;
         }
-        let reset = rate_limits::find(&self.db, &self.identity, CORE)
+        let reset = rate_limits::find(&mut *self.conn().await?, &self.identity, CORE)
             .await?
             .map_or_else(Utc::now, |row| row.rate_reset);
         Err(GithubError::QuotaReserve { reset })
@@ -447,8 +455,9 @@ impl GithubClient {
     }
 
     /// The database of the ledger and page cache.
-    pub(crate) fn db(&self) -> &Pool {
-        &self.db
+    /// A pooled connection for the ledger and the page cache.
+    pub(crate) async fn conn(&self) -> Result<crate::db::Conn, GithubError> {
+        Ok(self.db.get().await.map_err(DbError::from)?)
     }
 
     fn reserve_u32(&self) -> u32 {

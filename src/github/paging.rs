@@ -95,7 +95,7 @@ impl GithubClient {
         url: &str,
         what: &str,
     ) -> Result<ListPage<T>, GithubError> {
-        let cached = pages::find(self.db(), url).await?;
+        let cached = pages::find(&mut *self.conn().await?, url).await?;
         let etag = cached.as_ref().map(|page| page.etag.as_str());
         match self.get(stats, url, etag).await? {
             Fetched::Modified { body, etag, next } => {

@@ -73,7 +73,7 @@ pub async fn walk<T: Listed>(
         let page = ctx.github.list_page::<T>(stats, &url, what).await?;
         ids.extend(page.ids());
         if let PageItems::Fresh(items) = &page.items {
-            let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+            let mut conn = ctx.conn().await?;
             let cache = page.cache.as_ref();
             conn.transaction::<_, DbError, _>(async |conn| {
                 T::store_page(conn, items).await?;
@@ -99,7 +99,7 @@ pub async fn sync_relation<T: Listed>(
     owner: Uuid,
 ) -> Result<(), JobError> {
     let ids = walk::<T>(ctx, stats, path, what).await?;
-    let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+    let mut conn = ctx.conn().await?;
     relations::replace(&mut conn, relation, owner, &ids).await?;
     Ok(())
 }

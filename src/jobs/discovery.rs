@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CronEntry;
 use crate::context::AppContext;
-use crate::db::DbError;
 use crate::db::queries::{developers, tasks};
 use crate::domain::GithubLogin;
 use crate::jobs::enqueue::publish_created;
@@ -47,7 +46,7 @@ impl BackgroundJob for DiscoveryScraper {
 /// Picks DISCOVERY_BATCH developers and enqueues a `full_profile_sync` for each, in one
 /// transaction with the pick; returns how many were enqueued.
 async fn discover(ctx: &AppContext) -> Result<usize, JobError> {
-    let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+    let mut conn = ctx.conn().await?;
     let batch = ctx.config.discovery_batch;
     let created = conn
         .transaction::<_, JobError, _>(async |conn| {

@@ -15,7 +15,7 @@ use crate::db::queries::tasks::{self, NewTask, TaskRow};
 /// [`tasks::insert_or_existing`] in that transaction and [`publish_created`] after it
 /// committed.
 pub async fn enqueue(ctx: &AppContext, task: &NewTask) -> Result<(TaskRow, bool), DbError> {
-    let mut conn = ctx.db.get().await?;
+    let mut conn = ctx.conn().await?;
     let (row, created) = tasks::insert_or_existing(&mut conn, task).await?;
     drop(conn);
     if created {

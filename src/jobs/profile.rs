@@ -102,7 +102,7 @@ async fn stored(
     ctx: &AppContext,
     username: &GithubLogin,
 ) -> Result<Option<StoredDeveloper>, DbError> {
-    developers::find_by_login(&ctx.db, username.as_str()).await
+    developers::find_by_login(&mut *ctx.conn().await?, username.as_str()).await
 }
 
 /// Runs the sync from what `stored` read.
@@ -115,7 +115,7 @@ async fn sync(
     let etag = stored.as_ref().and_then(|dev| dev.etag.as_deref());
     let (developer_id, login) = match ctx.github.fetch_user(stats, username, etag).await {
         Ok(Conditional::Modified { value, etag }) => {
-            let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+            let mut conn = ctx.conn().await?;
             let id =
                 developers::upsert_profile(&mut conn, &store::profile(&value, etag.as_deref()))
                     .await?;
@@ -132,7 +132,7 @@ async fn sync(
             }
         },
         Err(error @ GithubError::NotFound { .. }) => {
-            developers::mark_gone(&ctx.db, username.as_str()).await?;
+            developers::mark_gone(&mut *ctx.conn().await?, username.as_str()).await?;
             return Err(error.into());
         }
         Err(error) => return Err(error.into()),
@@ -153,7 +153,7 @@ async fn sync(
     let path = format!("/users/{login}/repos");
     let what = format!("repositories of GitHub user {login}");
     let owned = walk::<Repository>(ctx, stats, &path, &what).await?;
-    let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+    let mut conn = ctx.conn().await?;
     conn.transaction::<_, DbError, _>(async |conn| {
         relations::retire_unlisted_repositories(conn, developer_id, &owned).await?;
         developers::mark_synced(conn, developer_id).await

@@ -83,12 +83,12 @@ async fn sync(
     name: &RepoName,
 ) -> Result<(), JobError> {
     let full_name = format!("{owner}/{name}");
-    let stored = repositories::find_by_full_name(&ctx.db, &full_name).await?;
+    let stored = repositories::find_by_full_name(&mut *ctx.conn().await?, &full_name).await?;
     let etag = stored.as_ref().and_then(|repo| repo.etag.as_deref());
     let (repository_id, full_name) =
         match ctx.github.fetch_repository(stats, owner, name, etag).await {
             Ok(Conditional::Modified { value, etag }) => {
-                let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+                let mut conn = ctx.conn().await?;
                 let ids =
                     store_repositories(&mut conn, std::slice::from_ref(&value), etag.as_deref())
                         .await?;
@@ -108,7 +108,7 @@ async fn sync(
                 }
             },
             Err(error @ GithubError::NotFound { .. }) => {
-                repositories::mark_gone(&ctx.db, &full_name).await?;
+                repositories::mark_gone(&mut *ctx.conn().await?, &full_name).await?;
                 return Err(error.into());
             }
             Err(error) => return Err(error.into()),
@@ -125,7 +125,7 @@ async fn sync(
         repository_id,
     )
     .await?;
-    let mut conn = ctx.db.get().await.map_err(DbError::from)?;
+    let mut conn = ctx.conn().await?;
     repositories::mark_synced(&mut conn, repository_id).await?;
     Ok(())
 }

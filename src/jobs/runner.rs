@@ -50,7 +50,7 @@ pub async fn handle(ctx: AppContext, message: JobMessage) -> Settle {
 }
 
 async fn handle_inner(ctx: &AppContext, task_id: Uuid) -> Result<(), DbError> {
-    let mut conn = ctx.db.get().await?;
+    let mut conn = ctx.conn().await?;
     let Some(row) = tasks::find(&mut conn, task_id).await? else {
         tracing::warn!(task.id = %task_id, "worker: message for an unknown task dropped");
         return Ok(());
@@ -156,7 +156,7 @@ async fn record(
             (RunOutcome::Failed(error.to_string()), None)
         }
     };
-    let mut conn = ctx.db.get().await?;
+    let mut conn = ctx.conn().await?;
     match (&outcome, republish_at) {
         (RunOutcome::Deferred(_), Some((at, reason))) => {
             tasks::defer(&mut conn, row.id, at, reason.as_deref(), requests).await?;

@@ -395,6 +395,7 @@ async fn lists_and_objects_have_the_documented_shape() {
             "url",
             "id",
             "name",
+            "args",
             "username",
             "repo_name",
             "status",

@@ -373,9 +373,13 @@ async fn triggering_needs_a_known_bearer_token() {
     assert_eq!(status, 403);
     // The stored hash is not a credential.
     let token = gitomatic::tokens::generate();
-    gitomatic::db::queries::tokens::insert(&app.ctx.db, "hash-check", &token.hash)
-        .await
-        .expect("token");
+    gitomatic::db::queries::tokens::insert(
+        &mut app.ctx.conn().await.expect("a connection"),
+        "hash-check",
+        &token.hash,
+    )
+    .await
+    .expect("token");
     let (status, _, _) = post_json(&app, Some(&token.hash), &trigger).await;
     assert_eq!(status, 403);
 

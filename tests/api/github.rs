@@ -43,10 +43,14 @@ async fn fetch_all(app: &TestApp, stats: &RequestStats, path: &str) -> (Vec<i64>
 }
 
 async fn core_row(app: &TestApp) -> rate_limits::RateLimitRow {
-    rate_limits::find(&app.ctx.db, app.ctx.github.identity(), "core")
-        .await
-        .expect("ledger")
-        .expect("a core row")
+    rate_limits::find(
+        &mut app.ctx.conn().await.expect("a connection"),
+        app.ctx.github.identity(),
+        "core",
+    )
+    .await
+    .expect("ledger")
+    .expect("a core row")
 }
 
 async fn assert_ledger_matches_fake(app: &TestApp) {
@@ -204,7 +208,7 @@ async fn an_expired_reading_is_refreshed_for_free_before_deciding() {
     let app = spawn_crawler(star_with_followers(1)).await;
     // The stored row says "exhausted", but its window has passed.
     rate_limits::replace(
-        &app.ctx.db,
+        &mut app.ctx.conn().await.expect("a connection"),
         app.ctx.github.identity(),
         &rate_limits::Observed {
             resource: "core".into(),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::filter::{Field, Kind, ListQuery};
 use crate::db::paginate::{self, Page};
 use crate::db::schema::developers;
-use crate::db::{DbError, Pool, pg_interval};
+use crate::db::{DbError, pg_interval};
 
 /// A developer as listed (follower, stargazer, owner): what every list payload carries.
 #[derive(Clone, Debug, Insertable)]
@@ -104,8 +104,10 @@ pub async fn upsert_profile(
 
 /// The developer currently known under a login (case-insensitive), preferring the
 /// one not marked gone and most recently updated.
-pub async fn find_by_login(pool: &Pool, login: &str) -> Result<Option<StoredDeveloper>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn find_by_login(
+    conn: &mut AsyncPgConnection,
+    login: &str,
+) -> Result<Option<StoredDeveloper>, DbError> {
     Ok(developers::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("lower(login) = lower(")
@@ -117,19 +119,18 @@ pub async fn find_by_login(pool: &Pool, login: &str) -> Result<Option<StoredDeve
             developers::row_updated_at.desc(),
         ))
         .select(StoredDeveloper::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?)
 }
 
 /// Marks the developers known under a login as gone from GitHub.
-pub async fn mark_gone(pool: &Pool, login: &str) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
+pub async fn mark_gone(conn: &mut AsyncPgConnection, login: &str) -> Result<(), DbError> {
     diesel::sql_query(
         "UPDATE developers SET gone_at = now(), etag = NULL WHERE lower(login) = lower($1) AND gone_at IS NULL",
     )
     .bind::<diesel::sql_types::Text, _>(login)
-    .execute(&mut conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -233,7 +234,7 @@ pub enum DeveloperSet {
 
 /// One page of developers.
 pub async fn list(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     set: DeveloperSet,
     query: &ListQuery,
 ) -> Result<Page<DeveloperRecord>, DbError> {
@@ -252,16 +253,18 @@ pub async fn list(
             id,
         )),
     };
-    paginate::load(pool, "developers", scope, query).await
+    paginate::load(conn, "developers", scope, query).await
 }
 
 /// One developer by id.
-pub async fn get(pool: &Pool, id: Uuid) -> Result<Option<DeveloperRecord>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<DeveloperRecord>, DbError> {
     Ok(developers::table
         .find(id)
         .select(DeveloperRecord::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?)
 }

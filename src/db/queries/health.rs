@@ -1,12 +1,11 @@
 //! The database half of `GET /health/`.
 
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::db::{DbError, Pool};
+use crate::db::DbError;
 
-/// Runs `SELECT 1` on a pooled connection.
-pub async fn ping(pool: &Pool) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
-    diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+/// Runs `SELECT 1`.
+pub async fn ping(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+    diesel::sql_query("SELECT 1").execute(conn).await?;
     Ok(())
 }

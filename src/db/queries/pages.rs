@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::db::DbError;
 use crate::db::schema::github_pages;
-use crate::db::{DbError, Pool};
 
 /// What is remembered of one list page.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
@@ -21,12 +21,11 @@ pub struct CachedPage {
 }
 
 /// The cached page for a URL, if any.
-pub async fn find(pool: &Pool, url: &str) -> Result<Option<CachedPage>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn find(conn: &mut AsyncPgConnection, url: &str) -> Result<Option<CachedPage>, DbError> {
     let page = github_pages::table
         .find(url)
         .select(CachedPage::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?;
     Ok(page)

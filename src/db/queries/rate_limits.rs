@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Int4, Text, Timestamptz};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::db::DbError;
 use crate::db::filter::{Field, Kind, ListQuery};
 use crate::db::paginate::{self, Page};
 use crate::db::schema::rate_limits;
-use crate::db::{DbError, Pool};
 
 /// A stored rate-limit row.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, QueryableByName)]
@@ -56,12 +56,11 @@ pub struct Observed {
 /// (responses of concurrent requests may arrive out of order); a later reset time starts a
 /// new window and replaces the row, dropping reservations of the old window.
 pub async fn record(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     identity: &str,
     observed: &Observed,
     release: bool,
 ) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
     diesel::sql_query(
         "INSERT INTO rate_limits (identity, resource, rate_limit, rate_remaining, rate_used, rate_reset)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -85,14 +84,17 @@ pub async fn record(
     .bind::<Int4, _>(observed.used)
     .bind::<Timestamptz, _>(observed.reset)
     .bind::<Int4, _>(i32::from(release))
-    .execute(&mut conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Replaces the row with a fresh reading from `GET /rate_limit` (authoritative, any window).
-pub async fn replace(pool: &Pool, identity: &str, observed: &Observed) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
+pub async fn replace(
+    conn: &mut AsyncPgConnection,
+    identity: &str,
+    observed: &Observed,
+) -> Result<(), DbError> {
     diesel::insert_into(rate_limits::table)
         .values((
             rate_limits::identity.eq(identity),
@@ -112,23 +114,22 @@ pub async fn replace(pool: &Pool, identity: &str, observed: &Observed) -> Result
             rate_limits::rate_reserved.eq(0),
             rate_limits::updated_at.eq(diesel::dsl::now),
         ))
-        .execute(&mut conn)
+        .execute(conn)
         .await?;
     Ok(())
 }
 
 /// The row of one identity and resource.
 pub async fn find(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     identity: &str,
     resource: &str,
 ) -> Result<Option<RateLimitRow>, DbError> {
-    let mut conn = pool.get().await?;
     let row = rate_limits::table
         .filter(rate_limits::identity.eq(identity))
         .filter(rate_limits::resource.eq(resource))
         .select(RateLimitRow::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?;
     Ok(row)
@@ -138,12 +139,11 @@ pub async fn find(
 /// quota above `reserve`. Returns the row after the reservation, or `None` when the row is
 /// missing, its window has passed, or the reserve would be touched.
 pub async fn try_reserve(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     identity: &str,
     resource: &str,
     reserve: i32,
 ) -> Result<Option<RateLimitRow>, DbError> {
-    let mut conn = pool.get().await?;
     let row = diesel::sql_query(
         "UPDATE rate_limits SET rate_reserved = rate_reserved + 1, updated_at = now()
          WHERE identity = $1 AND resource = $2 AND rate_reset > now()
@@ -153,15 +153,18 @@ pub async fn try_reserve(
     .bind::<Text, _>(identity)
     .bind::<Text, _>(resource)
     .bind::<Int4, _>(reserve)
-    .get_result::<RateLimitRow>(&mut conn)
+    .get_result::<RateLimitRow>(conn)
     .await
     .optional()?;
     Ok(row)
 }
 
 /// Releases a reservation once its response was read (or the request failed).
-pub async fn release(pool: &Pool, identity: &str, resource: &str) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    identity: &str,
+    resource: &str,
+) -> Result<(), DbError> {
     diesel::update(
         rate_limits::table
             .filter(rate_limits::identity.eq(identity))
@@ -169,7 +172,7 @@ pub async fn release(pool: &Pool, identity: &str, resource: &str) -> Result<(), 
             .filter(rate_limits::rate_reserved.gt(0)),
     )
     .set(rate_limits::rate_reserved.eq(rate_limits::rate_reserved - 1))
-    .execute(&mut conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -186,17 +189,19 @@ pub const FIELDS: &[Field] = &[
 ];
 
 /// One page of rate-limit rows.
-pub async fn list(pool: &Pool, query: &ListQuery) -> Result<Page<RateLimitRow>, DbError> {
-    paginate::load(pool, "rate_limits", None, query).await
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    query: &ListQuery,
+) -> Result<Page<RateLimitRow>, DbError> {
+    paginate::load(conn, "rate_limits", None, query).await
 }
 
 /// One rate-limit row by id.
-pub async fn get(pool: &Pool, id: i64) -> Result<Option<RateLimitRow>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<RateLimitRow>, DbError> {
     Ok(rate_limits::table
         .find(id)
         .select(RateLimitRow::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?)
 }

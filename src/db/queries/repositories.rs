@@ -8,10 +8,10 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::DbError;
 use crate::db::filter::{Field, Kind, ListQuery};
 use crate::db::paginate::{self, Page};
 use crate::db::schema::repositories;
-use crate::db::{DbError, Pool};
 
 /// A repository as GitHub describes it; `owner_id` is resolved by the caller.
 #[derive(Clone, Debug, Insertable)]
@@ -117,10 +117,9 @@ pub async fn upsert(
 
 /// The repository known under `owner/name` (case-insensitive), preferring one not gone.
 pub async fn find_by_full_name(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     full_name: &str,
 ) -> Result<Option<StoredRepository>, DbError> {
-    let mut conn = pool.get().await?;
     Ok(repositories::table
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("lower(full_name) = lower(")
@@ -132,20 +131,19 @@ pub async fn find_by_full_name(
             repositories::row_updated_at.desc(),
         ))
         .select(StoredRepository::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?)
 }
 
 /// Marks the repository known under `owner/name` as gone from GitHub.
-pub async fn mark_gone(pool: &Pool, full_name: &str) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
+pub async fn mark_gone(conn: &mut AsyncPgConnection, full_name: &str) -> Result<(), DbError> {
     diesel::sql_query(
         "UPDATE repositories SET gone_at = now(), etag = NULL
          WHERE lower(full_name) = lower($1) AND gone_at IS NULL",
     )
     .bind::<diesel::sql_types::Text, _>(full_name)
-    .execute(&mut conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -234,7 +232,7 @@ pub enum RepositorySet {
 
 /// One page of repositories.
 pub async fn list(
-    pool: &Pool,
+    conn: &mut AsyncPgConnection,
     set: RepositorySet,
     query: &ListQuery,
 ) -> Result<Page<RepositoryRecord>, DbError> {
@@ -246,16 +244,18 @@ pub async fn list(
         )),
         RepositorySet::OwnedBy(id) => Some(("t.owner_id = $1", id)),
     };
-    paginate::load(pool, "repositories", scope, query).await
+    paginate::load(conn, "repositories", scope, query).await
 }
 
 /// One repository by id.
-pub async fn get(pool: &Pool, id: Uuid) -> Result<Option<RepositoryRecord>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<RepositoryRecord>, DbError> {
     Ok(repositories::table
         .find(id)
         .select(RepositoryRecord::as_select())
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?)
 }

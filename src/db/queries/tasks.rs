@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::db::filter::{Field, Kind, ListQuery};
 use crate::db::paginate::{self, Page};
 use crate::db::schema::tasks;
-use crate::db::{DbError, Pool, pg_interval};
+use crate::db::{DbError, pg_interval};
 
 /// Where a task is in its life: `queued` → `running` → `succeeded` | `failed` | `deferred`
 /// (→ `running` again at `not_before`).
@@ -360,6 +360,9 @@ pub const FIELDS: &[Field] = &[
 ];
 
 /// One page of tasks.
-pub async fn list(pool: &Pool, query: &ListQuery) -> Result<Page<TaskRow>, DbError> {
-    paginate::load(pool, "tasks", None, query).await
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    query: &ListQuery,
+) -> Result<Page<TaskRow>, DbError> {
+    paginate::load(conn, "tasks", None, query).await
 }

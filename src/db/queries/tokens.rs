@@ -2,22 +2,25 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::DbError;
 use crate::db::schema::api_tokens;
-use crate::db::{DbError, Pool};
 
 /// Stores a new token under a name; returns its id.
-pub async fn insert(pool: &Pool, name: &str, token_hash: &str) -> Result<Uuid, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    token_hash: &str,
+) -> Result<Uuid, DbError> {
     let id = diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::name.eq(name),
             api_tokens::token_hash.eq(token_hash),
         ))
         .returning(api_tokens::id)
-        .get_result(&mut conn)
+        .get_result(conn)
         .await?;
     Ok(id)
 }
@@ -26,13 +29,15 @@ pub async fn insert(pool: &Pool, name: &str, token_hash: &str) -> Result<Uuid, D
 ///
 /// The lookup is an index equality on the SHA-256 of the presented token, so timing
 /// reveals nothing about stored secrets.
-pub async fn touch_by_hash(pool: &Pool, token_hash: &str) -> Result<Option<Uuid>, DbError> {
-    let mut conn = pool.get().await?;
+pub async fn touch_by_hash(
+    conn: &mut AsyncPgConnection,
+    token_hash: &str,
+) -> Result<Option<Uuid>, DbError> {
     let now: DateTime<Utc> = Utc::now();
     let id = diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(token_hash)))
         .set(api_tokens::last_used_at.eq(now))
         .returning(api_tokens::id)
-        .get_result(&mut conn)
+        .get_result(conn)
         .await
         .optional()?;
     Ok(id)

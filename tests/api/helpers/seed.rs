@@ -162,9 +162,13 @@ pub async fn execute(app: &TestApp, sql: &str) {
 /// Creates an API token and returns its secret.
 pub async fn token(app: &TestApp) -> String {
     let token = gitomatic::tokens::generate();
-    gitomatic::db::queries::tokens::insert(&app.ctx.db, "test", &token.hash)
-        .await
-        .expect("store token");
+    gitomatic::db::queries::tokens::insert(
+        &mut app.ctx.conn().await.expect("a connection"),
+        "test",
+        &token.hash,
+    )
+    .await
+    .expect("store token");
     token.secret
 }
 
