@@ -239,7 +239,7 @@ impl GithubClient {
                 used: clamp(figures.used.unwrap_or(figures.limit - figures.remaining)),
                 reset,
             };
-            rate_limits::replace(&mut *self.conn().await?, &self.identity, &observed).await?;
+            rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false).await?;
             self.metrics.quota_remaining(
                 &self.identity,
                 &observed.resource,

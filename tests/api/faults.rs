@@ -167,9 +167,11 @@ async fn lost_messages_and_dead_workers_leases_are_recovered_by_the_sweep() {
     let mut conn = app.db.connect().await;
     use diesel_async::RunQueryDsl;
     diesel::sql_query(
-        "INSERT INTO tasks (name, username, status, created_at) VALUES
-           ('full_profile_sync', 'alice', 'queued', now() - interval '1 hour'),
-           ('full_profile_sync', 'bob', 'running', now() - interval '1 hour')",
+        "INSERT INTO tasks (name, username, args, dedupe_key, status, created_at) VALUES
+           ('full_profile_sync', 'alice', '{\"username\": \"alice\"}', 'alice', 'queued',
+            now() - interval '1 hour'),
+           ('full_profile_sync', 'bob', '{\"username\": \"bob\"}', 'bob', 'running',
+            now() - interval '1 hour')",
     )
     .execute(&mut conn)
     .await

@@ -207,7 +207,7 @@ async fn above_the_reserve_the_throttle_runs_and_each_request_respects_the_reser
 async fn an_expired_reading_is_refreshed_for_free_before_deciding() {
     let app = spawn_crawler(star_with_followers(1)).await;
     // The stored row says "exhausted", but its window has passed.
-    rate_limits::replace(
+    rate_limits::record(
         &mut app.ctx.conn().await.expect("a connection"),
         app.ctx.github.identity(),
         &rate_limits::Observed {
@@ -217,11 +217,56 @@ async fn an_expired_reading_is_refreshed_for_free_before_deciding() {
             used: 5000,
             reset: chrono::Utc::now() - chrono::Duration::seconds(10),
         },
+        false,
     )
     .await
     .expect("seed the ledger");
     app.ctx.github.ensure_quota(1).await.expect("fresh window");
     assert_ledger_matches_fake(&app).await;
+}
+
+#[tokio::test]
+async fn a_refresh_of_the_same_window_forgets_neither_in_flight_requests_nor_lower_readings() {
+    let app = spawn_crawler(Graph::default()).await;
+    let mut conn = app.ctx.conn().await.expect("a connection");
+    let identity = app.ctx.github.identity();
+    let reset = chrono::Utc::now() + chrono::Duration::seconds(600);
+    let observed = |remaining: i32, reset| rate_limits::Observed {
+        resource: "core".into(),
+        limit: 5000,
+        remaining,
+        used: 5000 - remaining,
+        reset,
+    };
+    rate_limits::record(&mut conn, identity, &observed(88, reset), false)
+        .await
+        .expect("a response's headers");
+    for _ in 0..2 {
+        rate_limits::try_reserve(&mut conn, identity, "core", 50)
+            .await
+            .expect("reserve")
+            .expect("above the reserve");
+    }
+    // A GET /rate_limit answered by GitHub before the 88 was seen, while two requests of
+    // other workers are still in flight: neither may be forgotten.
+    rate_limits::record(&mut conn, identity, &observed(90, reset), false)
+        .await
+        .expect("the refresh");
+    let row = rate_limits::find(&mut conn, identity, "core")
+        .await
+        .expect("lookup")
+        .expect("row");
+    assert_eq!((row.rate_remaining, row.rate_reserved), (88, 2));
+    // A new window starts afresh.
+    let next = reset + chrono::Duration::seconds(3600);
+    rate_limits::record(&mut conn, identity, &observed(5000, next), false)
+        .await
+        .expect("the next window");
+    let row = rate_limits::find(&mut conn, identity, "core")
+        .await
+        .expect("lookup")
+        .expect("row");
+    assert_eq!((row.rate_remaining, row.rate_reserved), (5000, 0));
 }
 
 #[tokio::test]

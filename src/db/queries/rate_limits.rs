@@ -49,12 +49,16 @@ pub struct Observed {
     pub reset: DateTime<Utc>,
 }
 
-/// Records what GitHub reported, releasing the answered request's reservation when
-/// `release` is set (one statement: the row is written once per request).
+/// Records what GitHub reported — a response's headers or a `GET /rate_limit` reading —
+/// releasing the answered request's reservation when `release` is set (one statement: the
+/// row is written once per request).
 ///
-/// Within one window the remaining count only goes down, so the lowest figure seen wins
-/// (responses of concurrent requests may arrive out of order); a later reset time starts a
-/// new window and replaces the row, dropping reservations of the old window.
+/// Within one window the remaining count only goes down, so the lowest figure seen wins:
+/// responses of concurrent requests arrive out of order, and a `GET /rate_limit` reading
+/// may have been taken before requests that were already recorded. Reservations of the
+/// window are kept, since requests other workers sent may not be counted by GitHub yet. A
+/// later reset time starts a new window and replaces the row, dropping reservations of the
+/// old window.
 pub async fn record(
     conn: &mut AsyncPgConnection,
     identity: &str,
@@ -86,36 +90,6 @@ pub async fn record(
     .bind::<Int4, _>(i32::from(release))
     .execute(conn)
     .await?;
-    Ok(())
-}
-
-/// Replaces the row with a fresh reading from `GET /rate_limit` (authoritative, any window).
-pub async fn replace(
-    conn: &mut AsyncPgConnection,
-    identity: &str,
-    observed: &Observed,
-) -> Result<(), DbError> {
-    diesel::insert_into(rate_limits::table)
-        .values((
-            rate_limits::identity.eq(identity),
-            rate_limits::resource.eq(&observed.resource),
-            rate_limits::rate_limit.eq(observed.limit),
-            rate_limits::rate_remaining.eq(observed.remaining),
-            rate_limits::rate_used.eq(observed.used),
-            rate_limits::rate_reset.eq(observed.reset),
-        ))
-        .on_conflict((rate_limits::identity, rate_limits::resource))
-        .do_update()
-        .set((
-            rate_limits::rate_limit.eq(observed.limit),
-            rate_limits::rate_remaining.eq(observed.remaining),
-            rate_limits::rate_used.eq(observed.used),
-            rate_limits::rate_reset.eq(observed.reset),
-            rate_limits::rate_reserved.eq(0),
-            rate_limits::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
     Ok(())
 }
 
