@@ -39,7 +39,15 @@ pub async fn get_metrics(ctx: web::Data<AppContext>) -> HttpResponse {
             }
         };
     ctx.metrics.set_queue_depths(&depths);
-    match ctx.metrics.render() {
+    // The shared families live in PostgreSQL; without it the scrape shows the rest.
+    let mut conn = match ctx.conn().await {
+        Ok(conn) => Some(conn),
+        Err(error) => {
+            tracing::warn!(%error, "metrics: database unavailable; shared families left out");
+            None
+        }
+    };
+    match ctx.metrics.render(conn.as_deref_mut()).await {
         Ok(text) => HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
             .body(text),

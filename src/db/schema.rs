@@ -55,6 +55,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    metric_counters (family, labels) {
+        family -> Text,
+        labels -> Jsonb,
+        value -> Float8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     rate_limits (id) {
         id -> Int8,
         identity -> Text,
@@ -141,6 +150,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     developers,
     follows,
     github_pages,
+    metric_counters,
     rate_limits,
     repositories,
     stars,

@@ -240,11 +240,6 @@ impl GithubClient {
                 reset,
             };
             rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false).await?;
-            self.metrics.quota_remaining(
-                &self.identity,
-                &observed.resource,
-                i64::from(observed.remaining),
-            );
         }
         tracing::debug!(
             github.identity = %self.identity,
@@ -344,13 +339,6 @@ impl GithubClient {
         // A response without rate-limit headers is charged to core, as the ledger does.
         let resource = quota.as_ref().map_or(CORE, |q| q.resource.as_str());
         self.metrics.github_response(resource, status.as_u16());
-        if let Some(quota) = &quota {
-            self.metrics.quota_remaining(
-                &self.identity,
-                &quota.resource,
-                i64::from(quota.remaining),
-            );
-        }
         let body = self
             .octocrab
             .body_to_string(response)

@@ -5,6 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
 use futures_util::FutureExt;
 use uuid::Uuid;
 
@@ -87,11 +88,9 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
         let _heartbeat = Heartbeat::start(ctx, row.id, lease);
         execute(ctx, &stats, &row).await
     };
-    let outcome = record(ctx, &row, result, &stats).await?;
     let elapsed = started.elapsed();
+    let outcome = record(ctx, &row, result, &stats, elapsed).await?;
     log_outcome(&row, &outcome, elapsed, &stats);
-    ctx.metrics
-        .task_finished(&row.name, outcome.label(), elapsed);
     Ok(())
 }
 
@@ -134,6 +133,7 @@ async fn record(
     row: &TaskRow,
     result: Result<Outcome, JobError>,
     stats: &RequestStats,
+    elapsed: Duration,
 ) -> Result<RunOutcome, DbError> {
     let requests = stats.requests();
     let (outcome, republish_at) = match result {
@@ -157,26 +157,40 @@ async fn record(
         }
     };
     let mut conn = ctx.conn().await?;
-    match (&outcome, republish_at) {
-        (RunOutcome::Deferred(_), Some((at, reason))) => {
-            tasks::defer(&mut conn, row.id, at, reason.as_deref(), requests).await?;
-            drop(conn);
-            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            republish(ctx, row.id, wait).await;
-        }
-        (RunOutcome::Failed(message), _) => {
-            tasks::finish(
-                &mut conn,
-                row.id,
-                TaskStatus::Failed,
-                Some(message),
-                requests,
-            )
-            .await?;
-        }
-        _ => {
-            tasks::finish(&mut conn, row.id, TaskStatus::Succeeded, None, requests).await?;
-        }
+    ctx.metrics
+        .task_finished(&row.name, outcome.label(), elapsed);
+    let deferred_until = conn
+        .transaction::<_, DbError, _>(async |conn| {
+            let deferred_until = match (&outcome, republish_at) {
+                (RunOutcome::Deferred(_), Some((at, reason))) => {
+                    tasks::defer(conn, row.id, at, reason.as_deref(), requests).await?;
+                    Some(at)
+                }
+                (RunOutcome::Failed(message), _) => {
+                    tasks::finish(conn, row.id, TaskStatus::Failed, Some(message), requests)
+                        .await?;
+                    None
+                }
+                _ => {
+                    tasks::finish(conn, row.id, TaskStatus::Succeeded, None, requests).await?;
+                    None
+                }
+            };
+            // The run's metrics land with its status (a scrape that sees the task finished
+            // sees it counted); in a savepoint, so a metrics failure never loses the status.
+            let flushed = conn
+                .transaction::<_, DbError, _>(async |conn| ctx.metrics.flush(conn).await)
+                .await;
+            if let Err(error) = flushed {
+                tracing::warn!(%error, "worker: metrics not flushed; kept for the next flush");
+            }
+            Ok(deferred_until)
+        })
+        .await?;
+    drop(conn);
+    if let Some(at) = deferred_until {
+        let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        republish(ctx, row.id, wait).await;
     }
     Ok(outcome)
 }

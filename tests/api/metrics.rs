@@ -309,3 +309,49 @@ async fn without_a_broker_the_scrape_answers_promptly_without_queue_depths() {
     }
     drop(silent);
 }
+
+#[tokio::test]
+async fn a_scrape_of_the_web_process_shows_the_work_of_a_separate_worker_process() {
+    let mut graph = Graph::default();
+    let center = graph.add_user("center");
+    let fan = graph.add_user("fan");
+    graph.follow(fan, center);
+    let app = spawn_crawler_with(graph, |_| {}).await;
+    // The worker is another process (as in the Procfile): nothing it counts is in this
+    // process's memory.
+    let mut worker = crate::helpers::binary_command(&app.env, &["worker"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("worker starts");
+    for login in ["center", "fan"] {
+        sync(&app, login).await;
+    }
+    let _ = worker.kill();
+    let _ = worker.wait();
+
+    let scrape = scrape(&app).await;
+    assert_eq!(
+        scrape.value(r#"gitomatic_tasks_total{name="full_profile_sync",outcome="succeeded"}"#),
+        2.0
+    );
+    assert_eq!(
+        scrape.value(r#"gitomatic_task_duration_seconds_count{name="full_profile_sync"}"#),
+        2.0
+    );
+    let answered: usize = app
+        .fake()
+        .requests()
+        .iter()
+        .filter(|request| request.status == 200 && !request.path.starts_with("/rate_limit"))
+        .count();
+    assert_eq!(
+        scrape.value(r#"gitomatic_github_requests_total{resource="core",status="200"}"#),
+        answered as f64 + 1.0,
+        "every response the worker read, the free GET /rate_limit included"
+    );
+    assert_eq!(
+        scrape.value(r#"gitomatic_github_quota_remaining{identity="anonymous",resource="core"}"#),
+        f64::from(app.fake().quota().remaining)
+    );
+}

@@ -2,6 +2,7 @@
 
 pub mod developers;
 pub mod health;
+pub mod metric_counters;
 pub mod pages;
 pub mod rate_limits;
 pub mod relations;

@@ -93,6 +93,15 @@ pub async fn record(
     Ok(())
 }
 
+/// Every row, by identity and resource.
+pub async fn all(conn: &mut AsyncPgConnection) -> Result<Vec<RateLimitRow>, DbError> {
+    Ok(rate_limits::table
+        .order((rate_limits::identity, rate_limits::resource))
+        .select(RateLimitRow::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// The row of one identity and resource.
 pub async fn find(
     conn: &mut AsyncPgConnection,
