@@ -9,9 +9,8 @@ use std::collections::{BTreeSet, VecDeque};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::helpers::seed::{self, Dev, Repo, get_json, results};
+use crate::helpers::seed::{self, Dev, Repo, get_json, results, route_of};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 // ---------------------------------------------------------------------------
@@ -175,23 +174,6 @@ async fn concrete(app: &TestApp, path: &str, token: &str) -> String {
 /// Whether a path names one of the documentation pages, which do not document themselves.
 fn is_docs(path: &str) -> bool {
     path.starts_with("/github/swagger") || path.starts_with("/github/redoc")
-}
-
-/// `/github/developers/<uuid>/followers/?page=2` → `/github/developers/{id}/followers/`.
-fn route_of(path: &str) -> String {
-    path.split('?')
-        .next()
-        .unwrap_or_default()
-        .split('/')
-        .map(|segment| {
-            if Uuid::parse_str(segment).is_ok() || segment.parse::<i64>().is_ok() {
-                "{id}"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Every string in a JSON value.

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::seed::{self, Dev, Repo, at, column, error, get_json, get_url, results};
+use crate::helpers::seed::{
+    self, Dev, Repo, at, column, error, get_json, get_url, results, route_of,
+};
 use crate::helpers::{TestApp, spawn_app};
 
 // ---------------------------------------------------------------------------
@@ -21,20 +23,6 @@ fn strings(value: &Value, out: &mut Vec<String>) {
         Value::Object(map) => map.values().for_each(|item| strings(item, out)),
         _ => {}
     }
-}
-
-/// `/github/developers/<uuid>/followers/` → `/github/developers/{id}/followers/`.
-fn route_of(path: &str) -> String {
-    path.split('/')
-        .map(|segment| {
-            if Uuid::parse_str(segment).is_ok() || segment.parse::<i64>().is_ok() {
-                "{id}"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Walks every hyperlink reachable from `starts` (paths of the app). Links are recognised by

@@ -497,13 +497,7 @@ async fn two_workers_and_two_schedulers_enqueue_and_process_each_discovery_once(
         (2..=6).contains(&discoveries),
         "{discoveries} discoveries in ~9 s"
     );
-    let same_tick = app
-        .count(
-            "SELECT count(*) AS n FROM tasks a JOIN tasks b ON a.id < b.id
-             WHERE a.name = 'discovery_scraper' AND b.name = 'discovery_scraper'
-               AND abs(extract(epoch FROM a.created_at - b.created_at)) < 1.5",
-        )
-        .await;
+    let same_tick = app.tasks_created_together("discovery_scraper", 1.5).await;
     assert_eq!(same_tick, 0, "two schedulers enqueued the same tick");
     // Every developer synced at most once, and every sync ran once.
     let twice = app

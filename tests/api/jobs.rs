@@ -383,13 +383,7 @@ async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stop
         (3..=5).contains(&during),
         "{during} ticks enqueued in 4.2 s by two schedulers"
     );
-    let doubled = app
-        .count(
-            "SELECT count(*) AS n FROM tasks a JOIN tasks b ON a.id < b.id
-             WHERE a.name = 'toy_tick' AND b.name = 'toy_tick'
-               AND abs(extract(epoch FROM a.created_at - b.created_at)) < 0.5",
-        )
-        .await;
+    let doubled = app.tasks_created_together("toy_tick", 0.5).await;
     assert_eq!(doubled, 0, "two schedulers enqueued the same tick");
 
     // The leader stops: the other takes over.

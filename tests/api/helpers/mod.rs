@@ -282,6 +282,17 @@ impl TestApp {
             .n
     }
 
+    /// Pairs of tasks of `name` created less than `seconds` apart (two schedulers acting
+    /// on one tick would make such a pair).
+    pub async fn tasks_created_together(&self, name: &str, seconds: f64) -> i64 {
+        self.count(&format!(
+            "SELECT count(*) AS n FROM tasks a JOIN tasks b ON a.id < b.id
+             WHERE a.name = '{name}' AND b.name = '{name}'
+               AND abs(extract(epoch FROM a.created_at - b.created_at)) < {seconds}"
+        ))
+        .await
+    }
+
     /// GET a path of the app (`/github/`), JSON expected.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http

@@ -276,3 +276,20 @@ pub async fn crawled_app(
     }
     app
 }
+
+/// `/github/developers/<uuid>/followers/?page=2` → `/github/developers/{id}/followers/`.
+pub fn route_of(path: &str) -> String {
+    path.split('?')
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .map(|segment| {
+            if Uuid::parse_str(segment).is_ok() || segment.parse::<i64>().is_ok() {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
