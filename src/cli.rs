@@ -15,7 +15,9 @@ use crate::{api, db, scheduler, telemetry, tokens, worker};
 ///
 /// Configuration comes from the environment (DATABASE_URL, AMQP_URL, QUEUE_PREFIX, BIND,
 /// PORT, PUBLIC_URL, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE, GITHUB_MAX_RPS,
-/// DISCOVERY_CRON, DISCOVERY_BATCH, API_READ_AUTH, RUST_LOG); see the README.
+/// DISCOVERY_CRON, ACTIVITY_CRON, TIMELINE_CRON, RECONCILE_CRON, MEMBERS_CRON, EVENTS_CRON,
+/// DISCOVERY_BATCH, API_READ_AUTH, WORKER_CONCURRENCY, TASK_LEASE_SECS, TASK_RETRY_SECS,
+/// RUST_LOG); see the README.
 #[derive(Debug, Parser)]
 #[command(name = "gitomatic", version, about, long_about)]
 pub struct Cli {
@@ -31,7 +33,7 @@ enum Command {
     Web,
     /// Consume jobs from RabbitMQ and run them (WORKER_CONCURRENCY at a time).
     Worker,
-    /// Enqueue discovery on DISCOVERY_CRON and republish stranded tasks.
+    /// Enqueue the jobs of each cron entry (DISCOVERY_CRON, ...) and republish stranded tasks.
     Scheduler,
     /// Run web, worker and scheduler in one process, for local use.
     Dev,
