@@ -168,10 +168,10 @@ pub fn task_form(registry: &Registry) -> String {
     format!(
         r#"<form id="trigger">
 <h2>Trigger a task</h2>
-<label for="name">name</label><select id="name" name="name">{options}</select><br>
+<p><label for="name">name</label><select id="name" name="name">{options}</select></p>
 {inputs}
-<label for="token">API token</label><input id="token" type="password" autocomplete="off"><br>
-<button type="submit">POST</button> <output id="result"></output>
+<p><label for="token">API token</label><input id="token" type="password" autocomplete="off"></p>
+<p><button type="submit">POST</button> <output id="result"></output></p>
 </form>
 <script>
 const kind = document.getElementById('name');
