@@ -17,7 +17,7 @@ pub struct Rendered {
     status: StatusCode,
     location: Option<String>,
     /// HTML shown above the JSON on the browsable page (the task trigger form).
-    form: Option<String>,
+    form: Option<maud::Markup>,
 }
 
 impl Rendered {
@@ -55,7 +55,7 @@ impl Rendered {
                     request.path(),
                     &json_url(request),
                     &self.body,
-                    self.form.as_deref(),
+                    self.form.as_ref(),
                 )
                 .into_bytes(),
                 "text/html; charset=utf-8",
