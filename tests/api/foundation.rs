@@ -243,6 +243,36 @@ async fn only_one_identical_task_can_be_active_at_a_time() {
 }
 
 #[tokio::test]
+async fn an_identical_trigger_finds_the_active_task_under_a_generic_plan_too() {
+    use gitomatic::db::queries::tasks;
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    // What PostgreSQL may choose for a prepared statement after five executions.
+    diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut conn)
+        .await
+        .expect("generic plans");
+    let task = tasks::NewTask {
+        name: "full_profile_sync",
+        args: serde_json::json!({"username": "octocat"}),
+        dedupe_key: "octocat".into(),
+        username: Some("octocat".into()),
+        repo_name: None,
+    };
+    let (first, created) = tasks::insert_or_existing(&mut conn, &task)
+        .await
+        .expect("insert");
+    assert!(created);
+    for _ in 0..6 {
+        let (again, created) = tasks::insert_or_existing(&mut conn, &task)
+            .await
+            .expect("the active task");
+        assert!(!created);
+        assert_eq!(again.id, first.id);
+    }
+}
+
+#[tokio::test]
 async fn relation_edges_are_unique_pairs() {
     let app = spawn_app().await;
     let mut conn = app.db.connect().await;

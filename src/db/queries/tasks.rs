@@ -156,6 +156,11 @@ pub struct NewTask {
     pub repo_name: Option<String>,
 }
 
+/// The predicate of the dedupe index `tasks_one_active_idx`, exactly as the migration
+/// writes it: PostgreSQL matches an `ON CONFLICT ... WHERE` to a partial index only when it
+/// can prove the predicate, which it cannot for a bound parameter under a generic plan.
+const ACTIVE_PREDICATE: &str = "status IN ('queued', 'running', 'deferred')";
+
 /// Inserts a queued task, or returns the identical one already queued, running or
 /// deferred (`created` false). The partial unique index makes this race-free; run it in
 /// the caller's transaction to enqueue together with the write that triggered it.
@@ -167,7 +172,9 @@ pub async fn insert_or_existing(
         let inserted = diesel::insert_into(tasks::table)
             .values(task)
             .on_conflict((tasks::name, tasks::dedupe_key))
-            .filter_target(tasks::status.eq_any(TaskStatus::ACTIVE))
+            .filter_target(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                ACTIVE_PREDICATE,
+            ))
             .do_nothing()
             .returning(TaskRow::as_returning())
             .get_result(conn)
