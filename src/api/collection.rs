@@ -13,11 +13,12 @@ use crate::api::params;
 use crate::api::render::Rendered;
 use crate::api::views::Page;
 use crate::context::AppContext;
-use crate::db::DbError;
 use crate::db::filter::{Field, ListQuery, MAX_OFFSET};
 use crate::db::paginate;
+use crate::db::{Conn, DbError};
 
-/// Parses the list parameters, loads the page and renders `{count, next, previous, results}`.
+/// Parses the list parameters, loads the page on a pooled connection and renders
+/// `{count, next, previous, results}`.
 pub async fn list<R, V, F, Fut>(
     request: &HttpRequest,
     ctx: &AppContext,
@@ -27,20 +28,24 @@ pub async fn list<R, V, F, Fut>(
     view: impl Fn(R, &Links) -> V,
 ) -> Result<Rendered, ApiError>
 where
-    F: FnOnce(ListQuery) -> Fut,
+    F: FnOnce(Conn, ListQuery) -> Fut,
     Fut: Future<Output = Result<paginate::Page<R>, DbError>>,
     V: Serialize + ToSchema,
 {
     let query = params::list_query(request, fields, default_ordering)?;
+    let conn = ctx.conn().await?;
     let (page, page_size) = (query.page, query.page_size);
     let offset = query.offset();
     if offset > MAX_OFFSET {
         // Too deep to serve by offset: past the end it is the usual 404, else narrow it.
-        let total = load(ListQuery {
-            page: 1,
-            page_size: 1,
-            ..query
-        })
+        let total = load(
+            conn,
+            ListQuery {
+                page: 1,
+                page_size: 1,
+                ..query
+            },
+        )
         .await?
         .total;
         if u64::try_from(total).unwrap_or(0) <= offset {
@@ -50,7 +55,7 @@ where
             "Invalid page: pages beyond item {MAX_OFFSET} are not served; narrow the list with filters"
         )));
     }
-    let loaded = load(query).await?;
+    let loaded = load(conn, query).await?;
     if loaded.rows.is_empty() && page > 1 {
         return Err(ApiError::NotFound("Invalid page.".into()));
     }

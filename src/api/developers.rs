@@ -118,7 +118,7 @@ pub async fn developer_list(
         ctx,
         developers::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { developers::list(&mut *ctx.conn().await?, set, &query).await },
+        |mut conn, query| async move { developers::list(&mut conn, set, &query).await },
         DeveloperView::new,
     )
     .await?;

@@ -20,13 +20,12 @@ pub async fn list_rate_limits(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let shared: &AppContext = &ctx;
     let rendered = list(
         &request,
         &ctx,
         rate_limits::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { rate_limits::list(&mut *shared.conn().await?, &query).await },
+        |mut conn, query| async move { rate_limits::list(&mut conn, &query).await },
         RateLimitView::new,
     )
     .await?;

@@ -77,7 +77,7 @@ pub async fn repository_list(
         ctx,
         repositories::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { repositories::list(&mut *ctx.conn().await?, set, &query).await },
+        |mut conn, query| async move { repositories::list(&mut conn, set, &query).await },
         RepositoryView::new,
     )
     .await?;

@@ -54,13 +54,12 @@ pub async fn list_tasks(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let shared: &AppContext = &ctx;
     let rendered = list(
         &request,
         &ctx,
         tasks::FIELDS,
         DEFAULT_ORDERING,
-        |query| async move { tasks::list(&mut *shared.conn().await?, &query).await },
+        |mut conn, query| async move { tasks::list(&mut conn, &query).await },
         TaskView::new,
     )
     .await?;
