@@ -24,7 +24,7 @@ pub struct AppContext {
     pub publisher: Arc<Publisher>,
     /// The job kinds this process knows.
     pub registry: Arc<Registry>,
-    /// This process's Prometheus metrics (a registry of its own).
+    /// The Prometheus families: this process's own, and its increments of the shared ones.
     pub metrics: Arc<Metrics>,
 }
 

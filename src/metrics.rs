@@ -79,6 +79,23 @@ const FAMILIES: [(&str, &str, MetricType); 8] = [
     ),
 ];
 
+/// The help text of a family.
+fn help(name: &str) -> &'static str {
+    FAMILIES
+        .iter()
+        .find(|(family, _, _)| *family == name)
+        .map_or("", |(_, help, _)| *help)
+}
+
+/// A family type as the text format writes it.
+fn type_name(kind: MetricType) -> &'static str {
+    match kind {
+        MetricType::COUNTER => "counter",
+        MetricType::GAUGE => "gauge",
+        _ => "histogram",
+    }
+}
+
 /// Buckets of task durations: crawls take from milliseconds (all 304s) to many minutes.
 const TASK_BUCKETS: [f64; 14] = [
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0,
@@ -122,12 +139,6 @@ impl Metrics {
     /// Creates this process's families in a new registry.
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
-        let help = |name: &str| {
-            FAMILIES
-                .iter()
-                .find(|(family, _, _)| *family == name)
-                .map_or("", |(_, help, _)| *help)
-        };
         let queue_messages =
             IntGaugeVec::new(Opts::new(QUEUE_MESSAGES, help(QUEUE_MESSAGES)), &["queue"])?;
         let http_requests = IntCounterVec::new(
@@ -281,11 +292,7 @@ impl Metrics {
         let present: BTreeSet<&str> = ordered.iter().map(MetricFamily::name).collect();
         for (name, help, kind) in FAMILIES {
             if !present.contains(name) {
-                let kind = match kind {
-                    MetricType::COUNTER => "counter",
-                    MetricType::GAUGE => "gauge",
-                    _ => "histogram",
-                };
+                let kind = type_name(kind);
                 text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
             }
         }
@@ -331,7 +338,6 @@ async fn shared(
     let counters = metric_counters::all(conn).await?;
     let quotas = rate_limits::all(conn).await?;
     let mut families = BTreeMap::new();
-    let help = |name: &str| FAMILIES.iter().find(|f| f.0 == name).map_or("", |f| f.1);
 
     for name in [GITHUB_REQUESTS, GITHUB_NOT_MODIFIED, TASKS] {
         let mut counter_family = family(name, help(name), MetricType::COUNTER);
@@ -458,11 +464,7 @@ mod tests {
     async fn every_family_is_rendered_even_before_it_has_samples() {
         let text = metrics().render(None).await.expect("renders");
         for (name, _, kind) in FAMILIES {
-            let kind = match kind {
-                MetricType::COUNTER => "counter",
-                MetricType::GAUGE => "gauge",
-                _ => "histogram",
-            };
+            let kind = type_name(kind);
             assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{text}");
         }
     }

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, route, web};
 
+use crate::api::error::ApiError;
 use crate::context::AppContext;
 use crate::metrics::CONTENT_TYPE;
 use crate::queue::Topology;
@@ -15,13 +16,14 @@ use crate::queue::Topology;
 /// Longest wait for RabbitMQ's queue depths before the scrape answers without them.
 const QUEUE_DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Answers this process's metrics in the Prometheus text format; queue depths are read
-/// from RabbitMQ now and left out when it does not answer in time.
+/// Answers every family in the Prometheus text format: the work of all processes from
+/// PostgreSQL (left out when it does not answer), this process's HTTP answers, and queue
+/// depths read from RabbitMQ now (left out when it does not answer in time).
 #[utoipa::path(get, tag = "meta",
     responses((status = 200, description = "Prometheus text exposition format 0.0.4",
         body = String, content_type = "text/plain")))]
 #[route("/metrics", method = "GET", method = "HEAD")]
-pub async fn get_metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+pub async fn get_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let queues = Topology::new(&ctx.config.queue_prefix).queues();
     let depths =
         match tokio::time::timeout(QUEUE_DEPTH_TIMEOUT, ctx.broker.message_counts(&queues)).await {
@@ -47,16 +49,18 @@ pub async fn get_metrics(ctx: web::Data<AppContext>) -> HttpResponse {
             None
         }
     };
-    match ctx.metrics.render(conn.as_deref_mut()).await {
-        Ok(text) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
-            .body(text),
-        Err(error) => {
+    let text = ctx
+        .metrics
+        .render(conn.as_deref_mut())
+        .await
+        .map_err(|error| {
             // A bug (an invalid family), not bad input.
             tracing::error!(%error, "metrics: cannot encode");
-            HttpResponse::InternalServerError().json(serde_json::json!({"error": "internal error"}))
-        }
-    }
+            ApiError::Internal
+        })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
+        .body(text))
 }
 
 /// Counts every answered request by method and status, and times it (outermost middleware,
