@@ -355,17 +355,16 @@ impl GithubClient {
 
     /// Records a reserved request's rate-limit headers and releases its reservation.
     async fn settle_reservation(&self, headers: Option<&HeaderMap>) -> Result<(), GithubError> {
+        let mut conn = self.conn().await?;
         match headers.and_then(headers::rate_limit) {
             Some(observed) if observed.resource == CORE => {
-                rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, true)
-                    .await?;
+                rate_limits::record(&mut conn, &self.identity, &observed, true).await?;
             }
             Some(observed) => {
-                rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false)
-                    .await?;
-                rate_limits::release(&mut *self.conn().await?, &self.identity, CORE).await?;
+                rate_limits::record(&mut conn, &self.identity, &observed, false).await?;
+                rate_limits::release(&mut conn, &self.identity, CORE).await?;
             }
-            None => rate_limits::release(&mut *self.conn().await?, &self.identity, CORE).await?,
+            None => rate_limits::release(&mut conn, &self.identity, CORE).await?,
         }
         Ok(())
     }
