@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, VecDeque};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::seed::{self, Dev, Repo, get_json, results, route_of};
+use crate::helpers::seed::{self, Dev, Repo, get_json, results, route_of, strings};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 // ---------------------------------------------------------------------------
@@ -174,16 +174,6 @@ async fn concrete(app: &TestApp, path: &str, token: &str) -> String {
 /// Whether a path names one of the documentation pages, which do not document themselves.
 fn is_docs(path: &str) -> bool {
     path.starts_with("/github/swagger") || path.starts_with("/github/redoc")
-}
-
-/// Every string in a JSON value.
-fn strings(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
-        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
-        _ => {}
-    }
 }
 
 /// The routes reached by following every link of the app's JSON from `starts`.

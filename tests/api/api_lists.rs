@@ -7,23 +7,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::seed::{
-    self, Dev, Repo, at, column, error, get_json, get_url, results, route_of,
+    self, Dev, Repo, at, column, error, get_json, get_url, results, route_of, strings,
 };
 use crate::helpers::{TestApp, spawn_app};
 
 // ---------------------------------------------------------------------------
 // Hyperlinks
 // ---------------------------------------------------------------------------
-
-/// Every string in a JSON value.
-fn strings(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
-        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
-        _ => {}
-    }
-}
 
 /// Walks every hyperlink reachable from `starts` (paths of the app). Links are recognised by
 /// the `base` they start with (the app's address, or PUBLIC_URL) and fetched from the app.

@@ -337,7 +337,6 @@ impl Drop for TestApp {
 /// Deletes a test's exchanges and queues so the shared broker does not fill up.
 fn delete_queues(url: String, prefix: String) {
     use gitomatic::queue::Topology;
-    use gitomatic::queue::topology::DELAY_BUCKETS;
     use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
     let deleted = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -352,10 +351,7 @@ fn delete_queues(url: String, prefix: String) {
                 .ok()?;
             let channel = connection.create_channel().await.ok()?;
             let topology = Topology::new(&prefix);
-            let queues = [topology.jobs(), topology.dead_queue()]
-                .into_iter()
-                .chain(DELAY_BUCKETS.iter().map(|b| topology.delay_queue(*b)));
-            for queue in queues {
+            for queue in topology.queues() {
                 let _ = channel
                     .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
                     .await;

@@ -293,3 +293,13 @@ pub fn route_of(path: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// Every string in a JSON value.
+pub fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Object(map) => map.values().for_each(|item| strings(item, out)),
+        _ => {}
+    }
+}
