@@ -1,4 +1,4 @@
-//! Command line: `gitomatic migrate | web | worker | scheduler | dev | token create NAME`.
+//! Command line: `gitomatic migrate | web | worker | scheduler | dev | backfill | token create NAME`.
 
 use std::net::TcpListener;
 
@@ -9,14 +9,16 @@ use crate::config::Config;
 use crate::context::AppContext;
 use tokio::sync::watch;
 
-use crate::{api, db, scheduler, telemetry, tokens, worker};
+use crate::domain::FullName;
+use crate::jobs::{BackgroundJob, RepositoryActivitySync};
+use crate::{api, db, jobs, scheduler, telemetry, tokens, worker};
 
 /// GitHub developer and repository discovery service.
 ///
 /// Configuration comes from the environment (DATABASE_URL, AMQP_URL, QUEUE_PREFIX, BIND,
 /// PORT, PUBLIC_URL, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE, GITHUB_MAX_RPS,
 /// DISCOVERY_CRON, ACTIVITY_CRON, TIMELINE_CRON, RECONCILE_CRON, MEMBERS_CRON, EVENTS_CRON,
-/// DISCOVERY_BATCH, API_READ_AUTH, WORKER_CONCURRENCY, TASK_LEASE_SECS, TASK_RETRY_SECS,
+/// DISCOVERY_BATCH, RECONCILE_DAYS, API_READ_AUTH, WORKER_CONCURRENCY, TASK_LEASE_SECS, TASK_RETRY_SECS,
 /// RUST_LOG); see the README.
 #[derive(Debug, Parser)]
 #[command(name = "gitomatic", version, about, long_about)]
@@ -37,6 +39,19 @@ enum Command {
     Scheduler,
     /// Run web, worker and scheduler in one process, for local use.
     Dev,
+    /// Track a repository (if needed) and enqueue its history as monthly
+    /// repository_activity_sync tasks; prints each task's URL.
+    Backfill {
+        /// The repository, `owner/name`.
+        #[arg(long)]
+        repo: String,
+        /// First day of the history, `YYYY-MM-DD`.
+        #[arg(long)]
+        since: chrono::NaiveDate,
+        /// Day after the last one, `YYYY-MM-DD` (default: tomorrow, so today is included).
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+    },
     /// Manage API tokens (needed for writes such as POST /github/tasks/).
     Token {
         #[command(subcommand)]
@@ -64,6 +79,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Worker => run_roles(config, &[Role::Worker]).await,
         Command::Scheduler => run_roles(config, &[Role::Scheduler]).await,
         Command::Dev => run_roles(config, &[Role::Web, Role::Worker, Role::Scheduler]).await,
+        Command::Backfill { repo, since, until } => backfill(config, &repo, since, until).await,
         Command::Token {
             command: TokenCommand::Create { name },
         } => create_token(config, &name).await,
@@ -146,6 +162,39 @@ async fn run_roles(config: Config, roles: &[Role]) -> anyhow::Result<()> {
         }
     }
     outcome
+}
+
+async fn backfill(
+    config: Config,
+    repo: &str,
+    since: chrono::NaiveDate,
+    until: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    let full_name = FullName::parse(repo).map_err(|error| anyhow::anyhow!("--repo: {error}"))?;
+    let until = until.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Days::new(1));
+    anyhow::ensure!(
+        since < until,
+        "--since ({since}) must be before --until ({until})"
+    );
+    db::ensure_migrated(&config.database_url).await?;
+    let links = api::links::Links::without_request(&config);
+    let ctx = AppContext::new(config)?;
+    let (tracked, new) =
+        db::queries::tracked::track_repository(&mut *ctx.conn().await?, full_name.as_str(), None)
+            .await?;
+    if new {
+        println!("tracking {}", tracked.full_name);
+    }
+    let windows = RepositoryActivitySync::backfill(&full_name, since, until);
+    for job in &windows {
+        let (task, _) = jobs::enqueue(&ctx, &job.to_task()?).await?;
+        println!("{}", links.task(task.id));
+    }
+    eprintln!(
+        "{} monthly repository_activity_sync tasks for {full_name} from {since} to {until}",
+        windows.len()
+    );
+    Ok(())
 }
 
 async fn create_token(config: Config, name: &str) -> anyhow::Result<()> {

@@ -30,6 +30,8 @@ pub struct Config {
     crons: [Option<String>; CronEntry::ALL.len()],
     /// Developers picked per discovery run (`DISCOVERY_BATCH`).
     pub discovery_batch: u32,
+    /// Days back `activity_reconcile` re-reads closed pull requests (`RECONCILE_DAYS`).
+    pub reconcile_days: u32,
     /// Whether reads need an API token too (`API_READ_AUTH=required`).
     pub read_auth_required: bool,
     /// Jobs a worker runs at once (`WORKER_CONCURRENCY`).
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("github_max_rps", &self.github_max_rps)
             .field("crons", &self.crons)
             .field("discovery_batch", &self.discovery_batch)
+            .field("reconcile_days", &self.reconcile_days)
             .field("read_auth_required", &self.read_auth_required)
             .field("worker_concurrency", &self.worker_concurrency)
             .field("task_lease_secs", &self.task_lease_secs)
@@ -107,6 +110,7 @@ impl Config {
             github_max_rps: env.number("GITHUB_MAX_RPS", 10, 1)?,
             crons: env.crons()?,
             discovery_batch: env.number("DISCOVERY_BATCH", 5, 1)?,
+            reconcile_days: env.number("RECONCILE_DAYS", 365, 1)?,
             read_auth_required: env.read_auth()?,
             worker_concurrency: u16::try_from(env.number("WORKER_CONCURRENCY", 4, 1)?.min(256))
                 .unwrap_or(256),

@@ -68,6 +68,49 @@ impl fmt::Display for RepoName {
     }
 }
 
+/// A repository's `owner/name`, both parts valid by GitHub's syntax.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FullName(String);
+
+impl FullName {
+    /// Parses `owner/name`, rejecting anything GitHub would not accept.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!(
+                "{value:?} is not a valid repository full name: expected owner/name, the owner \
+                 1-39 characters of A-Z, a-z, 0-9 and -, the name 1-100 characters of A-Z, a-z, \
+                 0-9, ., _ and -"
+            )
+        };
+        let (owner, name) = value.split_once('/').ok_or_else(invalid)?;
+        GithubLogin::parse(owner).map_err(|_| invalid())?;
+        RepoName::parse(name).map_err(|_| invalid())?;
+        Ok(Self(value.to_owned()))
+    }
+
+    /// `owner/name` as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The owner's login.
+    pub fn owner(&self) -> &str {
+        self.0.split_once('/').map_or("", |(owner, _)| owner)
+    }
+
+    /// The repository's name.
+    pub fn name(&self) -> &str {
+        self.0.split_once('/').map_or("", |(_, name)| name)
+    }
+}
+
+impl fmt::Display for FullName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Conversions that let serde parse (and so validate) stored job arguments.
 macro_rules! string_conversions {
     ($($name:ident),*) => {$(
@@ -87,7 +130,7 @@ macro_rules! string_conversions {
     )*};
 }
 
-string_conversions!(GithubLogin, RepoName);
+string_conversions!(GithubLogin, RepoName, FullName);
 
 #[cfg(test)]
 mod tests {
@@ -107,6 +150,25 @@ mod tests {
             &"x".repeat(40),
         ] {
             assert!(GithubLogin::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn full_names_are_owner_slash_name() {
+        let full = FullName::parse("octo-cat/hello.world").expect("valid");
+        assert_eq!((full.owner(), full.name()), ("octo-cat", "hello.world"));
+        for bad in [
+            "",
+            "owner",
+            "/name",
+            "owner/",
+            "a/b/c",
+            "bad owner/x",
+            "o/..",
+            "o/a b",
+        ] {
+            let error = FullName::parse(bad).expect_err(bad);
+            assert!(error.contains("owner/name"), "{error}");
         }
     }
 

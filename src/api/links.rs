@@ -14,6 +14,22 @@ pub struct Links {
 
 impl Links {
     /// The base is PUBLIC_URL when set, else the scheme and Host the client used.
+    /// Links outside any request (the command line): under `PUBLIC_URL`, else under the
+    /// address the web role binds to (`0.0.0.0` read as `127.0.0.1`).
+    pub fn without_request(config: &Config) -> Self {
+        let base = match &config.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => {
+                let mut bind = config.bind;
+                if bind.ip().is_unspecified() {
+                    bind.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{bind}")
+            }
+        };
+        Self { base }
+    }
+
     pub fn new(request: &HttpRequest, config: &Config) -> Self {
         let base = match &config.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),

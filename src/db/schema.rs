@@ -11,6 +11,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    commits (id) {
+        id -> Uuid,
+        repository_id -> Uuid,
+        full_name -> Text,
+        sha -> Text,
+        author_id -> Nullable<Uuid>,
+        author_login -> Nullable<Text>,
+        author_type -> Nullable<Text>,
+        author_name -> Nullable<Text>,
+        authored_at -> Nullable<Timestamptz>,
+        committed_at -> Nullable<Timestamptz>,
+        message -> Text,
+        inserted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contributor_weeks (repository_id, author_github_id, week) {
+        repository_id -> Uuid,
+        author_github_id -> Int8,
+        developer_id -> Nullable<Uuid>,
+        login -> Text,
+        author_type -> Nullable<Text>,
+        week -> Timestamptz,
+        commits -> Int4,
+        additions -> Int4,
+        deletions -> Int4,
+    }
+}
+
+diesel::table! {
     developers (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -55,6 +86,53 @@ diesel::table! {
 }
 
 diesel::table! {
+    issues (id) {
+        id -> Uuid,
+        github_id -> Int8,
+        repository_id -> Uuid,
+        full_name -> Text,
+        number -> Int4,
+        is_pull_request -> Bool,
+        title -> Text,
+        state -> Text,
+        state_reason -> Nullable<Text>,
+        author_id -> Nullable<Uuid>,
+        author_login -> Nullable<Text>,
+        author_type -> Nullable<Text>,
+        labels -> Array<Text>,
+        assignees -> Array<Text>,
+        comments -> Int4,
+        locked -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+        closed_by_login -> Nullable<Text>,
+        html_url -> Nullable<Text>,
+        draft -> Nullable<Bool>,
+        merged -> Nullable<Bool>,
+        merged_at -> Nullable<Timestamptz>,
+        merged_by_login -> Nullable<Text>,
+        transferred_to_id -> Nullable<Uuid>,
+        vanished_at -> Nullable<Timestamptz>,
+        timeline_read_at -> Nullable<Timestamptz>,
+        inserted_at -> Timestamptz,
+        row_updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Uuid,
+        organization_login -> Text,
+        developer_id -> Uuid,
+        login -> Text,
+        active -> Bool,
+        inserted_at -> Timestamptz,
+        inactive_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     metric_counters (family, labels) {
         family -> Text,
         labels -> Jsonb,
@@ -74,6 +152,26 @@ diesel::table! {
         rate_reset -> Timestamptz,
         rate_reserved -> Int4,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    releases (id) {
+        id -> Uuid,
+        github_id -> Int8,
+        repository_id -> Uuid,
+        full_name -> Text,
+        tag_name -> Text,
+        name -> Nullable<Text>,
+        author_id -> Nullable<Uuid>,
+        author_login -> Nullable<Text>,
+        author_type -> Nullable<Text>,
+        draft -> Bool,
+        prerelease -> Bool,
+        created_at -> Nullable<Timestamptz>,
+        published_at -> Nullable<Timestamptz>,
+        html_url -> Nullable<Text>,
+        inserted_at -> Timestamptz,
     }
 }
 
@@ -141,18 +239,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    timeline_items (id) {
+        id -> Uuid,
+        issue_id -> Uuid,
+        position -> Int4,
+        event -> Text,
+        item_key -> Text,
+        actor_login -> Nullable<Text>,
+        actor_type -> Nullable<Text>,
+        created_at -> Nullable<Timestamptz>,
+        details -> Jsonb,
+        inserted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tracked_organizations (id) {
+        id -> Uuid,
+        login -> Text,
+        created_at -> Timestamptz,
+        members_synced_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tracked_repositories (id) {
+        id -> Uuid,
+        full_name -> Text,
+        repository_id -> Nullable<Uuid>,
+        organization_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        activity_synced_at -> Nullable<Timestamptz>,
+        timeline_synced_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        issues_watermark -> Nullable<Timestamptz>,
+        commits_watermark -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> Uuid,
+        from_issue_id -> Uuid,
+        to_issue_id -> Uuid,
+        from_full_name -> Text,
+        from_number -> Int4,
+        to_full_name -> Text,
+        to_number -> Int4,
+        detected_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(commits -> developers (author_id));
+diesel::joinable!(commits -> repositories (repository_id));
+diesel::joinable!(contributor_weeks -> developers (developer_id));
+diesel::joinable!(contributor_weeks -> repositories (repository_id));
+diesel::joinable!(issues -> developers (author_id));
+diesel::joinable!(issues -> repositories (repository_id));
+diesel::joinable!(members -> developers (developer_id));
+diesel::joinable!(releases -> developers (author_id));
+diesel::joinable!(releases -> repositories (repository_id));
 diesel::joinable!(repositories -> developers (owner_id));
 diesel::joinable!(stars -> developers (developer_id));
 diesel::joinable!(stars -> repositories (repository_id));
+diesel::joinable!(timeline_items -> issues (issue_id));
+diesel::joinable!(tracked_repositories -> repositories (repository_id));
+diesel::joinable!(tracked_repositories -> tracked_organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
+    commits,
+    contributor_weeks,
     developers,
     follows,
     github_pages,
+    issues,
+    members,
     metric_counters,
     rate_limits,
+    releases,
     repositories,
     stars,
     tasks,
+    timeline_items,
+    tracked_organizations,
+    tracked_repositories,
+    transfers,
 );

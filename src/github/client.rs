@@ -100,6 +100,8 @@ pub enum Fetched {
     },
     /// 304: what is stored is current.
     NotModified,
+    /// 202: GitHub is still computing the answer (statistics); ask again later.
+    Accepted,
     /// 301/302/307: the resource moved (renamed or transferred) to this URL.
     Moved {
         /// The `Location` header.
@@ -276,6 +278,7 @@ impl GithubClient {
             match status {
                 StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
                 StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
+                StatusCode::ACCEPTED => return Ok(Fetched::Accepted),
                 s if s.is_success() => {
                     return Ok(Fetched::Modified {
                         body,

@@ -33,6 +33,14 @@ pub enum GithubError {
         /// What was looked for, e.g. `GitHub user octocat`.
         what: String,
     },
+    /// The resource moved (a renamed or transferred repository, a transferred issue).
+    #[error("{url} moved to {location}")]
+    Moved {
+        /// Request URL.
+        url: String,
+        /// Where GitHub says it is now.
+        location: String,
+    },
     /// GitHub kept failing (5xx, timeouts, connection errors) after every retry.
     #[error("GitHub unavailable after {attempts} attempts: {message}")]
     Unavailable {

@@ -1,5 +1,6 @@
 //! GitHub: the one client every request goes through, its payload types and the throttle.
 
+pub mod activity;
 pub mod client;
 pub mod error;
 pub mod headers;

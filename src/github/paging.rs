@@ -134,11 +134,11 @@ impl GithubClient {
             Fetched::NotFound => Err(GithubError::NotFound {
                 what: what.to_owned(),
             }),
-            Fetched::Moved { location } => Err(GithubError::Status {
-                status: 301,
+            Fetched::Moved { location } => Err(GithubError::Moved {
                 url: url.to_owned(),
-                message: format!("list moved to {location}"),
+                location,
             }),
+            Fetched::Accepted => Err(still_computing(url)),
         }
     }
 
@@ -163,12 +163,18 @@ impl GithubClient {
             }),
             Fetched::NotModified => Ok(Conditional::NotModified),
             Fetched::NotFound => Err(GithubError::NotFound { what: what() }),
-            Fetched::Moved { location } => Err(GithubError::Status {
-                status: 301,
-                url,
-                message: format!("moved twice, last to {location}"),
-            }),
+            Fetched::Moved { location } => Err(GithubError::Moved { url, location }),
+            Fetched::Accepted => Err(still_computing(&url)),
         }
+    }
+}
+
+/// A 202 where content was expected.
+fn still_computing(url: &str) -> GithubError {
+    GithubError::Status {
+        status: 202,
+        url: url.to_owned(),
+        message: "GitHub is still computing this answer".into(),
     }
 }
 

@@ -45,6 +45,9 @@ pub struct SimpleUser {
     pub avatar_url: Option<String>,
     #[serde(default)]
     pub html_url: Option<String>,
+    /// GitHub's account type: `User`, `Organization` or `Bot`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
 }
 
 /// A repository, as listed (starred, owned) or fetched (`GET /repos/{owner}/{repo}`).

@@ -97,6 +97,20 @@ impl Args {
         }
     }
 
+    /// A date argument, `YYYY-MM-DD`; absent or blank is `None`.
+    pub fn date(&mut self, name: &str) -> Result<Option<chrono::NaiveDate>, TaskRequestError> {
+        let Some(text) = self.text(name)? else {
+            return Ok(None);
+        };
+        chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                TaskRequestError::Invalid(format!(
+                    "argument {name} must be a date as YYYY-MM-DD, got {text:?}"
+                ))
+            })
+    }
+
     /// Fails when the explicit `args` object held a name the job did not read.
     pub fn finish(self, task: &str) -> Result<(), TaskRequestError> {
         let unknown: Vec<&str> = self

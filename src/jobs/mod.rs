@@ -7,6 +7,7 @@
 //! trigger form and errors, the OpenAPI enum of task names, the scheduler and the worker's
 //! dispatch all read that one registry.
 
+pub mod activity;
 mod args;
 mod crawl;
 mod discovery;
@@ -17,6 +18,7 @@ mod repository;
 pub mod runner;
 mod store;
 
+pub use activity::{ActivityReconcile, IssueTimelineSync, OrgMembersSync, RepositoryActivitySync};
 pub use args::{ArgSpec, Args};
 pub use discovery::DiscoveryScraper;
 pub use enqueue::enqueue;

@@ -11,8 +11,9 @@ use crate::config::CronEntry;
 use crate::context::AppContext;
 use crate::db::queries::tasks::NewTask;
 use crate::jobs::{
-    ArgSpec, Args, BackgroundJob, DiscoveryScraper, FullProfileSync, FullRepositorySync, JobError,
-    JobRun, Outcome, TaskRequestError,
+    ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, FullProfileSync,
+    FullRepositorySync, IssueTimelineSync, JobError, JobRun, OrgMembersSync, Outcome,
+    RepositoryActivitySync, TaskRequestError,
 };
 
 /// One job kind with its type erased, as the registry holds it.
@@ -93,6 +94,10 @@ impl Registry {
             .with::<FullProfileSync>()
             .with::<FullRepositorySync>()
             .with::<DiscoveryScraper>()
+            .with::<RepositoryActivitySync>()
+            .with::<IssueTimelineSync>()
+            .with::<ActivityReconcile>()
+            .with::<OrgMembersSync>()
     }
 
     /// Adds a kind; a kind of the same name is replaced.

@@ -268,3 +268,15 @@ pub async fn get(
         .await
         .optional()?)
 }
+
+/// The stored developers with these GitHub ids: (id, login), in no particular order.
+pub async fn by_github_ids(
+    conn: &mut AsyncPgConnection,
+    github_ids: &[i64],
+) -> Result<Vec<(Uuid, String)>, DbError> {
+    Ok(developers::table
+        .filter(developers::github_id.eq_any(github_ids))
+        .select((developers::id, developers::login))
+        .load(conn)
+        .await?)
+}

@@ -1,11 +1,19 @@
 //! All SQL of gitomatic, one file per table.
 
+pub mod commits;
+pub mod contributor_weeks;
 pub mod developers;
 pub mod health;
+pub mod issues;
+pub mod members;
 pub mod metric_counters;
 pub mod pages;
 pub mod rate_limits;
 pub mod relations;
+pub mod releases;
 pub mod repositories;
 pub mod tasks;
+pub mod timeline;
 pub mod tokens;
+pub mod tracked;
+pub mod transfers;

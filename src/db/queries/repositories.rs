@@ -259,3 +259,16 @@ pub async fn get(
         .await
         .optional()?)
 }
+
+/// The `owner/name` of the stored repositories with these GitHub ids.
+pub async fn full_names_by_github_ids(
+    conn: &mut AsyncPgConnection,
+    github_ids: &[i64],
+) -> Result<Vec<String>, DbError> {
+    Ok(repositories::table
+        .filter(repositories::github_id.eq_any(github_ids))
+        .order(repositories::full_name)
+        .select(repositories::full_name)
+        .load(conn)
+        .await?)
+}

@@ -1,0 +1,9 @@
+DROP TABLE members;
+DROP TABLE contributor_weeks;
+DROP TABLE releases;
+DROP TABLE commits;
+DROP TABLE transfers;
+DROP TABLE timeline_items;
+DROP TABLE issues;
+DROP TABLE tracked_repositories;
+DROP TABLE tracked_organizations;

@@ -1,0 +1,78 @@
+//! Queries on `members`: organization members, marked inactive when they leave, active
+//! again when they return; never deleted.
+
+use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::DbError;
+
+/// What a members sync changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MembersChange {
+    /// Members seen for the first time.
+    pub joined: usize,
+    /// Members listed again after being inactive.
+    pub returned: usize,
+    /// Members no longer listed, now inactive.
+    pub left: usize,
+}
+
+/// Makes the organization's active members exactly these developers (id, login), in one
+/// transaction.
+pub async fn replace(
+    conn: &mut AsyncPgConnection,
+    organization_login: &str,
+    listed: &[(Uuid, String)],
+) -> Result<MembersChange, DbError> {
+    let ids: Vec<Uuid> = listed.iter().map(|(id, _)| *id).collect();
+    let logins: Vec<&str> = listed.iter().map(|(_, login)| login.as_str()).collect();
+    conn.transaction::<_, DbError, _>(async |conn| {
+        let left = diesel::sql_query(
+            "UPDATE members SET active = false, inactive_at = now()
+             WHERE lower(organization_login) = lower($1) AND active
+               AND NOT (developer_id = ANY($2))",
+        )
+        .bind::<Text, _>(organization_login)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .execute(conn)
+        .await?;
+        let returned = diesel::sql_query(
+            "UPDATE members SET active = true, inactive_at = NULL
+             WHERE lower(organization_login) = lower($1) AND NOT active
+               AND developer_id = ANY($2)",
+        )
+        .bind::<Text, _>(organization_login)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .execute(conn)
+        .await?;
+        let joined = diesel::sql_query(
+            "INSERT INTO members (organization_login, developer_id, login)
+             SELECT $1, listed.id, listed.login FROM unnest($2, $3) AS listed (id, login)
+             ON CONFLICT (lower(organization_login), developer_id) DO NOTHING",
+        )
+        .bind::<Text, _>(organization_login)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Text>, _>(&logins)
+        .execute(conn)
+        .await?;
+        // A member renamed since: the login follows.
+        diesel::sql_query(
+            "UPDATE members SET login = listed.login
+             FROM unnest($2, $3) AS listed (id, login)
+             WHERE lower(members.organization_login) = lower($1)
+               AND members.developer_id = listed.id AND members.login <> listed.login",
+        )
+        .bind::<Text, _>(organization_login)
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Text>, _>(&logins)
+        .execute(conn)
+        .await?;
+        Ok(MembersChange {
+            joined,
+            returned,
+            left,
+        })
+    })
+    .await
+}

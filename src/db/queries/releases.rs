@@ -1,0 +1,60 @@
+//! Queries on `releases`: releases of tracked repositories, upserted by GitHub id.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::DbError;
+use crate::db::schema::releases;
+
+/// A release as GitHub lists it.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = releases)]
+pub struct NewRelease<'a> {
+    pub github_id: i64,
+    pub repository_id: Uuid,
+    pub full_name: &'a str,
+    pub tag_name: &'a str,
+    pub name: Option<&'a str>,
+    pub author_id: Option<Uuid>,
+    pub author_login: Option<&'a str>,
+    pub author_type: Option<&'a str>,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub html_url: Option<&'a str>,
+}
+
+/// Upserts releases by GitHub id.
+pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewRelease<'_>]) -> Result<(), DbError> {
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<_> = rows.iter().filter(|r| seen.insert(r.github_id)).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    use releases::dsl as r;
+    diesel::insert_into(releases::table)
+        .values(rows)
+        .on_conflict(r::github_id)
+        .do_update()
+        .set((
+            r::repository_id.eq(excluded(r::repository_id)),
+            r::full_name.eq(excluded(r::full_name)),
+            r::tag_name.eq(excluded(r::tag_name)),
+            r::name.eq(excluded(r::name)),
+            r::author_id.eq(excluded(r::author_id)),
+            r::author_login.eq(excluded(r::author_login)),
+            r::author_type.eq(excluded(r::author_type)),
+            r::draft.eq(excluded(r::draft)),
+            r::prerelease.eq(excluded(r::prerelease)),
+            r::created_at.eq(excluded(r::created_at)),
+            r::published_at.eq(excluded(r::published_at)),
+            r::html_url.eq(excluded(r::html_url)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! Queries on `tracked_repositories` and `tracked_organizations`: what repository
+//! activity follows, and where each sync of it stands.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::DbError;
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page};
+use crate::db::schema::{tracked_organizations, tracked_repositories};
+
+/// A tracked repository.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = tracked_repositories)]
+pub struct TrackedRepository {
+    pub id: Uuid,
+    pub full_name: String,
+    pub repository_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub activity_synced_at: Option<DateTime<Utc>>,
+    pub timeline_synced_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub issues_watermark: Option<DateTime<Utc>>,
+    pub commits_watermark: Option<DateTime<Utc>>,
+}
+
+/// A tracked organization.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = tracked_organizations)]
+pub struct TrackedOrganization {
+    pub id: Uuid,
+    pub login: String,
+    pub created_at: DateTime<Utc>,
+    pub members_synced_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// Filterable and orderable fields of tracked-repository lists.
+pub const REPOSITORY_FIELDS: &[Field] = &[
+    Field::new("full_name", Kind::Text),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("activity_synced_at", Kind::Timestamp),
+    Field::new("timeline_synced_at", Kind::Timestamp),
+    Field::new("last_error", Kind::Text),
+];
+
+/// Filterable and orderable fields of tracked-organization lists.
+pub const ORGANIZATION_FIELDS: &[Field] = &[
+    Field::new("login", Kind::Text),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("members_synced_at", Kind::Timestamp),
+    Field::new("last_error", Kind::Text),
+];
+
+/// Tracks `owner/name` unless it is tracked already (names compare case-insensitively);
+/// returns the row and whether it is new.
+pub async fn track_repository(
+    conn: &mut AsyncPgConnection,
+    full_name: &str,
+    organization_id: Option<Uuid>,
+) -> Result<(TrackedRepository, bool), DbError> {
+    let inserted: Option<TrackedRepository> = diesel::sql_query(
+        "INSERT INTO tracked_repositories (full_name, organization_id) VALUES ($1, $2)
+         ON CONFLICT (lower(full_name)) DO NOTHING RETURNING *",
+    )
+    .bind::<Text, _>(full_name)
+    .bind::<Nullable<SqlUuid>, _>(organization_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if let Some(row) = inserted {
+        return Ok((row, true));
+    }
+    let existing = find_repository(conn, full_name).await?.ok_or_else(|| {
+        DbError::Inconsistent(format!("{full_name} is neither tracked nor trackable"))
+    })?;
+    Ok((existing, false))
+}
+
+/// The tracked repository known as `owner/name` (case-insensitive).
+pub async fn find_repository(
+    conn: &mut AsyncPgConnection,
+    full_name: &str,
+) -> Result<Option<TrackedRepository>, DbError> {
+    Ok(
+        diesel::sql_query("SELECT * FROM tracked_repositories WHERE lower(full_name) = lower($1)")
+            .bind::<Text, _>(full_name)
+            .get_result(conn)
+            .await
+            .optional()?,
+    )
+}
+
+/// One tracked repository by id.
+pub async fn get_repository(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<TrackedRepository>, DbError> {
+    Ok(tracked_repositories::table
+        .find(id)
+        .select(TrackedRepository::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// The tracked repository of a stored repository, if it is tracked.
+pub async fn find_by_repository(
+    conn: &mut AsyncPgConnection,
+    repository_id: Uuid,
+) -> Result<Option<TrackedRepository>, DbError> {
+    Ok(tracked_repositories::table
+        .filter(tracked_repositories::repository_id.eq(repository_id))
+        .select(TrackedRepository::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Every tracked repository's `owner/name`, oldest tracked first.
+pub async fn repository_names(conn: &mut AsyncPgConnection) -> Result<Vec<String>, DbError> {
+    Ok(tracked_repositories::table
+        .order((tracked_repositories::created_at, tracked_repositories::id))
+        .select(tracked_repositories::full_name)
+        .load(conn)
+        .await?)
+}
+
+/// Stops tracking a repository (its activity stays); false when it was not tracked.
+pub async fn untrack_repository(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
+    let deleted = diesel::delete(tracked_repositories::table.find(id))
+        .execute(conn)
+        .await?;
+    Ok(deleted > 0)
+}
+
+/// Where the repository is on GitHub now (it may have been renamed or transferred).
+pub async fn resolve_repository(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    full_name: &str,
+    repository_id: Uuid,
+) -> Result<(), DbError> {
+    diesel::update(tracked_repositories::table.find(id))
+        .set((
+            tracked_repositories::full_name.eq(full_name),
+            tracked_repositories::repository_id.eq(repository_id),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The issue watermark after a complete walk: never moves back.
+pub async fn advance_issues_watermark(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    watermark: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "UPDATE tracked_repositories
+         SET issues_watermark = GREATEST(issues_watermark, $2) WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<diesel::sql_types::Timestamptz, _>(watermark)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The commit watermark after a complete walk: never moves back.
+pub async fn advance_commits_watermark(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    watermark: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "UPDATE tracked_repositories
+         SET commits_watermark = GREATEST(commits_watermark, $2) WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<diesel::sql_types::Timestamptz, _>(watermark)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a completed activity sync (and clears the last error).
+pub async fn mark_activity_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(tracked_repositories::table.find(id))
+        .set((
+            tracked_repositories::activity_synced_at.eq(diesel::dsl::now),
+            tracked_repositories::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a completed timeline sync.
+pub async fn mark_timeline_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(tracked_repositories::table.find(id))
+        .set(tracked_repositories::timeline_synced_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records why the last sync of a tracked repository failed.
+pub async fn record_repository_error(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+) -> Result<(), DbError> {
+    diesel::update(tracked_repositories::table.find(id))
+        .set(tracked_repositories::last_error.eq(error))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One page of tracked repositories.
+pub async fn list_repositories(
+    conn: &mut AsyncPgConnection,
+    query: &ListQuery,
+) -> Result<Page<TrackedRepository>, DbError> {
+    paginate::load(conn, "tracked_repositories", None, query).await
+}
+
+/// Tracks an organization unless it is tracked already; returns the row and whether it is new.
+pub async fn track_organization(
+    conn: &mut AsyncPgConnection,
+    login: &str,
+) -> Result<(TrackedOrganization, bool), DbError> {
+    let inserted: Option<TrackedOrganization> = diesel::sql_query(
+        "INSERT INTO tracked_organizations (login) VALUES ($1)
+         ON CONFLICT (lower(login)) DO NOTHING RETURNING *",
+    )
+    .bind::<Text, _>(login)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if let Some(row) = inserted {
+        return Ok((row, true));
+    }
+    let existing = find_organization(conn, login).await?.ok_or_else(|| {
+        DbError::Inconsistent(format!("{login} is neither tracked nor trackable"))
+    })?;
+    Ok((existing, false))
+}
+
+/// The tracked organization with this login (case-insensitive).
+pub async fn find_organization(
+    conn: &mut AsyncPgConnection,
+    login: &str,
+) -> Result<Option<TrackedOrganization>, DbError> {
+    Ok(
+        diesel::sql_query("SELECT * FROM tracked_organizations WHERE lower(login) = lower($1)")
+            .bind::<Text, _>(login)
+            .get_result(conn)
+            .await
+            .optional()?,
+    )
+}
+
+/// One tracked organization by id.
+pub async fn get_organization(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<TrackedOrganization>, DbError> {
+    Ok(tracked_organizations::table
+        .find(id)
+        .select(TrackedOrganization::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Every tracked organization's login.
+pub async fn organization_logins(conn: &mut AsyncPgConnection) -> Result<Vec<String>, DbError> {
+    Ok(tracked_organizations::table
+        .order((tracked_organizations::created_at, tracked_organizations::id))
+        .select(tracked_organizations::login)
+        .load(conn)
+        .await?)
+}
+
+/// Stops tracking an organization (its members and repositories stay); false when it was
+/// not tracked.
+pub async fn untrack_organization(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
+    let deleted = diesel::delete(tracked_organizations::table.find(id))
+        .execute(conn)
+        .await?;
+    Ok(deleted > 0)
+}
+
+/// Records a completed members sync (`error` None) or why it failed.
+pub async fn record_members_sync(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: Option<&str>,
+) -> Result<(), DbError> {
+    let update = diesel::update(tracked_organizations::table.find(id));
+    match error {
+        None => {
+            update
+                .set((
+                    tracked_organizations::members_synced_at.eq(diesel::dsl::now),
+                    tracked_organizations::last_error.eq(None::<String>),
+                ))
+                .execute(conn)
+                .await?
+        }
+        Some(error) => {
+            update
+                .set(tracked_organizations::last_error.eq(error))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+/// One page of tracked organizations.
+pub async fn list_organizations(
+    conn: &mut AsyncPgConnection,
+    query: &ListQuery,
+) -> Result<Page<TrackedOrganization>, DbError> {
+    paginate::load(conn, "tracked_organizations", None, query).await
+}

@@ -1,0 +1,150 @@
+//! Repository activity: the jobs that follow what happens inside tracked repositories and
+//! organizations, and what they share (finding the tracked row, walking pages, storing
+//! payloads).
+
+pub mod members;
+pub mod reconcile;
+pub mod repository;
+mod store;
+pub mod timeline;
+mod transfer;
+
+pub use members::OrgMembersSync;
+pub use reconcile::ActivityReconcile;
+pub use repository::RepositoryActivitySync;
+pub use timeline::IssueTimelineSync;
+
+use serde::de::DeserializeOwned;
+
+use crate::context::AppContext;
+use diesel_async::AsyncConnection;
+
+use crate::db::DbError;
+use crate::db::queries::pages::{self, CachedPage};
+use crate::db::queries::repositories;
+use crate::db::queries::tracked::{self, TrackedRepository};
+use crate::domain::{FullName, GithubLogin, RepoName};
+use crate::github::types::GithubId;
+use crate::github::{Conditional, GithubError, ListPage, RequestStats};
+use crate::jobs::crawl::store_repositories;
+use crate::jobs::{ArgSpec, Args, JobError, TaskRequestError};
+
+/// The `full_name` argument of the activity jobs.
+pub(crate) const FULL_NAME: ArgSpec = ArgSpec {
+    name: "full_name",
+    description: "A tracked repository, `owner/name`",
+    example: "octocat/hello-world",
+    required: true,
+};
+
+/// Reads the `full_name` argument.
+pub(crate) fn parse_full_name(args: &mut Args) -> Result<FullName, TaskRequestError> {
+    let full_name = args.required_text(
+        "full_name",
+        "Missing full_name. Provide a repository as owner/name",
+    )?;
+    FullName::parse(&full_name).map_err(TaskRequestError::Invalid)
+}
+
+/// The tracked row of `full_name`, or a failure saying how to track it.
+pub(crate) async fn tracked_repository(
+    ctx: &AppContext,
+    full_name: &FullName,
+) -> Result<TrackedRepository, JobError> {
+    tracked::find_repository(&mut *ctx.conn().await?, full_name.as_str())
+        .await?
+        .ok_or_else(|| {
+            JobError::Failed(format!(
+                "{full_name} is not tracked; track it with POST /github/tracked_repositories/"
+            ))
+        })
+}
+
+/// A list walked page by page along GitHub's `Link: rel="next"`, never building page numbers.
+pub(crate) struct Pages {
+    next: Option<String>,
+}
+
+impl Pages {
+    /// A walk starting at this absolute URL.
+    pub(crate) fn from(url: String) -> Self {
+        Self { next: Some(url) }
+    }
+
+    /// The next page (fresh, or the ids of an unchanged one), or `None` after the last.
+    pub(crate) async fn next<T: DeserializeOwned + GithubId>(
+        &mut self,
+        ctx: &AppContext,
+        stats: &RequestStats,
+        what: &str,
+    ) -> Result<Option<ListPage<T>>, JobError> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        let page = ctx.github.list_page::<T>(stats, &url, what).await?;
+        self.next.clone_from(&page.next);
+        Ok(Some(page))
+    }
+}
+
+/// Fetches the repository (a 304 when unchanged), following a rename or transfer; returns
+/// its stored id and current `owner/name`. A 404 marks it gone and fails.
+pub(crate) async fn resolve(
+    ctx: &AppContext,
+    stats: &RequestStats,
+    full_name: &FullName,
+) -> Result<(uuid::Uuid, String), JobError> {
+    let (owner, name) = (
+        GithubLogin::parse(full_name.owner()).map_err(JobError::Failed)?,
+        RepoName::parse(full_name.name()).map_err(JobError::Failed)?,
+    );
+    let stored =
+        repositories::find_by_full_name(&mut *ctx.conn().await?, full_name.as_str()).await?;
+    let etag = stored.as_ref().and_then(|repo| repo.etag.as_deref());
+    match ctx
+        .github
+        .fetch_repository(stats, &owner, &name, etag)
+        .await
+    {
+        Ok(Conditional::Modified { value, etag }) => {
+            let mut conn = ctx.conn().await?;
+            let ids = store_repositories(&mut conn, std::slice::from_ref(&value), etag.as_deref())
+                .await?;
+            let id = ids.get(&value.id).copied().ok_or_else(|| {
+                DbError::Inconsistent(format!("repository {} was not stored", value.full_name))
+            })?;
+            Ok((id, value.full_name))
+        }
+        Ok(Conditional::NotModified) => {
+            stored.map(|repo| (repo.id, repo.full_name)).ok_or_else(|| {
+                JobError::Failed(format!(
+                    "GitHub answered 304 for {full_name}, which is not stored"
+                ))
+            })
+        }
+        Err(error @ GithubError::NotFound { .. }) => {
+            repositories::mark_gone(&mut *ctx.conn().await?, full_name.as_str()).await?;
+            Err(error.into())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Stores one fresh page's items and its cache entry in one transaction, so that a job
+/// stopped mid-walk keeps what it stored and re-reads nothing it has.
+pub(crate) async fn store_page(
+    ctx: &AppContext,
+    cache: Option<&CachedPage>,
+    page: store::Fresh<'_>,
+) -> Result<(), JobError> {
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<_, DbError, _>(async |conn| {
+        store::fresh(conn, page).await?;
+        if let Some(cache) = cache {
+            pages::store(conn, cache).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! `issue_timeline_sync(full_name)`: the timeline of every issue and pull request of a
+//! tracked repository updated since its timeline was last read.
+//!
+//! Every page is sent with its own ETag and the walk always goes on to the last page, which
+//! is asked for again each time (a new comment lands there; a walk that stopped at an
+//! unchanged first page would never see it). Items are upserted by (issue, event, id or
+//! sha), so a page read twice stores nothing twice.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::config::CronEntry;
+use crate::context::AppContext;
+use crate::db::queries::issues::{self, StoredIssue};
+use crate::db::queries::tracked;
+use crate::domain::FullName;
+use crate::github::activity::TimelineItem;
+use crate::github::{GithubError, PageItems, RequestStats};
+use crate::jobs::activity::store::Fresh;
+use crate::jobs::activity::{
+    FULL_NAME, Pages, parse_full_name, store_page, tracked_repository, transfer,
+};
+use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
+
+/// `issue_timeline_sync(full_name)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueTimelineSync {
+    /// The tracked repository.
+    pub full_name: FullName,
+}
+
+#[async_trait]
+impl BackgroundJob for IssueTimelineSync {
+    const NAME: &'static str = "issue_timeline_sync";
+    const DESCRIPTION: &'static str = "Read the timeline of every issue and pull request of a tracked repository updated since its timeline was last read.";
+    const ARGS: &'static [ArgSpec] = &[FULL_NAME];
+    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Timeline);
+
+    fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
+        Ok(Self {
+            full_name: parse_full_name(args)?,
+        })
+    }
+
+    async fn scheduled(ctx: &AppContext) -> Result<Vec<Self>, JobError> {
+        let names = tracked::repository_names(&mut *ctx.conn().await?).await?;
+        Ok(names
+            .iter()
+            .filter_map(|name| FullName::parse(name).ok())
+            .map(|full_name| Self { full_name })
+            .collect())
+    }
+
+    async fn estimate(&self, _ctx: &AppContext) -> Result<u32, JobError> {
+        Ok(1)
+    }
+
+    async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        let tracked = tracked_repository(run.ctx, &self.full_name).await?;
+        let Some(repository_id) = tracked.repository_id else {
+            // Never synced: the activity sync reads the issues first, then asks for this.
+            tracing::debug!(repository = %self.full_name, "no issues stored yet; nothing to read");
+            return Ok(Outcome::Succeeded);
+        };
+        let due = issues::timeline_due(&mut *run.ctx.conn().await?, repository_id).await?;
+        for issue in &due {
+            read_timeline(run.ctx, run.stats, &tracked.full_name, issue).await?;
+        }
+        tracked::mark_timeline_synced(&mut *run.ctx.conn().await?, tracked.id).await?;
+        tracing::debug!(repository = %tracked.full_name, issues = due.len(), "timelines read");
+        Ok(Outcome::Succeeded)
+    }
+}
+
+/// Reads one issue's timeline completely and records it as read at the issue's `updated_at`;
+/// an issue that moved is followed as a transfer, one that is gone is marked vanished.
+pub(crate) async fn read_timeline(
+    ctx: &AppContext,
+    stats: &RequestStats,
+    full_name: &str,
+    issue: &StoredIssue,
+) -> Result<(), JobError> {
+    let path = format!(
+        "/repos/{full_name}/issues/{}/timeline?per_page={}",
+        issue.number,
+        crate::github::paging::PER_PAGE
+    );
+    let what = format!("timeline of {full_name}#{}", issue.number);
+    let mut pages = Pages::from(ctx.github.url(&path));
+    let mut position = 0;
+    loop {
+        let page = match pages.next::<TimelineItem>(ctx, stats, &what).await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(JobError::Github(GithubError::Moved { location, .. })) => {
+                let issue_url = location.trim_end_matches("/timeline").to_owned();
+                return transfer::follow(ctx, stats, issue, full_name, &issue_url).await;
+            }
+            Err(JobError::Github(GithubError::NotFound { .. })) => {
+                issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
+        let first = position;
+        match &page.items {
+            PageItems::Fresh(items) => {
+                position += items.len();
+                let fresh = Fresh::Timeline {
+                    issue_id: issue.id,
+                    first,
+                    items,
+                };
+                store_page(ctx, page.cache.as_ref(), fresh).await?;
+            }
+            PageItems::Unchanged(ids) => position += ids.len(),
+        }
+    }
+    issues::mark_timeline_read(&mut *ctx.conn().await?, issue.id, issue.updated_at).await?;
+    Ok(())
+}
