@@ -678,9 +678,16 @@ async fn issues_are_filtered_sorted_and_paged_keeping_the_query() {
     let labeled = json_of(&format!("{issues}?labels=bug&state=all")).await;
     assert_eq!(numbers(labeled.as_array().expect("array")), [3]);
     let since = json_of(&format!("{issues}?state=all&since={}", iso(first_updated))).await;
-    assert_eq!(numbers(since.as_array().expect("array")), [1], "updated_at >= since");
+    assert_eq!(
+        numbers(since.as_array().expect("array")),
+        [1],
+        "updated_at >= since"
+    );
     let by_comments = json_of(&format!("{issues}?sort=comments&direction=desc")).await;
-    assert_eq!(numbers(by_comments.as_array().expect("array")), [1, 6, 5, 4, 3]);
+    assert_eq!(
+        numbers(by_comments.as_array().expect("array")),
+        [1, 6, 5, 4, 3]
+    );
 
     let mut expected: Vec<(i64, i64)> = graph
         .issues_of(graph.repo_id("octocat", "hello-world").expect("repo"))
@@ -724,7 +731,10 @@ async fn pull_requests_carry_merged_at_and_their_own_object() {
         listed_pull["pull_request"]["merged_at"],
         iso(merged_at.expect("merged"))
     );
-    assert_eq!(listed_pull["pull_request"]["url"], format!("{base}/pulls/6"));
+    assert_eq!(
+        listed_pull["pull_request"]["url"],
+        format!("{base}/pulls/6")
+    );
     assert_eq!(listed_pull["state_reason"], Value::Null);
 
     let single = json_of(&format!("{base}/issues/6")).await;
@@ -784,7 +794,9 @@ async fn a_long_timeline_pages_with_link_and_githubs_item_shapes() {
 
     let first = format!("{base}/issues/1/timeline?per_page=100");
     let response = get(&first).await;
-    let link = header(response.headers(), "link").expect("link").to_string();
+    let link = header(response.headers(), "link")
+        .expect("link")
+        .to_string();
     assert_eq!(
         link,
         format!(
@@ -818,7 +830,12 @@ async fn a_long_timeline_pages_with_link_and_githubs_item_shapes() {
     assert_eq!(comment["user"]["login"], "hubot");
     assert_eq!(comment["actor"]["login"], "hubot");
     assert_eq!(comment["author_association"], "NONE");
-    assert!(comment["html_url"].as_str().expect("url").contains("#issuecomment-"));
+    assert!(
+        comment["html_url"]
+            .as_str()
+            .expect("url")
+            .contains("#issuecomment-")
+    );
     assert_eq!(comment["created_at"], comment["updated_at"]);
 
     let labeled = items[1].as_object().expect("object");
@@ -897,7 +914,11 @@ async fn a_new_comment_changes_only_the_last_timeline_pages_etag() {
     for n in 1..=3 {
         let response = get(&page(n)).await;
         assert_eq!(response.status(), 200);
-        etags.push(header(response.headers(), "etag").expect("etag").to_string());
+        etags.push(
+            header(response.headers(), "etag")
+                .expect("etag")
+                .to_string(),
+        );
     }
 
     fake.with_graph(|graph| graph.comment(ids[1], 1, "One more."));
@@ -930,7 +951,10 @@ async fn a_transferred_issue_answers_301_to_a_new_issue() {
     let response = get(&format!("{base}/issues/3")).await;
     assert_eq!(response.status(), 301);
     let location = format!("{}/repositories/{target}/issues/2", fake.url);
-    assert_eq!(header(response.headers(), "location"), Some(location.as_str()));
+    assert_eq!(
+        header(response.headers(), "location"),
+        Some(location.as_str())
+    );
     let response = get(&format!("{base}/issues/3/timeline?per_page=100")).await;
     assert_eq!(response.status(), 301);
     assert_eq!(
@@ -994,14 +1018,20 @@ async fn contributor_stats_answer_202_then_200_with_every_week() {
 
     let response = get(&url).await;
     assert_eq!(response.status(), 200);
-    let etag = header(response.headers(), "etag").expect("etag").to_string();
+    let etag = header(response.headers(), "etag")
+        .expect("etag")
+        .to_string();
     let stats: Vec<Value> = response.json().await.expect("array");
     assert_eq!(stats.len(), 2, "unlinked commits have no author row");
     assert_eq!(stats[0]["author"]["login"], "hubot", "fewest commits first");
     assert_eq!(stats[1]["total"], 2);
     for row in &stats {
         let weeks = row["weeks"].as_array().expect("weeks");
-        assert_eq!(weeks.len(), 4, "every week from the first commit to the last");
+        assert_eq!(
+            weeks.len(),
+            4,
+            "every week from the first commit to the last"
+        );
         let sum: i64 = weeks.iter().map(|w| w["c"].as_i64().expect("c")).sum();
         assert_eq!(Some(sum), row["total"].as_i64());
         for (k, week) in weeks.iter().enumerate() {
@@ -1015,7 +1045,10 @@ async fn contributor_stats_answer_202_then_200_with_every_week() {
         }
     }
     let octocat = &stats[1]["weeks"];
-    assert_eq!((octocat[0]["a"].as_i64(), octocat[0]["d"].as_i64()), (Some(10), Some(1)));
+    assert_eq!(
+        (octocat[0]["a"].as_i64(), octocat[0]["d"].as_i64()),
+        (Some(10), Some(1))
+    );
     assert_eq!(octocat[1]["c"], 0, "zero weeks are included");
     assert_eq!(octocat[3]["a"], 7);
 
@@ -1024,7 +1057,11 @@ async fn contributor_stats_answer_202_then_200_with_every_week() {
     assert_eq!(get(&url).await.status(), 202);
     assert_eq!(get_if_none_match(&url, &etag).await.status(), 304);
 
-    let empty = get(&format!("{}/repos/octocat/empty/stats/contributors", fake.url)).await;
+    let empty = get(&format!(
+        "{}/repos/octocat/empty/stats/contributors",
+        fake.url
+    ))
+    .await;
     assert_eq!(empty.status(), 200, "nothing to compute without commits");
 }
 
@@ -1035,7 +1072,15 @@ async fn commits_are_newest_first_and_filtered_by_since_and_until() {
     let repo = graph.add_repo(owner, "hello-world");
     graph.set_clock(T0);
     let shas: Vec<String> = (1..=5)
-        .map(|n| graph.add_commit(repo, (n != 3).then_some(owner), &format!("Commit {n}"), n, 0))
+        .map(|n| {
+            graph.add_commit(
+                repo,
+                (n != 3).then_some(owner),
+                &format!("Commit {n}"),
+                n,
+                0,
+            )
+        })
         .collect();
     let fake = FakeGithub::start(graph).await;
     let url = format!("{}/repos/octocat/hello-world/commits", fake.url);
@@ -1068,7 +1113,10 @@ async fn commits_are_newest_first_and_filtered_by_since_and_until() {
     assert_eq!(window[1]["sha"], shas[1].as_str());
     let paged = get(&format!("{url}?since={}&per_page=2", iso(T0))).await;
     let next = next_link(paged.headers()).expect("3 pages");
-    assert!(next.contains("since=") && next.ends_with("per_page=2&page=2"), "{next}");
+    assert!(
+        next.contains("since=") && next.ends_with("per_page=2&page=2"),
+        "{next}"
+    );
 }
 
 #[tokio::test]
@@ -1102,11 +1150,15 @@ async fn org_members_and_repos_follow_the_graph() {
     assert_eq!(repos[0]["id"], repo);
     assert_eq!(repos.as_array().expect("array").len(), 1);
     assert_eq!(
-        get(&format!("{}/orgs/octocat/members", fake.url)).await.status(),
+        get(&format!("{}/orgs/octocat/members", fake.url))
+            .await
+            .status(),
         404
     );
     assert_eq!(
-        get(&format!("{}/orgs/nobody/repos", fake.url)).await.status(),
+        get(&format!("{}/orgs/nobody/repos", fake.url))
+            .await
+            .status(),
         404
     );
 }
@@ -1147,7 +1199,11 @@ fn the_clock_stamps_every_mutation() {
     assert_eq!(graph.issue(issue).updated_at, T0 + 120);
     assert!((graph.issue(issue).created_at - start - 60).abs() <= 1);
     let pull = graph.add_pull(repo, owner, "Fix");
-    assert_eq!(graph.issue(pull).number, 2, "issues and pulls share numbers");
+    assert_eq!(
+        graph.issue(pull).number,
+        2,
+        "issues and pulls share numbers"
+    );
 }
 
 #[test]
@@ -1169,11 +1225,27 @@ fn generated_activity_is_deterministic_and_varied() {
     assert_eq!(numbers, (1..=70).collect::<Vec<i64>>());
     let bot = graph.user_id("dependabot[bot]").expect("dependabot");
     assert_eq!(graph.user(bot).kind, "Bot");
-    assert!(issues.iter().any(|issue| issue.author == bot && issue.is_pull()));
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue.author == bot && issue.is_pull())
+    );
     assert!(issues.iter().any(|issue| issue.is_merged()));
-    assert!(issues.iter().any(|issue| issue.is_pull() && !issue.is_open() && !issue.is_merged()));
-    assert!(issues.iter().any(|issue| !issue.is_pull() && issue.is_open()));
-    assert!(issues.iter().any(|issue| issue.state_reason.as_deref() == Some("not_planned")));
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue.is_pull() && !issue.is_open() && !issue.is_merged())
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|issue| !issue.is_pull() && issue.is_open())
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue.state_reason.as_deref() == Some("not_planned"))
+    );
     assert!(issues.iter().any(|issue| !issue.labels.is_empty()));
     assert!(issues.iter().any(|issue| !issue.assignees.is_empty()));
     assert!(issues.iter().any(|issue| issue.comments() >= 2));
@@ -1196,13 +1268,21 @@ fn generated_activity_is_deterministic_and_varied() {
     let mut created: Vec<i64> = issues.iter().map(|issue| issue.created_at).collect();
     let mut updated: Vec<i64> = issues.iter().map(|issue| issue.updated_at).collect();
     assert!(created.is_sorted());
-    assert!(!updated.is_sorted(), "updated order differs from created order");
+    assert!(
+        !updated.is_sorted(),
+        "updated order differs from created order"
+    );
     created.dedup();
     updated.sort();
     updated.dedup();
     assert_eq!((created.len(), updated.len()), (70, 70), "distinct times");
     assert!(graph.commits_of(repo).len() >= 3);
-    assert!(graph.commits_of(repo).iter().any(|commit| commit.author.is_none()));
+    assert!(
+        graph
+            .commits_of(repo)
+            .iter()
+            .any(|commit| commit.author.is_none())
+    );
     assert!(!graph.releases_of(repo).is_empty());
     let ids: std::collections::BTreeSet<i64> = issues
         .iter()
@@ -1229,10 +1309,16 @@ async fn generated_activity_is_served() {
     let (items, pages) = all_pages(&first).await;
     assert_eq!(pages, 2);
     assert_eq!(items.len(), 110);
-    let pulls = items.iter().filter(|item| item.get("pull_request").is_some()).count();
+    let pulls = items
+        .iter()
+        .filter(|item| item.get("pull_request").is_some())
+        .count();
     assert_eq!(pulls, 50);
     for issue in graph.issues_of(repo) {
-        let url = format!("{}/repos/{full_name}/issues/{}/timeline?per_page=100", fake.url, issue.number);
+        let url = format!(
+            "{}/repos/{full_name}/issues/{}/timeline?per_page=100",
+            fake.url, issue.number
+        );
         let timeline = json_of(&url).await;
         assert_eq!(
             timeline.as_array().expect("array").len(),

@@ -709,7 +709,9 @@ impl FakeIssue {
     }
 
     pub fn is_merged(&self) -> bool {
-        self.pull.as_ref().is_some_and(|pull| pull.merged_at.is_some())
+        self.pull
+            .as_ref()
+            .is_some_and(|pull| pull.merged_at.is_some())
     }
 
     /// The `comments` count: `commented` timeline items.
@@ -1574,10 +1576,10 @@ impl Graph {
         }
         let author = humans[rng.gen_range(0..humans.len())];
         let id = self.add_pull(repo, author, &pick(rng, PULL_TITLES));
-        if rng.gen_bool(0.15) {
-            if let Some(pull) = self.issue_mut(id).pull.as_mut() {
-                pull.draft = true;
-            }
+        if rng.gen_bool(0.15)
+            && let Some(pull) = self.issue_mut(id).pull.as_mut()
+        {
+            pull.draft = true;
         }
         for _ in 0..rng.gen_range(1..=3) {
             self.pr_commit(id, author);
@@ -1588,8 +1590,12 @@ impl Graph {
     /// One random event on `id` (`other` may cross-reference it).
     fn generated_step(&mut self, id: i64, other: i64, humans: &[i64], rng: &mut StdRng) {
         let issue = self.issue(id);
-        let (author, is_pull, is_open, merged) =
-            (issue.author, issue.is_pull(), issue.is_open(), issue.is_merged());
+        let (author, is_pull, is_open, merged) = (
+            issue.author,
+            issue.is_pull(),
+            issue.is_open(),
+            issue.is_merged(),
+        );
         let user = humans[rng.gen_range(0..humans.len())];
         let maintainer = humans[0];
         let roll: f64 = rng.gen_range(0.0..1.0);
@@ -1637,9 +1643,8 @@ impl Graph {
 
     /// With enough items: at least one closed issue, one open issue, one merged pull request.
     fn ensure_variety(&mut self, created: &[i64], maintainer: i64) {
-        let (issues, pulls): (Vec<i64>, Vec<i64>) = created
-            .iter()
-            .partition(|&&id| !self.issue(id).is_pull());
+        let (issues, pulls): (Vec<i64>, Vec<i64>) =
+            created.iter().partition(|&&id| !self.issue(id).is_pull());
         if issues.len() >= 2 {
             if !issues.iter().any(|&id| !self.issue(id).is_open()) {
                 self.close(issues[0], maintainer, "completed");
@@ -1925,7 +1930,10 @@ impl Render<'_> {
             if single || !pull.omit_merged_at {
                 extend(&mut part, json!({"merged_at": pull.merged_at.map(rfc3339)}));
             }
-            extend(&mut value, json!({"draft": pull.draft, "pull_request": part}));
+            extend(
+                &mut value,
+                json!({"draft": pull.draft, "pull_request": part}),
+            );
         }
         if single {
             let closed_by = issue.closed_by.map(|user| self.person(user));
@@ -2231,9 +2239,7 @@ impl Render<'_> {
         let api = self.repo_api(commit.repo);
         let sha = &commit.sha;
         let tree = derived_sha(&format!("tree:{sha}"));
-        let person = |date: i64| {
-            json!({"name": commit.author_name, "email": commit.author_email, "date": rfc3339(date)})
-        };
+        let person = |date: i64| json!({"name": commit.author_name, "email": commit.author_email, "date": rfc3339(date)});
         let user = commit
             .author
             .filter(|user| self.graph.users.contains_key(user))
