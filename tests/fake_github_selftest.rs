@@ -582,3 +582,747 @@ async fn a_generated_graph_is_served() {
     assert_eq!(user["public_repos"], graph.owned_repos(1).len());
     assert_eq!(graph.user_id("DEV-1"), Some(1));
 }
+
+// ---------------------------------------------------------------------------
+// Repository activity
+// ---------------------------------------------------------------------------
+
+/// 2023-11-14T22:13:20Z
+const T0: i64 = 1_700_000_000;
+const WEEK: i64 = 7 * 24 * 3600;
+
+fn iso(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .expect("a valid time")
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+async fn json_of(url: &str) -> Value {
+    let response = get(url).await;
+    assert_eq!(response.status(), 200, "{url}");
+    response.json().await.expect("json")
+}
+
+async fn get_if_none_match(url: &str, etag: &str) -> reqwest::Response {
+    client()
+        .get(url)
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .expect("the fake answers")
+}
+
+/// Every item of a paged list, following `rel="next"`; also returns how many pages it took.
+async fn all_pages(first: &str) -> (Vec<Value>, usize) {
+    let (mut items, mut pages, mut next) = (Vec::new(), 0, Some(first.to_string()));
+    while let Some(url) = next {
+        let response = get(&url).await;
+        assert_eq!(response.status(), 200, "{url}");
+        next = next_link(response.headers());
+        let page: Vec<Value> = response.json().await.expect("a JSON array");
+        items.extend(page);
+        pages += 1;
+    }
+    (items, pages)
+}
+
+fn numbers(items: &[Value]) -> Vec<i64> {
+    items
+        .iter()
+        .map(|item| item["number"].as_i64().expect("number"))
+        .collect()
+}
+
+/// `octocat/hello-world` with issues #1–#5 by octocat and pull request #6 by hubot; #1
+/// commented last, #2 closed, #3 labeled `bug`.
+fn repo_with_issues() -> (Graph, i64, Vec<i64>) {
+    let mut graph = Graph::default();
+    let owner = graph.add_user("octocat");
+    let hubot = graph.add_user("hubot");
+    let repo = graph.add_repo(owner, "hello-world");
+    graph.set_clock(T0);
+    let mut ids: Vec<i64> = (1..=5)
+        .map(|n| graph.add_issue(repo, owner, &format!("Issue {n}")))
+        .collect();
+    ids.push(graph.add_pull(repo, hubot, "A fix"));
+    graph.close(ids[1], owner, "completed");
+    graph.label(ids[2], owner, "bug");
+    graph.comment(ids[0], hubot, "Still happening.");
+    (graph, repo, ids)
+}
+
+#[tokio::test]
+async fn issues_are_filtered_sorted_and_paged_keeping_the_query() {
+    let (graph, _, ids) = repo_with_issues();
+    let first_updated = graph.issue(ids[0]).updated_at;
+    let fake = FakeGithub::start(graph.clone()).await;
+    let issues = format!("{}/repos/octocat/hello-world/issues", fake.url);
+
+    let open = json_of(&issues).await;
+    let open = open.as_array().expect("array");
+    assert_eq!(numbers(open), [6, 5, 4, 3, 1], "open, newest first");
+    assert!(open[0].get("pull_request").is_some() && open[0]["draft"] == false);
+    assert!(open[1].get("pull_request").is_none() && open[1].get("draft").is_none());
+    assert!(open.iter().all(|issue| issue.get("closed_by").is_none()));
+    assert_eq!(open[4]["comments"], 1);
+    assert_eq!(open[4]["updated_at"], iso(first_updated));
+    assert_eq!(open[3]["labels"][0]["name"], "bug");
+    assert_eq!(open[3]["labels"][0]["color"], "d73a4a");
+    assert_eq!(open[3]["labels"][0]["default"], true);
+    assert!(open[3]["labels"][0]["id"].is_i64());
+
+    let closed = json_of(&format!("{issues}?state=closed")).await;
+    assert_eq!(numbers(closed.as_array().expect("array")), [2]);
+    assert_eq!(closed[0]["state_reason"], "completed");
+    let labeled = json_of(&format!("{issues}?labels=bug&state=all")).await;
+    assert_eq!(numbers(labeled.as_array().expect("array")), [3]);
+    let since = json_of(&format!("{issues}?state=all&since={}", iso(first_updated))).await;
+    assert_eq!(
+        numbers(since.as_array().expect("array")),
+        [1],
+        "updated_at >= since"
+    );
+    let by_comments = json_of(&format!("{issues}?sort=comments&direction=desc")).await;
+    assert_eq!(
+        numbers(by_comments.as_array().expect("array")),
+        [1, 6, 5, 4, 3]
+    );
+
+    let mut expected: Vec<(i64, i64)> = graph
+        .issues_of(graph.repo_id("octocat", "hello-world").expect("repo"))
+        .iter()
+        .map(|issue| (issue.updated_at, issue.number))
+        .collect();
+    expected.sort();
+    let expected: Vec<i64> = expected.into_iter().map(|(_, number)| number).collect();
+    let first = format!("{issues}?state=all&sort=updated&direction=asc&per_page=2");
+    let response = get(&first).await;
+    let next = next_link(response.headers()).expect("three pages");
+    assert_eq!(
+        next,
+        format!("{issues}?state=all&sort=updated&direction=asc&per_page=2&page=2")
+    );
+    let (items, pages) = all_pages(&first).await;
+    assert_eq!(pages, 3);
+    assert_eq!(numbers(&items), expected, "by updated_at ascending");
+
+    let invalid = get(&format!("{issues}?state=sideways")).await;
+    assert_eq!(invalid.status(), 422);
+    let invalid = get(&format!("{issues}?since=yesterday")).await;
+    assert_eq!(invalid.status(), 422);
+}
+
+#[tokio::test]
+async fn pull_requests_carry_merged_at_and_their_own_object() {
+    let (mut graph, repo, ids) = repo_with_issues();
+    let owner = graph.repo(repo).owner_id;
+    let pull = ids[5];
+    graph.pr_commit(pull, graph.issue(pull).author);
+    graph.merge(pull, owner);
+    let merged_at = graph.issue(pull).pull.as_ref().and_then(|p| p.merged_at);
+    let fake = FakeGithub::start(graph).await;
+    let base = format!("{}/repos/octocat/hello-world", fake.url);
+
+    let listed = json_of(&format!("{base}/issues?state=closed")).await;
+    let listed = listed.as_array().expect("array");
+    let listed_pull = listed.iter().find(|i| i["number"] == 6).expect("the pull");
+    assert_eq!(
+        listed_pull["pull_request"]["merged_at"],
+        iso(merged_at.expect("merged"))
+    );
+    assert_eq!(
+        listed_pull["pull_request"]["url"],
+        format!("{base}/pulls/6")
+    );
+    assert_eq!(listed_pull["state_reason"], Value::Null);
+
+    let single = json_of(&format!("{base}/issues/6")).await;
+    assert_eq!(single["closed_by"]["login"], "octocat");
+    assert_eq!(single["id"], pull);
+    let object = json_of(&format!("{base}/pulls/6")).await;
+    assert_eq!(object["merged"], true);
+    assert_eq!(object["merged_by"]["login"], "octocat");
+    assert_eq!(object["number"], 6);
+    assert_eq!(object["user"]["login"], "hubot");
+    assert_eq!(object["commits"], 1);
+    assert_ne!(object["id"], pull, "pull-request ids are not issue ids");
+    assert_eq!(object["base"]["ref"], "main");
+    assert!(object["head"]["sha"].as_str().expect("sha").len() == 40);
+    assert_eq!(get(&format!("{base}/pulls/1")).await.status(), 404);
+    assert_eq!(get(&format!("{base}/pulls/99")).await.status(), 404);
+
+    fake.with_graph(|graph| {
+        if let Some(part) = graph.issue_mut(pull).pull.as_mut() {
+            part.omit_merged_at = true;
+        }
+    });
+    let listed = json_of(&format!("{base}/issues?state=closed")).await;
+    let listed_pull = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|i| i["number"] == 6)
+        .expect("the pull")
+        .clone();
+    assert!(listed_pull["pull_request"].get("merged_at").is_none());
+    assert!(listed_pull["pull_request"].get("url").is_some());
+    let single = json_of(&format!("{base}/issues/6")).await;
+    assert!(single["pull_request"].get("merged_at").is_some());
+}
+
+#[tokio::test]
+async fn a_long_timeline_pages_with_link_and_githubs_item_shapes() {
+    let (mut graph, repo, ids) = repo_with_issues();
+    let (owner, issue, pull) = (graph.repo(repo).owner_id, ids[0], ids[5]);
+    let hubot = graph.user_id("hubot").expect("hubot");
+    graph.unlabel(issue, owner, "nothing");
+    graph.label(issue, owner, "help wanted");
+    graph.unlabel(issue, owner, "help wanted");
+    graph.close(issue, owner, "not_planned");
+    graph.reopen(issue, hubot);
+    graph.cross_reference(issue, ids[3]);
+    graph.long_timeline(issue, 240);
+    let sha = graph.pr_commit(pull, hubot);
+    let review = graph.review(pull, owner, "approved");
+    graph.merge(pull, owner);
+    let timeline = graph.timeline(issue).to_vec();
+    assert_eq!(timeline.len(), 246);
+    assert_eq!(graph.issue(issue).comments(), 241);
+    let fake = FakeGithub::start(graph.clone()).await;
+    let base = format!("{}/repos/octocat/hello-world", fake.url);
+
+    let first = format!("{base}/issues/1/timeline?per_page=100");
+    let response = get(&first).await;
+    let link = header(response.headers(), "link")
+        .expect("link")
+        .to_string();
+    assert_eq!(
+        link,
+        format!(
+            "<{base}/issues/1/timeline?per_page=100&page=2>; rel=\"next\", \
+             <{base}/issues/1/timeline?per_page=100&page=3>; rel=\"last\""
+        )
+    );
+    let (items, pages) = all_pages(&first).await;
+    assert_eq!(pages, 3);
+    assert_eq!(items.len(), timeline.len());
+    let events: Vec<&str> = items
+        .iter()
+        .map(|item| item["event"].as_str().expect("event"))
+        .collect();
+    assert_eq!(
+        events[..7],
+        [
+            "commented",
+            "labeled",
+            "unlabeled",
+            "closed",
+            "reopened",
+            "cross-referenced",
+            "commented"
+        ]
+    );
+
+    let comment = &items[0];
+    assert_eq!(comment["id"], timeline[0].id.expect("an id"));
+    assert_eq!(comment["body"], "Still happening.");
+    assert_eq!(comment["user"]["login"], "hubot");
+    assert_eq!(comment["actor"]["login"], "hubot");
+    assert_eq!(comment["author_association"], "NONE");
+    assert!(
+        comment["html_url"]
+            .as_str()
+            .expect("url")
+            .contains("#issuecomment-")
+    );
+    assert_eq!(comment["created_at"], comment["updated_at"]);
+
+    let labeled = items[1].as_object().expect("object");
+    for key in ["id", "node_id", "url", "actor", "created_at", "label"] {
+        assert!(labeled.contains_key(key), "labeled has {key}");
+    }
+    assert_eq!(labeled["commit_id"], Value::Null);
+    assert_eq!(labeled["commit_url"], Value::Null);
+    assert_eq!(labeled["label"]["name"], "help wanted");
+    assert_eq!(labeled["label"]["color"], "008672");
+    assert_eq!(items[3]["state_reason"], "not_planned");
+    assert_eq!(items[3]["commit_id"], Value::Null);
+    assert_eq!(items[4]["actor"]["login"], "hubot");
+    assert_eq!(items[4]["state_reason"], "reopened");
+
+    let reference = items[5].as_object().expect("object");
+    assert!(!reference.contains_key("id"));
+    assert_eq!(reference["actor"]["login"], "octocat");
+    assert_eq!(reference["source"]["type"], "issue");
+    assert_eq!(reference["source"]["issue"]["number"], 4);
+    assert_eq!(
+        reference["source"]["issue"]["repository"]["full_name"],
+        "octocat/hello-world"
+    );
+
+    let ids: Vec<Option<i64>> = items.iter().map(|item| item["id"].as_i64()).collect();
+    let expected: Vec<Option<i64>> = timeline.iter().map(|item| item.id).collect();
+    assert_eq!(ids, expected, "oldest first, ids as in the graph");
+
+    let pr_items = json_of(&format!("{base}/issues/6/timeline")).await;
+    let pr_items = pr_items.as_array().expect("array");
+    let committed = pr_items[0].as_object().expect("object");
+    assert_eq!(committed["event"], "committed");
+    assert_eq!(committed["sha"], sha.as_str());
+    assert!(!committed.contains_key("id") && !committed.contains_key("actor"));
+    assert_eq!(committed["author"]["name"], "hubot");
+    assert!(committed["committer"]["date"].is_string());
+    assert!(committed["tree"]["sha"].is_string() && committed["verification"].is_object());
+    let reviewed = pr_items[1].as_object().expect("object");
+    assert_eq!(reviewed["event"], "reviewed");
+    assert_eq!(reviewed["id"], review);
+    assert_eq!(reviewed["state"], "approved");
+    assert_eq!(reviewed["commit_id"], sha.as_str());
+    assert_eq!(reviewed["user"]["login"], "octocat");
+    assert_eq!(reviewed["author_association"], "OWNER");
+    assert!(!reviewed.contains_key("actor") && !reviewed.contains_key("created_at"));
+    assert!(reviewed["submitted_at"].is_string());
+    let merge_sha = graph
+        .issue(pull)
+        .pull
+        .as_ref()
+        .and_then(|p| p.merge_commit_sha.clone());
+    assert_eq!(pr_items[2]["event"], "merged");
+    assert_eq!(pr_items[2]["commit_id"], merge_sha.as_deref().expect("sha"));
+    assert_eq!(pr_items[3]["event"], "closed");
+    assert_eq!(pr_items[3]["commit_id"], pr_items[2]["commit_id"]);
+    assert_eq!(pr_items[2]["created_at"], pr_items[3]["created_at"]);
+
+    let comments = json_of(&format!("{base}/issues/1/comments?per_page=100&page=3")).await;
+    assert_eq!(comments.as_array().expect("array").len(), 41);
+    assert!(comments[0].get("event").is_none());
+}
+
+#[tokio::test]
+async fn a_new_comment_changes_only_the_last_timeline_pages_etag() {
+    let (mut graph, _, ids) = repo_with_issues();
+    graph.long_timeline(ids[1], 250);
+    let fake = FakeGithub::start(graph).await;
+    let page = |n: usize| {
+        format!(
+            "{}/repos/octocat/hello-world/issues/2/timeline?per_page=100&page={n}",
+            fake.url
+        )
+    };
+    let mut etags = Vec::new();
+    for n in 1..=3 {
+        let response = get(&page(n)).await;
+        assert_eq!(response.status(), 200);
+        etags.push(
+            header(response.headers(), "etag")
+                .expect("etag")
+                .to_string(),
+        );
+    }
+
+    fake.with_graph(|graph| graph.comment(ids[1], 1, "One more."));
+    for n in 1..=2 {
+        let response = get_if_none_match(&page(n), &etags[n - 1]).await;
+        assert_eq!(response.status(), 304, "page {n} did not change");
+    }
+    let response = get_if_none_match(&page(3), &etags[2]).await;
+    assert_eq!(response.status(), 200, "the last page has the new comment");
+    assert_ne!(header(response.headers(), "etag"), Some(etags[2].as_str()));
+    let last: Vec<Value> = response.json().await.expect("array");
+    assert_eq!(last.len(), 52, "the close and 250 + 1 comments: 252 items");
+    assert_eq!(last[51]["body"], "One more.");
+}
+
+#[tokio::test]
+async fn a_transferred_issue_answers_301_to_a_new_issue() {
+    let (mut graph, repo, ids) = repo_with_issues();
+    let owner = graph.repo(repo).owner_id;
+    let target = graph.add_repo(owner, "other");
+    graph.add_issue(target, owner, "Already there");
+    graph.define_label(target, "bug");
+    graph.label(ids[2], owner, "custom");
+    graph.comment(ids[2], owner, "Moving this.");
+    let fake = FakeGithub::start(graph).await;
+    let moved = fake.with_graph(|graph| graph.transfer_issue(ids[2], target));
+    assert_ne!(moved, ids[2], "a new GitHub id");
+    let base = format!("{}/repos/octocat/hello-world", fake.url);
+
+    let response = get(&format!("{base}/issues/3")).await;
+    assert_eq!(response.status(), 301);
+    let location = format!("{}/repositories/{target}/issues/2", fake.url);
+    assert_eq!(
+        header(response.headers(), "location"),
+        Some(location.as_str())
+    );
+    let response = get(&format!("{base}/issues/3/timeline?per_page=100")).await;
+    assert_eq!(response.status(), 301);
+    assert_eq!(
+        header(response.headers(), "location"),
+        Some(format!("{location}/timeline?per_page=100").as_str())
+    );
+    let by_id = get(&format!("{}/repositories/{repo}/issues/3", fake.url)).await;
+    assert_eq!(by_id.status(), 301);
+
+    let now_at = json_of(&location).await;
+    assert_eq!(now_at["id"], moved);
+    assert_eq!(now_at["number"], 2);
+    assert_eq!(now_at["title"], "Issue 3");
+    assert_eq!(now_at["comments"], 1);
+    assert_eq!(now_at["user"]["login"], "octocat");
+    let labels: Vec<&str> = now_at["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|label| label["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(labels, ["bug"], "only labels the target defines");
+    assert_eq!(
+        json_of(&format!("{location}/timeline")).await[0]["body"],
+        "Moving this."
+    );
+    assert_eq!(
+        json_of(&format!("{}/repos/octocat/other/issues/2", fake.url)).await["id"],
+        moved
+    );
+
+    let listed = json_of(&format!("{base}/issues?state=all")).await;
+    assert_eq!(numbers(listed.as_array().expect("array")), [6, 5, 4, 2, 1]);
+    let graph = fake.graph();
+    assert!(graph.issues_of(repo).iter().all(|issue| issue.id != ids[2]));
+    assert_eq!(graph.issue_id(target, 2), Some(moved));
+    assert_eq!(get(&format!("{base}/issues/99")).await.status(), 404);
+}
+
+#[tokio::test]
+async fn contributor_stats_answer_202_then_200_with_every_week() {
+    let mut graph = Graph::default();
+    let owner = graph.add_user("octocat");
+    let hubot = graph.add_user("hubot");
+    let repo = graph.add_repo(owner, "hello-world");
+    graph.add_repo(owner, "empty");
+    graph.set_clock(T0);
+    graph.add_commit(repo, Some(owner), "First", 10, 1);
+    graph.add_commit(repo, Some(hubot), "Second", 5, 0);
+    graph.add_commit(repo, None, "Unlinked", 100, 100);
+    graph.set_clock(T0 + 3 * WEEK);
+    graph.add_commit(repo, Some(owner), "Later", 7, 3);
+    let fake = FakeGithub::start(graph).await;
+    let url = format!("{}/repos/octocat/hello-world/stats/contributors", fake.url);
+
+    let computing = get(&url).await;
+    assert_eq!(computing.status(), 202);
+    assert!(header(computing.headers(), "etag").is_none());
+    assert_eq!(remaining(computing.headers()), 4999, "a 202 costs quota");
+    assert_eq!(computing.text().await.expect("body"), "{}");
+
+    let response = get(&url).await;
+    assert_eq!(response.status(), 200);
+    let etag = header(response.headers(), "etag")
+        .expect("etag")
+        .to_string();
+    let stats: Vec<Value> = response.json().await.expect("array");
+    assert_eq!(stats.len(), 2, "unlinked commits have no author row");
+    assert_eq!(stats[0]["author"]["login"], "hubot", "fewest commits first");
+    assert_eq!(stats[1]["total"], 2);
+    for row in &stats {
+        let weeks = row["weeks"].as_array().expect("weeks");
+        assert_eq!(
+            weeks.len(),
+            4,
+            "every week from the first commit to the last"
+        );
+        let sum: i64 = weeks.iter().map(|w| w["c"].as_i64().expect("c")).sum();
+        assert_eq!(Some(sum), row["total"].as_i64());
+        for (k, week) in weeks.iter().enumerate() {
+            let w = week["w"].as_i64().expect("w");
+            let sunday = chrono::DateTime::from_timestamp(w, 0).expect("time");
+            assert_eq!(sunday.format("%a %H:%M:%S").to_string(), "Sun 00:00:00");
+            assert!(w <= T0 + 3 * WEEK && w + WEEK > T0 - WEEK);
+            if k > 0 {
+                assert_eq!(w - weeks[k - 1]["w"].as_i64().expect("w"), WEEK);
+            }
+        }
+    }
+    let octocat = &stats[1]["weeks"];
+    assert_eq!(
+        (octocat[0]["a"].as_i64(), octocat[0]["d"].as_i64()),
+        (Some(10), Some(1))
+    );
+    assert_eq!(octocat[1]["c"], 0, "zero weeks are included");
+    assert_eq!(octocat[3]["a"], 7);
+
+    assert_eq!(get_if_none_match(&url, &etag).await.status(), 304);
+    fake.with_graph(|graph| graph.stats_computing(repo));
+    assert_eq!(get(&url).await.status(), 202);
+    assert_eq!(get_if_none_match(&url, &etag).await.status(), 304);
+
+    let empty = get(&format!(
+        "{}/repos/octocat/empty/stats/contributors",
+        fake.url
+    ))
+    .await;
+    assert_eq!(empty.status(), 200, "nothing to compute without commits");
+}
+
+#[tokio::test]
+async fn commits_are_newest_first_and_filtered_by_since_and_until() {
+    let mut graph = Graph::default();
+    let owner = graph.add_user("octocat");
+    let repo = graph.add_repo(owner, "hello-world");
+    graph.set_clock(T0);
+    let shas: Vec<String> = (1..=5)
+        .map(|n| {
+            graph.add_commit(
+                repo,
+                (n != 3).then_some(owner),
+                &format!("Commit {n}"),
+                n,
+                0,
+            )
+        })
+        .collect();
+    let fake = FakeGithub::start(graph).await;
+    let url = format!("{}/repos/octocat/hello-world/commits", fake.url);
+
+    let all = json_of(&url).await;
+    let got: Vec<&str> = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|commit| commit["sha"].as_str().expect("sha"))
+        .collect();
+    let newest_first: Vec<&str> = shas.iter().rev().map(String::as_str).collect();
+    assert_eq!(got, newest_first);
+    assert_eq!(all[0]["commit"]["message"], "Commit 5");
+    assert_eq!(all[0]["commit"]["author"]["date"], iso(T0 + 5 * 60));
+    assert_eq!(all[0]["author"]["login"], "octocat");
+    assert_eq!(all[0]["parents"][0]["sha"], shas[3].as_str());
+    assert_eq!(all[2]["author"], Value::Null, "an unlinked author");
+    assert_eq!(all[2]["commit"]["author"]["name"], "Anonymous Contributor");
+
+    let since = json_of(&format!("{url}?since={}", iso(T0 + 4 * 60))).await;
+    assert_eq!(since.as_array().expect("array").len(), 2);
+    let window = json_of(&format!(
+        "{url}?since={}&until={}",
+        iso(T0 + 2 * 60),
+        iso(T0 + 3 * 60)
+    ))
+    .await;
+    assert_eq!(window[0]["sha"], shas[2].as_str());
+    assert_eq!(window[1]["sha"], shas[1].as_str());
+    let paged = get(&format!("{url}?since={}&per_page=2", iso(T0))).await;
+    let next = next_link(paged.headers()).expect("3 pages");
+    assert!(
+        next.contains("since=") && next.ends_with("per_page=2&page=2"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
+async fn org_members_and_repos_follow_the_graph() {
+    let mut graph = Graph::default();
+    let org = graph.add_org("github");
+    let octocat = graph.add_user("octocat");
+    let hubot = graph.add_user("hubot");
+    let repo = graph.add_repo(org, "linguist");
+    graph.add_repo(octocat, "mine");
+    graph.add_member(org, octocat);
+    let fake = FakeGithub::start(graph).await;
+    let members_url = format!("{}/orgs/github/members", fake.url);
+    let logins = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|user| user["login"].as_str().expect("login").to_string())
+            .collect()
+    };
+
+    assert_eq!(logins(&json_of(&members_url).await), ["octocat"]);
+    fake.with_graph(|graph| graph.add_member(org, hubot));
+    assert_eq!(logins(&json_of(&members_url).await), ["octocat", "hubot"]);
+    fake.with_graph(|graph| graph.remove_member(org, octocat));
+    assert_eq!(logins(&json_of(&members_url).await), ["hubot"]);
+    assert_eq!(fake.graph().members(org), [hubot]);
+
+    let repos = json_of(&format!("{}/orgs/GitHub/repos", fake.url)).await;
+    assert_eq!(repos[0]["id"], repo);
+    assert_eq!(repos.as_array().expect("array").len(), 1);
+    assert_eq!(
+        get(&format!("{}/orgs/octocat/members", fake.url))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get(&format!("{}/orgs/nobody/repos", fake.url))
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn releases_are_newest_first() {
+    let mut graph = Graph::default();
+    let owner = graph.add_user("octocat");
+    let repo = graph.add_repo(owner, "hello-world");
+    let first = graph.add_release(repo, owner, "v1.0.0");
+    let second = graph.add_release(repo, owner, "v1.1.0-rc.1");
+    let fake = FakeGithub::start(graph).await;
+    let releases = json_of(&format!("{}/repos/octocat/hello-world/releases", fake.url)).await;
+    assert_eq!(releases[0]["id"], second);
+    assert_eq!(releases[0]["prerelease"], true);
+    assert_eq!(releases[1]["id"], first);
+    assert_eq!(releases[1]["tag_name"], "v1.0.0");
+    assert_eq!(releases[1]["author"]["login"], "octocat");
+    assert!(releases[1]["published_at"].is_string());
+}
+
+#[test]
+fn the_clock_stamps_every_mutation() {
+    let mut graph = Graph::default();
+    let start = graph.clock();
+    let sixty_days = 60 * 24 * 3600;
+    assert!((now() - sixty_days - start).abs() <= 2, "now − 60 days");
+    let owner = graph.add_user("octocat");
+    let repo = graph.add_repo(owner, "hello-world");
+    let issue = graph.add_issue(repo, owner, "Bug");
+    assert_eq!(graph.issue(issue).created_at, graph.clock());
+    assert_eq!(graph.issue(issue).number, 1);
+    graph.set_clock(T0);
+    graph.comment(issue, owner, "More.");
+    assert_eq!(graph.issue(issue).updated_at, T0 + 60);
+    graph.close(issue, owner, "completed");
+    assert_eq!(graph.issue(issue).closed_at, Some(T0 + 120));
+    assert_eq!(graph.issue(issue).updated_at, T0 + 120);
+    assert!((graph.issue(issue).created_at - start - 60).abs() <= 1);
+    let pull = graph.add_pull(repo, owner, "Fix");
+    assert_eq!(
+        graph.issue(pull).number,
+        2,
+        "issues and pulls share numbers"
+    );
+}
+
+#[test]
+fn generated_activity_is_deterministic_and_varied() {
+    let build = |seed: u64| {
+        let mut graph = Graph::generate(20, 3);
+        graph.set_clock(T0);
+        let repo = graph.owned_repos(1)[0];
+        let ids = graph.generate_activity(repo, 40, 30, seed);
+        (graph, repo, ids)
+    };
+    let (graph, repo, ids) = build(5);
+    assert_eq!(graph, build(5).0, "same seed, same activity");
+    assert_ne!(graph, build(6).0);
+    assert_eq!(ids.len(), 70);
+    let issues = graph.issues_of(repo);
+    assert_eq!(issues.len(), 70);
+    let numbers: Vec<i64> = issues.iter().map(|issue| issue.number).collect();
+    assert_eq!(numbers, (1..=70).collect::<Vec<i64>>());
+    let bot = graph.user_id("dependabot[bot]").expect("dependabot");
+    assert_eq!(graph.user(bot).kind, "Bot");
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue.author == bot && issue.is_pull())
+    );
+    assert!(issues.iter().any(|issue| issue.is_merged()));
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue.is_pull() && !issue.is_open() && !issue.is_merged())
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|issue| !issue.is_pull() && issue.is_open())
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue.state_reason.as_deref() == Some("not_planned"))
+    );
+    assert!(issues.iter().any(|issue| !issue.labels.is_empty()));
+    assert!(issues.iter().any(|issue| !issue.assignees.is_empty()));
+    assert!(issues.iter().any(|issue| issue.comments() >= 2));
+    let events: std::collections::BTreeSet<&str> = issues
+        .iter()
+        .flat_map(|issue| issue.timeline.iter().map(|item| item.event.as_str()))
+        .collect();
+    for event in [
+        "commented",
+        "labeled",
+        "closed",
+        "reopened",
+        "merged",
+        "committed",
+        "reviewed",
+        "cross-referenced",
+    ] {
+        assert!(events.contains(event), "some {event} item");
+    }
+    let mut created: Vec<i64> = issues.iter().map(|issue| issue.created_at).collect();
+    let mut updated: Vec<i64> = issues.iter().map(|issue| issue.updated_at).collect();
+    assert!(created.is_sorted());
+    assert!(
+        !updated.is_sorted(),
+        "updated order differs from created order"
+    );
+    created.dedup();
+    updated.sort();
+    updated.dedup();
+    assert_eq!((created.len(), updated.len()), (70, 70), "distinct times");
+    assert!(graph.commits_of(repo).len() >= 3);
+    assert!(
+        graph
+            .commits_of(repo)
+            .iter()
+            .any(|commit| commit.author.is_none())
+    );
+    assert!(!graph.releases_of(repo).is_empty());
+    let ids: std::collections::BTreeSet<i64> = issues
+        .iter()
+        .flat_map(|issue| issue.timeline.iter().filter_map(|item| item.id))
+        .collect();
+    let with_ids = issues
+        .iter()
+        .flat_map(|issue| issue.timeline.iter().filter(|item| item.id.is_some()))
+        .count();
+    assert_eq!(ids.len(), with_ids, "timeline ids are unique");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_activity_is_served() {
+    let mut graph = Graph::generate(10, 1);
+    let repo = graph.owned_repos(1)[0];
+    graph.generate_activity(repo, 60, 50, 9);
+    let fake = FakeGithub::start(graph.clone()).await;
+    let full_name = graph.full_name(repo);
+    let first = format!(
+        "{}/repos/{full_name}/issues?state=all&per_page=100",
+        fake.url
+    );
+    let (items, pages) = all_pages(&first).await;
+    assert_eq!(pages, 2);
+    assert_eq!(items.len(), 110);
+    let pulls = items
+        .iter()
+        .filter(|item| item.get("pull_request").is_some())
+        .count();
+    assert_eq!(pulls, 50);
+    for issue in graph.issues_of(repo) {
+        let url = format!(
+            "{}/repos/{full_name}/issues/{}/timeline?per_page=100",
+            fake.url, issue.number
+        );
+        let timeline = json_of(&url).await;
+        assert_eq!(
+            timeline.as_array().expect("array").len(),
+            issue.timeline.len()
+        );
+    }
+}

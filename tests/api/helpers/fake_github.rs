@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -34,6 +35,8 @@ const FIRST_REPO_ID: i64 = 1_000_001;
 const WINDOW_SECS: i64 = 3600;
 const DEFAULT_PER_PAGE: usize = 30;
 const MAX_PER_PAGE: usize = 100;
+/// The id of GitHub's `ghost` user, who stands for deleted accounts.
+const GHOST_ID: i64 = 10_137;
 
 // ---------------------------------------------------------------------------
 // The graph
@@ -51,6 +54,8 @@ pub struct Graph {
     /// Former `owner/name` (lowercase) of renamed or transferred repositories → repository id:
     /// answered with 301.
     pub repo_redirects: BTreeMap<String, i64>,
+    /// Issues, pull requests, timelines, commits, releases, organization members.
+    pub activity: Activity,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,6 +176,9 @@ impl Graph {
         }
         self.follows.retain(|&(a, b)| a != id && b != id);
         self.stars.retain(|&(user, _)| user != id);
+        self.activity
+            .members
+            .retain(|&(org, member)| org != id && member != id);
         self.users.remove(&id);
     }
 
@@ -205,6 +213,7 @@ impl Graph {
     pub fn remove_repo(&mut self, id: i64) {
         self.stars.retain(|&(_, repo)| repo != id);
         self.repo_redirects.retain(|_, &mut repo| repo != id);
+        self.remove_repo_activity(id);
         self.repos.remove(&id);
     }
 
@@ -533,6 +542,1131 @@ fn rfc3339(epoch: i64) -> String {
 }
 
 // ---------------------------------------------------------------------------
+// Activity: issues, pull requests, timelines, commits, releases, members
+// ---------------------------------------------------------------------------
+
+/// Issue ids start here, pull-request ids (the `/pulls/{n}` object) at the next million, and so
+/// on: each kind of id has its own range, so no id of one kind is mistaken for another.
+const FIRST_ISSUE_ID: i64 = 2_000_001;
+const FIRST_PULL_ID: i64 = 3_000_001;
+/// One counter for every timeline item (comments, events, reviews): unique across the fake.
+const FIRST_ITEM_ID: i64 = 4_000_001;
+const FIRST_RELEASE_ID: i64 = 5_000_001;
+const FIRST_LABEL_ID: i64 = 6_000_001;
+/// The clock moves this much per mutation.
+const CLOCK_STEP_SECS: i64 = 60;
+/// The clock starts this long before the real time.
+const CLOCK_START_AGO_SECS: i64 = 60 * DAY_SECS;
+const DAY_SECS: i64 = 24 * 3600;
+/// GitHub's default labels: (name, color, description).
+const DEFAULT_LABELS: &[(&str, &str, &str)] = &[
+    ("bug", "d73a4a", "Something isn't working"),
+    (
+        "documentation",
+        "0075ca",
+        "Improvements or additions to documentation",
+    ),
+    (
+        "duplicate",
+        "cfd3d7",
+        "This issue or pull request already exists",
+    ),
+    ("enhancement", "a2eeef", "New feature or request"),
+    ("good first issue", "7057ff", "Good for newcomers"),
+    ("help wanted", "008672", "Extra attention is needed"),
+    ("invalid", "e4e669", "This doesn't seem right"),
+    ("question", "d876e3", "Further information is requested"),
+    ("wontfix", "ffffff", "This will not be worked on"),
+];
+
+/// Issues, pull requests and their timelines, commits, releases, labels and organization
+/// members, with the clock that stamps them. Held by `Graph::activity`; changed through `Graph`'s
+/// methods.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Issues and pull requests by GitHub id.
+    pub issues: BTreeMap<i64, FakeIssue>,
+    /// (repository, number) of a transferred issue → the id of the issue it became: its URLs
+    /// answer 301.
+    pub issue_redirects: BTreeMap<(i64, i64), i64>,
+    /// Labels defined in each repository, by (repository, name).
+    pub labels: BTreeMap<(i64, String), FakeLabel>,
+    /// Commits on the default branch of every repository, in the order they were added.
+    pub commits: Vec<FakeCommit>,
+    /// Releases by id.
+    pub releases: BTreeMap<i64, FakeRelease>,
+    /// (organization, member)
+    pub members: BTreeSet<(i64, i64)>,
+    /// Epoch seconds of the last mutation; `None` until the first one (or `set_clock`), then the
+    /// clock starts at the real time minus 60 days.
+    pub clock: Option<i64>,
+    /// Repositories whose contributor statistics GitHub has computed (answered with 200).
+    pub stats_cached: BTreeSet<i64>,
+    /// Repositories whose next `stats/contributors` request answers 202.
+    pub stats_pending: BTreeSet<i64>,
+    /// The last issue number given in each repository (numbers are never reused).
+    pub numbers: BTreeMap<i64, i64>,
+    /// The last id given, by kind (`issue`, `pull`, `item`, `release`, `label`, `sha`).
+    pub counters: BTreeMap<String, i64>,
+}
+
+/// An issue, or a pull request when `pull` is set (GitHub's issues list shows both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeIssue {
+    pub id: i64,
+    pub repo: i64,
+    /// Per repository, shared by issues and pull requests, from 1.
+    pub number: i64,
+    pub title: String,
+    pub body: Option<String>,
+    /// User id.
+    pub author: i64,
+    /// `"open"` or `"closed"`.
+    pub state: String,
+    /// `"completed"`, `"not_planned"`, `"reopened"` or `None` (always `None` for pull requests).
+    pub state_reason: Option<String>,
+    /// Label names, in the order they were added.
+    pub labels: Vec<String>,
+    /// User ids.
+    pub assignees: Vec<i64>,
+    pub locked: bool,
+    /// Epoch seconds, like every time below.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<i64>,
+    pub pull: Option<FakePull>,
+    /// Oldest first.
+    pub timeline: Vec<FakeTimelineItem>,
+}
+
+/// The pull-request part of an issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakePull {
+    /// The id of `/pulls/{n}`'s object (not the issue id).
+    pub id: i64,
+    pub draft: bool,
+    pub merged_at: Option<i64>,
+    pub merged_by: Option<i64>,
+    pub merge_commit_sha: Option<String>,
+    /// Leaves `pull_request.merged_at` out of issue-list payloads ("merged state unknown").
+    pub omit_merged_at: bool,
+    /// The head branch.
+    pub head_ref: String,
+}
+
+/// One item of an issue's timeline. `event` is GitHub's name: `commented`, `labeled`,
+/// `unlabeled`, `closed`, `reopened`, `merged`, `committed`, `reviewed` or `cross-referenced`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeTimelineItem {
+    /// `None` for `committed` and `cross-referenced`, which GitHub gives no id.
+    pub id: Option<i64>,
+    pub event: String,
+    /// The actor; the comment's or review's user; the commit's linked author (`None`: no
+    /// account).
+    pub actor: Option<i64>,
+    /// Creation time; a review's `submitted_at`; a commit's author and committer date.
+    pub created_at: i64,
+    /// Differs from `created_at` for an edited comment.
+    pub updated_at: i64,
+    /// A comment's or review's body, a commit's message.
+    pub body: Option<String>,
+    /// `labeled`/`unlabeled`: the label name.
+    pub label: Option<String>,
+    /// `reviewed`: `approved`, `commented` or `changes_requested`; `closed`/`reopened`: the
+    /// state reason.
+    pub state: Option<String>,
+    /// `committed`: the sha; `merged`, `reviewed`, `closed` by a merge: the commit id.
+    pub sha: Option<String>,
+    /// `cross-referenced`: the id of the issue that mentions this one.
+    pub source: Option<i64>,
+}
+
+impl FakeTimelineItem {
+    fn new(id: Option<i64>, event: &str, actor: Option<i64>, at: i64) -> FakeTimelineItem {
+        FakeTimelineItem {
+            id,
+            event: event.to_string(),
+            actor,
+            created_at: at,
+            updated_at: at,
+            body: None,
+            label: None,
+            state: None,
+            sha: None,
+            source: None,
+        }
+    }
+}
+
+impl FakeIssue {
+    pub fn is_pull(&self) -> bool {
+        self.pull.is_some()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state == "open"
+    }
+
+    pub fn is_merged(&self) -> bool {
+        self.pull
+            .as_ref()
+            .is_some_and(|pull| pull.merged_at.is_some())
+    }
+
+    /// The `comments` count: `commented` timeline items.
+    pub fn comments(&self) -> usize {
+        self.items("commented").count()
+    }
+
+    /// The timeline items of one kind, oldest first.
+    pub fn items<'a>(&'a self, event: &'a str) -> impl Iterator<Item = &'a FakeTimelineItem> {
+        self.timeline.iter().filter(move |item| item.event == event)
+    }
+}
+
+/// A label defined in a repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeLabel {
+    pub id: i64,
+    pub repo: i64,
+    pub name: String,
+    /// Six hex digits, no `#`.
+    pub color: String,
+    pub default: bool,
+    pub description: Option<String>,
+}
+
+/// A commit on a repository's default branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeCommit {
+    /// 40 hex digits.
+    pub sha: String,
+    pub repo: i64,
+    /// The linked GitHub account, `None` when the email matches none.
+    pub author: Option<i64>,
+    pub author_name: String,
+    pub author_email: String,
+    pub authored_at: i64,
+    pub committed_at: i64,
+    pub message: String,
+    pub additions: i64,
+    pub deletions: i64,
+    pub parents: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeRelease {
+    pub id: i64,
+    pub repo: i64,
+    pub tag_name: String,
+    pub name: Option<String>,
+    pub body: Option<String>,
+    /// User id.
+    pub author: i64,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+    pub prerelease: bool,
+    pub draft: bool,
+}
+
+impl Graph {
+    // --- clock and ids ---
+
+    /// Sets the activity clock (epoch seconds); the next mutation is stamped one minute later.
+    pub fn set_clock(&mut self, epoch_secs: i64) {
+        self.activity.clock = Some(epoch_secs);
+    }
+
+    /// The activity clock: the time of the last mutation, or where it will start (the real time
+    /// minus 60 days) when nothing happened yet.
+    pub fn clock(&self) -> i64 {
+        self.activity
+            .clock
+            .unwrap_or_else(|| now() - CLOCK_START_AGO_SECS)
+    }
+
+    /// Advances the clock by a minute and returns the new time.
+    fn tick(&mut self) -> i64 {
+        let at = self.clock() + CLOCK_STEP_SECS;
+        self.activity.clock = Some(at);
+        at
+    }
+
+    fn next_id(&mut self, kind: &str, first: i64) -> i64 {
+        let last = self
+            .activity
+            .counters
+            .entry(kind.to_string())
+            .or_insert(first - 1);
+        *last += 1;
+        *last
+    }
+
+    /// A new deterministic 40-hex-digit sha.
+    fn new_sha(&mut self, seed: &str) -> String {
+        let n = self.next_id("sha", 1);
+        derived_sha(&format!("{n}:{seed}"))
+    }
+
+    /// Advances the clock and stamps the issue's `updated_at` with it.
+    fn touch(&mut self, issue: i64) -> i64 {
+        let at = self.tick();
+        self.issue_mut(issue).updated_at = at;
+        at
+    }
+
+    fn push_item(&mut self, issue: i64, item: FakeTimelineItem) {
+        self.issue_mut(issue).timeline.push(item);
+    }
+
+    // --- issues and pull requests ---
+
+    /// Opens an issue in `repo` and returns its id; its number is the repository's next one.
+    pub fn add_issue(&mut self, repo: i64, author: i64, title: &str) -> i64 {
+        self.open_issue(repo, author, title, false)
+    }
+
+    /// Opens a pull request (an issue with a pull-request part) and returns its issue id.
+    pub fn add_pull(&mut self, repo: i64, author: i64, title: &str) -> i64 {
+        self.open_issue(repo, author, title, true)
+    }
+
+    fn open_issue(&mut self, repo: i64, author: i64, title: &str, pull: bool) -> i64 {
+        self.repo(repo);
+        self.user(author);
+        let at = self.tick();
+        let id = self.next_id("issue", FIRST_ISSUE_ID);
+        let number = self.next_number(repo);
+        let pull = pull.then(|| FakePull {
+            id: self.next_id("pull", FIRST_PULL_ID),
+            draft: false,
+            merged_at: None,
+            merged_by: None,
+            merge_commit_sha: None,
+            omit_merged_at: false,
+            head_ref: format!("patch-{number}"),
+        });
+        let issue = FakeIssue {
+            id,
+            repo,
+            number,
+            title: title.to_string(),
+            body: Some(format!("{title}.\n\nMore details in the description.")),
+            author,
+            state: "open".to_string(),
+            state_reason: None,
+            labels: Vec::new(),
+            assignees: Vec::new(),
+            locked: false,
+            created_at: at,
+            updated_at: at,
+            closed_at: None,
+            closed_by: None,
+            pull,
+            timeline: Vec::new(),
+        };
+        self.activity.issues.insert(id, issue);
+        id
+    }
+
+    fn next_number(&mut self, repo: i64) -> i64 {
+        let last = self.activity.numbers.entry(repo).or_insert(0);
+        *last += 1;
+        *last
+    }
+
+    /// Adds a `commented` item and returns its id.
+    pub fn comment(&mut self, issue: i64, user: i64, body: &str) -> i64 {
+        self.user(user);
+        let at = self.touch(issue);
+        let id = self.next_id("item", FIRST_ITEM_ID);
+        let mut item = FakeTimelineItem::new(Some(id), "commented", Some(user), at);
+        item.body = Some(body.to_string());
+        self.push_item(issue, item);
+        id
+    }
+
+    /// Edits a comment's body: its `updated_at` (and its issue's) moves to the next clock value.
+    pub fn edit_comment(&mut self, comment: i64, body: &str) {
+        let issue = self
+            .activity
+            .issues
+            .values()
+            .find(|issue| issue.timeline.iter().any(|item| item.id == Some(comment)))
+            .map(|issue| issue.id)
+            .unwrap_or_else(|| panic!("no comment {comment} in the fake graph"));
+        let at = self.touch(issue);
+        let item = self
+            .issue_mut(issue)
+            .timeline
+            .iter_mut()
+            .find(|item| item.id == Some(comment))
+            .unwrap_or_else(|| panic!("no comment {comment}"));
+        item.body = Some(body.to_string());
+        item.updated_at = at;
+    }
+
+    /// Defines a label in a repository if it is not there yet (GitHub's colors for its default
+    /// labels, a color derived from the name otherwise) and returns its id.
+    pub fn define_label(&mut self, repo: i64, name: &str) -> i64 {
+        self.repo(repo);
+        let key = (repo, name.to_string());
+        if let Some(label) = self.activity.labels.get(&key) {
+            return label.id;
+        }
+        let id = self.next_id("label", FIRST_LABEL_ID);
+        let default = DEFAULT_LABELS
+            .iter()
+            .find(|(default, _, _)| default.eq_ignore_ascii_case(name));
+        let label = FakeLabel {
+            id,
+            repo,
+            name: name.to_string(),
+            color: default.map_or_else(
+                || derived_sha(name)[..6].to_string(),
+                |(_, color, _)| color.to_string(),
+            ),
+            default: default.is_some(),
+            description: default.map(|(_, _, description)| description.to_string()),
+        };
+        self.activity.labels.insert(key, label);
+        id
+    }
+
+    /// Adds a label (defining it in the repository if needed) with a `labeled` item; nothing
+    /// happens when the issue already has it.
+    pub fn label(&mut self, issue: i64, actor: i64, name: &str) {
+        self.user(actor);
+        if self.issue(issue).labels.iter().any(|label| label == name) {
+            return;
+        }
+        let repo = self.issue(issue).repo;
+        self.define_label(repo, name);
+        let at = self.touch(issue);
+        let id = self.next_id("item", FIRST_ITEM_ID);
+        let mut item = FakeTimelineItem::new(Some(id), "labeled", Some(actor), at);
+        item.label = Some(name.to_string());
+        let issue = self.issue_mut(issue);
+        issue.labels.push(name.to_string());
+        issue.timeline.push(item);
+    }
+
+    /// Removes a label with an `unlabeled` item; nothing happens when the issue lacks it.
+    pub fn unlabel(&mut self, issue: i64, actor: i64, name: &str) {
+        self.user(actor);
+        if !self.issue(issue).labels.iter().any(|label| label == name) {
+            return;
+        }
+        let at = self.touch(issue);
+        let id = self.next_id("item", FIRST_ITEM_ID);
+        let mut item = FakeTimelineItem::new(Some(id), "unlabeled", Some(actor), at);
+        item.label = Some(name.to_string());
+        let issue = self.issue_mut(issue);
+        issue.labels.retain(|label| label != name);
+        issue.timeline.push(item);
+    }
+
+    /// Assigns a user (bumps `updated_at`; no timeline item).
+    pub fn assign(&mut self, issue: i64, user: i64) {
+        self.user(user);
+        if self.issue(issue).assignees.contains(&user) {
+            return;
+        }
+        self.touch(issue);
+        self.issue_mut(issue).assignees.push(user);
+    }
+
+    /// Closes an issue or pull request (not merging it): `closed_at`, `closed_by`, a `closed`
+    /// item. `reason` (`completed` or `not_planned`) is the issue's `state_reason`; pull requests
+    /// have none.
+    pub fn close(&mut self, issue: i64, actor: i64, reason: &str) {
+        self.user(actor);
+        assert!(self.issue(issue).is_open(), "issue {issue} is not open");
+        let at = self.touch(issue);
+        let id = self.next_id("item", FIRST_ITEM_ID);
+        let reason = (!self.issue(issue).is_pull()).then(|| reason.to_string());
+        let mut item = FakeTimelineItem::new(Some(id), "closed", Some(actor), at);
+        item.state = reason.clone();
+        let issue = self.issue_mut(issue);
+        issue.state = "closed".to_string();
+        issue.state_reason = reason;
+        issue.closed_at = Some(at);
+        issue.closed_by = Some(actor);
+        issue.timeline.push(item);
+    }
+
+    /// Reopens a closed (not merged) issue or pull request: `state_reason` `reopened` for issues,
+    /// `closed_at` and `closed_by` cleared, a `reopened` item.
+    pub fn reopen(&mut self, issue: i64, actor: i64) {
+        self.user(actor);
+        let current = self.issue(issue);
+        assert!(!current.is_open(), "issue {issue} is open");
+        assert!(!current.is_merged(), "pull request {issue} is merged");
+        let reason = (!current.is_pull()).then(|| "reopened".to_string());
+        let at = self.touch(issue);
+        let id = self.next_id("item", FIRST_ITEM_ID);
+        let mut item = FakeTimelineItem::new(Some(id), "reopened", Some(actor), at);
+        item.state = reason.clone();
+        let issue = self.issue_mut(issue);
+        issue.state = "open".to_string();
+        issue.state_reason = reason;
+        issue.closed_at = None;
+        issue.closed_by = None;
+        issue.timeline.push(item);
+    }
+
+    /// Merges an open pull request: closed and merged at the same clock tick, `merged_by`, a
+    /// merge commit sha, then `merged` and `closed` items. The merge commit is not added to the
+    /// repository's commits (use `add_commit` for that).
+    pub fn merge(&mut self, pull: i64, actor: i64) {
+        self.user(actor);
+        let current = self.issue(pull);
+        assert!(current.is_pull(), "issue {pull} is not a pull request");
+        assert!(current.is_open(), "pull request {pull} is not open");
+        let at = self.touch(pull);
+        let sha = self.new_sha(&format!("merge:{pull}"));
+        let merged_id = self.next_id("item", FIRST_ITEM_ID);
+        let closed_id = self.next_id("item", FIRST_ITEM_ID);
+        let mut merged = FakeTimelineItem::new(Some(merged_id), "merged", Some(actor), at);
+        merged.sha = Some(sha.clone());
+        let mut closed = FakeTimelineItem::new(Some(closed_id), "closed", Some(actor), at);
+        closed.sha = Some(sha.clone());
+        let issue = self.issue_mut(pull);
+        issue.state = "closed".to_string();
+        issue.state_reason = None;
+        issue.closed_at = Some(at);
+        issue.closed_by = Some(actor);
+        if let Some(part) = issue.pull.as_mut() {
+            part.merged_at = Some(at);
+            part.merged_by = Some(actor);
+            part.merge_commit_sha = Some(sha);
+            part.draft = false;
+        }
+        issue.timeline.push(merged);
+        issue.timeline.push(closed);
+    }
+
+    /// Adds a `reviewed` item (`state`: `approved`, `commented` or `changes_requested`) on the
+    /// pull request's head commit and returns its id.
+    pub fn review(&mut self, pull: i64, reviewer: i64, state: &str) -> i64 {
+        self.user(reviewer);
+        assert!(
+            self.issue(pull).is_pull(),
+            "issue {pull} is not a pull request"
+        );
+        assert!(
+            ["approved", "commented", "changes_requested"].contains(&state),
+            "review state {state}"
+        );
+        let head = self.head_sha(pull);
+        let at = self.touch(pull);
+        let id = self.next_id("item", FIRST_ITEM_ID);
+        let mut item = FakeTimelineItem::new(Some(id), "reviewed", Some(reviewer), at);
+        item.state = Some(state.to_string());
+        item.sha = Some(head);
+        item.body = Some(match state {
+            "approved" => "Looks good to me.".to_string(),
+            "changes_requested" => "A few things to change first.".to_string(),
+            _ => String::new(),
+        });
+        self.push_item(pull, item);
+        id
+    }
+
+    /// Pushes a commit by `author` to the pull request's branch: a `committed` item (no id).
+    /// Returns its sha.
+    pub fn pr_commit(&mut self, pull: i64, author: i64) -> String {
+        self.user(author);
+        assert!(
+            self.issue(pull).is_pull(),
+            "issue {pull} is not a pull request"
+        );
+        let at = self.touch(pull);
+        let sha = self.new_sha(&format!("pr:{pull}"));
+        let count = self.issue(pull).items("committed").count() + 1;
+        let mut item = FakeTimelineItem::new(None, "committed", Some(author), at);
+        item.sha = Some(sha.clone());
+        item.body = Some(format!("Change {count} of #{}", self.issue(pull).number));
+        self.push_item(pull, item);
+        sha
+    }
+
+    /// `from_issue` mentions `issue`: a `cross-referenced` item (no id) on `issue`'s timeline,
+    /// by `from_issue`'s author.
+    pub fn cross_reference(&mut self, issue: i64, from_issue: i64) {
+        let actor = self.issue(from_issue).author;
+        let at = self.touch(issue);
+        let mut item = FakeTimelineItem::new(None, "cross-referenced", Some(actor), at);
+        item.source = Some(from_issue);
+        self.push_item(issue, item);
+    }
+
+    /// Transfers an issue (not a pull request) to another repository the way GitHub does: a new
+    /// issue with a new id and the target's next number keeps title, body, author, state,
+    /// assignees, the labels the target defines, and the comments; the old issue disappears and
+    /// its URLs answer 301 to the new one. Returns the new issue's id.
+    pub fn transfer_issue(&mut self, issue: i64, to_repo: i64) -> i64 {
+        self.repo(to_repo);
+        assert!(
+            !self.issue(issue).is_pull(),
+            "pull requests cannot be transferred"
+        );
+        let at = self.tick();
+        let id = self.next_id("issue", FIRST_ISSUE_ID);
+        let number = self.next_number(to_repo);
+        let mut moved = self
+            .activity
+            .issues
+            .remove(&issue)
+            .unwrap_or_else(|| panic!("no issue {issue}"));
+        let labels = &self.activity.labels;
+        moved
+            .labels
+            .retain(|name| labels.contains_key(&(to_repo, name.clone())));
+        moved.timeline.retain(|item| item.event == "commented");
+        let (old_repo, old_number) = (moved.repo, moved.number);
+        moved.id = id;
+        moved.repo = to_repo;
+        moved.number = number;
+        moved.updated_at = at;
+        self.activity.issues.insert(id, moved);
+        for target in self.activity.issue_redirects.values_mut() {
+            if *target == issue {
+                *target = id;
+            }
+        }
+        self.activity
+            .issue_redirects
+            .insert((old_repo, old_number), id);
+        for other in self.activity.issues.values_mut() {
+            for item in &mut other.timeline {
+                if item.source == Some(issue) {
+                    item.source = Some(id);
+                }
+            }
+        }
+        id
+    }
+
+    /// Adds `items` comments to an issue (by its author and up to four other users in turn) and
+    /// returns their ids: `long_timeline(issue, 250)` makes a 3-page timeline at `per_page=100`.
+    pub fn long_timeline(&mut self, issue: i64, items: usize) -> Vec<i64> {
+        let author = self.issue(issue).author;
+        let mut users = vec![author];
+        users.extend(
+            self.users
+                .values()
+                .filter(|user| user.kind == "User" && user.id != author)
+                .map(|user| user.id)
+                .take(4),
+        );
+        (0..items)
+            .map(|n| {
+                let user = users[n % users.len()];
+                self.comment(issue, user, &format!("Comment {} of a long thread.", n + 1))
+            })
+            .collect()
+    }
+
+    // --- commits, releases, members, statistics ---
+
+    /// Adds a commit to a repository's default branch (authored and committed now) and returns
+    /// its sha. `author` is the linked account (`None`: an email GitHub links to no one); the
+    /// repository's `pushed_at` follows.
+    pub fn add_commit(
+        &mut self,
+        repo: i64,
+        author: Option<i64>,
+        message: &str,
+        additions: i64,
+        deletions: i64,
+    ) -> String {
+        self.repo(repo);
+        let (author_name, author_email) = self.git_identity(author);
+        let at = self.tick();
+        let sha = self.new_sha(&format!("commit:{repo}:{message}"));
+        let parents: Vec<String> = self
+            .commits_of(repo)
+            .last()
+            .map(|commit| commit.sha.clone())
+            .into_iter()
+            .collect();
+        self.activity.commits.push(FakeCommit {
+            sha: sha.clone(),
+            repo,
+            author,
+            author_name,
+            author_email,
+            authored_at: at,
+            committed_at: at,
+            message: message.to_string(),
+            additions,
+            deletions,
+            parents,
+        });
+        self.repo_mut(repo).pushed_at = rfc3339(at);
+        sha
+    }
+
+    /// The name and email git records for a user (their noreply address), or an unlinked
+    /// identity.
+    pub fn git_identity(&self, user: Option<i64>) -> (String, String) {
+        match user.and_then(|id| self.users.get(&id)) {
+            Some(user) => (
+                user.name.clone().unwrap_or_else(|| user.login.clone()),
+                format!("{}+{}@users.noreply.github.com", user.id, user.login),
+            ),
+            None => (
+                "Anonymous Contributor".to_string(),
+                "anonymous@example.com".to_string(),
+            ),
+        }
+    }
+
+    /// Publishes a release of `tag` (a prerelease when the tag has a `-`) and returns its id.
+    pub fn add_release(&mut self, repo: i64, author: i64, tag: &str) -> i64 {
+        self.repo(repo);
+        self.user(author);
+        let at = self.tick();
+        let id = self.next_id("release", FIRST_RELEASE_ID);
+        let release = FakeRelease {
+            id,
+            repo,
+            tag_name: tag.to_string(),
+            name: Some(tag.to_string()),
+            body: Some(format!("Release {tag}.")),
+            author,
+            created_at: at,
+            published_at: Some(at),
+            prerelease: tag.contains('-'),
+            draft: false,
+        };
+        self.activity.releases.insert(id, release);
+        id
+    }
+
+    /// Makes `user` a (public) member of the organization `org`.
+    pub fn add_member(&mut self, org: i64, user: i64) {
+        assert_eq!(
+            self.user(org).kind,
+            "Organization",
+            "{org} is not an organization"
+        );
+        self.user(user);
+        self.activity.members.insert((org, user));
+    }
+
+    pub fn remove_member(&mut self, org: i64, user: i64) {
+        self.activity.members.remove(&(org, user));
+    }
+
+    /// The next `stats/contributors` request for `repo` answers 202 (GitHub is computing).
+    pub fn stats_computing(&mut self, repo: i64) {
+        self.repo(repo);
+        self.activity.stats_pending.insert(repo);
+    }
+
+    /// Whether a `stats/contributors` request answers 202 now; the answer after it is 200.
+    fn take_stats_computing(&mut self, repo: i64) -> bool {
+        let pending = self.activity.stats_pending.remove(&repo);
+        let has_commits = self
+            .activity
+            .commits
+            .iter()
+            .any(|commit| commit.repo == repo);
+        let first = has_commits && self.activity.stats_cached.insert(repo);
+        pending || first
+    }
+
+    // --- accessors ---
+
+    /// The issue or pull request with this id; panics when there is none (a test mistake).
+    pub fn issue(&self, id: i64) -> &FakeIssue {
+        self.activity
+            .issues
+            .get(&id)
+            .unwrap_or_else(|| panic!("no issue {id} in the fake graph"))
+    }
+
+    pub fn issue_mut(&mut self, id: i64) -> &mut FakeIssue {
+        self.activity
+            .issues
+            .get_mut(&id)
+            .unwrap_or_else(|| panic!("no issue {id} in the fake graph"))
+    }
+
+    /// The id of issue `number` of a repository, if it is there (not transferred away).
+    pub fn issue_id(&self, repo: i64, number: i64) -> Option<i64> {
+        self.activity
+            .issues
+            .values()
+            .find(|issue| issue.repo == repo && issue.number == number)
+            .map(|issue| issue.id)
+    }
+
+    /// Issues and pull requests of a repository, by number ascending.
+    pub fn issues_of(&self, repo: i64) -> Vec<&FakeIssue> {
+        let mut issues: Vec<&FakeIssue> = self
+            .activity
+            .issues
+            .values()
+            .filter(|issue| issue.repo == repo)
+            .collect();
+        issues.sort_by_key(|issue| issue.number);
+        issues
+    }
+
+    /// An issue's timeline, oldest first.
+    pub fn timeline(&self, issue: i64) -> &[FakeTimelineItem] {
+        &self.issue(issue).timeline
+    }
+
+    /// The head sha of a pull request: its last `committed` item, or one derived from its id.
+    pub fn head_sha(&self, pull: i64) -> String {
+        let issue = self.issue(pull);
+        issue
+            .items("committed")
+            .last()
+            .and_then(|item| item.sha.clone())
+            .unwrap_or_else(|| derived_sha(&format!("head:{pull}")))
+    }
+
+    /// A repository's commits, oldest first.
+    pub fn commits_of(&self, repo: i64) -> Vec<&FakeCommit> {
+        self.activity
+            .commits
+            .iter()
+            .filter(|commit| commit.repo == repo)
+            .collect()
+    }
+
+    /// A repository's releases, by id ascending (oldest first).
+    pub fn releases_of(&self, repo: i64) -> Vec<&FakeRelease> {
+        self.activity
+            .releases
+            .values()
+            .filter(|release| release.repo == repo)
+            .collect()
+    }
+
+    /// Members of an organization, by id ascending.
+    pub fn members(&self, org: i64) -> Vec<i64> {
+        self.activity
+            .members
+            .iter()
+            .filter(|&&(of, _)| of == org)
+            .map(|&(_, user)| user)
+            .collect()
+    }
+
+    /// The label `name` of a repository, if defined.
+    pub fn label_of(&self, repo: i64, name: &str) -> Option<&FakeLabel> {
+        self.activity.labels.get(&(repo, name.to_string()))
+    }
+
+    /// Drops everything a removed repository had.
+    fn remove_repo_activity(&mut self, repo: i64) {
+        let activity = &mut self.activity;
+        activity.issues.retain(|_, issue| issue.repo != repo);
+        let issues = &activity.issues;
+        activity
+            .issue_redirects
+            .retain(|&(from, _), target| from != repo && issues.contains_key(target));
+        activity.labels.retain(|&(of, _), _| of != repo);
+        activity.commits.retain(|commit| commit.repo != repo);
+        activity.releases.retain(|_, release| release.repo != repo);
+        activity.stats_cached.remove(&repo);
+        activity.stats_pending.remove(&repo);
+    }
+}
+
+/// The first 40 hex digits of the SHA-256 of `seed`.
+fn derived_sha(seed: &str) -> String {
+    hex::encode(Sha256::digest(seed))[..40].to_string()
+}
+
+/// The Sunday 00:00 UTC starting the week of `epoch` (GitHub's `w` in statistics).
+fn week_start(epoch: i64) -> i64 {
+    let day = epoch.div_euclid(DAY_SECS);
+    // Day 0 (1970-01-01) was a Thursday, four days after a Sunday.
+    (day - (day + 4).rem_euclid(7)) * DAY_SECS
+}
+
+/// An ISO 8601 time as GitHub accepts it in `since`/`until`: RFC 3339 (a `+` decoded to a space
+/// is put back) or a bare date.
+fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim().replace(' ', "+");
+    DateTime::parse_from_rfc3339(&text)
+        .map(|time| time.timestamp())
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .ok()
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
+                .map(|time| time.and_utc().timestamp())
+        })
+}
+
+// ---------------------------------------------------------------------------
+// Generated activity
+// ---------------------------------------------------------------------------
+
+const ISSUE_TITLES: &[&str] = &[
+    "Crash when the input is empty",
+    "Support a configuration file",
+    "Typo in the README",
+    "Slow startup on large inputs",
+    "Add a --verbose flag",
+    "Panic on invalid UTF-8",
+    "Improve error messages",
+    "Windows paths are not handled",
+    "Document the release process",
+    "Flaky test on CI",
+];
+const PULL_TITLES: &[&str] = &[
+    "Fix the empty-input crash",
+    "Read settings from a config file",
+    "Fix typos",
+    "Speed up startup",
+    "Add --verbose",
+    "Handle invalid UTF-8",
+    "Refactor the parser",
+    "Update CI workflow",
+];
+const ISSUE_LABELS: &[&str] = &[
+    "bug",
+    "enhancement",
+    "documentation",
+    "question",
+    "good first issue",
+];
+const COMMENTS: &[&str] = &[
+    "I can reproduce this.",
+    "Thanks for the report!",
+    "Any update on this?",
+    "Fixed on main, please try again.",
+    "+1",
+    "Could you share a minimal example?",
+];
+const COMMIT_MESSAGES: &[&str] = &[
+    "Fix a panic in the parser",
+    "Update dependencies",
+    "Add tests",
+    "Refactor the crawler",
+    "Improve docs",
+    "Bump version",
+];
+const DEPENDENCIES: &[&str] = &["serde", "tokio", "rand", "clap", "regex"];
+/// The login GitHub gives Dependabot (a user of type `Bot`).
+pub const DEPENDABOT: &str = "dependabot[bot]";
+
+impl Graph {
+    /// The `dependabot[bot]` user (type `Bot`), added when missing.
+    pub fn dependabot(&mut self) -> i64 {
+        self.user_id(DEPENDABOT).unwrap_or_else(|| {
+            let id = self.add_user(DEPENDABOT);
+            self.user_mut(id).kind = "Bot".to_string();
+            id
+        })
+    }
+
+    /// Deterministic activity in `repo` for a given seed (timestamps follow the clock: call
+    /// `set_clock` first for identical graphs): a few commits and releases; `issues` issues and
+    /// `pulls` pull requests by the repository's owner (when a user), `contributor-1` to
+    /// `contributor-4` (added when missing; members when the owner is an organization) and
+    /// `dependabot[bot]`; then labels, assignees, comments, cross-references, reviews, branch
+    /// commits, closes, reopens and merges in random order across them. Returns the issue ids in
+    /// creation order.
+    pub fn generate_activity(
+        &mut self,
+        repo: i64,
+        issues: usize,
+        pulls: usize,
+        seed: u64,
+    ) -> Vec<i64> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let owner = self.repo(repo).owner_id;
+        let bot = self.dependabot();
+        let mut humans = Vec::new();
+        if self.user(owner).kind == "User" {
+            humans.push(owner);
+        }
+        for k in 1..=4 {
+            let login = format!("contributor-{k}");
+            let id = self
+                .user_id(&login)
+                .unwrap_or_else(|| self.add_user(&login));
+            if self.user(owner).kind == "Organization" && k <= 3 {
+                self.add_member(owner, id);
+            }
+            humans.push(id);
+        }
+        let maintainer = humans[0];
+        let mut version = 1;
+        for _ in 0..rng.gen_range(3..=6) {
+            self.generated_commit(repo, &humans, &mut rng);
+        }
+        // An author whose email GitHub links to no account.
+        self.add_commit(repo, None, "Import vendored code", 1200, 0);
+        self.add_release(repo, maintainer, "v0.1.0");
+
+        let mut kinds: Vec<bool> = std::iter::repeat_n(false, issues)
+            .chain(std::iter::repeat_n(true, pulls))
+            .collect();
+        kinds.shuffle(&mut rng);
+        let mut created = Vec::new();
+        for is_pull in kinds {
+            let id = if is_pull {
+                self.generated_pull(repo, &humans, bot, &mut rng)
+            } else {
+                let author = humans[rng.gen_range(0..humans.len())];
+                let id = self.add_issue(repo, author, &pick(&mut rng, ISSUE_TITLES));
+                for _ in 0..rng.gen_range(0..=2) {
+                    self.label(id, maintainer, &pick(&mut rng, ISSUE_LABELS));
+                }
+                id
+            };
+            if rng.gen_bool(0.3) {
+                self.assign(id, humans[rng.gen_range(0..humans.len())]);
+            }
+            created.push(id);
+        }
+
+        for _ in 0..created.len() * 3 {
+            let id = created[rng.gen_range(0..created.len())];
+            let other = created[rng.gen_range(0..created.len())];
+            let roll: f64 = rng.gen_range(0.0..1.0);
+            if roll < 0.03 {
+                self.generated_commit(repo, &humans, &mut rng);
+            } else if roll < 0.05 {
+                version += 1;
+                let tag = if rng.gen_bool(0.25) {
+                    format!("v0.{version}.0-rc.1")
+                } else {
+                    format!("v0.{version}.0")
+                };
+                self.add_release(repo, maintainer, &tag);
+            } else {
+                self.generated_step(id, other, &humans, &mut rng);
+            }
+        }
+        self.ensure_variety(&created, maintainer);
+        created
+    }
+
+    fn generated_commit(&mut self, repo: i64, humans: &[i64], rng: &mut StdRng) {
+        let author = rng
+            .gen_bool(0.85)
+            .then(|| humans[rng.gen_range(0..humans.len())]);
+        let message = pick(rng, COMMIT_MESSAGES);
+        let (additions, deletions) = (rng.gen_range(1..300), rng.gen_range(0..120));
+        self.add_commit(repo, author, &message, additions, deletions);
+    }
+
+    fn generated_pull(&mut self, repo: i64, humans: &[i64], bot: i64, rng: &mut StdRng) -> i64 {
+        if rng.gen_bool(0.25) {
+            let dependency = pick(rng, DEPENDENCIES);
+            let (from, to) = (rng.gen_range(1..9), rng.gen_range(10..20));
+            let title = format!("Bump {dependency} from 1.{from}.0 to 1.{to}.0");
+            let id = self.add_pull(repo, bot, &title);
+            self.label(id, bot, "dependencies");
+            self.pr_commit(id, bot);
+            return id;
+        }
+        let author = humans[rng.gen_range(0..humans.len())];
+        let id = self.add_pull(repo, author, &pick(rng, PULL_TITLES));
+        if rng.gen_bool(0.15)
+            && let Some(pull) = self.issue_mut(id).pull.as_mut()
+        {
+            pull.draft = true;
+        }
+        for _ in 0..rng.gen_range(1..=3) {
+            self.pr_commit(id, author);
+        }
+        id
+    }
+
+    /// One random event on `id` (`other` may cross-reference it).
+    fn generated_step(&mut self, id: i64, other: i64, humans: &[i64], rng: &mut StdRng) {
+        let issue = self.issue(id);
+        let (author, is_pull, is_open, merged) = (
+            issue.author,
+            issue.is_pull(),
+            issue.is_open(),
+            issue.is_merged(),
+        );
+        let user = humans[rng.gen_range(0..humans.len())];
+        let maintainer = humans[0];
+        let roll: f64 = rng.gen_range(0.0..1.0);
+        if roll < 0.45 {
+            self.comment(id, user, &pick(rng, COMMENTS));
+        } else if roll < 0.52 {
+            let label = pick(rng, ISSUE_LABELS);
+            if self.issue(id).labels.contains(&label) {
+                self.unlabel(id, maintainer, &label);
+            } else {
+                self.label(id, maintainer, &label);
+            }
+        } else if roll < 0.60 {
+            if other != id {
+                self.cross_reference(id, other);
+            }
+        } else if roll < 0.75 && is_pull {
+            let reviewer = if user == author { maintainer } else { user };
+            let state = ["approved", "commented", "changes_requested"][rng.gen_range(0..3)];
+            self.review(id, reviewer, state);
+        } else if roll < 0.80 && is_pull && is_open {
+            let committer = if self.user(author).kind == "Bot" {
+                author
+            } else {
+                user
+            };
+            self.pr_commit(id, committer);
+        } else if is_open {
+            if is_pull && rng.gen_bool(0.7) {
+                self.merge(id, maintainer);
+            } else {
+                let reason = if rng.gen_bool(0.75) {
+                    "completed"
+                } else {
+                    "not_planned"
+                };
+                self.close(id, maintainer, reason);
+            }
+        } else if !merged && rng.gen_bool(0.3) {
+            self.reopen(id, user);
+        } else {
+            self.comment(id, user, &pick(rng, COMMENTS));
+        }
+    }
+
+    /// With enough items: at least one closed issue, one open issue, one merged pull request.
+    fn ensure_variety(&mut self, created: &[i64], maintainer: i64) {
+        let (issues, pulls): (Vec<i64>, Vec<i64>) =
+            created.iter().partition(|&&id| !self.issue(id).is_pull());
+        if issues.len() >= 2 {
+            if !issues.iter().any(|&id| !self.issue(id).is_open()) {
+                self.close(issues[0], maintainer, "completed");
+            }
+            if !issues.iter().any(|&id| self.issue(id).is_open()) {
+                self.reopen(issues[1], maintainer);
+            }
+        }
+        if pulls.len() >= 2 && !pulls.iter().any(|&id| self.issue(id).is_merged()) {
+            let open = pulls.iter().copied().find(|&id| self.issue(id).is_open());
+            let closed = pulls.first().copied();
+            if let Some(id) = open.or(closed) {
+                if !self.issue(id).is_open() {
+                    self.reopen(id, maintainer);
+                }
+                self.merge(id, maintainer);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------
 
@@ -568,6 +1702,23 @@ impl Render<'_> {
             "user_view_type": "public",
             "site_admin": false,
         })
+    }
+
+    /// The simple user, or GitHub's `ghost` for a user who no longer exists (authors of
+    /// issues, comments and events outlive their accounts).
+    fn person(&self, id: i64) -> Value {
+        if self.graph.users.contains_key(&id) {
+            return self.simple_user(id);
+        }
+        let mut ghost = FakeUser::new(GHOST_ID, "ghost");
+        ghost.name = Some("Deleted user".to_string());
+        let mut graph = Graph::default();
+        graph.users.insert(GHOST_ID, ghost);
+        Render {
+            base: self.base,
+            graph: &graph,
+        }
+        .simple_user(GHOST_ID)
     }
 
     /// `GET /users/{login}`: the simple user plus profile fields and counts.
@@ -674,6 +1825,522 @@ impl Render<'_> {
             }),
         );
         value
+    }
+}
+
+// Activity payloads.
+impl Render<'_> {
+    fn repo_api(&self, repo: i64) -> String {
+        format!("{}/repos/{}", self.base, self.graph.full_name(repo))
+    }
+
+    /// GitHub's `author_association` of a user in a repository.
+    fn author_association(&self, repo: i64, user: i64) -> &'static str {
+        let owner = self.graph.repo(repo).owner_id;
+        let activity = &self.graph.activity;
+        if user == owner {
+            "OWNER"
+        } else if activity.members.contains(&(owner, user)) {
+            "MEMBER"
+        } else if activity
+            .commits
+            .iter()
+            .any(|commit| commit.repo == repo && commit.author == Some(user))
+        {
+            "CONTRIBUTOR"
+        } else {
+            "NONE"
+        }
+    }
+
+    fn label(&self, repo: i64, name: &str) -> Value {
+        let label = self.graph.label_of(repo, name);
+        let id = label.map_or(0, |label| label.id);
+        json!({
+            "id": id,
+            "node_id": node_id("Label", id),
+            "url": format!("{}/labels/{}", self.repo_api(repo), name.replace(' ', "%20")),
+            "name": name,
+            "color": label.map_or("ededed", |label| label.color.as_str()),
+            "default": label.is_some_and(|label| label.default),
+            "description": label.and_then(|label| label.description.clone()),
+        })
+    }
+
+    /// An issue as listed by `/issues` (`single`: as `/issues/{n}` answers, with `closed_by`;
+    /// `pull_request.merged_at` is always there).
+    fn issue(&self, id: i64, single: bool) -> Value {
+        let issue = self.graph.issue(id);
+        let full = self.graph.full_name(issue.repo);
+        let n = issue.number;
+        let api = format!("{}/issues/{n}", self.repo_api(issue.repo));
+        let kind = if issue.is_pull() { "pull" } else { "issues" };
+        let labels: Vec<Value> = issue
+            .labels
+            .iter()
+            .map(|name| self.label(issue.repo, name))
+            .collect();
+        let assignees: Vec<Value> = issue
+            .assignees
+            .iter()
+            .map(|&user| self.person(user))
+            .collect();
+        let mut value = json!({
+            "url": api,
+            "repository_url": self.repo_api(issue.repo),
+            "labels_url": format!("{api}/labels{{/name}}"),
+            "comments_url": format!("{api}/comments"),
+            "events_url": format!("{api}/events"),
+            "html_url": format!("https://github.com/{full}/{kind}/{n}"),
+            "id": id,
+            "node_id": node_id("Issue", id),
+            "number": n,
+            "title": issue.title,
+            "user": self.person(issue.author),
+            "labels": labels,
+            "state": issue.state,
+            "locked": issue.locked,
+            "assignee": assignees.first(),
+            "assignees": assignees,
+            "milestone": null,
+        });
+        extend(
+            &mut value,
+            json!({
+                "comments": issue.comments(),
+                "created_at": rfc3339(issue.created_at),
+                "updated_at": rfc3339(issue.updated_at),
+                "closed_at": issue.closed_at.map(rfc3339),
+                "author_association": self.author_association(issue.repo, issue.author),
+                "active_lock_reason": null,
+                "body": issue.body,
+                "timeline_url": format!("{api}/timeline"),
+                "performed_via_github_app": null,
+                "state_reason": issue.state_reason,
+            }),
+        );
+        if let Some(pull) = &issue.pull {
+            let html = format!("https://github.com/{full}/pull/{n}");
+            let mut part = json!({
+                "url": format!("{}/pulls/{n}", self.repo_api(issue.repo)),
+                "html_url": html,
+                "diff_url": format!("{html}.diff"),
+                "patch_url": format!("{html}.patch"),
+            });
+            if single || !pull.omit_merged_at {
+                extend(&mut part, json!({"merged_at": pull.merged_at.map(rfc3339)}));
+            }
+            extend(
+                &mut value,
+                json!({"draft": pull.draft, "pull_request": part}),
+            );
+        }
+        if single {
+            let closed_by = issue.closed_by.map(|user| self.person(user));
+            extend(&mut value, json!({ "closed_by": closed_by }));
+        }
+        value
+    }
+
+    /// `GET /repos/{o}/{r}/pulls/{n}`: GitHub's pull-request object (`None` for an issue).
+    fn pull(&self, id: i64) -> Option<Value> {
+        let issue = self.graph.issue(id);
+        let pull = issue.pull.as_ref()?;
+        let repo = self.graph.repo(issue.repo);
+        let full = self.graph.full_name(issue.repo);
+        let n = issue.number;
+        let api = format!("{}/pulls/{n}", self.repo_api(issue.repo));
+        let html = format!("https://github.com/{full}/pull/{n}");
+        let owner_login = &self.graph.user(repo.owner_id).login;
+        let base_sha = self
+            .graph
+            .commits_of(issue.repo)
+            .last()
+            .map_or_else(|| derived_sha(&format!("base:{id}")), |c| c.sha.clone());
+        let branch = |label: String, name: &str, sha: String, user: i64| {
+            json!({
+                "label": label,
+                "ref": name,
+                "sha": sha,
+                "user": self.person(user),
+                "repo": self.repo(issue.repo),
+            })
+        };
+        let plain = self.issue(id, false);
+        let mut value = json!({
+            "url": api,
+            "id": pull.id,
+            "node_id": node_id("PullRequest", pull.id),
+            "html_url": html,
+            "diff_url": format!("{html}.diff"),
+            "patch_url": format!("{html}.patch"),
+            "issue_url": format!("{}/issues/{n}", self.repo_api(issue.repo)),
+            "commits_url": format!("{api}/commits"),
+            "review_comments_url": format!("{api}/comments"),
+            "comments_url": format!("{}/issues/{n}/comments", self.repo_api(issue.repo)),
+            "number": n,
+            "state": issue.state,
+            "locked": issue.locked,
+            "title": issue.title,
+            "user": plain["user"],
+            "body": issue.body,
+            "labels": plain["labels"],
+            "milestone": null,
+            "active_lock_reason": null,
+        });
+        extend(
+            &mut value,
+            json!({
+                "created_at": rfc3339(issue.created_at),
+                "updated_at": rfc3339(issue.updated_at),
+                "closed_at": issue.closed_at.map(rfc3339),
+                "merged_at": pull.merged_at.map(rfc3339),
+                "merge_commit_sha": pull.merge_commit_sha,
+                "assignee": plain["assignee"],
+                "assignees": plain["assignees"],
+                "requested_reviewers": [],
+                "requested_teams": [],
+                "head": branch(
+                    format!("{owner_login}:{}", pull.head_ref),
+                    &pull.head_ref,
+                    self.graph.head_sha(id),
+                    repo.owner_id,
+                ),
+                "base": branch(
+                    format!("{owner_login}:{}", repo.default_branch),
+                    &repo.default_branch,
+                    base_sha,
+                    repo.owner_id,
+                ),
+                "author_association": plain["author_association"],
+                "auto_merge": null,
+                "draft": pull.draft,
+            }),
+        );
+        extend(
+            &mut value,
+            json!({
+                "merged": pull.merged_at.is_some(),
+                "mergeable": null,
+                "rebaseable": null,
+                "mergeable_state": "unknown",
+                "merged_by": pull.merged_by.map(|user| self.person(user)),
+                "comments": issue.comments(),
+                "review_comments": 0,
+                "maintainer_can_modify": false,
+                "commits": issue.items("committed").count(),
+                "additions": 0,
+                "deletions": 0,
+                "changed_files": 0,
+            }),
+        );
+        Some(value)
+    }
+
+    /// An issue comment as `/issues/{n}/comments` lists it.
+    fn comment(&self, issue: &FakeIssue, item: &FakeTimelineItem) -> Value {
+        let full = self.graph.full_name(issue.repo);
+        let api = self.repo_api(issue.repo);
+        let id = item.id.unwrap_or_default();
+        let kind = if issue.is_pull() { "pull" } else { "issues" };
+        let user = item.actor.map(|user| self.person(user));
+        let association = item
+            .actor
+            .map_or("NONE", |user| self.author_association(issue.repo, user));
+        json!({
+            "url": format!("{api}/issues/comments/{id}"),
+            "html_url": format!("https://github.com/{full}/{kind}/{}#issuecomment-{id}", issue.number),
+            "issue_url": format!("{api}/issues/{}", issue.number),
+            "id": id,
+            "node_id": node_id("IssueComment", id),
+            "user": user,
+            "created_at": rfc3339(item.created_at),
+            "updated_at": rfc3339(item.updated_at),
+            "author_association": association,
+            "body": item.body,
+            "performed_via_github_app": null,
+        })
+    }
+
+    /// `{name, email, date}` of a git author or committer.
+    fn git_person(&self, user: Option<i64>, date: i64) -> Value {
+        let (name, email) = self.graph.git_identity(user);
+        json!({"name": name, "email": email, "date": rfc3339(date)})
+    }
+
+    fn verification() -> Value {
+        json!({
+            "verified": false,
+            "reason": "unsigned",
+            "signature": null,
+            "payload": null,
+            "verified_at": null,
+        })
+    }
+
+    /// One timeline item in GitHub's shape for its event.
+    fn timeline_item(&self, issue: &FakeIssue, item: &FakeTimelineItem) -> Value {
+        let full = self.graph.full_name(issue.repo);
+        let api = self.repo_api(issue.repo);
+        let n = issue.number;
+        let id = item.id.unwrap_or_default();
+        let actor = item.actor.map(|user| self.person(user));
+        let at = rfc3339(item.created_at);
+        let event = item.event.as_str();
+        let event_url = format!("{api}/issues/events/{id}");
+        let commit_url = item.sha.as_ref().map(|sha| format!("{api}/commits/{sha}"));
+        match event {
+            "commented" => {
+                let mut value = self.comment(issue, item);
+                extend(&mut value, json!({"event": event, "actor": actor}));
+                value
+            }
+            "labeled" | "unlabeled" => {
+                let name = item.label.clone().unwrap_or_default();
+                let label = self.label(issue.repo, &name);
+                let kind = if event == "labeled" {
+                    "LabeledEvent"
+                } else {
+                    "UnlabeledEvent"
+                };
+                json!({
+                    "id": id,
+                    "node_id": node_id(kind, id),
+                    "url": event_url,
+                    "actor": actor,
+                    "event": event,
+                    "commit_id": null,
+                    "commit_url": null,
+                    "created_at": at,
+                    "label": {"name": name, "color": label["color"]},
+                    "performed_via_github_app": null,
+                })
+            }
+            "closed" | "reopened" => {
+                let kind = if event == "closed" {
+                    "ClosedEvent"
+                } else {
+                    "ReopenedEvent"
+                };
+                json!({
+                    "id": id,
+                    "node_id": node_id(kind, id),
+                    "url": event_url,
+                    "actor": actor,
+                    "event": event,
+                    "commit_id": item.sha,
+                    "commit_url": commit_url,
+                    "created_at": at,
+                    "state_reason": item.state,
+                    "performed_via_github_app": null,
+                })
+            }
+            "merged" => json!({
+                "id": id,
+                "node_id": node_id("MergedEvent", id),
+                "url": event_url,
+                "actor": actor,
+                "event": event,
+                "commit_id": item.sha,
+                "commit_url": commit_url,
+                "created_at": at,
+                "performed_via_github_app": null,
+            }),
+            "committed" => {
+                let sha = item.sha.clone().unwrap_or_default();
+                let parent = issue
+                    .timeline
+                    .iter()
+                    .take_while(|other| !std::ptr::eq(*other, item))
+                    .filter(|other| other.event == "committed")
+                    .last()
+                    .and_then(|other| other.sha.clone());
+                let parents: Vec<Value> = parent
+                    .into_iter()
+                    .map(|sha| self.commit_parent(issue.repo, &sha))
+                    .collect();
+                let tree = derived_sha(&format!("tree:{sha}"));
+                let person = self.git_person(item.actor, item.created_at);
+                json!({
+                    "sha": sha,
+                    "node_id": base64(format!("06:Commit{sha}").as_bytes()),
+                    "url": format!("{api}/git/commits/{sha}"),
+                    "html_url": format!("https://github.com/{full}/commit/{sha}"),
+                    "author": person,
+                    "committer": person,
+                    "tree": {"sha": tree, "url": format!("{api}/git/trees/{tree}")},
+                    "message": item.body,
+                    "parents": parents,
+                    "verification": Render::verification(),
+                    "event": event,
+                })
+            }
+            "reviewed" => {
+                let html = format!("https://github.com/{full}/pull/{n}#pullrequestreview-{id}");
+                let pull_url = format!("{api}/pulls/{n}");
+                let association = item
+                    .actor
+                    .map_or("NONE", |user| self.author_association(issue.repo, user));
+                json!({
+                    "id": id,
+                    "node_id": node_id("PullRequestReview", id),
+                    "user": actor,
+                    "body": item.body,
+                    "commit_id": item.sha,
+                    "submitted_at": at,
+                    "state": item.state,
+                    "html_url": html,
+                    "pull_request_url": pull_url,
+                    "author_association": association,
+                    "_links": {"html": {"href": html}, "pull_request": {"href": pull_url}},
+                    "event": event,
+                })
+            }
+            "cross-referenced" => {
+                let source = item
+                    .source
+                    .filter(|source| self.graph.activity.issues.contains_key(source))
+                    .map(|source| {
+                        let mut value = self.issue(source, false);
+                        let repo = self.repo(self.graph.issue(source).repo);
+                        extend(&mut value, json!({ "repository": repo }));
+                        value
+                    });
+                json!({
+                    "actor": actor,
+                    "created_at": at,
+                    "updated_at": rfc3339(item.updated_at),
+                    "source": {"type": "issue", "issue": source},
+                    "event": event,
+                })
+            }
+            _ => json!({
+                "id": item.id,
+                "node_id": node_id("Event", id),
+                "url": event_url,
+                "actor": actor,
+                "event": event,
+                "created_at": at,
+            }),
+        }
+    }
+
+    fn commit_parent(&self, repo: i64, sha: &str) -> Value {
+        json!({
+            "sha": sha,
+            "url": format!("{}/commits/{sha}", self.repo_api(repo)),
+            "html_url": format!("https://github.com/{}/commit/{sha}", self.graph.full_name(repo)),
+        })
+    }
+
+    /// A commit as `/repos/{o}/{r}/commits` lists it.
+    fn commit(&self, commit: &FakeCommit) -> Value {
+        let full = self.graph.full_name(commit.repo);
+        let api = self.repo_api(commit.repo);
+        let sha = &commit.sha;
+        let tree = derived_sha(&format!("tree:{sha}"));
+        let person = |date: i64| json!({"name": commit.author_name, "email": commit.author_email, "date": rfc3339(date)});
+        let user = commit
+            .author
+            .filter(|user| self.graph.users.contains_key(user))
+            .map(|user| self.person(user));
+        let parents: Vec<Value> = commit
+            .parents
+            .iter()
+            .map(|parent| self.commit_parent(commit.repo, parent))
+            .collect();
+        json!({
+            "sha": sha,
+            "node_id": base64(format!("06:Commit{sha}").as_bytes()),
+            "commit": {
+                "author": person(commit.authored_at),
+                "committer": person(commit.committed_at),
+                "message": commit.message,
+                "tree": {"sha": tree, "url": format!("{api}/git/trees/{tree}")},
+                "url": format!("{api}/git/commits/{sha}"),
+                "comment_count": 0,
+                "verification": Render::verification(),
+            },
+            "url": format!("{api}/commits/{sha}"),
+            "html_url": format!("https://github.com/{full}/commit/{sha}"),
+            "comments_url": format!("{api}/commits/{sha}/comments"),
+            "author": user,
+            "committer": user,
+            "parents": parents,
+        })
+    }
+
+    fn release(&self, id: i64) -> Value {
+        let release = &self.graph.activity.releases[&id];
+        let full = self.graph.full_name(release.repo);
+        let api = self.repo_api(release.repo);
+        let tag = &release.tag_name;
+        json!({
+            "url": format!("{api}/releases/{id}"),
+            "assets_url": format!("{api}/releases/{id}/assets"),
+            "upload_url": format!("https://uploads.github.com/repos/{full}/releases/{id}/assets{{?name,label}}"),
+            "html_url": format!("https://github.com/{full}/releases/tag/{tag}"),
+            "id": id,
+            "author": self.person(release.author),
+            "node_id": node_id("Release", id),
+            "tag_name": tag,
+            "target_commitish": self.graph.repo(release.repo).default_branch,
+            "name": release.name,
+            "draft": release.draft,
+            "prerelease": release.prerelease,
+            "created_at": rfc3339(release.created_at),
+            "published_at": release.published_at.map(rfc3339),
+            "assets": [],
+            "tarball_url": format!("{api}/tarball/{tag}"),
+            "zipball_url": format!("{api}/zipball/{tag}"),
+            "body": release.body,
+        })
+    }
+
+    /// `stats/contributors`: per linked author (fewest commits first) the total and every week
+    /// from the repository's first commit to its last, by author date.
+    fn contributors(&self, repo: i64) -> Value {
+        let commits = self.graph.commits_of(repo);
+        let (Some(first), Some(last)) = (
+            commits.iter().map(|c| c.authored_at).min(),
+            commits.iter().map(|c| c.authored_at).max(),
+        ) else {
+            return json!([]);
+        };
+        let weeks: Vec<i64> = (week_start(first)..=week_start(last))
+            .step_by(usize::try_from(7 * DAY_SECS).unwrap_or(1))
+            .collect();
+        let mut by_author: BTreeMap<i64, BTreeMap<i64, (i64, i64, i64)>> = BTreeMap::new();
+        for commit in &commits {
+            let Some(author) = commit.author.filter(|a| self.graph.users.contains_key(a)) else {
+                continue;
+            };
+            let week = by_author
+                .entry(author)
+                .or_default()
+                .entry(week_start(commit.authored_at))
+                .or_default();
+            week.0 += commit.additions;
+            week.1 += commit.deletions;
+            week.2 += 1;
+        }
+        let mut rows: Vec<(i64, i64, Value)> = by_author
+            .into_iter()
+            .map(|(author, counts)| {
+                let total: i64 = counts.values().map(|&(_, _, c)| c).sum();
+                let weeks: Vec<Value> = weeks
+                    .iter()
+                    .map(|w| {
+                        let (a, d, c) = counts.get(w).copied().unwrap_or_default();
+                        json!({"w": w, "a": a, "d": d, "c": c})
+                    })
+                    .collect();
+                let row = json!({"author": self.person(author), "total": total, "weeks": weeks});
+                (total, author, row)
+            })
+            .collect();
+        rows.sort_by_key(|&(total, author, _)| (total, author));
+        Value::Array(rows.into_iter().map(|(_, _, row)| row).collect())
     }
 }
 
@@ -818,6 +2485,16 @@ impl Reply {
             status,
             &json!({"message": message, "documentation_url": docs}),
         )
+    }
+
+    fn validation_failed(field: &str) -> Reply {
+        let body = json!({
+            "message": "Validation Failed",
+            "errors": [{"resource": "Search", "field": field, "code": "invalid"}],
+            "documentation_url": NOT_FOUND_DOCS,
+            "status": "422",
+        });
+        Reply::json(422, &body)
     }
 
     fn not_found() -> Reply {
@@ -969,6 +2646,32 @@ impl Incoming {
         (per_page, param("page").unwrap_or(1))
     }
 
+    /// The first value of a query parameter.
+    fn param(&self, key: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.into_owned())
+    }
+
+    /// A time parameter (`since`, `until`): `Err` with a 422 when it is not ISO 8601.
+    fn time_param(&self, key: &str) -> Result<Option<i64>, Reply> {
+        match self.param(key) {
+            None => Ok(None),
+            Some(text) => parse_time(&text)
+                .map(Some)
+                .ok_or_else(|| Reply::validation_failed(key)),
+        }
+    }
+
+    /// `?` and the query string, or nothing.
+    fn query_suffix(&self) -> String {
+        if self.query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", self.query)
+        }
+    }
+
     /// The request's URL with `page` replaced, other parameters kept in order.
     fn page_url(&self, base: &str, page: usize) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -1049,7 +2752,7 @@ impl State {
         }))
     }
 
-    fn route(&self, req: &Incoming) -> Reply {
+    fn route(&mut self, req: &Incoming) -> Reply {
         if req.method != "GET" {
             return Reply::not_found();
         }
@@ -1061,6 +2764,7 @@ impl State {
             ["users", login, list] => self.user_list(req, self.graph.user_id(login), list),
             ["user", id, list] => self.user_list(req, self.user_by_id(id), list),
             ["repos", owner, name, rest @ ..] => self.repo_by_name(req, owner, name, rest),
+            ["orgs", login, list] => self.org_list(req, login, list),
             ["repositories", id, rest @ ..] => {
                 let repo = id
                     .parse()
@@ -1108,7 +2812,7 @@ impl State {
 
     /// `/repos/{owner}/{name}...`: the repository, or a 301 to `/repositories/{id}...` when it
     /// moved.
-    fn repo_by_name(&self, req: &Incoming, owner: &str, name: &str, rest: &[&str]) -> Reply {
+    fn repo_by_name(&mut self, req: &Incoming, owner: &str, name: &str, rest: &[&str]) -> Reply {
         if let Some(id) = self.graph.repo_id(owner, name) {
             return self.repo(req, Some(id), rest);
         }
@@ -1116,34 +2820,189 @@ impl State {
             return Reply::not_found();
         };
         let suffix: String = rest.iter().map(|segment| format!("/{segment}")).collect();
-        let query = if req.query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", req.query)
-        };
+        let query = req.query_suffix();
         Reply::moved(format!("{}/repositories/{id}{suffix}{query}", self.base))
     }
 
-    fn repo(&self, req: &Incoming, repo: Option<i64>, rest: &[&str]) -> Reply {
+    fn repo(&mut self, req: &Incoming, repo: Option<i64>, rest: &[&str]) -> Reply {
         let Some(repo) = repo else {
             return Reply::not_found();
         };
+        if matches!(rest, ["stats", "contributors"]) {
+            return self.contributors(repo);
+        }
         let render = self.render();
         match rest {
             [] => Reply::ok(&render.full_repo(repo)),
             ["stargazers"] => self.page(req, self.graph.stargazers(repo), |id| {
                 render.simple_user(id)
             }),
+            ["issues"] => self.issues(req, repo),
+            ["issues", number, tail @ ..] => self.issue(req, repo, number, tail),
+            ["pulls", number] => number
+                .parse()
+                .ok()
+                .and_then(|number| self.graph.issue_id(repo, number))
+                .and_then(|id| render.pull(id))
+                .map_or_else(Reply::not_found, |pull| Reply::ok(&pull)),
+            ["commits"] => self.commits(req, repo),
+            ["releases"] => {
+                let mut releases = self.graph.releases_of(repo);
+                releases.sort_by_key(|release| Reverse((release.created_at, release.id)));
+                let ids = releases.iter().map(|release| release.id).collect();
+                self.page(req, ids, |id| render.release(id))
+            }
             _ => Reply::not_found(),
         }
     }
 
-    /// One page of a list (by id ascending) with GitHub's `Link` header when there are several
-    /// pages.
-    fn page(&self, req: &Incoming, ids: Vec<i64>, render: impl Fn(i64) -> Value) -> Reply {
+    /// `/repos/{o}/{r}/issues`: issues and pull requests, filtered, sorted and paged like GitHub.
+    fn issues(&self, req: &Incoming, repo: i64) -> Reply {
+        let param = |key: &str, default: &str, allowed: &[&str]| {
+            let value = req.param(key).unwrap_or_else(|| default.to_string());
+            if allowed.contains(&value.as_str()) {
+                Ok(value)
+            } else {
+                Err(Reply::validation_failed(key))
+            }
+        };
+        let checked = (
+            param("state", "open", &["open", "closed", "all"]),
+            param("sort", "created", &["created", "updated", "comments"]),
+            param("direction", "desc", &["asc", "desc"]),
+            req.time_param("since"),
+        );
+        let (state, sort, direction, since) = match checked {
+            (Ok(state), Ok(sort), Ok(direction), Ok(since)) => (state, sort, direction, since),
+            (Err(reply), ..) | (_, Err(reply), ..) | (_, _, Err(reply), _) | (.., Err(reply)) => {
+                return reply;
+            }
+        };
+        let labels: Vec<String> = req
+            .param("labels")
+            .map(|labels| {
+                labels
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|label| !label.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut issues: Vec<&FakeIssue> = self
+            .graph
+            .issues_of(repo)
+            .into_iter()
+            .filter(|issue| state == "all" || issue.state == state)
+            .filter(|issue| since.is_none_or(|since| issue.updated_at >= since))
+            .filter(|issue| {
+                labels.iter().all(|wanted| {
+                    issue
+                        .labels
+                        .iter()
+                        .any(|label| label.eq_ignore_ascii_case(wanted))
+                })
+            })
+            .collect();
+        issues.sort_by_key(|issue| {
+            let key = match sort.as_str() {
+                "updated" => issue.updated_at,
+                "comments" => i64::try_from(issue.comments()).unwrap_or(i64::MAX),
+                _ => issue.created_at,
+            };
+            (key, issue.number)
+        });
+        if direction == "desc" {
+            issues.reverse();
+        }
+        let render = self.render();
+        let ids = issues.iter().map(|issue| issue.id).collect();
+        self.page(req, ids, |id| render.issue(id, false))
+    }
+
+    /// `/repos/{o}/{r}/issues/{n}...`: the issue, its timeline or comments; 301 to where a
+    /// transferred issue is now.
+    fn issue(&self, req: &Incoming, repo: i64, number: &str, tail: &[&str]) -> Reply {
+        let Ok(number) = number.parse::<i64>() else {
+            return Reply::not_found();
+        };
+        let Some(id) = self.graph.issue_id(repo, number) else {
+            let Some(&moved) = self.graph.activity.issue_redirects.get(&(repo, number)) else {
+                return Reply::not_found();
+            };
+            let target = self.graph.issue(moved);
+            let suffix: String = tail.iter().map(|segment| format!("/{segment}")).collect();
+            return Reply::moved(format!(
+                "{}/repositories/{}/issues/{}{suffix}{}",
+                self.base,
+                target.repo,
+                target.number,
+                req.query_suffix()
+            ));
+        };
+        let render = self.render();
+        let issue = self.graph.issue(id);
+        match tail {
+            [] => Reply::ok(&render.issue(id, true)),
+            ["timeline"] => self.page(req, issue.timeline.iter().collect(), |item| {
+                render.timeline_item(issue, item)
+            }),
+            ["comments"] => self.page(req, issue.items("commented").collect(), |item| {
+                render.comment(issue, item)
+            }),
+            _ => Reply::not_found(),
+        }
+    }
+
+    /// `/repos/{o}/{r}/commits`: newest first by committer date, `since`/`until` inclusive.
+    fn commits(&self, req: &Incoming, repo: i64) -> Reply {
+        let (since, until) = match (req.time_param("since"), req.time_param("until")) {
+            (Ok(since), Ok(until)) => (since, until),
+            (Err(reply), _) | (_, Err(reply)) => return reply,
+        };
+        let mut commits = self.graph.commits_of(repo);
+        commits.reverse();
+        commits.sort_by_key(|commit| Reverse(commit.committed_at));
+        commits.retain(|commit| {
+            since.is_none_or(|since| commit.committed_at >= since)
+                && until.is_none_or(|until| commit.committed_at <= until)
+        });
+        let render = self.render();
+        self.page(req, commits, |commit| render.commit(commit))
+    }
+
+    /// `stats/contributors`: 202 while GitHub "computes" (the first request for a repository
+    /// with commits, the first after `stats_computing`), then 200.
+    fn contributors(&mut self, repo: i64) -> Reply {
+        if self.graph.take_stats_computing(repo) {
+            return Reply::json(202, &json!({}));
+        }
+        Reply::ok(&self.render().contributors(repo))
+    }
+
+    /// `/orgs/{org}/members` and `/orgs/{org}/repos`; 404 when `org` is no organization.
+    fn org_list(&self, req: &Incoming, login: &str, list: &str) -> Reply {
+        let Some(org) = self
+            .graph
+            .user_id(login)
+            .filter(|&id| self.graph.user(id).kind == "Organization")
+        else {
+            return Reply::not_found();
+        };
+        let render = self.render();
+        match list {
+            "members" => self.page(req, self.graph.members(org), |id| render.simple_user(id)),
+            "repos" => self.page(req, self.graph.owned_repos(org), |id| render.repo(id)),
+            _ => Reply::not_found(),
+        }
+    }
+
+    /// One page of a list (in the order given) with GitHub's `Link` header when there are
+    /// several pages.
+    fn page<T>(&self, req: &Incoming, items: Vec<T>, render: impl Fn(T) -> Value) -> Reply {
         let (per_page, page) = req.paging();
-        let last = ids.len().div_ceil(per_page).max(1);
-        let items: Vec<Value> = ids
+        let last = items.len().div_ceil(per_page).max(1);
+        let items: Vec<Value> = items
             .into_iter()
             .skip((page - 1).saturating_mul(per_page))
             .take(per_page)
