@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::DbError;
@@ -138,21 +138,35 @@ pub async fn untrack_repository(conn: &mut AsyncPgConnection, id: Uuid) -> Resul
     Ok(deleted > 0)
 }
 
-/// Where the repository is on GitHub now (it may have been renamed or transferred).
+/// Where the repository is on GitHub now (it may have been renamed or transferred): the
+/// tracked row and the activity stored under the old name follow, in one transaction.
 pub async fn resolve_repository(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     full_name: &str,
     repository_id: Uuid,
 ) -> Result<(), DbError> {
-    diesel::update(tracked_repositories::table.find(id))
-        .set((
-            tracked_repositories::full_name.eq(full_name),
-            tracked_repositories::repository_id.eq(repository_id),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    conn.transaction::<_, DbError, _>(async |conn| {
+        diesel::update(tracked_repositories::table.find(id))
+            .set((
+                tracked_repositories::full_name.eq(full_name),
+                tracked_repositories::repository_id.eq(repository_id),
+            ))
+            .execute(conn)
+            .await?;
+        for table in ["issues", "commits", "releases"] {
+            // Table names from the list above, never from input.
+            diesel::sql_query(format!(
+                "UPDATE {table} SET full_name = $1 WHERE repository_id = $2 AND full_name <> $1"
+            ))
+            .bind::<Text, _>(full_name)
+            .bind::<SqlUuid, _>(repository_id)
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The issue watermark after a complete walk: never moves back.
