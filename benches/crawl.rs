@@ -7,8 +7,10 @@
 
 #[path = "../tests/api/helpers/fake_github.rs"]
 mod fake_github;
+#[path = "support/mod.rs"]
+mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -16,14 +18,10 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::{StreamExt, stream};
-use gitomatic::config::Config;
 use gitomatic::context::AppContext;
 use gitomatic::db::queries::tasks::{self, TaskRow};
 use gitomatic::domain::GithubLogin;
 use gitomatic::jobs::{self, BackgroundJob, DiscoveryScraper, FullProfileSync};
-use gitomatic::queue::Topology;
-use gitomatic::queue::topology::DELAY_BUCKETS;
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -142,7 +140,7 @@ struct Bench {
     stop: watch::Sender<bool>,
     worker: JoinHandle<()>,
     /// Held for its `Drop` (the database is dropped); declared last so it goes after the rest.
-    _db: BenchDb,
+    _db: support::BenchDb,
 }
 
 /// Where a phase started: the fake's request log, the task ledger and the clock.
@@ -214,8 +212,15 @@ impl Bench {
     async fn start(graph: Graph) -> anyhow::Result<Bench> {
         let fake = FakeGithub::start(graph).await;
         fake.set_quota(QUOTA, QUOTA, chrono::Utc::now().timestamp() + 3600);
-        let db = BenchDb::create().await?;
-        let ctx = AppContext::new(config(&db.url, &fake.url)?)?;
+        let db = support::BenchDb::create().await?;
+        let ctx = AppContext::new(support::config(
+            &db.url,
+            &fake.url,
+            &[
+                ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
+                ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
+            ],
+        )?)?;
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(gitomatic::worker::run(ctx.clone(), stopped));
         let conn = AsyncPgConnection::establish(&db.url).await?;
@@ -234,7 +239,7 @@ impl Bench {
     async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(10), self.worker).await;
-        if let Err(error) = delete_topology(&self.ctx).await {
+        if let Err(error) = support::delete_topology(&self.ctx).await {
             eprintln!("warning: could not delete the benchmark's queues: {error}");
         }
     }
@@ -368,105 +373,6 @@ impl Bench {
             .await?;
         Ok(rows.into_iter().map(|row| row.login).collect())
     }
-}
-
-/// A freshly created and migrated database of the run's own, dropped `WITH (FORCE)` at the end.
-struct BenchDb {
-    name: String,
-    url: String,
-}
-
-impl BenchDb {
-    async fn create() -> anyhow::Result<BenchDb> {
-        let name = format!("gitomatic_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = admin_connection().await?;
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await?;
-        let db = BenchDb {
-            url: format!("{}/{name}", postgres_server()),
-            name,
-        };
-        gitomatic::db::run_pending_migrations(&db.url).await?;
-        Ok(db)
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        let drop_database = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        // Drop runs outside async context: a private runtime on a plain thread.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let mut admin = admin_connection().await?;
-                diesel::sql_query(drop_database).execute(&mut admin).await?;
-                anyhow::Ok(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!(
-                "warning: could not drop the benchmark database {}",
-                self.name
-            );
-        }
-    }
-}
-
-/// The PostgreSQL server of the tests (`TEST_POSTGRES_URL`), without a database name.
-fn postgres_server() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
-}
-
-async fn admin_connection() -> anyhow::Result<AsyncPgConnection> {
-    let url = format!("{}/postgres", postgres_server());
-    AsyncPgConnection::establish(&url)
-        .await
-        .with_context(|| format!("connect to {url} (is PostgreSQL running?)"))
-}
-
-/// The app's configuration: its own database and queue prefix, the fake GitHub, no pacing
-/// and no quota reserve.
-fn config(database_url: &str, github_url: &str) -> anyhow::Result<Config> {
-    let env: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", database_url.to_owned()),
-        (
-            "QUEUE_PREFIX",
-            format!("bench-{}", uuid::Uuid::new_v4().simple()),
-        ),
-        ("GITHUB_API_URL", github_url.to_owned()),
-        ("GITHUB_MAX_RPS", "1000000".to_owned()),
-        ("GITHUB_QUOTA_RESERVE", "0".to_owned()),
-        ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
-        ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
-    ]);
-    Ok(Config::from_lookup(|name| env.get(name).cloned())?)
-}
-
-/// Deletes the queues and exchanges under the run's QUEUE_PREFIX: they are durable and
-/// would otherwise stay in the broker after every run.
-async fn delete_topology(ctx: &AppContext) -> anyhow::Result<()> {
-    let topology = Topology::new(&ctx.config.queue_prefix);
-    let channel = ctx.broker.channel().await?;
-    let delay_queues = DELAY_BUCKETS.map(|bucket| topology.delay_queue(bucket));
-    for queue in [topology.jobs(), topology.dead_queue()]
-        .into_iter()
-        .chain(delay_queues)
-    {
-        channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await?;
-    }
-    for exchange in [topology.jobs(), topology.dead_letter_exchange()] {
-        channel
-            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-            .await?;
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------

@@ -71,6 +71,35 @@ impl DbError {
             DbError::Query(_) | DbError::Setup(_) | DbError::Inconsistent(_) => false,
         }
     }
+
+    /// Whether running the same work again may succeed: the database is unavailable, or
+    /// PostgreSQL chose this transaction as a deadlock's or serialization conflict's victim
+    /// (SQLSTATE 40P01 / 40001).
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+                true
+            }
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info))
+                if info.message().starts_with("deadlock detected") =>
+            {
+                true
+            }
+            other => other.is_unavailable(),
+        }
+    }
+}
+
+/// The rows of one upsert statement: each key once (PostgreSQL refuses to update a row
+/// twice in one statement; the first row of a key wins) and in key order, so that
+/// concurrent upserts of overlapping rows lock them in the same order and cannot deadlock.
+pub(crate) fn upsert_rows<T, K: Ord>(rows: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
+    let mut unique = std::collections::BTreeMap::new();
+    for row in rows {
+        unique.entry(key(row)).or_insert(row);
+    }
+    unique.into_values().collect()
 }
 
 /// A duration as a PostgreSQL `interval` bind value (saturating).
@@ -169,6 +198,23 @@ mod tests {
             .is_unavailable()
         );
         assert!(DbError::Pool(super::deadpool::PoolError::Closed).is_unavailable());
+    }
+
+    #[test]
+    fn a_deadlock_victim_may_run_again_but_the_database_is_up() {
+        let deadlock = database_error(DatabaseErrorKind::Unknown, "deadlock detected");
+        assert!(deadlock.is_transient());
+        assert!(!deadlock.is_unavailable());
+        assert!(
+            database_error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize"
+            )
+            .is_transient()
+        );
+        assert!(
+            !database_error(DatabaseErrorKind::Unknown, "column x does not exist").is_transient()
+        );
     }
 
     #[test]

@@ -139,7 +139,7 @@ async fn record(
     let (outcome, republish_at) = match result {
         Ok(Outcome::Succeeded) => (RunOutcome::Succeeded, None),
         Ok(Outcome::RunAgainAt { at, reason }) => (RunOutcome::Deferred(at), Some((at, reason))),
-        Err(JobError::Database(error)) if error.is_unavailable() => return Err(error),
+        Err(JobError::Database(error)) if error.is_transient() => return Err(error),
         Err(JobError::Github(error)) => {
             match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
                 Some(at) => (

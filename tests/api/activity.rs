@@ -710,3 +710,63 @@ async fn wait_for_status(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn each_activity_cron_enqueues_its_job_for_every_tracked_repository_or_organization() {
+    use gitomatic::config::CronEntry;
+    let app = crate::helpers::spawn_crawler_with(Graph::default(), |env| {
+        for entry in CronEntry::ALL {
+            env.insert(entry.variable().into(), "off".into());
+        }
+        for entry in [
+            CronEntry::Activity,
+            CronEntry::Timeline,
+            CronEntry::Reconcile,
+            CronEntry::Members,
+        ] {
+            env.insert(entry.variable().into(), "* * * * * *".into());
+        }
+    })
+    .await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    for name in ["octo/one", "octo/two"] {
+        tracked::track_repository(&mut conn, name, None)
+            .await
+            .expect("track");
+    }
+    tracked::track_organization(&mut conn, "acme")
+        .await
+        .expect("track");
+    drop(conn);
+    // No worker: each task stays queued, and the dedupe index keeps one per job and target.
+    let (stop, scheduler) = app.spawn_scheduler();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let enqueued = || async {
+        rows(
+            &app,
+            "SELECT name, args FROM tasks ORDER BY name, args->>'full_name'",
+        )
+        .await
+    };
+    let expected = json!([
+        {"name": "activity_reconcile", "args": {"full_name": "octo/one"}},
+        {"name": "activity_reconcile", "args": {"full_name": "octo/two"}},
+        {"name": "issue_timeline_sync", "args": {"full_name": "octo/one"}},
+        {"name": "issue_timeline_sync", "args": {"full_name": "octo/two"}},
+        {"name": "org_members_sync", "args": {"org": "acme"}},
+        {"name": "repository_activity_sync", "args": {"full_name": "octo/one"}},
+        {"name": "repository_activity_sync", "args": {"full_name": "octo/two"}},
+    ]);
+    while enqueued().await != expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "enqueued {}",
+            enqueued().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(enqueued().await, expected, "later ticks add no duplicates");
+    stop.send(true).expect("stop");
+    scheduler.await.expect("joined").expect("stopped cleanly");
+}

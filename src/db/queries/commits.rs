@@ -27,11 +27,7 @@ pub struct NewCommit<'a> {
 
 /// Upserts commits by (repository, sha); a linked account found later is kept.
 pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewCommit<'_>]) -> Result<(), DbError> {
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<_> = rows
-        .iter()
-        .filter(|r| seen.insert((r.repository_id, r.sha)))
-        .collect();
+    let rows = crate::db::upsert_rows(rows, |r| (r.repository_id, r.sha));
     if rows.is_empty() {
         return Ok(());
     }

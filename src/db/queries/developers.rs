@@ -65,8 +65,7 @@ pub async fn upsert_listed(
     conn: &mut AsyncPgConnection,
     rows: &[NewListedDeveloper<'_>],
 ) -> Result<HashMap<i64, Uuid>, DbError> {
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<_> = rows.iter().filter(|r| seen.insert(r.github_id)).collect();
+    let rows = crate::db::upsert_rows(rows, |r| r.github_id);
     if rows.is_empty() {
         return Ok(HashMap::new());
     }

@@ -30,8 +30,7 @@ pub struct NewRelease<'a> {
 
 /// Upserts releases by GitHub id.
 pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewRelease<'_>]) -> Result<(), DbError> {
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<_> = rows.iter().filter(|r| seen.insert(r.github_id)).collect();
+    let rows = crate::db::upsert_rows(rows, |r| r.github_id);
     if rows.is_empty() {
         return Ok(());
     }

@@ -29,11 +29,7 @@ pub async fn upsert(
     conn: &mut AsyncPgConnection,
     rows: &[NewTimelineItem<'_>],
 ) -> Result<(), DbError> {
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<_> = rows
-        .iter()
-        .filter(|r| seen.insert((r.issue_id, r.event, r.item_key.as_str())))
-        .collect();
+    let rows = crate::db::upsert_rows(rows, |r| (r.issue_id, r.event, r.item_key.clone()));
     if rows.is_empty() {
         return Ok(());
     }

@@ -1,0 +1,118 @@
+//! What the benchmarks share: a database of the run's own, the app's configuration
+//! against the fake GitHub, and clean-up of the run's queues.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use gitomatic::config::Config;
+use gitomatic::context::AppContext;
+use gitomatic::queue::Topology;
+use gitomatic::queue::topology::DELAY_BUCKETS;
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+
+/// A freshly created and migrated database of the run's own, dropped `WITH (FORCE)` at the end.
+pub struct BenchDb {
+    /// The database's name.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl BenchDb {
+    pub async fn create() -> anyhow::Result<BenchDb> {
+        let name = format!("gitomatic_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_connection().await?;
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let db = BenchDb {
+            url: format!("{}/{name}", postgres_server()),
+            name,
+        };
+        gitomatic::db::run_pending_migrations(&db.url).await?;
+        Ok(db)
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        let drop_database = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Drop runs outside async context: a private runtime on a plain thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let mut admin = admin_connection().await?;
+                diesel::sql_query(drop_database).execute(&mut admin).await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!(
+                "warning: could not drop the benchmark database {}",
+                self.name
+            );
+        }
+    }
+}
+
+/// The PostgreSQL server of the tests (`TEST_POSTGRES_URL`), without a database name.
+pub fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+pub async fn admin_connection() -> anyhow::Result<AsyncPgConnection> {
+    let url = format!("{}/postgres", postgres_server());
+    AsyncPgConnection::establish(&url)
+        .await
+        .with_context(|| format!("connect to {url} (is PostgreSQL running?)"))
+}
+
+/// The app's configuration: its own database and queue prefix, the fake GitHub, no pacing
+/// and no quota reserve, plus `extra` variables.
+pub fn config(
+    database_url: &str,
+    github_url: &str,
+    extra: &[(&'static str, String)],
+) -> anyhow::Result<Config> {
+    let mut env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", database_url.to_owned()),
+        (
+            "QUEUE_PREFIX",
+            format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        ),
+        ("GITHUB_API_URL", github_url.to_owned()),
+        ("GITHUB_MAX_RPS", "1000000".to_owned()),
+        ("GITHUB_QUOTA_RESERVE", "0".to_owned()),
+    ]);
+    env.extend(extra.iter().cloned());
+    Ok(Config::from_lookup(|name| env.get(name).cloned())?)
+}
+
+/// Deletes the queues and exchanges under the run's QUEUE_PREFIX: they are durable and
+/// would otherwise stay in the broker after every run.
+pub async fn delete_topology(ctx: &AppContext) -> anyhow::Result<()> {
+    let topology = Topology::new(&ctx.config.queue_prefix);
+    let channel = ctx.broker.channel().await?;
+    let delay_queues = DELAY_BUCKETS.map(|bucket| topology.delay_queue(bucket));
+    for queue in [topology.jobs(), topology.dead_queue()]
+        .into_iter()
+        .chain(delay_queues)
+    {
+        channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await?;
+    }
+    for exchange in [topology.jobs(), topology.dead_letter_exchange()] {
+        channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await?;
+    }
+    Ok(())
+}
