@@ -60,6 +60,16 @@ pub(crate) async fn tracked_repository(
         })
 }
 
+/// Every tracked repository, oldest tracked first: what the activity crons enqueue for.
+pub(crate) async fn tracked_names(ctx: &AppContext) -> Result<Vec<FullName>, JobError> {
+    let names = tracked::repository_names(&mut *ctx.conn().await?).await?;
+    // Stored names passed the same check when tracked; one that does not parse is skipped.
+    Ok(names
+        .iter()
+        .filter_map(|name| FullName::parse(name).ok())
+        .collect())
+}
+
 /// A list walked page by page along GitHub's `Link: rel="next"`, never building page numbers.
 pub(crate) struct Pages {
     next: Option<String>,

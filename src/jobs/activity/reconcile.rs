@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CronEntry;
 use crate::context::AppContext;
-use crate::db::queries::{issues, tracked};
+use crate::db::queries::issues;
 use crate::domain::FullName;
 use crate::github::activity::{Issue, PullRequest};
 use crate::github::client::{Fetched, parse};
 use crate::github::{PageItems, RequestStats};
 use crate::jobs::activity::store::{self, Fresh, Home};
 use crate::jobs::activity::{
-    FULL_NAME, Pages, parse_full_name, store_page, tracked_repository, transfer,
+    FULL_NAME, Pages, parse_full_name, store_page, tracked_names, tracked_repository, transfer,
 };
 use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
@@ -40,10 +40,9 @@ impl BackgroundJob for ActivityReconcile {
     }
 
     async fn scheduled(ctx: &AppContext) -> Result<Vec<Self>, JobError> {
-        let names = tracked::repository_names(&mut *ctx.conn().await?).await?;
-        Ok(names
-            .iter()
-            .filter_map(|name| FullName::parse(name).ok())
+        Ok(tracked_names(ctx)
+            .await?
+            .into_iter()
             .map(|full_name| Self { full_name })
             .collect())
     }

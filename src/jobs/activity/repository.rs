@@ -29,7 +29,7 @@ use crate::github::{GithubError, PageItems, RequestStats};
 use crate::jobs::activity::store::{self, Fresh, Home};
 use crate::jobs::activity::timeline::IssueTimelineSync;
 use crate::jobs::activity::{
-    FULL_NAME, Pages, parse_full_name, resolve, store_page, tracked_repository,
+    FULL_NAME, Pages, parse_full_name, resolve, store_page, tracked_names, tracked_repository,
 };
 use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
@@ -127,10 +127,9 @@ impl BackgroundJob for RepositoryActivitySync {
     }
 
     async fn scheduled(ctx: &AppContext) -> Result<Vec<Self>, JobError> {
-        let names = tracked::repository_names(&mut *ctx.conn().await?).await?;
-        Ok(names
-            .iter()
-            .filter_map(|name| FullName::parse(name).ok())
+        Ok(tracked_names(ctx)
+            .await?
+            .into_iter()
             .map(Self::of)
             .collect())
     }

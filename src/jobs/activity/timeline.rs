@@ -18,7 +18,7 @@ use crate::github::activity::TimelineItem;
 use crate::github::{GithubError, PageItems, RequestStats};
 use crate::jobs::activity::store::Fresh;
 use crate::jobs::activity::{
-    FULL_NAME, Pages, parse_full_name, store_page, tracked_repository, transfer,
+    FULL_NAME, Pages, parse_full_name, store_page, tracked_names, tracked_repository, transfer,
 };
 use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
@@ -43,10 +43,9 @@ impl BackgroundJob for IssueTimelineSync {
     }
 
     async fn scheduled(ctx: &AppContext) -> Result<Vec<Self>, JobError> {
-        let names = tracked::repository_names(&mut *ctx.conn().await?).await?;
-        Ok(names
-            .iter()
-            .filter_map(|name| FullName::parse(name).ok())
+        Ok(tracked_names(ctx)
+            .await?
+            .into_iter()
             .map(|full_name| Self { full_name })
             .collect())
     }
