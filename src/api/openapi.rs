@@ -163,6 +163,7 @@ fn document_task_names(doc: &mut Document, registry: &Registry) {
 fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
     let (schema_type, format, meaning) = match (lookup, field.kind) {
         ("__isnull", _) => (Type::Boolean, None, "is (true) or is not (false) null"),
+        (_, Kind::TextArray) => (Type::String, None, "has this element (exact)"),
         ("__contains", _) => (Type::String, None, "contains, case-insensitive"),
         ("__lte", Kind::Integer) => (Type::Integer, None, "at most"),
         ("__gte", Kind::Integer) => (Type::Integer, None, "at least"),
