@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod activity_api;
 mod api_docs;
 mod api_lists;
 mod api_tasks;
