@@ -102,7 +102,10 @@ fn filtered_lists() -> [(&'static str, &'static [Field]); 24] {
             "/github/repositories/{id}/issues/",
             queries::issues::ISSUE_FIELDS,
         ),
-        ("/github/pull_requests/", queries::issues::PULL_REQUEST_FIELDS),
+        (
+            "/github/pull_requests/",
+            queries::issues::PULL_REQUEST_FIELDS,
+        ),
         (
             "/github/repositories/{id}/pull_requests/",
             queries::issues::PULL_REQUEST_FIELDS,

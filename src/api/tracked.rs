@@ -25,7 +25,10 @@ pub const DEFAULT_ORDERING: &str = "created_at";
 
 /// A repository to track (JSON or form body).
 #[derive(Debug, Deserialize, ToSchema)]
-#[expect(dead_code, reason = "documents the body; it is read as a JSON object or form")]
+#[expect(
+    dead_code,
+    reason = "documents the body; it is read as a JSON object or form"
+)]
 pub struct TrackRepositoryRequest {
     /// `owner/name` by GitHub's syntax.
     #[schema(example = "octocat/hello-world")]
@@ -34,7 +37,10 @@ pub struct TrackRepositoryRequest {
 
 /// An organization to track (JSON or form body).
 #[derive(Debug, Deserialize, ToSchema)]
-#[expect(dead_code, reason = "documents the body; it is read as a JSON object or form")]
+#[expect(
+    dead_code,
+    reason = "documents the body; it is read as a JSON object or form"
+)]
 pub struct TrackOrganizationRequest {
     /// The organization's login (`[A-Za-z0-9-]{1,39}`).
     #[schema(example = "github")]

@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::links::Links;
-use crate::db::queries::developers::DeveloperRecord;
-use crate::db::queries::rate_limits::RateLimitRow;
-use crate::db::queries::repositories::RepositoryRecord;
 use crate::db::queries::commits::CommitRecord;
+use crate::db::queries::developers::DeveloperRecord;
 use crate::db::queries::issues::IssueRecord;
 use crate::db::queries::members::MemberRecord;
+use crate::db::queries::rate_limits::RateLimitRow;
 use crate::db::queries::releases::ReleaseRecord;
+use crate::db::queries::repositories::RepositoryRecord;
 use crate::db::queries::tasks::{TaskRow, TaskStatus};
 use crate::db::queries::timeline::TimelineItemRecord;
 use crate::db::queries::tracked::{TrackedOrganization, TrackedRepository};

@@ -407,7 +407,10 @@ mod tests {
             );
         }
         let error = Ordering::parse(FIELDS, "labels").expect_err("not orderable");
-        assert!(error.contains("labels") && !error.contains("labels,"), "{error}");
+        assert!(
+            error.contains("labels") && !error.contains("labels,"),
+            "{error}"
+        );
         assert!(Ordering::parse(FIELDS, "-login").is_ok());
     }
 
@@ -419,7 +422,9 @@ mod tests {
     #[test]
     fn a_text_array_filter_is_array_membership_with_a_bound_value() {
         let query = ListQuery {
-            filters: vec![Filter::parse(FIELDS, "labels__contains", "good first issue").expect("a filter")],
+            filters: vec![
+                Filter::parse(FIELDS, "labels__contains", "good first issue").expect("a filter"),
+            ],
             ordering: Ordering::parse(FIELDS, "login").expect("an ordering"),
             page: 1,
             page_size: 10,
@@ -437,8 +442,15 @@ mod tests {
             page: 1,
             page_size: 10,
         };
-        let fixed = sql_text(&count_sql("issues", Scope::Where("NOT t.is_pull_request"), &query));
-        assert!(fixed.contains("AND (NOT t.is_pull_request) AND t.login = $1"), "{fixed}");
+        let fixed = sql_text(&count_sql(
+            "issues",
+            Scope::Where("NOT t.is_pull_request"),
+            &query,
+        ));
+        assert!(
+            fixed.contains("AND (NOT t.is_pull_request) AND t.login = $1"),
+            "{fixed}"
+        );
         let bound = sql_text(&page_sql(
             "issues",
             "t.*",

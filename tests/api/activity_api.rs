@@ -39,7 +39,11 @@ async fn post(
         .headers()
         .get("location")
         .map(|v| v.to_str().expect("ASCII").to_string());
-    (status, location, response.json().await.expect("a JSON body"))
+    (
+        status,
+        location,
+        response.json().await.expect("a JSON body"),
+    )
 }
 
 /// DELETEs an absolute URL (with a token, if any); the status.
@@ -58,7 +62,13 @@ struct Repository {
 }
 
 /// Seeds the developer `owner` (if new) and its repository `name`.
-async fn repository(app: &TestApp, owner_github_id: i64, owner: &str, github_id: i64, name: &str) -> Repository {
+async fn repository(
+    app: &TestApp,
+    owner_github_id: i64,
+    owner: &str,
+    github_id: i64,
+    name: &str,
+) -> Repository {
     let exists = app
         .count(&format!(
             "SELECT count(*) AS n FROM developers WHERE github_id = {owner_github_id}"
@@ -105,7 +115,7 @@ fn issue(repo: &Repository, github_id: i64, number: i32, is_pull_request: bool) 
 
 /// Stores issues; `github_id → id`.
 async fn store_issues(app: &TestApp, rows: &[NewIssue<'_>]) -> HashMap<i64, Uuid> {
-    issues::upsert(&mut *app.ctx.conn().await.expect("conn"), rows)
+    issues::upsert(&mut app.ctx.conn().await.expect("conn"), rows)
         .await
         .expect("upsert issues")
 }
@@ -141,7 +151,12 @@ async fn links_resolve(app: &TestApp, value: &Value) {
 }
 
 fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value.as_object().expect("an object").keys().cloned().collect();
+    let mut keys: Vec<String> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
     keys.sort();
     keys
 }
@@ -192,7 +207,11 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
     assert_eq!(status, 401, "{answer}");
     let (status, _, _) = post(&app, path, Some("not-a-token"), &body).await;
     assert_eq!(status, 403);
-    assert_eq!(app.count("SELECT count(*) AS n FROM tracked_repositories").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM tracked_repositories")
+            .await,
+        0
+    );
 
     let (status, location, created) = post(&app, path, Some(&token), &body).await;
     assert_eq!(status, 201, "{created}");
@@ -200,7 +219,11 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
     assert_eq!(location.as_deref(), Some(url));
     assert!(url.starts_with(&format!("{}/github/tracked_repositories/", app.address)));
     assert_eq!(created["full_name"], "Octo/Hello.rs");
-    assert_eq!(created["repository"], Value::Null, "not found by a sync yet");
+    assert_eq!(
+        created["repository"],
+        Value::Null,
+        "not found by a sync yet"
+    );
     assert_eq!(
         keys(&created),
         sorted(&[
@@ -220,8 +243,13 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
     assert_eq!(detail, created);
 
     // Tracked already (case-insensitively): 200 with the same one, no second task.
-    let (status, _, again) =
-        post(&app, path, Some(&token), &json!({"full_name": "octo/hello.RS"})).await;
+    let (status, _, again) = post(
+        &app,
+        path,
+        Some(&token),
+        &json!({"full_name": "octo/hello.RS"}),
+    )
+    .await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["id"], created["id"]);
     assert_eq!(
@@ -279,9 +307,15 @@ async fn tracked_repositories_list_in_tracking_order_with_filters_and_link_their
     .await;
     let path = "/github/tracked_repositories/";
     let all = list(&app, path, &[]).await;
-    assert_eq!(column(&all, "full_name"), ["amy/rocket", "bob/zeta", "cat/alpha"]);
+    assert_eq!(
+        column(&all, "full_name"),
+        ["amy/rocket", "bob/zeta", "cat/alpha"]
+    );
     let reversed = list(&app, path, &[("ordering", "-created_at")]).await;
-    assert_eq!(column(&reversed, "full_name"), ["cat/alpha", "bob/zeta", "amy/rocket"]);
+    assert_eq!(
+        column(&reversed, "full_name"),
+        ["cat/alpha", "bob/zeta", "amy/rocket"]
+    );
     let synced = list(&app, path, &[("activity_synced_at__isnull", "false")]).await;
     assert_eq!(column(&synced, "full_name"), ["amy/rocket"]);
     let item = &results(&synced)[0];
@@ -324,9 +358,16 @@ async fn untracking_answers_204_then_404_and_keeps_the_activity() {
     assert_eq!(delete(&app, url, Some(&token)).await, 204);
     assert_eq!(delete(&app, url, Some(&token)).await, 404);
     assert_eq!(get_url(&app, url).await.0, 404);
-    let bogus = format!("{}/github/tracked_repositories/{}/", app.address, Uuid::new_v4());
+    let bogus = format!(
+        "{}/github/tracked_repositories/{}/",
+        app.address,
+        Uuid::new_v4()
+    );
     assert_eq!(delete(&app, &bogus, Some(&token)).await, 404);
-    assert_eq!(list(&app, "/github/tracked_repositories/", &[]).await["count"], 0);
+    assert_eq!(
+        list(&app, "/github/tracked_repositories/", &[]).await["count"],
+        0
+    );
     // The data stays.
     assert_eq!(list(&app, "/github/issues/", &[]).await["count"], 1);
     assert_eq!(list(&app, "/github/pull_requests/", &[]).await["count"], 1);
@@ -341,7 +382,8 @@ async fn tracking_an_organization_queues_its_members_sync_and_links_its_members(
     let (status, _, _) = post(&app, path, None, &json!({"login": "acme"})).await;
     assert_eq!(status, 401);
 
-    let (status, location, created) = post(&app, path, Some(&token), &json!({"login": "acme"})).await;
+    let (status, location, created) =
+        post(&app, path, Some(&token), &json!({"login": "acme"})).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(location.as_deref(), created["url"].as_str());
     assert_eq!(
@@ -373,7 +415,11 @@ async fn tracking_an_organization_queues_its_members_sync_and_links_its_members(
     assert_eq!(again["id"], created["id"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM tasks").await, 1);
 
-    for bad in [json!({}), json!({"login": "not valid"}), json!({"login": ["acme"]})] {
+    for bad in [
+        json!({}),
+        json!({"login": "not valid"}),
+        json!({"login": ["acme"]}),
+    ] {
         let (status, _, answer) = post(&app, path, Some(&token), &bad).await;
         assert_eq!(status, 400, "{bad}");
         assert!(error(&answer).contains("login"), "{answer}");
@@ -383,9 +429,13 @@ async fn tracking_an_organization_queues_its_members_sync_and_links_its_members(
     let ann = seed::developer(&app, Dev::new(11, "ann")).await;
     let ben = seed::developer(&app, Dev::new(12, "ben")).await;
     let mut conn = app.ctx.conn().await.expect("conn");
-    members::replace(&mut conn, "acme", &[(ann, "ann".into()), (ben, "ben".into())])
-        .await
-        .expect("members");
+    members::replace(
+        &mut conn,
+        "acme",
+        &[(ann, "ann".into()), (ben, "ben".into())],
+    )
+    .await
+    .expect("members");
     members::replace(&mut conn, "other", &[(ann, "ann".into())])
         .await
         .expect("members");
@@ -397,7 +447,11 @@ async fn tracking_an_organization_queues_its_members_sync_and_links_its_members(
     let url = created["url"].as_str().expect("url");
     assert_eq!(delete(&app, url, Some(&token)).await, 204);
     assert_eq!(delete(&app, url, Some(&token)).await, 404);
-    assert_eq!(list(&app, "/github/members/", &[]).await["count"], 3, "members are kept");
+    assert_eq!(
+        list(&app, "/github/members/", &[]).await["count"],
+        3,
+        "members are kept"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -443,11 +497,20 @@ async fn issues_and_pull_requests_are_separate_resources() {
     assert_eq!(keys(first), sorted(&ISSUE_KEYS));
     assert_eq!(first["labels"], json!(["bug"]));
     assert_eq!(first["assignees"], json!(["amy"]));
-    assert_eq!(first["author"], format!("{}/github/developers/{author}/", app.address));
+    assert_eq!(
+        first["author"],
+        format!("{}/github/developers/{author}/", app.address)
+    );
     assert_eq!(results(&issue_list)[1]["author"], Value::Null);
     let issue_id = ids[&1];
-    assert_eq!(first["url"], format!("{}/github/issues/{issue_id}/", app.address));
-    assert_eq!(first["timeline"], format!("{}/github/issues/{issue_id}/timeline/", app.address));
+    assert_eq!(
+        first["url"],
+        format!("{}/github/issues/{issue_id}/", app.address)
+    );
+    assert_eq!(
+        first["timeline"],
+        format!("{}/github/issues/{issue_id}/timeline/", app.address)
+    );
     links_resolve(&app, first).await;
 
     let merged = &results(&pull_list)[0];
@@ -455,13 +518,23 @@ async fn issues_and_pull_requests_are_separate_resources() {
     pr_keys.extend(["draft", "merged", "merged_at", "merged_by_login", "reviews"]);
     assert_eq!(keys(merged), sorted(&pr_keys));
     let pr_id = ids[&3];
-    assert_eq!(merged["url"], format!("{}/github/pull_requests/{pr_id}/", app.address));
+    assert_eq!(
+        merged["url"],
+        format!("{}/github/pull_requests/{pr_id}/", app.address)
+    );
     assert_eq!(
         merged["reviews"],
-        format!("{}/github/pull_requests/{pr_id}/timeline/?event=reviewed", app.address)
+        format!(
+            "{}/github/pull_requests/{pr_id}/timeline/?event=reviewed",
+            app.address
+        )
     );
     assert_eq!(merged["merged"], true);
-    assert_eq!(results(&pull_list)[1]["merged"], Value::Null, "open: merged is null");
+    assert_eq!(
+        results(&pull_list)[1]["merged"],
+        Value::Null,
+        "open: merged is null"
+    );
     links_resolve(&app, merged).await;
     let (status, detail) = get_url(&app, merged["url"].as_str().expect("url")).await;
     assert_eq!(status, 200);
@@ -577,13 +650,25 @@ async fn issue_filters_narrow_and_orderings_order() {
         (vec![("labels__contains", "good first issue")], vec![1]),
         (vec![("labels__contains", "Bug")], vec![]),
         (vec![("labels__contains", "bu")], vec![]),
-        (vec![("labels__contains", "bug"), ("state", "closed")], vec![3]),
+        (
+            vec![("labels__contains", "bug"), ("state", "closed")],
+            vec![3],
+        ),
         (vec![("full_name", "bob/zeta")], vec![3]),
         (vec![("number", "2")], vec![2]),
-        (vec![("number__gte", "2"), ("ordering", "number")], vec![2, 3]),
+        (
+            vec![("number__gte", "2"), ("ordering", "number")],
+            vec![2, 3],
+        ),
         (vec![("created_at__gte", "2024-01-05")], vec![3, 2]),
         (vec![("created_at__lte", "2024-01-04T23:59:59Z")], vec![1]),
-        (vec![("updated_at__gte", "2024-02-01"), ("updated_at__lte", "2024-02-28")], vec![3]),
+        (
+            vec![
+                ("updated_at__gte", "2024-02-01"),
+                ("updated_at__lte", "2024-02-28"),
+            ],
+            vec![3],
+        ),
         (vec![("closed_at__gte", "2024-02-01")], vec![3]),
         (vec![("closed_at__lte", "2024-02-01")], vec![2]),
         (vec![("closed_at__isnull", "true")], vec![1]),
@@ -628,7 +713,13 @@ async fn pull_request_filters_include_the_merge() {
         (vec![("merged", "true")], vec![10]),
         (vec![("merged", "false")], vec![11]),
         (vec![("merged__isnull", "true")], vec![12]),
-        (vec![("merged_at__gte", "2024-01-01"), ("merged_at__lte", "2024-01-31")], vec![10]),
+        (
+            vec![
+                ("merged_at__gte", "2024-01-01"),
+                ("merged_at__lte", "2024-01-31"),
+            ],
+            vec![10],
+        ),
         (vec![("merged_at__gte", "2024-02-01")], vec![]),
         (vec![("state", "open")], vec![12]),
         (vec![("labels__contains", "bug")], vec![12, 10]),
@@ -636,11 +727,17 @@ async fn pull_request_filters_include_the_merge() {
         (vec![("author_login", "bob")], vec![12, 11]),
         (vec![("draft", "true")], vec![12]),
         (vec![("full_name", "amy/rocket")], vec![11, 10]),
-        (vec![("closed_at__isnull", "false"), ("ordering", "closed_at")], vec![10, 11]),
+        (
+            vec![("closed_at__isnull", "false"), ("ordering", "closed_at")],
+            vec![10, 11],
+        ),
         (vec![("ordering", "-comments")], vec![12, 10, 11]),
         (vec![("ordering", "number")], vec![10, 11, 12]),
         (vec![("ordering", "created_at")], vec![10, 11, 12]),
-        (vec![("ordering", "-merged_at"), ("merged_at__isnull", "false")], vec![10]),
+        (
+            vec![("ordering", "-merged_at"), ("merged_at__isnull", "false")],
+            vec![10],
+        ),
     ] {
         assert_numbers(&app, path, &query, &expected).await;
     }
@@ -666,7 +763,11 @@ async fn per_repository_lists_are_scoped_to_their_repository() {
         committed_at: None,
         message: "a change",
     };
-    let mut rows = vec![commit(&rocket, "aaa", 1), commit(&rocket, "bbb", 2), commit(&zeta, "ccc", 3)];
+    let mut rows = vec![
+        commit(&rocket, "aaa", 1),
+        commit(&rocket, "bbb", 2),
+        commit(&zeta, "ccc", 3),
+    ];
     rows[0].full_name = &rocket.full_name;
     rows[1].full_name = &rocket.full_name;
     rows[2].full_name = &zeta.full_name;
@@ -686,24 +787,48 @@ async fn per_repository_lists_are_scoped_to_their_repository() {
         published_at: Some(at("2024-01-01T00:00:00Z")),
         html_url: None,
     };
-    releases::upsert(&mut conn, &[release(&rocket, 1, "v1"), release(&zeta, 2, "v2")])
-        .await
-        .expect("releases");
+    releases::upsert(
+        &mut conn,
+        &[release(&rocket, 1, "v1"), release(&zeta, 2, "v2")],
+    )
+    .await
+    .expect("releases");
     drop(conn);
 
     let base = |repo: &Repository, sub: &str| format!("/github/repositories/{}/{sub}/", repo.id);
-    assert_numbers(&app, &base(&rocket, "issues"), &[("ordering", "number")], &[1, 2]).await;
+    assert_numbers(
+        &app,
+        &base(&rocket, "issues"),
+        &[("ordering", "number")],
+        &[1, 2],
+    )
+    .await;
     assert_numbers(&app, &base(&zeta, "issues"), &[], &[3]).await;
-    assert_numbers(&app, &base(&rocket, "pull_requests"), &[("ordering", "number")], &[10, 11]).await;
+    assert_numbers(
+        &app,
+        &base(&rocket, "pull_requests"),
+        &[("ordering", "number")],
+        &[10, 11],
+    )
+    .await;
     assert_numbers(&app, &base(&zeta, "pull_requests"), &[], &[12]).await;
     // Filters apply within the scope.
     assert_numbers(&app, &base(&rocket, "issues"), &[("state", "closed")], &[2]).await;
-    assert_numbers(&app, &base(&rocket, "pull_requests"), &[("merged", "true")], &[10]).await;
+    assert_numbers(
+        &app,
+        &base(&rocket, "pull_requests"),
+        &[("merged", "true")],
+        &[10],
+    )
+    .await;
     let rocket_commits = list(&app, &base(&rocket, "commits"), &[]).await;
     assert_eq!(column(&rocket_commits, "sha"), ["bbb", "aaa"]);
     let zeta_commits = list(&app, &base(&zeta, "commits"), &[("sha", "aaa")]).await;
     assert_eq!(zeta_commits["count"], 0);
-    assert_eq!(column(&list(&app, &base(&zeta, "releases"), &[]).await, "tag_name"), ["v2"]);
+    assert_eq!(
+        column(&list(&app, &base(&zeta, "releases"), &[]).await, "tag_name"),
+        ["v2"]
+    );
 
     // The repository links its activity.
     let (_, detail) = get_json(&app, &format!("/github/repositories/{}/", rocket.id), &[]).await;
@@ -734,21 +859,22 @@ async fn a_timeline_lists_its_items_in_order_with_filters() {
     let repo = repository(&app, 1, "amy", 101, "rocket").await;
     let ids = store_issues(&app, &[issue(&repo, 1, 1, true), issue(&repo, 2, 2, false)]).await;
     let (pr, other) = (ids[&1], ids[&2]);
-    let item = |issue_id: Uuid, position: i32, event: &'static str, actor: &'static str, day: u32| {
-        NewTimelineItem {
-            issue_id,
-            position,
-            event,
-            item_key: format!("{event}-{position}"),
-            actor_login: Some(actor),
-            actor_type: Some("User"),
-            created_at: Some(at(&format!("2024-01-{day:02}T00:00:00Z"))),
-            details: json!({"position": position}),
-        }
-    };
+    let item =
+        |issue_id: Uuid, position: i32, event: &'static str, actor: &'static str, day: u32| {
+            NewTimelineItem {
+                issue_id,
+                position,
+                event,
+                item_key: format!("{event}-{position}"),
+                actor_login: Some(actor),
+                actor_type: Some("User"),
+                created_at: Some(at(&format!("2024-01-{day:02}T00:00:00Z"))),
+                details: json!({"position": position}),
+            }
+        };
     // Stored out of order; created_at disagrees with position for the review.
     timeline::upsert(
-        &mut *app.ctx.conn().await.expect("conn"),
+        &mut app.ctx.conn().await.expect("conn"),
         &[
             item(pr, 2, "reviewed", "cat", 1),
             item(pr, 0, "labeled", "amy", 2),
@@ -761,27 +887,63 @@ async fn a_timeline_lists_its_items_in_order_with_filters() {
     .expect("timeline");
     let path = format!("/github/pull_requests/{pr}/timeline/");
     let body = list(&app, &path, &[]).await;
-    assert_eq!(column(&body, "event"), ["labeled", "commented", "reviewed", "merged"]);
+    assert_eq!(
+        column(&body, "event"),
+        ["labeled", "commented", "reviewed", "merged"]
+    );
     assert_eq!(numbers(&body, "position"), [0, 1, 2, 3]);
     let first = &results(&body)[0];
     assert_eq!(
         keys(first),
-        sorted(&["url", "id", "issue", "position", "event", "actor_login", "created_at", "details"])
+        sorted(&[
+            "url",
+            "id",
+            "issue",
+            "position",
+            "event",
+            "actor_login",
+            "created_at",
+            "details"
+        ])
     );
     assert_eq!(first["details"], json!({"position": 0}));
-    assert_eq!(first["issue"], format!("{}/github/pull_requests/{pr}/", app.address));
-    assert!(first["url"].as_str().expect("url").contains("/github/timeline_items/"));
+    assert_eq!(
+        first["issue"],
+        format!("{}/github/pull_requests/{pr}/", app.address)
+    );
+    assert!(
+        first["url"]
+            .as_str()
+            .expect("url")
+            .contains("/github/timeline_items/")
+    );
     links_resolve(&app, first).await;
 
     for (query, expected) in [
         (vec![("event", "labeled")], vec!["labeled"]),
         (vec![("actor_login", "amy")], vec!["labeled", "merged"]),
-        (vec![("created_at__gte", "2024-01-03")], vec!["commented", "merged"]),
-        (vec![("created_at__lte", "2024-01-02")], vec!["labeled", "reviewed"]),
-        (vec![("ordering", "created_at")], vec!["reviewed", "labeled", "commented", "merged"]),
-        (vec![("ordering", "-position")], vec!["merged", "reviewed", "commented", "labeled"]),
+        (
+            vec![("created_at__gte", "2024-01-03")],
+            vec!["commented", "merged"],
+        ),
+        (
+            vec![("created_at__lte", "2024-01-02")],
+            vec!["labeled", "reviewed"],
+        ),
+        (
+            vec![("ordering", "created_at")],
+            vec!["reviewed", "labeled", "commented", "merged"],
+        ),
+        (
+            vec![("ordering", "-position")],
+            vec!["merged", "reviewed", "commented", "labeled"],
+        ),
     ] {
-        assert_eq!(column(&list(&app, &path, &query).await, "event"), expected, "{query:?}");
+        assert_eq!(
+            column(&list(&app, &path, &query).await, "event"),
+            expected,
+            "{query:?}"
+        );
     }
     // The reviews link is the timeline's reviews.
     let (_, detail) = get_json(&app, &format!("/github/pull_requests/{pr}/"), &[]).await;
@@ -791,7 +953,10 @@ async fn a_timeline_lists_its_items_in_order_with_filters() {
     // The issue's own timeline holds its own item only; all items are listed together too.
     let own = list(&app, &format!("/github/issues/{other}/timeline/"), &[]).await;
     assert_eq!(own["count"], 1);
-    assert_eq!(results(&own)[0]["issue"], format!("{}/github/issues/{other}/", app.address));
+    assert_eq!(
+        results(&own)[0]["issue"],
+        format!("{}/github/issues/{other}/", app.address)
+    );
     assert_eq!(list(&app, "/github/timeline_items/", &[]).await["count"], 5);
     let (status, body) = get_json(&app, &path, &[("details", "x")]).await;
     assert_eq!(status, 400);
@@ -805,12 +970,20 @@ async fn a_transferred_issue_links_to_what_it_became() {
     let zeta = repository(&app, 2, "bob", 102, "zeta").await;
     let ids = store_issues(
         &app,
-        &[issue(&rocket, 1, 7, false), issue(&zeta, 2, 40, false), issue(&rocket, 3, 8, false), issue(&zeta, 4, 41, false)],
+        &[
+            issue(&rocket, 1, 7, false),
+            issue(&zeta, 2, 40, false),
+            issue(&rocket, 3, 8, false),
+            issue(&zeta, 4, 41, false),
+        ],
     )
     .await;
     let mut conn = app.ctx.conn().await.expect("conn");
-    for (from, to, from_number, to_number) in [(ids[&1], ids[&2], 7, 40), (ids[&3], ids[&4], 8, 41)] {
-        issues::mark_transferred(&mut conn, from, to).await.expect("mark");
+    for (from, to, from_number, to_number) in [(ids[&1], ids[&2], 7, 40), (ids[&3], ids[&4], 8, 41)]
+    {
+        issues::mark_transferred(&mut conn, from, to)
+            .await
+            .expect("mark");
         transfers::record(
             &mut conn,
             &NewTransfer {
@@ -826,7 +999,11 @@ async fn a_transferred_issue_links_to_what_it_became() {
         .expect("transfer");
     }
     drop(conn);
-    seed::execute(&app, "UPDATE transfers SET detected_at = '2024-01-01' WHERE from_number = 7").await;
+    seed::execute(
+        &app,
+        "UPDATE transfers SET detected_at = '2024-01-01' WHERE from_number = 7",
+    )
+    .await;
 
     let (_, old) = get_json(&app, &format!("/github/issues/{}/", ids[&1]), &[]).await;
     let new_url = format!("{}/github/issues/{}/", app.address, ids[&2]);
@@ -837,7 +1014,11 @@ async fn a_transferred_issue_links_to_what_it_became() {
     assert_eq!(new["transferred_to"], Value::Null);
 
     let body = list(&app, "/github/transfers/", &[]).await;
-    assert_eq!(numbers(&body, "from_number"), [8, 7], "latest detected first");
+    assert_eq!(
+        numbers(&body, "from_number"),
+        [8, 7],
+        "latest detected first"
+    );
     let transfer = &results(&body)[1];
     assert_eq!(
         keys(transfer),
@@ -853,15 +1034,24 @@ async fn a_transferred_issue_links_to_what_it_became() {
             "detected_at",
         ])
     );
-    assert_eq!(transfer["from_issue"], format!("{}/github/issues/{}/", app.address, ids[&1]));
+    assert_eq!(
+        transfer["from_issue"],
+        format!("{}/github/issues/{}/", app.address, ids[&1])
+    );
     assert_eq!(transfer["to_issue"], new_url);
     links_resolve(&app, transfer).await;
     assert_eq!(
-        numbers(&list(&app, "/github/transfers/", &[("ordering", "detected_at")]).await, "from_number"),
+        numbers(
+            &list(&app, "/github/transfers/", &[("ordering", "detected_at")]).await,
+            "from_number"
+        ),
         [7, 8]
     );
     assert_eq!(
-        numbers(&list(&app, "/github/transfers/", &[("to_number", "41")]).await, "from_number"),
+        numbers(
+            &list(&app, "/github/transfers/", &[("to_number", "41")]).await,
+            "from_number"
+        ),
         [8]
     );
 }
@@ -877,40 +1067,87 @@ async fn members_filter_by_organization_and_activity() {
     let ben = seed::developer(&app, Dev::new(12, "ben")).await;
     let cid = seed::developer(&app, Dev::new(13, "cid")).await;
     let mut conn = app.ctx.conn().await.expect("conn");
-    members::replace(&mut conn, "acme", &[(ann, "ann".into()), (ben, "ben".into()), (cid, "cid".into())])
-        .await
-        .expect("members");
+    members::replace(
+        &mut conn,
+        "acme",
+        &[
+            (ann, "ann".into()),
+            (ben, "ben".into()),
+            (cid, "cid".into()),
+        ],
+    )
+    .await
+    .expect("members");
     // ben leaves acme.
-    members::replace(&mut conn, "acme", &[(ann, "ann".into()), (cid, "cid".into())])
-        .await
-        .expect("members");
+    members::replace(
+        &mut conn,
+        "acme",
+        &[(ann, "ann".into()), (cid, "cid".into())],
+    )
+    .await
+    .expect("members");
     members::replace(&mut conn, "initech", &[(ben, "ben".into())])
         .await
         .expect("members");
     drop(conn);
-    seed::execute(&app, "UPDATE members SET inserted_at = '2024-01-01' WHERE login = 'cid'").await;
+    seed::execute(
+        &app,
+        "UPDATE members SET inserted_at = '2024-01-01' WHERE login = 'cid'",
+    )
+    .await;
     let path = "/github/members/";
     let logins = |body: &Value| column(body, "login");
-    assert_eq!(logins(&list(&app, path, &[]).await), ["ann", "ben", "ben", "cid"]);
+    assert_eq!(
+        logins(&list(&app, path, &[]).await),
+        ["ann", "ben", "ben", "cid"]
+    );
     let acme = list(&app, path, &[("organization_login", "acme")]).await;
     assert_eq!(logins(&acme), ["ann", "ben", "cid"]);
     assert_eq!(
-        logins(&list(&app, path, &[("organization_login", "acme"), ("active", "true")]).await),
+        logins(
+            &list(
+                &app,
+                path,
+                &[("organization_login", "acme"), ("active", "true")]
+            )
+            .await
+        ),
         ["ann", "cid"]
     );
     let gone = list(&app, path, &[("active", "false")]).await;
     assert_eq!(logins(&gone), ["ben"]);
     assert_eq!(results(&gone)[0]["organization_login"], "acme");
     assert!(results(&gone)[0]["inactive_at"].is_string());
-    assert_eq!(logins(&list(&app, path, &[("login", "ben")]).await), ["ben", "ben"]);
-    assert_eq!(logins(&list(&app, path, &[("ordering", "-login")]).await), ["cid", "ben", "ben", "ann"]);
-    assert_eq!(logins(&list(&app, path, &[("ordering", "inserted_at")]).await)[0], "cid");
+    assert_eq!(
+        logins(&list(&app, path, &[("login", "ben")]).await),
+        ["ben", "ben"]
+    );
+    assert_eq!(
+        logins(&list(&app, path, &[("ordering", "-login")]).await),
+        ["cid", "ben", "ben", "ann"]
+    );
+    assert_eq!(
+        logins(&list(&app, path, &[("ordering", "inserted_at")]).await)[0],
+        "cid"
+    );
     let member = &results(&acme)[0];
     assert_eq!(
         keys(member),
-        sorted(&["url", "id", "organization_login", "developer", "login", "active", "inserted_at", "inactive_at"])
+        sorted(&[
+            "url",
+            "id",
+            "organization_login",
+            "developer",
+            "login",
+            "active",
+            "inserted_at",
+            "inactive_at"
+        ])
     );
-    assert_eq!(member["developer"], format!("{}/github/developers/{ann}/", app.address));
+    assert_eq!(
+        member["developer"],
+        format!("{}/github/developers/{ann}/", app.address)
+    );
     links_resolve(&app, member).await;
     let (status, body) = get_json(&app, path, &[("active", "maybe")]).await;
     assert_eq!(status, 400);
@@ -1016,8 +1253,17 @@ async fn commits_and_releases_list_newest_first_with_filters() {
     assert_eq!(
         keys(unlinked),
         sorted(&[
-            "url", "id", "repository", "full_name", "sha", "author", "author_login", "author_name",
-            "authored_at", "committed_at", "message",
+            "url",
+            "id",
+            "repository",
+            "full_name",
+            "sha",
+            "author",
+            "author_login",
+            "author_name",
+            "authored_at",
+            "committed_at",
+            "message",
         ])
     );
     links_resolve(&app, &results(&all)[1]).await;
@@ -1026,10 +1272,20 @@ async fn commits_and_releases_list_newest_first_with_filters() {
         (vec![("author_login", "cat")], vec!["c3", "c1"]),
         (vec![("author_login__isnull", "true")], vec!["c2"]),
         (vec![("full_name", "bob/zeta")], vec!["c3"]),
-        (vec![("authored_at__gte", "2024-01-02"), ("authored_at__lte", "2024-01-02T23:00:00Z")], vec!["c3"]),
+        (
+            vec![
+                ("authored_at__gte", "2024-01-02"),
+                ("authored_at__lte", "2024-01-02T23:00:00Z"),
+            ],
+            vec!["c3"],
+        ),
         (vec![("ordering", "authored_at")], vec!["c1", "c3", "c2"]),
     ] {
-        assert_eq!(column(&list(&app, path, &query).await, "sha"), expected, "{query:?}");
+        assert_eq!(
+            column(&list(&app, path, &query).await, "sha"),
+            expected,
+            "{query:?}"
+        );
     }
 
     let path = "/github/releases/";
@@ -1039,19 +1295,41 @@ async fn commits_and_releases_list_newest_first_with_filters() {
     assert_eq!(
         keys(first),
         sorted(&[
-            "url", "id", "github_id", "repository", "full_name", "tag_name", "name", "author",
-            "author_login", "draft", "prerelease", "created_at", "published_at", "html_url",
+            "url",
+            "id",
+            "github_id",
+            "repository",
+            "full_name",
+            "tag_name",
+            "name",
+            "author",
+            "author_login",
+            "draft",
+            "prerelease",
+            "created_at",
+            "published_at",
+            "html_url",
         ])
     );
     links_resolve(&app, first).await;
     for (query, expected) in [
         (vec![("prerelease", "true")], vec!["v2.0-rc1"]),
-        (vec![("prerelease", "false"), ("ordering", "published_at")], vec!["v1.0", "v2.0"]),
+        (
+            vec![("prerelease", "false"), ("ordering", "published_at")],
+            vec!["v1.0", "v2.0"],
+        ),
         (vec![("tag_name__contains", "rc")], vec!["v2.0-rc1"]),
-        (vec![("published_at__lte", "2024-02-01")], vec!["v2.0-rc1", "v1.0"]),
+        (
+            vec![("published_at__lte", "2024-02-01")],
+            vec!["v2.0-rc1", "v1.0"],
+        ),
         (vec![("author_login", "nobody")], vec![]),
     ] {
-        assert_eq!(column(&list(&app, path, &query).await, "tag_name"), expected, "{query:?}");
+        assert_eq!(
+            column(&list(&app, path, &query).await, "tag_name"),
+            expected,
+            "{query:?}"
+        );
     }
 }
 
@@ -1063,7 +1341,14 @@ async fn commits_and_releases_list_newest_first_with_filters() {
 async fn activity_lists_are_linked_from_the_root_and_browsable_as_html() {
     let app = spawn_app().await;
     let repo = repository(&app, 1, "amy", 101, "rocket").await;
-    store_issues(&app, &[NewIssue { title: "Rockets <explode>", ..issue(&repo, 1, 1, false) }]).await;
+    store_issues(
+        &app,
+        &[NewIssue {
+            title: "Rockets <explode>",
+            ..issue(&repo, 1, 1, false)
+        }],
+    )
+    .await;
     let (_, root) = get_json(&app, "/github/", &[]).await;
     for name in [
         "tracked_repositories",
@@ -1076,7 +1361,11 @@ async fn activity_lists_are_linked_from_the_root_and_browsable_as_html() {
         "commits",
         "releases",
     ] {
-        assert_eq!(root[name], format!("{}/github/{name}/", app.address), "{name}");
+        assert_eq!(
+            root[name],
+            format!("{}/github/{name}/", app.address),
+            "{name}"
+        );
         let (status, body) = get_url(&app, root[name].as_str().expect("link")).await;
         assert_eq!(status, 200, "{name}");
         assert!(body["count"].is_number(), "{name} is a list");
@@ -1089,18 +1378,30 @@ async fn activity_lists_are_linked_from_the_root_and_browsable_as_html() {
         .await
         .expect("request");
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().expect("ascii").to_string();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
     assert!(content_type.starts_with("text/html"), "{content_type}");
     let page = response.text().await.expect("html");
     assert!(page.contains("<html"), "an HTML page");
-    assert!(page.contains("Rockets &lt;explode&gt;"), "the issue, escaped");
+    assert!(
+        page.contains("Rockets &lt;explode&gt;"),
+        "the issue, escaped"
+    );
     assert!(!page.contains("Rockets <explode>"));
     // The tracked state as stored by the write side shows through the API.
-    let (row, created) = tracked::track_repository(&mut *app.ctx.conn().await.expect("conn"), "amy/rocket", None)
-        .await
-        .expect("track");
+    let (row, created) =
+        tracked::track_repository(&mut app.ctx.conn().await.expect("conn"), "amy/rocket", None)
+            .await
+            .expect("track");
     assert!(created);
-    let (status, body) = get_json(&app, &format!("/github/tracked_repositories/{}/", row.id), &[]).await;
+    let (status, body) = get_json(
+        &app,
+        &format!("/github/tracked_repositories/{}/", row.id),
+        &[],
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["full_name"], "amy/rocket");
 }

@@ -111,10 +111,7 @@ pub async fn list(
 }
 
 /// One release by id.
-pub async fn get(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> Result<Option<ReleaseRecord>, DbError> {
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<ReleaseRecord>, DbError> {
     Ok(releases::table
         .find(id)
         .select(ReleaseRecord::as_select())

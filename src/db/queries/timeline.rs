@@ -107,11 +107,11 @@ pub async fn get(
     conn: &mut AsyncPgConnection,
     id: Uuid,
 ) -> Result<Option<TimelineItemRecord>, DbError> {
-    Ok(
-        diesel::sql_query(format!("SELECT {COLUMNS} FROM timeline_items t WHERE t.id = $1"))
-            .bind::<diesel::sql_types::Uuid, _>(id)
-            .get_result(conn)
-            .await
-            .optional()?,
-    )
+    Ok(diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM timeline_items t WHERE t.id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .get_result(conn)
+    .await
+    .optional()?)
 }
