@@ -66,6 +66,59 @@ impl Links {
         self.url(&format!("/github/tasks/{id}/"))
     }
 
+    /// A tracked repository.
+    pub fn tracked_repository(&self, id: Uuid) -> String {
+        self.url(&format!("/github/tracked_repositories/{id}/"))
+    }
+
+    /// A tracked organization.
+    pub fn tracked_organization(&self, id: Uuid) -> String {
+        self.url(&format!("/github/tracked_organizations/{id}/"))
+    }
+
+    /// An issue (or, when `is_pull_request`, a pull request), or one of its
+    /// sub-collections (`timeline/`; empty for the issue itself).
+    pub fn issue(&self, is_pull_request: bool, id: Uuid, sub: &str) -> String {
+        let collection = if is_pull_request {
+            "pull_requests"
+        } else {
+            "issues"
+        };
+        self.url(&format!("/github/{collection}/{id}/{sub}"))
+    }
+
+    /// A timeline item.
+    pub fn timeline_item(&self, id: Uuid) -> String {
+        self.url(&format!("/github/timeline_items/{id}/"))
+    }
+
+    /// A transfer.
+    pub fn transfer(&self, id: Uuid) -> String {
+        self.url(&format!("/github/transfers/{id}/"))
+    }
+
+    /// An organization member.
+    pub fn member(&self, id: Uuid) -> String {
+        self.url(&format!("/github/members/{id}/"))
+    }
+
+    /// The members of an organization: the member list filtered by its login.
+    pub fn members_of(&self, organization_login: &str) -> String {
+        let query = serde_urlencoded::to_string([("organization_login", organization_login)])
+            .unwrap_or_default();
+        self.url(&format!("/github/members/?{query}"))
+    }
+
+    /// A commit.
+    pub fn commit(&self, id: Uuid) -> String {
+        self.url(&format!("/github/commits/{id}/"))
+    }
+
+    /// A release.
+    pub fn release(&self, id: Uuid) -> String {
+        self.url(&format!("/github/releases/{id}/"))
+    }
+
     /// The current request's URL with `page` set (`None` for the first page drops it).
     pub fn page(&self, request: &HttpRequest, page: u32) -> String {
         let page = page.to_string();

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, content negotiation, errors and documentation.
 
+mod activity;
 mod auth;
 mod collection;
 mod developers;
@@ -7,6 +8,7 @@ pub mod error;
 mod fallback;
 mod health;
 mod html;
+mod issues;
 pub mod links;
 mod metrics;
 pub mod openapi;
@@ -16,6 +18,7 @@ mod render;
 mod repositories;
 mod root;
 mod tasks;
+mod tracked;
 pub mod views;
 
 use std::net::TcpListener;
@@ -65,7 +68,35 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(rate_limits::get_rate_limit)
         .service(tasks::list_tasks)
         .service(tasks::get_task)
-        .service(tasks::create_task);
+        .service(tasks::create_task)
+        .service(tracked::list_tracked_repositories)
+        .service(tracked::get_tracked_repository)
+        .service(tracked::track_repository)
+        .service(tracked::untrack_repository)
+        .service(tracked::list_tracked_organizations)
+        .service(tracked::get_tracked_organization)
+        .service(tracked::track_organization)
+        .service(tracked::untrack_organization)
+        .service(issues::list_issues)
+        .service(issues::get_issue)
+        .service(issues::list_issue_timeline)
+        .service(issues::list_pull_requests)
+        .service(issues::get_pull_request)
+        .service(issues::list_pull_request_timeline)
+        .service(issues::list_repository_issues)
+        .service(issues::list_repository_pull_requests)
+        .service(issues::list_timeline_items)
+        .service(issues::get_timeline_item)
+        .service(activity::list_transfers)
+        .service(activity::get_transfer)
+        .service(activity::list_members)
+        .service(activity::get_member)
+        .service(activity::list_commits)
+        .service(activity::get_commit)
+        .service(activity::list_repository_commits)
+        .service(activity::list_releases)
+        .service(activity::get_release)
+        .service(activity::list_repository_releases);
 }
 
 /// Starts serving the API on an already bound listener.

@@ -31,7 +31,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
 #[openapi(
     info(
         title = "gitomatic",
-        description = "GitHub developer and repository discovery: a crawl of the follower network, served as a hyperlinked, paginated API. Lists accept `page`, `page_size`, `ordering` and Django-style filters (`field`, `field__lte`, `field__gte`, `field__isnull`, `field__contains`)."
+        description = "GitHub developer and repository discovery: a crawl of the follower network, served as a hyperlinked, paginated API. Lists accept `page`, `page_size`, `ordering` and Django-style filters (`field`, `field__lte`, `field__gte`, `field__isnull`, `field__contains`; on a list field such as `labels`, `field__contains` is an element)."
     ),
     modifiers(&BearerAuth),
     tags(
@@ -39,6 +39,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
         (name = "repositories", description = "GitHub repositories and their stargazers"),
         (name = "rate_limit", description = "The GitHub quota as last seen"),
         (name = "tasks", description = "Crawl task runs and triggers"),
+        (name = "activity", description = "Repository activity: tracked repositories and organizations, issues, pull requests, timelines, transfers, members, commits, releases"),
         (name = "meta", description = "API root and health"),
     )
 )]
@@ -62,7 +63,7 @@ impl Modify for BearerAuth {
 }
 
 /// The lists and the fields they filter on.
-fn filtered_lists() -> [(&'static str, &'static [Field]); 9] {
+fn filtered_lists() -> [(&'static str, &'static [Field]); 24] {
     [
         ("/github/developers/", queries::developers::FIELDS),
         (
@@ -88,6 +89,45 @@ fn filtered_lists() -> [(&'static str, &'static [Field]); 9] {
         ),
         ("/github/rate_limit/", queries::rate_limits::FIELDS),
         ("/github/tasks/", queries::tasks::FIELDS),
+        (
+            "/github/tracked_repositories/",
+            queries::tracked::REPOSITORY_FIELDS,
+        ),
+        (
+            "/github/tracked_organizations/",
+            queries::tracked::ORGANIZATION_FIELDS,
+        ),
+        ("/github/issues/", queries::issues::ISSUE_FIELDS),
+        (
+            "/github/repositories/{id}/issues/",
+            queries::issues::ISSUE_FIELDS,
+        ),
+        (
+            "/github/pull_requests/",
+            queries::issues::PULL_REQUEST_FIELDS,
+        ),
+        (
+            "/github/repositories/{id}/pull_requests/",
+            queries::issues::PULL_REQUEST_FIELDS,
+        ),
+        ("/github/issues/{id}/timeline/", queries::timeline::FIELDS),
+        (
+            "/github/pull_requests/{id}/timeline/",
+            queries::timeline::FIELDS,
+        ),
+        ("/github/timeline_items/", queries::timeline::FIELDS),
+        ("/github/transfers/", queries::transfers::FIELDS),
+        ("/github/members/", queries::members::FIELDS),
+        ("/github/commits/", queries::commits::FIELDS),
+        (
+            "/github/repositories/{id}/commits/",
+            queries::commits::FIELDS,
+        ),
+        ("/github/releases/", queries::releases::FIELDS),
+        (
+            "/github/repositories/{id}/releases/",
+            queries::releases::FIELDS,
+        ),
     ]
 }
 
@@ -163,6 +203,7 @@ fn document_task_names(doc: &mut Document, registry: &Registry) {
 fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
     let (schema_type, format, meaning) = match (lookup, field.kind) {
         ("__isnull", _) => (Type::Boolean, None, "is (true) or is not (false) null"),
+        (_, Kind::TextArray) => (Type::String, None, "has this element (exact)"),
         ("__contains", _) => (Type::String, None, "contains, case-insensitive"),
         ("__lte", Kind::Integer) => (Type::Integer, None, "at most"),
         ("__gte", Kind::Integer) => (Type::Integer, None, "at least"),

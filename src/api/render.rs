@@ -40,6 +40,15 @@ impl Rendered {
         }
     }
 
+    /// 201 Created with a Location header.
+    pub fn created(body: impl Serialize, location: String) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            location: Some(location),
+            ..Self::ok(body)
+        }
+    }
+
     /// Adds the form that triggers a task of any registered kind to the HTML page.
     pub fn with_task_form(mut self, registry: &Registry) -> Self {
         self.form = Some(html::task_form(registry));

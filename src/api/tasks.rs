@@ -125,7 +125,8 @@ pub async fn create_task(
     Ok(Rendered::accepted(TaskView::new(task, &links), location).respond(&request))
 }
 
-async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+/// Reads a request body of at most [`MAX_BODY_BYTES`].
+pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
@@ -140,6 +141,27 @@ async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError>
 
 /// The trigger's task name and arguments, from a JSON object or a form.
 fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<(Option<String>, Args), ApiError> {
+    let mut fields = body_fields(request, body)?;
+    let name = match fields.remove("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => return Err(ApiError::BadRequest("name must be a string".into())),
+    };
+    let explicit = match fields.remove("args") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(args)) => args,
+        Some(_) => return Err(ApiError::BadRequest("args must be a JSON object".into())),
+    };
+    let args =
+        Args::new(explicit, fields).map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    Ok((name, args))
+}
+
+/// The fields of a JSON object or form body (an empty body has none).
+pub(crate) fn body_fields(
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -150,7 +172,7 @@ fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<(Option<String>, 
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let mut fields: Map<String, Value> = match content_type.as_str() {
+    let fields: Map<String, Value> = match content_type.as_str() {
         "application/x-www-form-urlencoded" => {
             serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
                 .map_err(|error| ApiError::BadRequest(format!("Malformed form body: {error}")))?
@@ -183,17 +205,5 @@ fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<(Option<String>, 
             )));
         }
     };
-    let name = match fields.remove("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name),
-        Some(_) => return Err(ApiError::BadRequest("name must be a string".into())),
-    };
-    let explicit = match fields.remove("args") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(args)) => args,
-        Some(_) => return Err(ApiError::BadRequest("args must be a JSON object".into())),
-    };
-    let args =
-        Args::new(explicit, fields).map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    Ok((name, args))
+    Ok(fields)
 }

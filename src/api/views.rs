@@ -7,10 +7,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::links::Links;
+use crate::db::queries::commits::CommitRecord;
 use crate::db::queries::developers::DeveloperRecord;
+use crate::db::queries::issues::IssueRecord;
+use crate::db::queries::members::MemberRecord;
 use crate::db::queries::rate_limits::RateLimitRow;
+use crate::db::queries::releases::ReleaseRecord;
 use crate::db::queries::repositories::RepositoryRecord;
 use crate::db::queries::tasks::{TaskRow, TaskStatus};
+use crate::db::queries::timeline::TimelineItemRecord;
+use crate::db::queries::tracked::{TrackedOrganization, TrackedRepository};
+use crate::db::queries::transfers::TransferRecord;
 
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,6 +133,14 @@ pub struct RepositoryView {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// Developers who starred this repository.
     pub stargazers: String,
+    /// Its issues (tracked repositories only have any).
+    pub issues: String,
+    /// Its pull requests.
+    pub pull_requests: String,
+    /// Its commits.
+    pub commits: String,
+    /// Its releases.
+    pub releases: String,
 }
 
 impl RepositoryView {
@@ -162,6 +177,10 @@ impl RepositoryView {
             open_issues_count: record.open_issues_count,
             last_synced_at: record.last_synced_at,
             stargazers: links.repository(id, "stargazers/"),
+            issues: links.repository(id, "issues/"),
+            pull_requests: links.repository(id, "pull_requests/"),
+            commits: links.repository(id, "commits/"),
+            releases: links.repository(id, "releases/"),
         }
     }
 }
@@ -258,4 +277,426 @@ impl TaskView {
 pub struct ErrorView {
     /// What is wrong, naming the parameter or field.
     pub error: String,
+}
+
+/// A repository whose activity gitomatic follows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedRepositoryView {
+    pub url: String,
+    pub id: Uuid,
+    /// `owner/name` as tracked; follows GitHub when the repository is renamed or transferred.
+    pub full_name: String,
+    /// The repository (null until the first sync found it).
+    pub repository: Option<String>,
+    /// The tracked organization that brought it in, if any.
+    pub organization: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When issues, pull requests, commits and releases were last synced completely.
+    pub activity_synced_at: Option<DateTime<Utc>>,
+    /// When the timelines were last synced completely.
+    pub timeline_synced_at: Option<DateTime<Utc>>,
+    /// Why the last sync failed (cleared by a successful one).
+    pub last_error: Option<String>,
+}
+
+impl TrackedRepositoryView {
+    /// The view of a row.
+    pub fn new(row: TrackedRepository, links: &Links) -> Self {
+        Self {
+            url: links.tracked_repository(row.id),
+            id: row.id,
+            full_name: row.full_name,
+            repository: row.repository_id.map(|id| links.repository(id, "")),
+            organization: row.organization_id.map(|id| links.tracked_organization(id)),
+            created_at: row.created_at,
+            activity_synced_at: row.activity_synced_at,
+            timeline_synced_at: row.timeline_synced_at,
+            last_error: row.last_error,
+        }
+    }
+}
+
+/// An organization whose members (and repositories) gitomatic follows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedOrganizationView {
+    pub url: String,
+    pub id: Uuid,
+    pub login: String,
+    pub created_at: DateTime<Utc>,
+    /// When the members were last synced completely.
+    pub members_synced_at: Option<DateTime<Utc>>,
+    /// Why the last members sync failed.
+    pub last_error: Option<String>,
+    /// Its members, present and past.
+    pub members: String,
+}
+
+impl TrackedOrganizationView {
+    /// The view of a row.
+    pub fn new(row: TrackedOrganization, links: &Links) -> Self {
+        Self {
+            url: links.tracked_organization(row.id),
+            id: row.id,
+            members: links.members_of(&row.login),
+            login: row.login,
+            created_at: row.created_at,
+            members_synced_at: row.members_synced_at,
+            last_error: row.last_error,
+        }
+    }
+}
+
+/// An issue of a tracked repository (pull requests are their own resource).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssueView {
+    pub url: String,
+    pub id: Uuid,
+    pub github_id: i64,
+    /// The repository.
+    pub repository: String,
+    pub full_name: String,
+    pub number: i32,
+    pub title: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// GitHub's `state_reason` (completed, not_planned, reopened...).
+    pub state_reason: Option<String>,
+    /// The author (null when the account is not stored).
+    pub author: Option<String>,
+    pub author_login: Option<String>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// Number of comments.
+    pub comments: i32,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it (from its timeline).
+    pub closed_by_login: Option<String>,
+    pub html_url: Option<String>,
+    /// The issue this one became when it was transferred, or null.
+    pub transferred_to: Option<String>,
+    /// Its timeline.
+    pub timeline: String,
+}
+
+impl IssueView {
+    /// The view of a record.
+    pub fn new(record: IssueRecord, links: &Links) -> Self {
+        let id = record.id;
+        let transferred_to = transferred_to(&record, links);
+        Self {
+            url: links.issue(false, id, ""),
+            id,
+            github_id: record.github_id,
+            repository: links.repository(record.repository_id, ""),
+            full_name: record.full_name,
+            number: record.number,
+            title: record.title,
+            state: record.state,
+            state_reason: record.state_reason,
+            author: record.author_id.map(|id| links.developer(id, "")),
+            author_login: record.author_login,
+            labels: record.labels,
+            assignees: record.assignees,
+            comments: record.comments,
+            locked: record.locked,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            closed_at: record.closed_at,
+            closed_by_login: record.closed_by_login,
+            html_url: record.html_url,
+            transferred_to,
+            timeline: links.issue(false, id, "timeline/"),
+        }
+    }
+}
+
+fn transferred_to(record: &IssueRecord, links: &Links) -> Option<String> {
+    record.transferred_to_id.map(|to| {
+        links.issue(
+            record.transferred_to_is_pull_request.unwrap_or(false),
+            to,
+            "",
+        )
+    })
+}
+
+/// A pull request of a tracked repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PullRequestView {
+    pub url: String,
+    pub id: Uuid,
+    pub github_id: i64,
+    /// The repository.
+    pub repository: String,
+    pub full_name: String,
+    pub number: i32,
+    pub title: String,
+    /// `open` or `closed`.
+    pub state: String,
+    pub state_reason: Option<String>,
+    /// The author (null when the account is not stored).
+    pub author: Option<String>,
+    pub author_login: Option<String>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// Number of comments.
+    pub comments: i32,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Who closed it (from its timeline).
+    pub closed_by_login: Option<String>,
+    pub html_url: Option<String>,
+    /// What it became when it was transferred, or null.
+    pub transferred_to: Option<String>,
+    /// Its timeline.
+    pub timeline: String,
+    pub draft: Option<bool>,
+    /// Null while open (or while unknown), then true or false.
+    pub merged: Option<bool>,
+    pub merged_at: Option<DateTime<Utc>>,
+    pub merged_by_login: Option<String>,
+    /// Its reviews: the timeline's `reviewed` items.
+    pub reviews: String,
+}
+
+impl PullRequestView {
+    /// The view of a record.
+    pub fn new(record: IssueRecord, links: &Links) -> Self {
+        let id = record.id;
+        let transferred_to = transferred_to(&record, links);
+        Self {
+            url: links.issue(true, id, ""),
+            id,
+            github_id: record.github_id,
+            repository: links.repository(record.repository_id, ""),
+            full_name: record.full_name,
+            number: record.number,
+            title: record.title,
+            state: record.state,
+            state_reason: record.state_reason,
+            author: record.author_id.map(|id| links.developer(id, "")),
+            author_login: record.author_login,
+            labels: record.labels,
+            assignees: record.assignees,
+            comments: record.comments,
+            locked: record.locked,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            closed_at: record.closed_at,
+            closed_by_login: record.closed_by_login,
+            html_url: record.html_url,
+            transferred_to,
+            timeline: links.issue(true, id, "timeline/"),
+            draft: record.draft,
+            merged: record.merged,
+            merged_at: record.merged_at,
+            merged_by_login: record.merged_by_login,
+            reviews: links.issue(true, id, "timeline/?event=reviewed"),
+        }
+    }
+}
+
+/// One item of an issue's or pull request's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineItemView {
+    pub url: String,
+    pub id: Uuid,
+    /// The issue or pull request.
+    pub issue: String,
+    /// 0-based place in the timeline.
+    pub position: i32,
+    /// commented, labeled, unlabeled, closed, reopened, merged, committed, reviewed,
+    /// cross-referenced, transferred, ...
+    pub event: String,
+    pub actor_login: Option<String>,
+    /// A review's submitted_at, a commit's author date, otherwise GitHub's created_at.
+    pub created_at: Option<DateTime<Utc>>,
+    /// The item's own fields (label name, commit sha, review state, comment body, source issue).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl TimelineItemView {
+    /// The view of a record.
+    pub fn new(record: TimelineItemRecord, links: &Links) -> Self {
+        Self {
+            url: links.timeline_item(record.id),
+            id: record.id,
+            issue: links.issue(
+                record.issue_is_pull_request.unwrap_or(false),
+                record.issue_id,
+                "",
+            ),
+            position: record.position,
+            event: record.event,
+            actor_login: record.actor_login,
+            created_at: record.created_at,
+            details: record.details,
+        }
+    }
+}
+
+/// An issue that moved to another repository; both ends are kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    pub url: String,
+    pub id: Uuid,
+    pub from_full_name: String,
+    pub from_number: i32,
+    pub to_full_name: String,
+    pub to_number: i32,
+    /// The issue as it was.
+    pub from_issue: String,
+    /// The issue it became.
+    pub to_issue: String,
+    pub detected_at: DateTime<Utc>,
+}
+
+impl TransferView {
+    /// The view of a record.
+    pub fn new(record: TransferRecord, links: &Links) -> Self {
+        Self {
+            url: links.transfer(record.id),
+            id: record.id,
+            from_issue: links.issue(
+                record.from_is_pull_request.unwrap_or(false),
+                record.from_issue_id,
+                "",
+            ),
+            to_issue: links.issue(
+                record.to_is_pull_request.unwrap_or(false),
+                record.to_issue_id,
+                "",
+            ),
+            from_full_name: record.from_full_name,
+            from_number: record.from_number,
+            to_full_name: record.to_full_name,
+            to_number: record.to_number,
+            detected_at: record.detected_at,
+        }
+    }
+}
+
+/// A member of a tracked organization, present (active) or past.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub url: String,
+    pub id: Uuid,
+    pub organization_login: String,
+    /// The member.
+    pub developer: String,
+    pub login: String,
+    /// False once the organization no longer lists the member.
+    pub active: bool,
+    /// When gitomatic first saw the member.
+    pub inserted_at: DateTime<Utc>,
+    /// When the member was last seen gone.
+    pub inactive_at: Option<DateTime<Utc>>,
+}
+
+impl MemberView {
+    /// The view of a record.
+    pub fn new(record: MemberRecord, links: &Links) -> Self {
+        Self {
+            url: links.member(record.id),
+            id: record.id,
+            organization_login: record.organization_login,
+            developer: links.developer(record.developer_id, ""),
+            login: record.login,
+            active: record.active,
+            inserted_at: record.inserted_at,
+            inactive_at: record.inactive_at,
+        }
+    }
+}
+
+/// A commit of a tracked repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitView {
+    pub url: String,
+    pub id: Uuid,
+    /// The repository.
+    pub repository: String,
+    pub full_name: String,
+    pub sha: String,
+    /// The author's account (null when GitHub links none, or it is not stored).
+    pub author: Option<String>,
+    /// Null when GitHub links no account to the commit.
+    pub author_login: Option<String>,
+    /// The name in the commit.
+    pub author_name: Option<String>,
+    pub authored_at: Option<DateTime<Utc>>,
+    pub committed_at: Option<DateTime<Utc>>,
+    pub message: String,
+}
+
+impl CommitView {
+    /// The view of a record.
+    pub fn new(record: CommitRecord, links: &Links) -> Self {
+        Self {
+            url: links.commit(record.id),
+            id: record.id,
+            repository: links.repository(record.repository_id, ""),
+            full_name: record.full_name,
+            sha: record.sha,
+            author: record.author_id.map(|id| links.developer(id, "")),
+            author_login: record.author_login,
+            author_name: record.author_name,
+            authored_at: record.authored_at,
+            committed_at: record.committed_at,
+            message: record.message,
+        }
+    }
+}
+
+/// A release of a tracked repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseView {
+    pub url: String,
+    pub id: Uuid,
+    pub github_id: i64,
+    /// The repository.
+    pub repository: String,
+    pub full_name: String,
+    pub tag_name: String,
+    pub name: Option<String>,
+    /// The author's account (null when it is not stored).
+    pub author: Option<String>,
+    pub author_login: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+}
+
+impl ReleaseView {
+    /// The view of a record.
+    pub fn new(record: ReleaseRecord, links: &Links) -> Self {
+        Self {
+            url: links.release(record.id),
+            id: record.id,
+            github_id: record.github_id,
+            repository: links.repository(record.repository_id, ""),
+            full_name: record.full_name,
+            tag_name: record.tag_name,
+            name: record.name,
+            author: record.author_id.map(|id| links.developer(id, "")),
+            author_login: record.author_login,
+            draft: record.draft,
+            prerelease: record.prerelease,
+            created_at: record.created_at,
+            published_at: record.published_at,
+            html_url: record.html_url,
+        }
+    }
 }

@@ -20,6 +20,9 @@ pub enum Kind {
     /// Text restricted to these values (an enumeration): exact, `__isnull`; any other
     /// value is rejected rather than matching nothing.
     Choice(&'static [&'static str]),
+    /// An array of texts (labels, logins): `__contains` only, an element equal to the
+    /// value (`t.field @> ARRAY[value]`); not orderable.
+    TextArray,
 }
 
 /// One column that lists can be filtered and ordered by; the name is the column's.
@@ -43,7 +46,13 @@ impl Field {
             Kind::Text => &["", "__contains", "__isnull"],
             Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
             Kind::Boolean | Kind::Choice(_) => &["", "__isnull"],
+            Kind::TextArray => &["__contains"],
         }
+    }
+
+    /// Whether lists can be ordered by this field (arrays cannot).
+    pub fn orderable(&self) -> bool {
+        !matches!(self.kind, Kind::TextArray)
     }
 }
 
@@ -141,7 +150,7 @@ impl Filter {
             (Lookup::IsNull, _) => {
                 Value::Boolean(parse_bool(raw).ok_or_else(|| invalid("true or false"))?)
             }
-            (_, Kind::Text) => {
+            (_, Kind::Text | Kind::TextArray) => {
                 if raw.contains('\0') {
                     return Err(invalid("text without NUL characters"));
                 }
@@ -179,6 +188,7 @@ impl Ordering {
         };
         fields
             .iter()
+            .filter(|field| field.orderable())
             .find(|field| field.name == name)
             .map(|field| Ordering {
                 field: *field,
@@ -187,7 +197,12 @@ impl Ordering {
             .ok_or_else(|| {
                 format!(
                     "Invalid ordering: {raw} (order by one of {}, with - for descending)",
-                    fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                    fields
+                        .iter()
+                        .filter(|f| f.orderable())
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }
@@ -227,15 +242,26 @@ fn like_escape(text: &str) -> String {
 /// A boxed raw query with explicit `$n` placeholders.
 type Sql = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
 
+/// Which rows of a table a list shows, before its filters.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    /// Every row.
+    All,
+    /// Rows meeting a fixed condition on `t` (no bound value).
+    Where(&'static str),
+    /// Rows meeting a condition on `t` with `$1` bound to an id (sub-collections).
+    Of(&'static str, uuid::Uuid),
+}
+
+impl From<Option<(&'static str, uuid::Uuid)>> for Scope {
+    fn from(scope: Option<(&'static str, uuid::Uuid)>) -> Self {
+        scope.map_or(Scope::All, |(condition, id)| Scope::Of(condition, id))
+    }
+}
+
 /// `SELECT {select} FROM {table} t WHERE <scope> AND <filters>`, returning the query and
-/// the number of placeholders bound. `scope` is an extra condition on `t` with `$1` bound
-/// to its id (sub-collections). Identifiers come from the static field lists only.
-fn filtered(
-    select: &str,
-    table: &'static str,
-    scope: Option<(&'static str, uuid::Uuid)>,
-    query: &ListQuery,
-) -> (Sql, usize) {
+/// the number of placeholders bound. Identifiers come from the static field lists only.
+fn filtered(select: &str, table: &'static str, scope: Scope, query: &ListQuery) -> (Sql, usize) {
     let mut sql =
         diesel::sql_query(format!("SELECT {select} FROM {table} t WHERE true")).into_boxed::<Pg>();
     let mut n = 0;
@@ -243,16 +269,23 @@ fn filtered(
         n += 1;
         format!("${n}")
     };
-    if let Some((condition, id)) = scope {
-        sql = sql
-            .sql(format!(" AND {}", condition.replace("$1", &next())))
-            .bind::<diesel::sql_types::Uuid, _>(id);
+    match scope {
+        Scope::All => {}
+        Scope::Where(condition) => sql = sql.sql(format!(" AND ({condition})")),
+        Scope::Of(condition, id) => {
+            sql = sql
+                .sql(format!(" AND ({})", condition.replace("$1", &next())))
+                .bind::<diesel::sql_types::Uuid, _>(id);
+        }
     }
     for filter in &query.filters {
         let column = format!("t.{}", filter.field.name);
         sql = match (&filter.lookup, &filter.value) {
             (Lookup::IsNull, Value::Boolean(true)) => sql.sql(format!(" AND {column} IS NULL")),
             (Lookup::IsNull, _) => sql.sql(format!(" AND {column} IS NOT NULL")),
+            (Lookup::Contains, Value::Text(text)) if filter.field.kind == Kind::TextArray => sql
+                .sql(format!(" AND {column} @> ARRAY[{}]::text[]", next()))
+                .bind::<Text, _>(text.clone()),
             (Lookup::Contains, Value::Text(text)) => sql
                 .sql(format!(" AND {column} ILIKE {}", next()))
                 .bind::<Text, _>(format!("%{}%", like_escape(text))),
@@ -275,16 +308,13 @@ fn filtered(
     (sql, n)
 }
 
-/// One page: `SELECT t.* ... ORDER BY <ordering> NULLS LAST, t.id LIMIT ... OFFSET ...`.
+/// One page: `SELECT {columns} ... ORDER BY <ordering> NULLS LAST, t.id LIMIT ... OFFSET ...`,
+/// `columns` being `t.*` and any computed columns a record needs.
 ///
 /// Kept apart from the count so that the page can walk an index and stop after
 /// `page_size` rows instead of materialising the whole filtered set.
-pub fn page_sql(
-    table: &'static str,
-    scope: Option<(&'static str, uuid::Uuid)>,
-    query: &ListQuery,
-) -> Sql {
-    let (sql, bound) = filtered("t.*", table, scope, query);
+pub fn page_sql(table: &'static str, columns: &str, scope: Scope, query: &ListQuery) -> Sql {
+    let (sql, bound) = filtered(columns, table, scope, query);
     let direction = if query.ordering.descending {
         "DESC"
     } else {
@@ -301,11 +331,7 @@ pub fn page_sql(
 }
 
 /// The size of the whole filtered list: `SELECT count(*) AS total_count ...`.
-pub fn count_sql(
-    table: &'static str,
-    scope: Option<(&'static str, uuid::Uuid)>,
-    query: &ListQuery,
-) -> Sql {
+pub fn count_sql(table: &'static str, scope: Scope, query: &ListQuery) -> Sql {
     filtered("count(*) AS total_count", table, scope, query).0
 }
 
@@ -319,6 +345,7 @@ mod tests {
         Field::new("created_at", Kind::Timestamp),
         Field::new("fork", Kind::Boolean),
         Field::new("status", Kind::Choice(&["queued", "failed"])),
+        Field::new("labels", Kind::TextArray),
     ];
 
     #[test]
@@ -367,5 +394,75 @@ mod tests {
     #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(like_escape("100%_a\\"), "100\\%\\_a\\\\");
+    }
+
+    #[test]
+    fn a_text_array_takes_contains_only_and_is_not_orderable() {
+        assert!(Filter::parse(FIELDS, "labels__contains", "bug").is_ok());
+        for key in ["labels", "labels__isnull", "labels__lte", "labels__gte"] {
+            let error = Filter::parse(FIELDS, key, "bug").expect_err("only __contains");
+            assert!(
+                error.contains(key) && error.contains("labels__contains"),
+                "{error}"
+            );
+        }
+        let error = Ordering::parse(FIELDS, "labels").expect_err("not orderable");
+        assert!(
+            error.contains("labels") && !error.contains("labels,"),
+            "{error}"
+        );
+        assert!(Ordering::parse(FIELDS, "-login").is_ok());
+    }
+
+    /// The SQL text of a query (its binds are not shown).
+    fn sql_text(sql: &Sql) -> String {
+        diesel::debug_query::<Pg, _>(sql).to_string()
+    }
+
+    #[test]
+    fn a_text_array_filter_is_array_membership_with_a_bound_value() {
+        let query = ListQuery {
+            filters: vec![
+                Filter::parse(FIELDS, "labels__contains", "good first issue").expect("a filter"),
+            ],
+            ordering: Ordering::parse(FIELDS, "login").expect("an ordering"),
+            page: 1,
+            page_size: 10,
+        };
+        let text = sql_text(&count_sql("issues", Scope::All, &query));
+        assert!(text.contains("t.labels @> ARRAY[$1]::text[]"), "{text}");
+        assert!(!text.contains("ILIKE"), "{text}");
+    }
+
+    #[test]
+    fn scopes_come_first_and_number_their_placeholders() {
+        let query = ListQuery {
+            filters: vec![Filter::parse(FIELDS, "login", "amy").expect("a filter")],
+            ordering: Ordering::parse(FIELDS, "login").expect("an ordering"),
+            page: 1,
+            page_size: 10,
+        };
+        let fixed = sql_text(&count_sql(
+            "issues",
+            Scope::Where("NOT t.is_pull_request"),
+            &query,
+        ));
+        assert!(
+            fixed.contains("AND (NOT t.is_pull_request) AND t.login = $1"),
+            "{fixed}"
+        );
+        let bound = sql_text(&page_sql(
+            "issues",
+            "t.*",
+            Scope::Of("t.repository_id = $1", uuid::Uuid::nil()),
+            &query,
+        ));
+        assert!(
+            bound.contains("AND (t.repository_id = $1) AND t.login = $2")
+                && bound.contains("LIMIT $3 OFFSET $4"),
+            "{bound}"
+        );
+        let all = sql_text(&count_sql("issues", Scope::All, &query));
+        assert!(all.contains("WHERE true AND t.login = $1"), "{all}");
     }
 }

@@ -7,6 +7,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::DbError;
+pub use crate::db::filter::Scope as Rows;
 use crate::db::filter::{ListQuery, count_sql, page_sql};
 
 /// Rows of one page and the number of rows in the whole filtered list.
@@ -37,10 +38,25 @@ pub async fn load<T>(
 where
     T: QueryableByName<Pg> + Send + 'static,
 {
-    let rows = page_sql(table, scope, query).load(conn).await?;
-    let count: Count = count_sql(table, scope, query).get_result(conn).await?;
+    load_rows(conn, table, "t.*", scope.into(), query).await
+}
+
+/// Loads one page of the `rows` of `table` under `query`, selecting `columns` (`t.*` and
+/// any computed columns the record reads, such as a linked row's kind).
+pub async fn load_rows<T>(
+    conn: &mut AsyncPgConnection,
+    table: &'static str,
+    columns: &str,
+    rows: Rows,
+    query: &ListQuery,
+) -> Result<Page<T>, DbError>
+where
+    T: QueryableByName<Pg> + Send + 'static,
+{
+    let page = page_sql(table, columns, rows, query).load(conn).await?;
+    let count: Count = count_sql(table, rows, query).get_result(conn).await?;
     Ok(Page {
-        rows,
+        rows: page,
         total: count.total_count,
     })
 }

@@ -129,6 +129,7 @@ async fn seed_everything(app: &TestApp) -> String {
          VALUES ('anonymous', 'core', 60, 59, 1, now())",
     )
     .await;
+    seed_activity(app).await;
     let token = seed::token(app).await;
     let response = app
         .http
@@ -140,6 +141,42 @@ async fn seed_everything(app: &TestApp) -> String {
         .expect("trigger");
     assert_eq!(response.status(), 202, "a task to list");
     token
+}
+
+/// Repository activity behind every activity route: two tracked repositories and two
+/// tracked organizations (one of each is deleted by the DELETE operations), issues and a
+/// pull request of amy/rocket with timelines, a transfer, a member, a commit and a release.
+async fn seed_activity(app: &TestApp) {
+    for statement in [
+        "INSERT INTO tracked_organizations (login) VALUES ('acme'), ('initech')",
+        "INSERT INTO tracked_repositories (full_name, repository_id) \
+         SELECT 'amy/rocket', id FROM repositories WHERE github_id = 101",
+        "INSERT INTO tracked_repositories (full_name) VALUES ('bob/other')",
+        "INSERT INTO issues (github_id, repository_id, full_name, number, is_pull_request, \
+         title, state, author_id, author_login, labels, created_at, updated_at) \
+         SELECT v.g, r.id, 'amy/rocket', v.n, v.pr, 'a title', 'open', d.id, 'amy', '{bug}', \
+         now(), now() FROM repositories r, developers d, \
+         (VALUES (1001, 1, false), (1002, 2, true), (1003, 3, false)) AS v (g, n, pr) \
+         WHERE r.github_id = 101 AND d.github_id = 1",
+        "UPDATE issues SET transferred_to_id = (SELECT id FROM issues WHERE github_id = 1003) \
+         WHERE github_id = 1001",
+        "INSERT INTO transfers (from_issue_id, to_issue_id, from_full_name, from_number, \
+         to_full_name, to_number) SELECT a.id, b.id, 'amy/rocket', 1, 'amy/rocket', 3 \
+         FROM issues a, issues b WHERE a.github_id = 1001 AND b.github_id = 1003",
+        "INSERT INTO timeline_items (issue_id, position, event, item_key, actor_login, \
+         created_at, details) SELECT id, 0, 'commented', 'c' || github_id, 'bob', now(), \
+         '{\"body\": \"hi\"}' FROM issues",
+        "INSERT INTO members (organization_login, developer_id, login) \
+         SELECT 'acme', id, login FROM developers WHERE github_id = 2",
+        "INSERT INTO commits (repository_id, full_name, sha, author_id, author_login, \
+         authored_at, message) SELECT r.id, 'amy/rocket', 'abc123', d.id, 'amy', now(), 'init' \
+         FROM repositories r, developers d WHERE r.github_id = 101 AND d.github_id = 1",
+        "INSERT INTO releases (github_id, repository_id, full_name, tag_name, author_id, \
+         author_login, published_at) SELECT 5001, r.id, 'amy/rocket', 'v1', d.id, 'amy', now() \
+         FROM repositories r, developers d WHERE r.github_id = 101 AND d.github_id = 1",
+    ] {
+        seed::execute(app, statement).await;
+    }
 }
 
 /// A request to a path of the app, with the token.
@@ -246,7 +283,13 @@ async fn the_openapi_document_is_openapi_3_describing_every_path_absolutely() {
             "{path}: the scope's prefix is not doubled"
         );
         let op = operation(&doc, path, method);
-        let success = if method == "post" { "202" } else { "200" };
+        // Triggering a task is accepted (202); tracking creates (201); deleting is 204.
+        let success = match (path.as_str(), method.as_str()) {
+            ("/github/tasks/", "post") => "202",
+            (_, "post") => "201",
+            (_, "delete") => "204",
+            _ => "200",
+        };
         assert!(
             op["responses"][success].is_object(),
             "{method} {path} documents {success}"

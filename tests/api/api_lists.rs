@@ -53,8 +53,21 @@ async fn walk(app: &TestApp, base: &str, starts: &[&str]) -> BTreeMap<String, Va
     seen
 }
 
-const ALL_ROUTES: [&str; 17] = [
+const ALL_ROUTES: [&str; 30] = [
     "/github/",
+    "/github/tracked_repositories/",
+    "/github/tracked_organizations/",
+    "/github/issues/",
+    "/github/pull_requests/",
+    "/github/timeline_items/",
+    "/github/transfers/",
+    "/github/members/",
+    "/github/commits/",
+    "/github/releases/",
+    "/github/repositories/{id}/issues/",
+    "/github/repositories/{id}/pull_requests/",
+    "/github/repositories/{id}/commits/",
+    "/github/repositories/{id}/releases/",
     "/github/developers/",
     "/github/developers/{id}/",
     "/github/developers/{id}/followers/",
@@ -344,6 +357,10 @@ async fn lists_and_objects_have_the_documented_shape() {
             "open_issues_count",
             "last_synced_at",
             "stargazers",
+            "issues",
+            "pull_requests",
+            "commits",
+            "releases",
         ])
     );
 

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod activity;
+mod activity_api;
 mod api_docs;
 mod api_lists;
 mod api_tasks;

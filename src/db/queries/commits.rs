@@ -48,3 +48,59 @@ pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewCommit<'_>]) -> Res
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Read side: commits as the API shows them
+// ---------------------------------------------------------------------------
+
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page, Rows};
+
+/// A stored commit.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = commits)]
+pub struct CommitRecord {
+    pub id: Uuid,
+    pub repository_id: Uuid,
+    pub full_name: String,
+    pub sha: String,
+    pub author_id: Option<Uuid>,
+    pub author_login: Option<String>,
+    pub author_name: Option<String>,
+    pub authored_at: Option<DateTime<Utc>>,
+    pub committed_at: Option<DateTime<Utc>>,
+    pub message: String,
+}
+
+/// Filterable and orderable fields of commit lists.
+pub const FIELDS: &[Field] = &[
+    Field::new("sha", Kind::Text),
+    Field::new("author_login", Kind::Text),
+    Field::new("author_name", Kind::Text),
+    Field::new("full_name", Kind::Text),
+    Field::new("authored_at", Kind::Timestamp),
+    Field::new("committed_at", Kind::Timestamp),
+];
+
+/// One page of commits: of every repository, or of one.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    repository_id: Option<Uuid>,
+    query: &ListQuery,
+) -> Result<Page<CommitRecord>, DbError> {
+    let rows = match repository_id {
+        Some(id) => Rows::Of("t.repository_id = $1", id),
+        None => Rows::All,
+    };
+    paginate::load_rows(conn, "commits", "t.*", rows, query).await
+}
+
+/// One commit by id.
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<CommitRecord>, DbError> {
+    Ok(commits::table
+        .find(id)
+        .select(CommitRecord::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}

@@ -283,3 +283,144 @@ pub async fn find_by_number(
     .await
     .optional()?)
 }
+
+// ---------------------------------------------------------------------------
+// Read side: the API's issues and pull requests
+// ---------------------------------------------------------------------------
+
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page, Rows};
+
+/// An issue or pull request as the API shows it.
+#[derive(Clone, Debug, QueryableByName)]
+#[diesel(table_name = issues)]
+pub struct IssueRecord {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub repository_id: Uuid,
+    pub full_name: String,
+    pub number: i32,
+    pub is_pull_request: bool,
+    pub title: String,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub author_id: Option<Uuid>,
+    pub author_login: Option<String>,
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+    pub comments: i32,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by_login: Option<String>,
+    pub html_url: Option<String>,
+    pub draft: Option<bool>,
+    pub merged: Option<bool>,
+    pub merged_at: Option<DateTime<Utc>>,
+    pub merged_by_login: Option<String>,
+    pub transferred_to_id: Option<Uuid>,
+    /// Whether what it became is a pull request (null when not transferred).
+    #[diesel(sql_type = Nullable<Bool>)]
+    pub transferred_to_is_pull_request: Option<bool>,
+}
+
+/// The columns an [`IssueRecord`] is read from (`t` is the issue).
+pub const ISSUE_COLUMNS: &str = "t.*, (SELECT i.is_pull_request FROM issues i \
+     WHERE i.id = t.transferred_to_id) AS transferred_to_is_pull_request";
+
+/// The states of an issue.
+pub const STATES: &[&str] = &["open", "closed"];
+
+/// Filterable and orderable fields of issue lists.
+pub const ISSUE_FIELDS: &[Field] = &[
+    Field::new("number", Kind::Integer),
+    Field::new("state", Kind::Choice(STATES)),
+    Field::new("author_login", Kind::Text),
+    Field::new("labels", Kind::TextArray),
+    Field::new("full_name", Kind::Text),
+    Field::new("comments", Kind::Integer),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("updated_at", Kind::Timestamp),
+    Field::new("closed_at", Kind::Timestamp),
+];
+
+/// Filterable and orderable fields of pull-request lists: an issue's, and the merge.
+pub const PULL_REQUEST_FIELDS: &[Field] = &[
+    Field::new("number", Kind::Integer),
+    Field::new("state", Kind::Choice(STATES)),
+    Field::new("author_login", Kind::Text),
+    Field::new("labels", Kind::TextArray),
+    Field::new("full_name", Kind::Text),
+    Field::new("comments", Kind::Integer),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("updated_at", Kind::Timestamp),
+    Field::new("closed_at", Kind::Timestamp),
+    Field::new("merged", Kind::Boolean),
+    Field::new("merged_at", Kind::Timestamp),
+    Field::new("draft", Kind::Boolean),
+];
+
+/// Issues, or pull requests: GitHub lists them together, the API apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Issues that are not pull requests.
+    Issue,
+    /// Pull requests.
+    PullRequest,
+}
+
+impl IssueKind {
+    /// The kind of a row.
+    pub fn of(is_pull_request: bool) -> Self {
+        if is_pull_request {
+            IssueKind::PullRequest
+        } else {
+            IssueKind::Issue
+        }
+    }
+
+    /// Filterable and orderable fields of lists of this kind.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            IssueKind::Issue => ISSUE_FIELDS,
+            IssueKind::PullRequest => PULL_REQUEST_FIELDS,
+        }
+    }
+}
+
+/// One page of issues or of pull requests, of every repository or of one.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    kind: IssueKind,
+    repository_id: Option<Uuid>,
+    query: &ListQuery,
+) -> Result<Page<IssueRecord>, DbError> {
+    let rows = match (kind, repository_id) {
+        (IssueKind::Issue, None) => Rows::Where("NOT t.is_pull_request"),
+        (IssueKind::PullRequest, None) => Rows::Where("t.is_pull_request"),
+        (IssueKind::Issue, Some(id)) => {
+            Rows::Of("NOT t.is_pull_request AND t.repository_id = $1", id)
+        }
+        (IssueKind::PullRequest, Some(id)) => {
+            Rows::Of("t.is_pull_request AND t.repository_id = $1", id)
+        }
+    };
+    paginate::load_rows(conn, "issues", ISSUE_COLUMNS, rows, query).await
+}
+
+/// One issue or pull request by id, of the kind asked for (`None` for the other kind).
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    kind: IssueKind,
+    id: Uuid,
+) -> Result<Option<IssueRecord>, DbError> {
+    Ok(diesel::sql_query(format!(
+        "SELECT {ISSUE_COLUMNS} FROM issues t WHERE t.id = $1 AND t.is_pull_request = $2"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Bool, _>(kind == IssueKind::PullRequest)
+    .get_result(conn)
+    .await
+    .optional()?)
+}

@@ -76,3 +76,54 @@ pub async fn replace(
     })
     .await
 }
+
+// ---------------------------------------------------------------------------
+// Read side: members as the API shows them
+// ---------------------------------------------------------------------------
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page, Rows};
+use crate::db::schema::members;
+
+/// A member of a tracked organization, present or past.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = members)]
+pub struct MemberRecord {
+    pub id: Uuid,
+    pub organization_login: String,
+    pub developer_id: Uuid,
+    pub login: String,
+    pub active: bool,
+    pub inserted_at: DateTime<Utc>,
+    pub inactive_at: Option<DateTime<Utc>>,
+}
+
+/// Filterable and orderable fields of member lists.
+pub const FIELDS: &[Field] = &[
+    Field::new("organization_login", Kind::Text),
+    Field::new("login", Kind::Text),
+    Field::new("active", Kind::Boolean),
+    Field::new("inserted_at", Kind::Timestamp),
+    Field::new("inactive_at", Kind::Timestamp),
+];
+
+/// One page of members.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    query: &ListQuery,
+) -> Result<Page<MemberRecord>, DbError> {
+    paginate::load_rows(conn, "members", "t.*", Rows::All, query).await
+}
+
+/// One member by id.
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<MemberRecord>, DbError> {
+    Ok(members::table
+        .find(id)
+        .select(MemberRecord::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}

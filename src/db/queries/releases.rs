@@ -57,3 +57,64 @@ pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewRelease<'_>]) -> Re
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Read side: releases as the API shows them
+// ---------------------------------------------------------------------------
+
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page, Rows};
+
+/// A stored release.
+#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = releases)]
+pub struct ReleaseRecord {
+    pub id: Uuid,
+    pub github_id: i64,
+    pub repository_id: Uuid,
+    pub full_name: String,
+    pub tag_name: String,
+    pub name: Option<String>,
+    pub author_id: Option<Uuid>,
+    pub author_login: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+}
+
+/// Filterable and orderable fields of release lists.
+pub const FIELDS: &[Field] = &[
+    Field::new("tag_name", Kind::Text),
+    Field::new("name", Kind::Text),
+    Field::new("author_login", Kind::Text),
+    Field::new("full_name", Kind::Text),
+    Field::new("draft", Kind::Boolean),
+    Field::new("prerelease", Kind::Boolean),
+    Field::new("created_at", Kind::Timestamp),
+    Field::new("published_at", Kind::Timestamp),
+];
+
+/// One page of releases: of every repository, or of one.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    repository_id: Option<Uuid>,
+    query: &ListQuery,
+) -> Result<Page<ReleaseRecord>, DbError> {
+    let rows = match repository_id {
+        Some(id) => Rows::Of("t.repository_id = $1", id),
+        None => Rows::All,
+    };
+    paginate::load_rows(conn, "releases", "t.*", rows, query).await
+}
+
+/// One release by id.
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<ReleaseRecord>, DbError> {
+    Ok(releases::table
+        .find(id)
+        .select(ReleaseRecord::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}

@@ -49,3 +49,65 @@ pub async fn upsert(
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Read side: timeline items as the API shows them
+// ---------------------------------------------------------------------------
+
+use crate::db::filter::{Field, Kind, ListQuery};
+use crate::db::paginate::{self, Page, Rows};
+
+/// A timeline item as the API shows it.
+#[derive(Clone, Debug, QueryableByName)]
+#[diesel(table_name = timeline_items)]
+pub struct TimelineItemRecord {
+    pub id: Uuid,
+    pub issue_id: Uuid,
+    pub position: i32,
+    pub event: String,
+    pub actor_login: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub details: serde_json::Value,
+    /// Whether the item's issue is a pull request.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+    pub issue_is_pull_request: Option<bool>,
+}
+
+/// The columns a [`TimelineItemRecord`] is read from (`t` is the item).
+pub const COLUMNS: &str = "t.*, (SELECT i.is_pull_request FROM issues i \
+     WHERE i.id = t.issue_id) AS issue_is_pull_request";
+
+/// Filterable and orderable fields of timeline lists.
+pub const FIELDS: &[Field] = &[
+    Field::new("position", Kind::Integer),
+    Field::new("event", Kind::Text),
+    Field::new("actor_login", Kind::Text),
+    Field::new("created_at", Kind::Timestamp),
+];
+
+/// One page of timeline items: of one issue, or of all.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    issue_id: Option<Uuid>,
+    query: &ListQuery,
+) -> Result<Page<TimelineItemRecord>, DbError> {
+    let rows = match issue_id {
+        Some(id) => Rows::Of("t.issue_id = $1", id),
+        None => Rows::All,
+    };
+    paginate::load_rows(conn, "timeline_items", COLUMNS, rows, query).await
+}
+
+/// One timeline item by id.
+pub async fn get(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<TimelineItemRecord>, DbError> {
+    Ok(diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM timeline_items t WHERE t.id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .get_result(conn)
+    .await
+    .optional()?)
+}
