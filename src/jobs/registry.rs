@@ -207,7 +207,7 @@ mod tests {
         );
         assert_eq!(
             message(None, json!({})),
-            "Missing name. Provide a task name: full_profile_sync, full_repository_sync or discovery_scraper"
+            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile or org_members_sync"
         );
         assert!(
             message(Some("full_profile_sync"), json!({"username": "bad/name"}))
