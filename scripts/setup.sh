@@ -113,6 +113,8 @@ DIESEL_CLI_VERSION=2.3.14
 
 if command -v apt-get >/dev/null 2>&1; then
     apt_install build-essential pkg-config ca-certificates git python3-venv
+    # Headless Chromium: the browser tests of the dashboard and the chart pages.
+    apt_install chromium
     command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 fi
 ensure_rust
