@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::github::{ClientOptions, GithubClient, GithubError};
 use crate::jobs::Registry;
+use crate::live::LiveTasks;
 use crate::metrics::Metrics;
 use crate::queue::{Broker, Publisher, Topology};
 
@@ -26,6 +27,8 @@ pub struct AppContext {
     pub registry: Arc<Registry>,
     /// The Prometheus families: this process's own, and its increments of the shared ones.
     pub metrics: Arc<Metrics>,
+    /// Task status changes as they happen (listening starts with the first subscriber).
+    pub live: Arc<LiveTasks>,
 }
 
 /// Database connections per process: enough for the web workers and concurrent jobs.
@@ -55,7 +58,9 @@ impl AppContext {
             broker.clone(),
             Topology::new(&config.queue_prefix),
         ));
+        let live = LiveTasks::new(&config.database_url, db.clone());
         Ok(Self {
+            live,
             github,
             publisher,
             config: Arc::new(config),

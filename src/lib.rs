@@ -17,6 +17,7 @@ pub mod db;
 pub mod domain;
 pub mod github;
 pub mod jobs;
+pub mod live;
 pub mod metrics;
 pub mod queue;
 pub mod scheduler;

@@ -3,13 +3,16 @@
 mod activity;
 mod auth;
 mod collection;
+mod dashboard;
 mod developers;
 pub mod error;
 mod fallback;
 mod health;
 mod html;
 mod issues;
+mod leaderboards;
 pub mod links;
+mod live;
 mod metrics;
 pub mod openapi;
 mod params;
@@ -67,6 +70,8 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(rate_limits::list_rate_limits)
         .service(rate_limits::get_rate_limit)
         .service(tasks::list_tasks)
+        // Before `tasks/{id}/`, which would take `live` for an id.
+        .service(live::task_stream)
         .service(tasks::get_task)
         .service(tasks::create_task)
         .service(tracked::list_tracked_repositories)
@@ -96,7 +101,12 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(activity::list_repository_commits)
         .service(activity::list_releases)
         .service(activity::get_release)
-        .service(activity::list_repository_releases);
+        .service(activity::list_repository_releases)
+        .service(leaderboards::repository_leaderboard)
+        .service(leaderboards::global_leaderboard)
+        .service(leaderboards::get_weights)
+        .service(leaderboards::put_weights)
+        .service(dashboard::dashboard);
 }
 
 /// Starts serving the API on an already bound listener.

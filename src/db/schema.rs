@@ -28,6 +28,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    contributions (id) {
+        id -> Int8,
+        repository_id -> Uuid,
+        login -> Text,
+        bot -> Bool,
+        kind -> Text,
+        occurred_at -> Timestamptz,
+        amount -> Int8,
+    }
+}
+
+diesel::table! {
     contributor_weeks (repository_id, author_github_id, week) {
         repository_id -> Uuid,
         author_github_id -> Int8,
@@ -117,6 +129,14 @@ diesel::table! {
         timeline_read_at -> Nullable<Timestamptz>,
         inserted_at -> Timestamptz,
         row_updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    leaderboard_weights (kind) {
+        kind -> Text,
+        points -> Float8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -294,6 +314,7 @@ diesel::table! {
 
 diesel::joinable!(commits -> developers (author_id));
 diesel::joinable!(commits -> repositories (repository_id));
+diesel::joinable!(contributions -> repositories (repository_id));
 diesel::joinable!(contributor_weeks -> developers (developer_id));
 diesel::joinable!(contributor_weeks -> repositories (repository_id));
 diesel::joinable!(issues -> developers (author_id));
@@ -311,11 +332,13 @@ diesel::joinable!(tracked_repositories -> tracked_organizations (organization_id
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     commits,
+    contributions,
     contributor_weeks,
     developers,
     follows,
     github_pages,
     issues,
+    leaderboard_weights,
     members,
     metric_counters,
     rate_limits,

@@ -18,14 +18,14 @@ const IDLE: Duration = Duration::from_secs(90);
 
 /// `acme` (an organization owning `acme/api` and `acme/web`) and `alice/tool`, each with
 /// generated activity; one issue of `alice/tool` has a timeline of three pages.
-struct World {
-    graph: Graph,
-    org: i64,
-    repos: [i64; 3],
-    long_issue: i64,
+pub(crate) struct World {
+    pub graph: Graph,
+    pub org: i64,
+    pub repos: [i64; 3],
+    pub long_issue: i64,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let mut graph = Graph::default();
     let alice = graph.add_user("alice");
     let org = graph.add_org("acme");
@@ -54,7 +54,7 @@ fn full_name(text: &str) -> FullName {
 }
 
 /// Tracks `acme` and `alice/tool` and syncs them (members, repositories, activity, timelines).
-async fn track_and_sync(app: &TestApp) {
+pub(crate) async fn track_and_sync(app: &TestApp) {
     let mut conn = app.ctx.conn().await.expect("connection");
     tracked::track_organization(&mut conn, "acme")
         .await
@@ -92,7 +92,7 @@ async fn run(app: &TestApp, job: impl BackgroundJob) {
 }
 
 /// The rows of a query as a JSON array.
-async fn rows(app: &TestApp, sql: &str) -> Value {
+pub(crate) async fn rows(app: &TestApp, sql: &str) -> Value {
     #[derive(QueryableByName)]
     struct Json {
         #[diesel(sql_type = diesel::sql_types::Text)]

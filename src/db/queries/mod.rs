@@ -5,6 +5,7 @@ pub mod contributor_weeks;
 pub mod developers;
 pub mod health;
 pub mod issues;
+pub mod leaderboards;
 pub mod members;
 pub mod metric_counters;
 pub mod pages;

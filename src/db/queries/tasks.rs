@@ -373,3 +373,13 @@ pub async fn list(
 ) -> Result<Page<TaskRow>, DbError> {
     paginate::load(conn, "tasks", None, query).await
 }
+
+/// The most recently created tasks, newest first.
+pub async fn latest(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<TaskRow>, DbError> {
+    Ok(tasks::table
+        .order((tasks::created_at.desc(), tasks::id))
+        .limit(limit)
+        .select(TaskRow::as_select())
+        .load(conn)
+        .await?)
+}

@@ -346,3 +346,16 @@ pub async fn list_organizations(
 ) -> Result<Page<TrackedOrganization>, DbError> {
     paginate::load(conn, "tracked_organizations", None, query).await
 }
+
+/// Tracked repositories, oldest tracked first, at most `limit`.
+pub async fn some_repositories(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> Result<Vec<TrackedRepository>, DbError> {
+    Ok(tracked_repositories::table
+        .order((tracked_repositories::created_at, tracked_repositories::id))
+        .limit(limit)
+        .select(TrackedRepository::as_select())
+        .load(conn)
+        .await?)
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CronEntry;
 use crate::context::AppContext;
-use crate::db::queries::issues;
+use crate::db::queries::{issues, leaderboards};
 use crate::domain::FullName;
 use crate::github::activity::{Issue, PullRequest};
 use crate::github::client::{Fetched, parse};
@@ -76,6 +76,9 @@ impl BackgroundJob for ActivityReconcile {
         let unknown = issues::merge_unknown(&mut *ctx.conn().await?, repository_id, since).await?;
         for pull in &unknown {
             read_merge(ctx, stats, home, pull).await?;
+        }
+        if vanished > 0 || !unknown.is_empty() {
+            leaderboards::rebuild(&mut *ctx.conn().await?, repository_id).await?;
         }
         tracing::debug!(repository = %tracked.full_name, vanished, merge_unknown = unknown.len(), "reconciled");
         Ok(Outcome::Succeeded)

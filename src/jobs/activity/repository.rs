@@ -21,7 +21,7 @@ use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::contributor_weeks::{self, NewContributorWeek};
 use crate::db::queries::pages::{self, CachedPage};
-use crate::db::queries::{issues, tracked};
+use crate::db::queries::{issues, leaderboards, tracked};
 use crate::domain::FullName;
 use crate::github::activity::{Commit, ContributorStats, Issue, Release};
 use crate::github::client::{Fetched, parse};
@@ -219,6 +219,7 @@ impl RepositoryActivitySync {
             });
         }
         tracked::mark_activity_synced(&mut *ctx.conn().await?, tracked.id).await?;
+        leaderboards::rebuild(&mut *ctx.conn().await?, repository_id).await?;
         tracing::debug!(repository = %full_name, changed, "repository activity synced");
         Ok(Outcome::Succeeded)
     }

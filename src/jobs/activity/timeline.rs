@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::CronEntry;
 use crate::context::AppContext;
 use crate::db::queries::issues::{self, StoredIssue};
-use crate::db::queries::tracked;
+use crate::db::queries::{leaderboards, tracked};
 use crate::domain::FullName;
 use crate::github::activity::TimelineItem;
 use crate::github::{GithubError, PageItems, RequestStats};
@@ -66,6 +66,9 @@ impl BackgroundJob for IssueTimelineSync {
             read_timeline(run.ctx, run.stats, &tracked.full_name, issue).await?;
         }
         tracked::mark_timeline_synced(&mut *run.ctx.conn().await?, tracked.id).await?;
+        if !due.is_empty() {
+            leaderboards::rebuild(&mut *run.ctx.conn().await?, repository_id).await?;
+        }
         tracing::debug!(repository = %tracked.full_name, issues = due.len(), "timelines read");
         Ok(Outcome::Succeeded)
     }

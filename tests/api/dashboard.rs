@@ -1,0 +1,313 @@
+//! The live task stream, and the dashboard in a real browser: headless Chromium (Debian's
+//! `chromium`) driven over the DevTools protocol, the test reading the rendered DOM.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use gitomatic::domain::{FullName, GithubLogin};
+use gitomatic::jobs::{FullProfileSync, RepositoryActivitySync};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::activity::{track_and_sync, world};
+use crate::helpers::{Graph, spawn_crawler};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Reads `event: task` events off a Server-Sent Events body until `done` says stop.
+async fn read_events<B: AsRef<[u8]>>(
+    body: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    mut done: impl FnMut(&Value) -> bool,
+) -> Vec<Value> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut name = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("event: ") {
+                    name = Some(value.to_owned());
+                } else if let Some(value) = line.strip_prefix("data: ") {
+                    data = Some(value.to_owned());
+                }
+            }
+            if let (Some(name), Some(data)) = (name, data) {
+                assert_eq!(name, "task");
+                let task: Value = serde_json::from_str(&data).expect("a JSON task");
+                let stop = done(&task);
+                events.push(task);
+                if stop {
+                    return events;
+                }
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream goes on")
+            .expect("a chunk");
+        buffer.push_str(std::str::from_utf8(chunk.as_ref()).expect("utf-8"));
+    }
+}
+
+#[tokio::test]
+async fn the_live_stream_delivers_every_status_change_of_a_task() {
+    let mut graph = Graph::default();
+    graph.add_user("alice");
+    let mut app = spawn_crawler(graph).await;
+    let response = app
+        .http
+        .get(format!("{}/github/tasks/live/", app.address))
+        .send()
+        .await
+        .expect("the stream answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().expect("ascii"),
+        "text/event-stream"
+    );
+    let mut body = response.bytes_stream();
+    let first = body.next().await.expect("a first chunk").expect("bytes");
+    assert!(first.starts_with(b": connected"), "{first:?}");
+
+    let task = app
+        .enqueue(FullProfileSync {
+            username: GithubLogin::parse("alice").expect("login"),
+        })
+        .await;
+    app.start_worker();
+    let id = task.id.to_string();
+    let events = read_events(&mut body, |event| {
+        event["id"] == id.as_str() && event["status"] == "succeeded"
+    })
+    .await;
+    let statuses: Vec<&str> = events
+        .iter()
+        .filter(|event| event["id"] == id.as_str())
+        .map(|event| event["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses, ["queued", "running", "succeeded"]);
+    let last = events.last().expect("an event");
+    assert!(
+        last["url"]
+            .as_str()
+            .is_some_and(|url| url.ends_with(&format!("/github/tasks/{id}/"))),
+        "{last}"
+    );
+    assert_eq!(last["name"], "full_profile_sync");
+}
+
+/// A headless Chromium and one of its pages, driven over the DevTools protocol.
+struct Browser {
+    process: Child,
+    profile: PathBuf,
+    page: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+}
+
+impl Browser {
+    /// Starts Chromium and opens `url` in a new page.
+    async fn open(url: &str) -> Browser {
+        let profile =
+            std::env::temp_dir().join(format!("gitomatic-chromium-{}", uuid::Uuid::new_v4()));
+        let process = Command::new("chromium")
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,1000",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromium starts (Debian package `chromium`, installed by scripts/setup.sh)");
+        // Chromium writes the port it chose into the profile.
+        let port_file = profile.join("DevToolsActivePort");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let port = loop {
+            if let Some(port) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|text| text.lines().next().map(str::to_owned))
+                .filter(|line| !line.is_empty())
+            {
+                break port;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromium never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let target: Value = reqwest::Client::new()
+            .put(format!("http://127.0.0.1:{port}/json/new?{url}"))
+            .send()
+            .await
+            .expect("DevTools answers")
+            .json()
+            .await
+            .expect("a target");
+        let socket = target["webSocketDebuggerUrl"]
+            .as_str()
+            .expect("a page socket");
+        let (page, _) = tokio_tungstenite::connect_async(socket)
+            .await
+            .expect("DevTools socket");
+        Browser {
+            process,
+            profile,
+            page,
+            next_id: 0,
+        }
+    }
+
+    /// Calls a DevTools method and returns its result.
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let message = json!({"id": id, "method": method, "params": params}).to_string();
+        self.page
+            .send(Message::text(message))
+            .await
+            .expect("send to DevTools");
+        loop {
+            let message = tokio::time::timeout(WAIT, self.page.next())
+                .await
+                .expect("DevTools answers in time")
+                .expect("the socket stays open")
+                .expect("a message");
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let answer: Value = serde_json::from_str(&text).expect("json");
+            if answer["id"] == id {
+                return answer["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates a JavaScript expression in the page and returns its value.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        result["result"]["value"].clone()
+    }
+
+    /// Evaluates `expression` until it gives `expected`.
+    async fn wait_for(&mut self, expression: &str, expected: Value) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let value = self.eval(expression).await;
+            if value == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{expression} is {value}, never {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_board_and_a_task_changing_status_after_it_loaded() {
+    let world = world();
+    let mut app = spawn_crawler(world.graph.clone()).await;
+    app.start_worker();
+    track_and_sync(&app).await;
+
+    let mut browser = Browser::open(&format!("{}/github/dashboard/", app.address)).await;
+    browser
+        .wait_for("document.body && document.body.dataset.live", json!("open"))
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('script[src], link[rel=stylesheet], img[src^=http]').length")
+            .await,
+        json!(0),
+        "nothing loaded from elsewhere"
+    );
+
+    // The leaderboard rows are the global board's top 20.
+    let shown = browser
+        .eval(
+            "[...document.querySelectorAll('#leaderboard tbody tr')]
+               .map(row => [row.cells[1].textContent.trim(), Number(row.cells[2].textContent)])",
+        )
+        .await;
+    let board: Value = app
+        .http
+        .get(format!("{}/github/leaderboards/?page_size=20", app.address))
+        .send()
+        .await
+        .expect("board")
+        .json()
+        .await
+        .expect("json");
+    let expected: Vec<Value> = board["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|entry| json!([entry["login"], entry["score"]]))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(shown, Value::Array(expected));
+
+    // A task enqueued after the page loaded appears and reaches `succeeded` without a reload.
+    let task = app
+        .enqueue(RepositoryActivitySync::of(
+            FullName::parse("alice/tool").expect("name"),
+        ))
+        .await;
+    browser
+        .wait_for(
+            &format!(
+                "document.querySelector('tr[data-task=\"{}\"]')?.dataset.status ?? null",
+                task.id
+            ),
+            json!("succeeded"),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval(&format!(
+                "document.querySelector('tr[data-task=\"{}\"] .name').textContent",
+                task.id
+            ))
+            .await,
+        json!("repository_activity_sync")
+    );
+    // The page was not reloaded: the leaderboard is the server-rendered one still.
+    assert_eq!(
+        browser
+            .eval("performance.getEntriesByType('navigation').length")
+            .await,
+        json!(1)
+    );
+}

@@ -1,0 +1,549 @@
+//! Leaderboards against boards computed here, independently, from the fake GitHub's data.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::activity::{rows, track_and_sync, world};
+use crate::helpers::seed::token;
+use crate::helpers::{Graph, TestApp, spawn_crawler};
+
+const KINDS: [&str; 10] = [
+    "commit",
+    "pr_opened",
+    "pr_merged",
+    "pr_reviewed",
+    "issue_opened",
+    "issue_closed",
+    "comment",
+    "release",
+    "lines_added",
+    "lines_deleted",
+];
+
+/// What a board counts: weights, window (epoch seconds, end exclusive) and bots.
+#[derive(Clone)]
+struct Rules {
+    weights: BTreeMap<String, f64>,
+    since: i64,
+    until: i64,
+    include_bots: bool,
+}
+
+impl Rules {
+    fn defaults() -> Rules {
+        let weights = [
+            ("commit", 10.0),
+            ("pr_opened", 15.0),
+            ("pr_merged", 25.0),
+            ("pr_reviewed", 20.0),
+            ("issue_opened", 8.0),
+            ("issue_closed", 5.0),
+            ("comment", 3.0),
+            ("release", 30.0),
+            ("lines_added", 0.01),
+            ("lines_deleted", 0.005),
+            ("line_bonus_cap", 1000.0),
+        ]
+        .into_iter()
+        .map(|(kind, points)| (kind.to_owned(), points))
+        .collect();
+        let now = chrono::Utc::now().timestamp();
+        Rules {
+            weights,
+            since: now - 800 * 86_400,
+            until: now + 86_400,
+            include_bots: false,
+        }
+    }
+}
+
+/// GitHub's week: the Sunday 00:00 UTC on or before the time.
+fn week_start(epoch: i64) -> i64 {
+    let day = epoch.div_euclid(86_400);
+    (day - (day + 4).rem_euclid(7)) * 86_400
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// (repository, login) → kind → count, from the fake's issues, timelines, releases and commits.
+fn facts(
+    graph: &Graph,
+    repos: &[i64],
+    rules: &Rules,
+) -> BTreeMap<(i64, String), BTreeMap<String, f64>> {
+    let mut facts: BTreeMap<(i64, String), BTreeMap<String, f64>> = BTreeMap::new();
+    let mut add = |repo: i64, user: i64, kind: &str, when: i64, amount: f64| {
+        let account = graph.user(user);
+        let bot = account.login.ends_with("[bot]") || account.kind == "Bot";
+        if (bot && !rules.include_bots) || when < rules.since || when >= rules.until {
+            return;
+        }
+        *facts
+            .entry((repo, account.login.clone()))
+            .or_default()
+            .entry(kind.to_owned())
+            .or_default() += amount;
+    };
+    for &repo in repos {
+        for issue in graph.issues_of(repo) {
+            let pull = issue.pull.as_ref();
+            let opened = if pull.is_some() {
+                "pr_opened"
+            } else {
+                "issue_opened"
+            };
+            add(repo, issue.author, opened, issue.created_at, 1.0);
+            if let Some(merged_at) = pull.and_then(|p| p.merged_at) {
+                add(repo, issue.author, "pr_merged", merged_at, 1.0);
+            }
+            if pull.is_none() && issue.state == "closed" {
+                if let (Some(by), Some(at)) = (issue.closed_by, issue.closed_at) {
+                    add(repo, by, "issue_closed", at, 1.0);
+                }
+            }
+            for item in &issue.timeline {
+                let Some(actor) = item.actor else { continue };
+                match item.event.as_str() {
+                    "commented" => add(repo, actor, "comment", item.created_at, 1.0),
+                    "reviewed" if pull.is_some() => {
+                        add(repo, actor, "pr_reviewed", item.created_at, 1.0);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for release in graph.releases_of(repo) {
+            if let (false, Some(at)) = (release.draft, release.published_at) {
+                add(repo, release.author, "release", at, 1.0);
+            }
+        }
+        for commit in graph.commits_of(repo) {
+            let Some(author) = commit.author else {
+                continue;
+            };
+            let week = week_start(commit.authored_at);
+            add(repo, author, "commit", week, 1.0);
+            add(repo, author, "lines_added", week, commit.additions as f64);
+            add(repo, author, "lines_deleted", week, commit.deletions as f64);
+        }
+    }
+    facts.retain(|_, kinds| kinds.values().any(|n| *n > 0.0));
+    facts
+}
+
+/// The board: one entry per login, by score descending then login, ranked.
+fn expected_board(graph: &Graph, repos: &[i64], rules: &Rules, global: bool) -> Vec<Value> {
+    let weight = |kind: &str| rules.weights[kind];
+    let cap = weight("line_bonus_cap");
+    let mut by_login: BTreeMap<String, (f64, f64, i64, BTreeMap<String, (f64, f64)>)> =
+        BTreeMap::new();
+    for ((_, login), kinds) in facts(graph, repos, rules) {
+        let entry = by_login.entry(login).or_default();
+        let lines: f64 = ["lines_added", "lines_deleted"]
+            .iter()
+            .map(|kind| kinds.get(*kind).copied().unwrap_or(0.0) * weight(kind))
+            .sum();
+        let base: f64 = kinds
+            .iter()
+            .filter(|(kind, _)| !kind.starts_with("lines_"))
+            .map(|(kind, n)| n * weight(kind))
+            .sum();
+        entry.0 += base + lines.min(cap);
+        entry.1 += lines.min(cap);
+        entry.2 += 1;
+        for (kind, n) in kinds {
+            let share = entry.3.entry(kind.clone()).or_default();
+            share.0 += n;
+            share.1 += n * weight(&kind);
+        }
+    }
+    let mut board: Vec<(String, f64, f64, i64, BTreeMap<String, (f64, f64)>)> = by_login
+        .into_iter()
+        .map(|(login, (score, bonus, repositories, kinds))| {
+            (login, round3(score), round3(bonus), repositories, kinds)
+        })
+        .collect();
+    board.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    board
+        .into_iter()
+        .enumerate()
+        .map(|(place, (login, score, bonus, repositories, kinds))| {
+            let mut breakdown = serde_json::Map::new();
+            for kind in KINDS {
+                let (n, points) = kinds.get(kind).copied().unwrap_or_default();
+                breakdown.insert(kind.into(), json!({"count": n, "points": round3(points)}));
+            }
+            breakdown.insert("line_bonus".into(), json!(bonus));
+            let mut entry = json!({
+                "rank": place + 1, "login": login, "score": score, "breakdown": breakdown,
+            });
+            if global {
+                entry["repositories"] = json!(repositories);
+            }
+            entry
+        })
+        .collect()
+}
+
+/// Every entry of a board, all pages, without the developer links (checked apart).
+async fn board(app: &TestApp, path: &str, query: &str) -> Vec<Value> {
+    let mut entries = Vec::new();
+    let mut url = Some(format!("{}{path}?page_size=7&{query}", app.address));
+    while let Some(next) = url {
+        let response = app.http.get(&next).send().await.expect("board answers");
+        assert_eq!(response.status(), 200, "{next}");
+        let page: Value = response.json().await.expect("json");
+        url = page["next"].as_str().map(str::to_owned);
+        for mut entry in page["results"].as_array().expect("results").clone() {
+            let developer = entry
+                .as_object_mut()
+                .and_then(|e| e.remove("developer"))
+                .expect("a developer field");
+            assert!(
+                developer.is_null()
+                    || developer
+                        .as_str()
+                        .is_some_and(|u| u.contains("/github/developers/"))
+            );
+            entries.push(entry);
+        }
+    }
+    entries
+}
+
+/// Numbers compared to a thousandth (both sides are rounded to 3 decimals).
+fn assert_same(actual: &[Value], expected: &[Value], what: &str) {
+    fn close(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(f64::NAN)).abs() < 1e-6
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(v, w)| close(v, w))
+            }
+            _ => a == b,
+        }
+    }
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{what}: {actual:#?}\nexpected {expected:#?}"
+    );
+    for (a, e) in actual.iter().zip(expected) {
+        assert!(close(a, e), "{what}: got {a:#}\nexpected {e:#}");
+    }
+}
+
+async fn repository_id(app: &TestApp, full_name: &str) -> String {
+    rows(
+        app,
+        &format!("SELECT id::text AS id FROM repositories WHERE full_name = '{full_name}'"),
+    )
+    .await[0]["id"]
+        .as_str()
+        .expect("a stored repository")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn boards_equal_an_independent_computation_from_the_fakes_data() {
+    let world = world();
+    let mut app = spawn_crawler(world.graph.clone()).await;
+    app.start_worker();
+    track_and_sync(&app).await;
+    let graph = app.fake().graph();
+    let rules = Rules::defaults();
+
+    let global = board(&app, "/github/leaderboards/", "").await;
+    let expected = expected_board(&graph, &world.repos, &rules, true);
+    assert!(expected.len() >= 5, "a board worth checking: {expected:#?}");
+    assert_same(&global, &expected, "global board");
+    for repo in world.repos {
+        let id = repository_id(&app, &graph.full_name(repo)).await;
+        let path = format!("/github/repositories/{id}/leaderboard/");
+        let expected = expected_board(&graph, &[repo], &rules, false);
+        assert_same(
+            &board(&app, &path, "").await,
+            &expected,
+            &graph.full_name(repo),
+        );
+    }
+    // The developer link of a ranked contributor resolves to that login.
+    let response: Value = app
+        .http
+        .get(format!("{}/github/leaderboards/", app.address))
+        .send()
+        .await
+        .expect("board")
+        .json()
+        .await
+        .expect("json");
+    let first = &response["results"][0];
+    let developer: Value = app
+        .http
+        .get(first["developer"].as_str().expect("a developer link"))
+        .send()
+        .await
+        .expect("developer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(developer["login"], first["login"]);
+}
+
+#[tokio::test]
+async fn bots_a_window_and_new_weights_each_change_the_board() {
+    let world = world();
+    let mut app = spawn_crawler(world.graph.clone()).await;
+    app.start_worker();
+    track_and_sync(&app).await;
+    let graph = app.fake().graph();
+    let repos = world.repos;
+
+    let with_bots = Rules {
+        include_bots: true,
+        ..Rules::defaults()
+    };
+    let expected = expected_board(&graph, &repos, &with_bots, true);
+    assert!(
+        expected.iter().any(|e| e["login"] == "dependabot[bot]"),
+        "the bot has contributions"
+    );
+    assert_same(
+        &board(&app, "/github/leaderboards/", "include_bots=true").await,
+        &expected,
+        "with bots",
+    );
+    assert!(
+        !board(&app, "/github/leaderboards/", "")
+            .await
+            .iter()
+            .any(|e| e["login"] == "dependabot[bot]"),
+        "bots left out by default"
+    );
+
+    // A window over the middle of the activity: whole days, `until` included.
+    let day = |epoch: i64| {
+        chrono::DateTime::from_timestamp(epoch, 0)
+            .expect("time")
+            .date_naive()
+    };
+    let (first, last) = (graph.clock() - 40 * 86_400, graph.clock() - 20 * 86_400);
+    let (since, until) = (day(first), day(last));
+    let midnight = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp()
+    };
+    let window = Rules {
+        since: midnight(since),
+        until: midnight(until) + 86_400,
+        ..Rules::defaults()
+    };
+    let expected = expected_board(&graph, &repos, &window, true);
+    assert_same(
+        &board(
+            &app,
+            "/github/leaderboards/",
+            &format!("since={since}&until={until}"),
+        )
+        .await,
+        &expected,
+        "window",
+    );
+    assert_ne!(
+        expected,
+        expected_board(&graph, &repos, &Rules::defaults(), true)
+    );
+
+    // New weights: the next request uses them.
+    let token = token(&app).await;
+    let put = app
+        .http
+        .put(format!("{}/github/leaderboards/weights/", app.address))
+        .bearer_auth(&token)
+        .json(&json!({"commit": 1, "comment": 50, "line_bonus_cap": 2}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(put.status(), 200);
+    let weights: Value = put.json().await.expect("json");
+    assert_eq!(weights["comment"], 50.0);
+    assert_eq!(
+        weights["pr_merged"], 25.0,
+        "kinds left out keep their weight"
+    );
+    let mut reweighted = Rules::defaults();
+    for (kind, points) in [("commit", 1.0), ("comment", 50.0), ("line_bonus_cap", 2.0)] {
+        reweighted.weights.insert(kind.into(), points);
+    }
+    assert_same(
+        &board(&app, "/github/leaderboards/", "").await,
+        &expected_board(&graph, &repos, &reweighted, true),
+        "new weights",
+    );
+}
+
+#[tokio::test]
+async fn a_board_read_while_it_is_rebuilt_is_never_partial() {
+    let world = world();
+    let mut app = spawn_crawler(world.graph.clone()).await;
+    app.start_worker();
+    track_and_sync(&app).await;
+    let graph = app.fake().graph();
+    let expected = expected_board(&graph, &world.repos, &Rules::defaults(), true);
+    let repository_ids: Vec<uuid::Uuid> = rows(
+        &app,
+        "SELECT repository_id::text AS id FROM tracked_repositories",
+    )
+    .await
+    .as_array()
+    .expect("rows")
+    .iter()
+    .map(|row| row["id"].as_str().expect("id").parse().expect("uuid"))
+    .collect();
+
+    let ctx = app.ctx.clone();
+    let rebuilding = tokio::spawn(async move {
+        for _ in 0..40 {
+            for id in &repository_ids {
+                let mut conn = ctx.conn().await.expect("conn");
+                gitomatic::db::queries::leaderboards::rebuild(&mut conn, *id)
+                    .await
+                    .expect("rebuild");
+            }
+        }
+    });
+    let mut reads = 0;
+    while !rebuilding.is_finished() {
+        let page: Value = app
+            .http
+            .get(format!(
+                "{}/github/leaderboards/?page_size=100",
+                app.address
+            ))
+            .send()
+            .await
+            .expect("board")
+            .json()
+            .await
+            .expect("json");
+        let mut entries = page["results"].as_array().expect("results").clone();
+        for entry in &mut entries {
+            entry.as_object_mut().map(|e| e.remove("developer"));
+        }
+        assert_same(&entries, &expected, "a board read during a rebuild");
+        reads += 1;
+    }
+    rebuilding.await.expect("rebuilds done");
+    assert!(reads >= 5, "only {reads} reads overlapped the rebuilds");
+}
+
+#[tokio::test]
+async fn board_requests_name_what_is_wrong() {
+    let app = spawn_crawler(Graph::default()).await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", app.address);
+        let http = app.http.clone();
+        async move {
+            let response = http.get(url).send().await.expect("answer");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, body) = get("/github/leaderboards/?since=yesterday").await;
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str().is_some_and(|e| e.contains("since"))
+        ),
+        (400, true),
+        "{body}"
+    );
+    let (status, body) = get("/github/leaderboards/?include_bots=maybe").await;
+    assert_eq!(
+        (
+            status,
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("include_bots"))
+        ),
+        (400, true),
+        "{body}"
+    );
+    let (status, body) = get("/github/leaderboards/?colour=red").await;
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str().is_some_and(|e| e.contains("colour"))
+        ),
+        (400, true),
+        "{body}"
+    );
+    let (status, _) = get("/github/leaderboards/?since=2026-02-01&until=2026-01-01").await;
+    assert_eq!(status, 400);
+    let (status, body) = get("/github/leaderboards/").await;
+    assert_eq!((status, body["count"].clone()), (200, json!(0)));
+    let (status, body) = get(&format!(
+        "/github/repositories/{}/leaderboard/",
+        uuid::Uuid::new_v4()
+    ))
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = get("/github/leaderboards/weights/").await;
+    assert_eq!(
+        (
+            status,
+            body["line_bonus_cap"].clone(),
+            body["commit"].clone()
+        ),
+        (200, json!(1000.0), json!(10.0))
+    );
+
+    let put = |body: Value, token: Option<String>| {
+        let url = format!("{}/github/leaderboards/weights/", app.address);
+        let http = app.http.clone();
+        async move {
+            let mut request = http.put(url).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.expect("answer");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    assert_eq!(put(json!({"commit": 1}), None).await.0, 401);
+    let token = token(&app).await;
+    let (status, body) = put(json!({"stars": 1}), Some(token.clone())).await;
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str().is_some_and(|e| e.contains("stars"))
+        ),
+        (400, true),
+        "{body}"
+    );
+    let (status, body) = put(json!({"commit": -2}), Some(token.clone())).await;
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str().is_some_and(|e| e.contains("commit"))
+        ),
+        (400, true),
+        "{body}"
+    );
+    let (_, body) = get("/github/leaderboards/weights/").await;
+    assert_eq!(
+        body["commit"],
+        json!(10.0),
+        "a refused change changes nothing"
+    );
+}
