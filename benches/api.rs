@@ -4,12 +4,14 @@
 //! `cargo bench --bench api`; `BENCH_API_DEVELOPERS` / `BENCH_API_EDGES` / `BENCH_API_REQUESTS`
 //! scale it. Needs PostgreSQL on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672.
 
+#[path = "support/mod.rs"]
+mod support;
 #[path = "../tests/api/helpers/test_db.rs"]
 mod test_db;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use diesel_async::RunQueryDsl;
 use gitomatic::config::Config;
@@ -76,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
         ),
     ];
     for (label, url) in cases {
-        let (p50, p99) = measure(&http, &url, requests).await?;
+        let (p50, p99) = support::measure(&http, &url, requests).await?;
         println!("| {label} | {p50:.1} | {p99:.1} |");
     }
     Ok(())
@@ -145,24 +147,4 @@ async fn most_followed(db: &TestDb) -> anyhow::Result<uuid::Uuid> {
     .get_result(&mut conn)
     .await?;
     Ok(popular.followee_id)
-}
-
-/// Sends `count` sequential GETs (after a warm-up) and returns p50 and p99 in milliseconds.
-async fn measure(http: &reqwest::Client, url: &str, count: u64) -> anyhow::Result<(f64, f64)> {
-    for _ in 0..10 {
-        http.get(url).send().await?.error_for_status()?;
-    }
-    let mut samples: Vec<Duration> = Vec::new();
-    for _ in 0..count {
-        let started = Instant::now();
-        let response = http.get(url).send().await?.error_for_status()?;
-        response.bytes().await?;
-        samples.push(started.elapsed());
-    }
-    samples.sort();
-    let at = |q: f64| {
-        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples[index].as_secs_f64() * 1000.0
-    };
-    Ok((at(0.5), at(0.99)))
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -115,4 +116,24 @@ pub async fn delete_topology(ctx: &AppContext) -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// Sends `count` sequential GETs (after a warm-up) and returns p50 and p99 in milliseconds.
+pub async fn measure(http: &reqwest::Client, url: &str, count: u64) -> anyhow::Result<(f64, f64)> {
+    for _ in 0..10 {
+        http.get(url).send().await?.error_for_status()?;
+    }
+    let mut samples: Vec<Duration> = Vec::new();
+    for _ in 0..count {
+        let started = Instant::now();
+        let response = http.get(url).send().await?.error_for_status()?;
+        response.bytes().await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    let at = |q: f64| {
+        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples[index].as_secs_f64() * 1000.0
+    };
+    Ok((at(0.5), at(0.99)))
 }

@@ -25,12 +25,19 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
          description = "An endless stream: `event: task` with `data:` a task resource (JSON) each time a task is created or changes status; a `: keep-alive` comment every 15 s"),
         (status = 400, body = ErrorView),
     ))]
-#[route("/tasks/live/", method = "GET")]
+#[route("/tasks/live/", method = "GET", method = "HEAD")]
 pub async fn task_stream(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
     params::detail_query(&request)?;
+    if request.method() == actix_web::http::Method::HEAD {
+        // The stream's headers; a HEAD never waits for events.
+        return Ok(HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header(("cache-control", "no-cache"))
+            .finish());
+    }
     let links = Links::new(&request, &ctx.config);
     let receiver = ctx.live.subscribe().await;
     let state = Stream {

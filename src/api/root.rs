@@ -24,6 +24,14 @@ pub struct RootView {
     pub members: String,
     pub commits: String,
     pub releases: String,
+    /// Contributors of every tracked repository, ranked.
+    pub leaderboards: String,
+    /// The weights of the leaderboards (`PUT` to change them).
+    pub leaderboard_weights: String,
+    /// Task changes as Server-Sent Events.
+    pub tasks_live: String,
+    /// The dashboard (HTML).
+    pub dashboard: String,
     pub docs: DocsView,
 }
 
@@ -57,6 +65,10 @@ pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpR
         members: links.url("/github/members/"),
         commits: links.url("/github/commits/"),
         releases: links.url("/github/releases/"),
+        leaderboards: links.url("/github/leaderboards/"),
+        leaderboard_weights: links.url("/github/leaderboards/weights/"),
+        tasks_live: links.url("/github/tasks/live/"),
+        dashboard: links.url("/github/dashboard/"),
         docs: DocsView {
             swagger: links.url("/github/swagger/"),
             openapi: links.url("/github/swagger.json"),

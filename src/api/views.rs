@@ -290,6 +290,8 @@ pub struct TrackedRepositoryView {
     pub repository: Option<String>,
     /// The tracked organization that brought it in, if any.
     pub organization: Option<String>,
+    /// Its contributors, ranked (null until the first sync found the repository).
+    pub leaderboard: Option<String>,
     pub created_at: DateTime<Utc>,
     /// When issues, pull requests, commits and releases were last synced completely.
     pub activity_synced_at: Option<DateTime<Utc>>,
@@ -308,6 +310,9 @@ impl TrackedRepositoryView {
             full_name: row.full_name,
             repository: row.repository_id.map(|id| links.repository(id, "")),
             organization: row.organization_id.map(|id| links.tracked_organization(id)),
+            leaderboard: row
+                .repository_id
+                .map(|id| links.repository(id, "leaderboard/")),
             created_at: row.created_at,
             activity_synced_at: row.activity_synced_at,
             timeline_synced_at: row.timeline_synced_at,

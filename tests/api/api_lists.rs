@@ -53,7 +53,7 @@ async fn walk(app: &TestApp, base: &str, starts: &[&str]) -> BTreeMap<String, Va
     seen
 }
 
-const ALL_ROUTES: [&str; 30] = [
+const ALL_ROUTES: [&str; 34] = [
     "/github/",
     "/github/tracked_repositories/",
     "/github/tracked_organizations/",
@@ -84,6 +84,10 @@ const ALL_ROUTES: [&str; 30] = [
     "/github/swagger/",
     "/github/swagger.json",
     "/github/redoc/",
+    "/github/dashboard/",
+    "/github/leaderboards/",
+    "/github/leaderboards/weights/",
+    "/github/tasks/live/",
 ];
 
 const WALK_STARTS: [&str; 5] = [

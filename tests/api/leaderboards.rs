@@ -99,10 +99,10 @@ fn facts(
             if let Some(merged_at) = pull.and_then(|p| p.merged_at) {
                 add(repo, issue.author, "pr_merged", merged_at, 1.0);
             }
-            if pull.is_none() && issue.state == "closed" {
-                if let (Some(by), Some(at)) = (issue.closed_by, issue.closed_at) {
-                    add(repo, by, "issue_closed", at, 1.0);
-                }
+            if let (None, "closed", Some(by), Some(at)) =
+                (pull, issue.state.as_str(), issue.closed_by, issue.closed_at)
+            {
+                add(repo, by, "issue_closed", at, 1.0);
             }
             for item in &issue.timeline {
                 let Some(actor) = item.actor else { continue };
@@ -134,12 +134,20 @@ fn facts(
     facts
 }
 
+/// A contributor's totals: score, line bonus, repositories, kind → (count, points).
+#[derive(Default)]
+struct Totals {
+    score: f64,
+    line_bonus: f64,
+    repositories: i64,
+    kinds: BTreeMap<String, (f64, f64)>,
+}
+
 /// The board: one entry per login, by score descending then login, ranked.
 fn expected_board(graph: &Graph, repos: &[i64], rules: &Rules, global: bool) -> Vec<Value> {
     let weight = |kind: &str| rules.weights[kind];
     let cap = weight("line_bonus_cap");
-    let mut by_login: BTreeMap<String, (f64, f64, i64, BTreeMap<String, (f64, f64)>)> =
-        BTreeMap::new();
+    let mut by_login: BTreeMap<String, Totals> = BTreeMap::new();
     for ((_, login), kinds) in facts(graph, repos, rules) {
         let entry = by_login.entry(login).or_default();
         let lines: f64 = ["lines_added", "lines_deleted"]
@@ -151,26 +159,27 @@ fn expected_board(graph: &Graph, repos: &[i64], rules: &Rules, global: bool) -> 
             .filter(|(kind, _)| !kind.starts_with("lines_"))
             .map(|(kind, n)| n * weight(kind))
             .sum();
-        entry.0 += base + lines.min(cap);
-        entry.1 += lines.min(cap);
-        entry.2 += 1;
+        entry.score += base + lines.min(cap);
+        entry.line_bonus += lines.min(cap);
+        entry.repositories += 1;
         for (kind, n) in kinds {
-            let share = entry.3.entry(kind.clone()).or_default();
+            let share = entry.kinds.entry(kind.clone()).or_default();
             share.0 += n;
             share.1 += n * weight(&kind);
         }
     }
-    let mut board: Vec<(String, f64, f64, i64, BTreeMap<String, (f64, f64)>)> = by_login
-        .into_iter()
-        .map(|(login, (score, bonus, repositories, kinds))| {
-            (login, round3(score), round3(bonus), repositories, kinds)
-        })
-        .collect();
-    board.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut board: Vec<(String, Totals)> = by_login.into_iter().collect();
+    board.sort_by(|(a, x), (b, y)| {
+        round3(y.score)
+            .total_cmp(&round3(x.score))
+            .then_with(|| a.cmp(b))
+    });
     board
         .into_iter()
         .enumerate()
-        .map(|(place, (login, score, bonus, repositories, kinds))| {
+        .map(|(place, (login, totals))| {
+            let (score, bonus) = (round3(totals.score), round3(totals.line_bonus));
+            let (repositories, kinds) = (totals.repositories, totals.kinds);
             let mut breakdown = serde_json::Map::new();
             for kind in KINDS {
                 let (n, points) = kinds.get(kind).copied().unwrap_or_default();
