@@ -2,9 +2,11 @@
 
 mod activity;
 mod auth;
+mod charts;
 mod collection;
 mod developers;
 pub mod error;
+mod events;
 mod fallback;
 mod health;
 mod html;
@@ -96,7 +98,17 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(activity::list_repository_commits)
         .service(activity::list_releases)
         .service(activity::get_release)
-        .service(activity::list_repository_releases);
+        .service(activity::list_repository_releases)
+        // `/events/gaps/` before `/events/{id}/`, which would take `gaps` for an id.
+        .service(events::list_event_gaps)
+        .service(events::get_event_gap)
+        .service(events::list_events)
+        .service(events::get_event)
+        .service(events::event_avg_time)
+        .service(events::events_total_count)
+        .service(events::multiple_events_repos)
+        .service(events::event_avg_time_chart)
+        .service(events::events_total_count_chart);
 }
 
 /// Starts serving the API on an already bound listener.
