@@ -9,6 +9,7 @@ mod api_lists;
 mod api_tasks;
 mod cli;
 mod crawl;
+mod events;
 mod faults;
 mod foundation;
 mod fuzz;
