@@ -57,7 +57,7 @@ pub fn avg_time(charts: &[AvgTimeChart], selection: &Selection<'_>) -> Markup {
             "(last − first) / (count − 1)." (filters(selection))
         }
         @for chart in charts {
-            section.chart data-event-type=(chart.event_type) {
+            section.chart.empty[chart.times.len() < 2] data-event-type=(chart.event_type) {
                 h2 { (chart.event_type) }
                 @match chart.average_seconds {
                     Some(average) => p {
@@ -105,7 +105,7 @@ fn gap_svg(chart: &AvgTimeChart) -> Markup {
             text.tick x=(LEFT) y=(HEIGHT - 10.0) { "older" }
             text.tick x=(WIDTH - RIGHT) y=(HEIGHT - 10.0) text-anchor="end" { "newer" }
             @for (i, gap) in gaps.iter().enumerate() {
-                circle.gap cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(*gap))) r="3" {
+                circle.gap cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(*gap))) r="4" {
                     title { "gap " (i + 1) ": " (duration(*gap)) }
                 }
             }
@@ -114,7 +114,7 @@ fn gap_svg(chart: &AvgTimeChart) -> Markup {
                 stroke-dasharray="6 4" {
                 title { "average " (duration(average)) }
             }
-            text.average-label x=(WIDTH - RIGHT - 4.0) y=(format!("{:.1}", y(average) - 5.0)) text-anchor="end" {
+            text.average-label x=(WIDTH - RIGHT - 4.0) y=(format!("{:.1}", y(average) - 9.0)) text-anchor="end" {
                 "average " (duration(average))
             }
         }

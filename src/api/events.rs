@@ -11,7 +11,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -157,11 +156,29 @@ pub struct RepositoryEventsView {
 // Parameters
 // ---------------------------------------------------------------------------
 
-fn event_type_schema() -> utoipa::openapi::Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(EVENT_TYPES))
-        .build()
+/// GitHub's event types, for the document (the handlers check [`EVENT_TYPES`], which a test
+/// keeps equal to these).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the values; the handlers parse text")]
+pub enum EventTypeName {
+    CommitCommentEvent,
+    CreateEvent,
+    DeleteEvent,
+    DiscussionEvent,
+    ForkEvent,
+    GollumEvent,
+    IssueCommentEvent,
+    IssuesEvent,
+    MemberEvent,
+    PublicEvent,
+    PullRequestEvent,
+    PullRequestReviewEvent,
+    PullRequestReviewCommentEvent,
+    PullRequestReviewThreadEvent,
+    PushEvent,
+    ReleaseEvent,
+    SponsorshipEvent,
+    WatchEvent,
 }
 
 /// Parameters of `/github/metrics/event-avg-time`.
@@ -170,8 +187,8 @@ fn event_type_schema() -> utoipa::openapi::Object {
 #[expect(dead_code, reason = "documents the parameters; the handler parses them")]
 pub struct AvgTimeParams {
     /// GitHub's event type (required).
-    #[param(schema_with = event_type_schema)]
-    pub event_type: String,
+    #[param(inline)]
+    pub event_type: EventTypeName,
     /// Only events whose `payload.action` is this.
     pub action: Option<String>,
     /// Only events of this repository, `owner/name`.
@@ -202,8 +219,8 @@ pub struct TotalCountParams {
 #[expect(dead_code, reason = "documents the parameters; the handler parses them")]
 pub struct MultipleReposParams {
     /// GitHub's event type (required).
-    #[param(schema_with = event_type_schema)]
-    pub event_type: String,
+    #[param(inline)]
+    pub event_type: EventTypeName,
     /// The fewest events a repository needs, a positive integer (default 2).
     #[param(minimum = 1)]
     pub minimal_events_count: Option<i64>,
@@ -217,8 +234,8 @@ pub struct MultipleReposParams {
 #[expect(dead_code, reason = "documents the parameters; the handler parses them")]
 pub struct AvgTimeChartParams {
     /// One event type; every type when absent.
-    #[param(schema_with = event_type_schema)]
-    pub event_type: Option<String>,
+    #[param(inline)]
+    pub event_type: Option<EventTypeName>,
     /// Only events whose `payload.action` is this.
     pub action: Option<String>,
     /// Only events of this repository, `owner/name`.
@@ -544,6 +561,8 @@ pub async fn event_avg_time_chart(
         });
     }
     drop(conn);
+    // The types with the most events first; those without gaps last, in a line each.
+    charts.sort_by(|a, b| b.count.cmp(&a.count).then(a.event_type.cmp(&b.event_type)));
     let page = html::chart_page(
         request.path(),
         "Average time between events",
@@ -582,4 +601,22 @@ fn html_response(page: String) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .body(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_event_types_are_the_accepted_ones() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(EventTypeName::schema()).expect("JSON");
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(documented, EVENT_TYPES);
+    }
 }
