@@ -169,7 +169,11 @@ async fn seed(conn: &mut AsyncPgConnection, events: u64) -> anyhow::Result<()> {
 
 /// Sends `count` sequential GETs cycling through `urls` (after a warm-up round) and returns
 /// p50 and p99 in milliseconds.
-async fn measure(http: &reqwest::Client, urls: &[String], count: u64) -> anyhow::Result<(f64, f64)> {
+async fn measure(
+    http: &reqwest::Client,
+    urls: &[String],
+    count: u64,
+) -> anyhow::Result<(f64, f64)> {
     for url in urls.iter().cycle().take(urls.len().max(10)) {
         http.get(url).send().await?.error_for_status()?;
     }

@@ -1369,7 +1369,12 @@ async fn the_event_feed_is_newest_first_in_pages_of_at_most_300_then_422() {
     assert_eq!(header(&headers, "x-poll-interval"), Some("60"));
     let (status, _, body) = events_page(&format!("{}/events?page=11", fake.url)).await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["message"].as_str().expect("message").contains("pagination is limited"));
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("pagination is limited")
+    );
     // per_page=100 (more is capped): three pages along Link, 300 events, newest first.
     let mut url = Some(format!("{}/events?per_page=250", fake.url));
     let mut ids = Vec::new();
@@ -1378,7 +1383,10 @@ async fn the_event_feed_is_newest_first_in_pages_of_at_most_300_then_422() {
         assert_eq!(status, 200);
         let page = body.as_array().expect("a list");
         assert!(page.len() <= 100);
-        ids.extend(page.iter().map(|e| e["id"].as_str().expect("id is a string").to_string()));
+        ids.extend(
+            page.iter()
+                .map(|e| e["id"].as_str().expect("id is a string").to_string()),
+        );
         url = next_link(&headers);
     }
     assert_eq!(ids, newest);
@@ -1399,7 +1407,13 @@ async fn events_have_githubs_shape_and_repository_feeds_hold_their_own() {
     assert_eq!(events.len(), 3);
     let watch = &events[0];
     assert_eq!(watch["type"], "WatchEvent");
-    assert!(watch["id"].as_str().expect("string id").parse::<i64>().is_ok());
+    assert!(
+        watch["id"]
+            .as_str()
+            .expect("string id")
+            .parse::<i64>()
+            .is_ok()
+    );
     for key in ["id", "login", "display_login", "url", "avatar_url"] {
         assert!(!watch["actor"][key].is_null(), "actor.{key}");
     }
@@ -1408,8 +1422,13 @@ async fn events_have_githubs_shape_and_repository_feeds_hold_their_own() {
     assert!(watch["repo"]["id"].is_i64() && watch["repo"]["url"].is_string());
     assert_eq!(watch["payload"]["action"], "started");
     assert_eq!(watch["public"], true);
-    assert!(chrono::DateTime::parse_from_rfc3339(watch["created_at"].as_str().expect("date")).is_ok());
-    assert_eq!(watch["org"]["login"], "acme", "an organization's repository names it");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(watch["created_at"].as_str().expect("date")).is_ok()
+    );
+    assert_eq!(
+        watch["org"]["login"], "acme",
+        "an organization's repository names it"
+    );
     let push = &events[1];
     assert!(push.get("org").is_none(), "a user's repository has no org");
     assert!(push["payload"].get("action").is_none());
@@ -1433,7 +1452,9 @@ async fn an_unchanged_feed_answers_a_free_304_with_its_poll_interval_until_an_ev
     fake.set_poll_interval(17);
     let url = format!("{}/events", fake.url);
     let first = get(&url).await;
-    let etag = header(first.headers(), "etag").expect("an ETag").to_string();
+    let etag = header(first.headers(), "etag")
+        .expect("an ETag")
+        .to_string();
     let spent = fake.quota_spent();
     let again = client()
         .get(&url)

@@ -160,6 +160,10 @@ pub struct RepositoryEventsView {
 /// keeps equal to these).
 #[derive(Debug, ToSchema)]
 #[expect(dead_code, reason = "documents the values; the handlers parse text")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "GitHub's names, which all end in Event"
+)]
 pub enum EventTypeName {
     CommitCommentEvent,
     CreateEvent,
@@ -184,7 +188,10 @@ pub enum EventTypeName {
 /// Parameters of `/github/metrics/event-avg-time`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the parameters; the handler parses them")]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
 pub struct AvgTimeParams {
     /// GitHub's event type (required).
     #[param(inline)]
@@ -200,7 +207,10 @@ pub struct AvgTimeParams {
 /// Parameters of `/github/metrics/events-total-count`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the parameters; the handler parses them")]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
 pub struct TotalCountParams {
     /// Minutes back from now, a positive integer (required).
     #[param(minimum = 1)]
@@ -216,7 +226,10 @@ pub struct TotalCountParams {
 /// Parameters of `/github/metrics/multiple-events-repos`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the parameters; the handler parses them")]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
 pub struct MultipleReposParams {
     /// GitHub's event type (required).
     #[param(inline)]
@@ -231,7 +244,10 @@ pub struct MultipleReposParams {
 /// Parameters of `/github/visualization/event-avg-time`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the parameters; the handler parses them")]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
 pub struct AvgTimeChartParams {
     /// One event type; every type when absent.
     #[param(inline)]
@@ -245,7 +261,10 @@ pub struct AvgTimeChartParams {
 /// Parameters of `/github/visualization/events-total-count`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the parameters; the handler parses them")]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
 pub struct TotalCountChartParams {
     /// Minutes back from now, a positive integer (required).
     #[param(minimum = 1)]

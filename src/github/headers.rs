@@ -125,7 +125,10 @@ mod tests {
             poll_interval(&headers(&[("x-poll-interval", "-5")])),
             Some(Duration::ZERO)
         );
-        assert_eq!(poll_interval(&headers(&[("x-poll-interval", "soon")])), None);
+        assert_eq!(
+            poll_interval(&headers(&[("x-poll-interval", "soon")])),
+            None
+        );
         assert_eq!(poll_interval(&headers(&[])), None);
     }
 

@@ -262,7 +262,12 @@ async fn walk(
             return Ok(walk);
         };
         match ctx.github.poll(stats, &following, None).await {
-            Ok((Fetched::Modified { body: b, next: n, .. }, _)) => {
+            Ok((
+                Fetched::Modified {
+                    body: b, next: n, ..
+                },
+                _,
+            )) => {
                 (url, body, next) = (following, b, n);
             }
             // Past the feed's last page GitHub answers 422: the walk is over.

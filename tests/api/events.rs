@@ -76,7 +76,12 @@ fn ids(events: &[Stored]) -> Vec<i64> {
 
 /// The fake's event ids, oldest first.
 fn fake_ids(app: &TestApp) -> Vec<i64> {
-    app.fake().graph().events.iter().map(|event| event.id).collect()
+    app.fake()
+        .graph()
+        .events
+        .iter()
+        .map(|event| event.id)
+        .collect()
 }
 
 #[tokio::test]
@@ -91,11 +96,16 @@ async fn events_added_between_polls_are_stored_once_across_polls_and_pages() {
     assert_eq!(feed_requests.len(), 2, "per_page=100: two pages");
 
     for (round, added) in [(2u64, 150usize), (3, 7), (4, 99)] {
-        app.fake().with_graph(|graph| graph.generate_events(added, round));
+        app.fake()
+            .with_graph(|graph| graph.generate_events(added, round));
         app.fake().clear_requests();
         poll(&app).await;
         let events = stored(&app).await;
-        assert_eq!(ids(&events), fake_ids(&app), "round {round}: every event, once");
+        assert_eq!(
+            ids(&events),
+            fake_ids(&app),
+            "round {round}: every event, once"
+        );
         // Pages until the first event already delivered, not beyond.
         let pages = app.fake().feed_requests().len();
         assert_eq!(pages, added / 100 + 1, "round {round}: {pages} pages");
@@ -180,7 +190,11 @@ async fn tracked_repository_feeds_are_polled_too_and_events_stay_unique() {
     let (_, body) = get_json(
         &app,
         "/github/events/",
-        &[("repository_name", "acme/api"), ("type", "IssuesEvent"), ("action", "opened")],
+        &[
+            ("repository_name", "acme/api"),
+            ("type", "IssuesEvent"),
+            ("action", "opened"),
+        ],
     )
     .await;
     assert!(body["count"].as_i64().expect("count") >= 1);
@@ -200,7 +214,11 @@ async fn a_poll_inside_the_interval_makes_no_request() {
     for _ in 0..3 {
         poll(&app).await;
     }
-    assert_eq!(app.fake().feed_requests().len(), 1, "no request inside the interval");
+    assert_eq!(
+        app.fake().feed_requests().len(),
+        1,
+        "no request inside the interval"
+    );
     assert_eq!(app.fake().quota_spent(), spent);
     let next = app
         .count(
@@ -300,8 +318,13 @@ fn close(actual: &Value, expected: Option<f64>, what: &str) {
     match expected {
         None => assert!(actual.is_null(), "{what}: {actual}"),
         Some(expected) => {
-            let actual = actual.as_f64().unwrap_or_else(|| panic!("{what}: {actual}"));
-            assert!((actual - expected).abs() < 1e-6, "{what}: {actual} != {expected}");
+            let actual = actual
+                .as_f64()
+                .unwrap_or_else(|| panic!("{what}: {actual}"));
+            assert!(
+                (actual - expected).abs() < 1e-6,
+                "{what}: {actual} != {expected}"
+            );
         }
     }
 }
@@ -327,8 +350,12 @@ async fn each_metric_matches_what_the_stored_events_give() {
     for kind in gitomatic::github::types::EVENT_TYPES {
         let of_type: Vec<&Stored> = events.iter().filter(|e| e.kind == kind).collect();
         let actions: BTreeSet<Option<&str>> = of_type.iter().map(|e| e.action.as_deref()).collect();
-        let (status, body) =
-            get_json(&app, "/github/metrics/event-avg-time", &[("event_type", kind)]).await;
+        let (status, body) = get_json(
+            &app,
+            "/github/metrics/event-avg-time",
+            &[("event_type", kind)],
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         let (count, average) = expected_average(&of_type);
         assert_eq!(body["count"], count, "{kind}");
@@ -350,7 +377,11 @@ async fn each_metric_matches_what_the_stored_events_give() {
             let (count, average) = expected_average(&matching);
             assert_eq!(body["count"], count, "{kind} {action}");
             assert_eq!(body["action"], *action);
-            close(&body["average_seconds"], average, &format!("{kind} {action}"));
+            close(
+                &body["average_seconds"],
+                average,
+                &format!("{kind} {action}"),
+            );
         }
         for repository in repositories {
             let matching: Vec<&Stored> = of_type
@@ -367,10 +398,17 @@ async fn each_metric_matches_what_the_stored_events_give() {
             let (count, average) = expected_average(&matching);
             assert_eq!(body["count"], count, "{kind} in {repository}");
             assert_eq!(body["repository_name"], repository);
-            close(&body["average_seconds"], average, &format!("{kind} in {repository}"));
+            close(
+                &body["average_seconds"],
+                average,
+                &format!("{kind} in {repository}"),
+            );
         }
     }
-    assert!(types.len() > 10, "the generator covers the types: {types:?}");
+    assert!(
+        types.len() > 10,
+        "the generator covers the types: {types:?}"
+    );
 
     // events-total-count: by type, with and without repository_name and action.
     for offset in ["1", "15", "60", "100000"] {
@@ -383,13 +421,15 @@ async fn each_metric_matches_what_the_stored_events_give() {
             let mut query = vec![("offset", offset)];
             query.extend(repository.map(|r| ("repository_name", r)));
             query.extend(action.map(|a| ("action", a)));
-            let (status, body) =
-                get_json(&app, "/github/metrics/events-total-count", &query).await;
+            let (status, body) = get_json(&app, "/github/metrics/events-total-count", &query).await;
             assert_eq!(status, 200, "{body}");
             assert_eq!(body["offset"], offset.parse::<i64>().expect("number"));
             let since = seed::at(body["since"].as_str().expect("since"));
             let expected_since = Utc::now() - chrono::Duration::minutes(offset.parse().expect("n"));
-            assert!((expected_since - since).num_seconds().abs() < 30, "since is now − offset");
+            assert!(
+                (expected_since - since).num_seconds().abs() < 30,
+                "since is now − offset"
+            );
             let mut expected: BTreeMap<String, i64> = gitomatic::github::types::EVENT_TYPES
                 .iter()
                 .map(|t| ((*t).to_string(), 0))
@@ -403,7 +443,10 @@ async fn each_metric_matches_what_the_stored_events_give() {
             }
             let counts: BTreeMap<String, i64> =
                 serde_json::from_value(body["counts"].clone()).expect("counts");
-            assert_eq!(counts, expected, "offset {offset} {repository:?} {action:?}");
+            assert_eq!(
+                counts, expected,
+                "offset {offset} {repository:?} {action:?}"
+            );
             assert_eq!(body["total"], expected.values().sum::<i64>());
         }
     }
@@ -446,32 +489,111 @@ async fn each_metric_matches_what_the_stored_events_give() {
     }
 }
 
+/// A path, its query, and the parameter its 400 must name.
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 #[tokio::test]
 async fn every_validation_error_is_a_400_naming_the_parameter() {
     let app = spawn_app().await;
-    let cases: [(&str, &[(&str, &str)], &str); 22] = [
+    let cases: [Case; 22] = [
         ("/github/metrics/event-avg-time", &[], "event_type"),
-        ("/github/metrics/event-avg-time", &[("event_type", "")], "event_type"),
-        ("/github/metrics/event-avg-time", &[("event_type", "PushEvents")], "event_type"),
-        ("/github/metrics/event-avg-time", &[("event_type", "pushevent")], "event_type"),
-        ("/github/metrics/event-avg-time", &[("action", "opened")], "event_type"),
-        ("/github/metrics/event-avg-time", &[("event_type", "PushEvent"), ("offset", "1")], "offset"),
+        (
+            "/github/metrics/event-avg-time",
+            &[("event_type", "")],
+            "event_type",
+        ),
+        (
+            "/github/metrics/event-avg-time",
+            &[("event_type", "PushEvents")],
+            "event_type",
+        ),
+        (
+            "/github/metrics/event-avg-time",
+            &[("event_type", "pushevent")],
+            "event_type",
+        ),
+        (
+            "/github/metrics/event-avg-time",
+            &[("action", "opened")],
+            "event_type",
+        ),
+        (
+            "/github/metrics/event-avg-time",
+            &[("event_type", "PushEvent"), ("offset", "1")],
+            "offset",
+        ),
         ("/github/metrics/events-total-count", &[], "offset"),
-        ("/github/metrics/events-total-count", &[("offset", "0")], "offset"),
-        ("/github/metrics/events-total-count", &[("offset", "-5")], "offset"),
-        ("/github/metrics/events-total-count", &[("offset", "1.5")], "offset"),
-        ("/github/metrics/events-total-count", &[("offset", "ten")], "offset"),
-        ("/github/metrics/events-total-count", &[("offset", "99999999999999999999")], "offset"),
-        ("/github/metrics/events-total-count", &[("offset", "5"), ("event_type", "PushEvent")], "event_type"),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "0")],
+            "offset",
+        ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "-5")],
+            "offset",
+        ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "1.5")],
+            "offset",
+        ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "ten")],
+            "offset",
+        ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "99999999999999999999")],
+            "offset",
+        ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "5"), ("event_type", "PushEvent")],
+            "event_type",
+        ),
         ("/github/metrics/multiple-events-repos", &[], "event_type"),
-        ("/github/metrics/multiple-events-repos", &[("event_type", "Nope")], "event_type"),
-        ("/github/metrics/multiple-events-repos", &[("event_type", "PushEvent"), ("minimal_events_count", "0")], "minimal_events_count"),
-        ("/github/metrics/multiple-events-repos", &[("event_type", "PushEvent"), ("minimal_events_count", "-1")], "minimal_events_count"),
-        ("/github/metrics/multiple-events-repos", &[("event_type", "PushEvent"), ("minimal_events_count", "two")], "minimal_events_count"),
-        ("/github/visualization/event-avg-time", &[("event_type", "Bogus")], "event_type"),
+        (
+            "/github/metrics/multiple-events-repos",
+            &[("event_type", "Nope")],
+            "event_type",
+        ),
+        (
+            "/github/metrics/multiple-events-repos",
+            &[("event_type", "PushEvent"), ("minimal_events_count", "0")],
+            "minimal_events_count",
+        ),
+        (
+            "/github/metrics/multiple-events-repos",
+            &[("event_type", "PushEvent"), ("minimal_events_count", "-1")],
+            "minimal_events_count",
+        ),
+        (
+            "/github/metrics/multiple-events-repos",
+            &[("event_type", "PushEvent"), ("minimal_events_count", "two")],
+            "minimal_events_count",
+        ),
+        (
+            "/github/visualization/event-avg-time",
+            &[("event_type", "Bogus")],
+            "event_type",
+        ),
         ("/github/visualization/events-total-count", &[], "offset"),
-        ("/github/visualization/events-total-count", &[("offset", "0")], "offset"),
-        ("/github/metrics/event-avg-time", &[("event_type", "PushEvent"), ("format", "xml")], "format"),
+        (
+            "/github/visualization/events-total-count",
+            &[("offset", "0")],
+            "offset",
+        ),
+        (
+            "/github/metrics/event-avg-time",
+            &[("event_type", "PushEvent"), ("format", "xml")],
+            "format",
+        ),
     ];
     for (path, query, parameter) in cases {
         let (status, body) = get_json(&app, path, query).await;
@@ -599,11 +721,18 @@ async fn the_chart_pages_render_in_headless_chromium_with_a_mark_per_gap_and_bar
     );
     assert!(dom.contains("<svg"), "{dom}");
     assert_eq!(marks(&dom, "circle", "gap"), 2 + 4, "one dot per gap");
-    assert_eq!(marks(&dom, "line", "average"), 2, "an average line per type with gaps");
+    assert_eq!(
+        marks(&dom, "line", "average"),
+        2,
+        "an average line per type with gaps"
+    );
     assert_eq!(marks(section(&dom, "PushEvent"), "circle", "gap"), 2);
     assert_eq!(marks(section(&dom, "IssuesEvent"), "circle", "gap"), 4);
     assert_eq!(marks(section(&dom, "WatchEvent"), "circle", "gap"), 0);
-    assert!(section(&dom, "PushEvent").contains("stroke-dasharray"), "dotted");
+    assert!(
+        section(&dom, "PushEvent").contains("stroke-dasharray"),
+        "dotted"
+    );
     for kind in gitomatic::github::types::EVENT_TYPES {
         section(&dom, kind);
     }
@@ -622,7 +751,10 @@ async fn the_chart_pages_render_in_headless_chromium_with_a_mark_per_gap_and_bar
     assert!(!dom.contains("data-event-type=\"PushEvent\""));
 
     let dom = rendered_dom(
-        &format!("{}/github/visualization/events-total-count?offset=60", app.address),
+        &format!(
+            "{}/github/visualization/events-total-count?offset=60",
+            app.address
+        ),
         "events-total-count",
     );
     assert_eq!(
@@ -630,13 +762,27 @@ async fn the_chart_pages_render_in_headless_chromium_with_a_mark_per_gap_and_bar
         gitomatic::github::types::EVENT_TYPES.len(),
         "one bar per type"
     );
-    for (kind, count) in [("PushEvent", 3), ("IssuesEvent", 5), ("WatchEvent", 1), ("ForkEvent", 0)] {
-        assert!(dom.contains(&format!("data-event-type=\"{kind}\"")), "{kind}");
-        assert!(dom.contains(&format!("<title>{kind}: {count}</title>")), "{kind}: {count}");
+    for (kind, count) in [
+        ("PushEvent", 3),
+        ("IssuesEvent", 5),
+        ("WatchEvent", 1),
+        ("ForkEvent", 0),
+    ] {
+        assert!(
+            dom.contains(&format!("data-event-type=\"{kind}\"")),
+            "{kind}"
+        );
+        assert!(
+            dom.contains(&format!("<title>{kind}: {count}</title>")),
+            "{kind}: {count}"
+        );
     }
     // The last 10 minutes hold the WatchEvent and the latest IssuesEvent only.
     let dom = rendered_dom(
-        &format!("{}/github/visualization/events-total-count?offset=10", app.address),
+        &format!(
+            "{}/github/visualization/events-total-count?offset=10",
+            app.address
+        ),
         "events-total-count-10",
     );
     assert!(dom.contains("<title>IssuesEvent: 1</title>"), "{dom}");
@@ -644,12 +790,16 @@ async fn the_chart_pages_render_in_headless_chromium_with_a_mark_per_gap_and_bar
     assert!(dom.contains("<title>PushEvent: 0</title>"));
 
     // Served as HTML, documented as text/html.
-    let response = app.get("/github/visualization/events-total-count?offset=5").await;
+    let response = app
+        .get("/github/visualization/events-total-count?offset=5")
+        .await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"]
-        .to_str()
-        .expect("type")
-        .starts_with("text/html"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/html")
+    );
     let (_, doc) = get_json(&app, "/github/swagger.json", &[]).await;
     for path in [
         "/github/visualization/event-avg-time",

@@ -1742,7 +1742,10 @@ impl Graph {
         created_at: i64,
     ) -> i64 {
         assert!(self.repos.contains_key(&repo), "repository {repo} exists");
-        let id = self.events.last().map_or(FIRST_EVENT_ID, |last| last.id + 1);
+        let id = self
+            .events
+            .last()
+            .map_or(FIRST_EVENT_ID, |last| last.id + 1);
         self.events.push(FakeEvent {
             id,
             kind: kind.to_string(),
@@ -1789,7 +1792,10 @@ impl Graph {
 
     /// A repository's events, oldest first.
     pub fn events_of(&self, repo: i64) -> Vec<&FakeEvent> {
-        self.events.iter().filter(|event| event.repo == repo).collect()
+        self.events
+            .iter()
+            .filter(|event| event.repo == repo)
+            .collect()
     }
 }
 
@@ -2515,7 +2521,10 @@ impl Render<'_> {
                 &mut payload,
                 json!({"ref": format!("branch-{}", event.id), "ref_type": "branch", "pusher_type": "user"}),
             ),
-            "ForkEvent" => extend(&mut payload, json!({"forkee": {"full_name": format!("{actor_login}/{}", repo.name)}})),
+            "ForkEvent" => extend(
+                &mut payload,
+                json!({"forkee": {"full_name": format!("{actor_login}/{}", repo.name)}}),
+            ),
             _ => {}
         }
         let mut value = json!({
