@@ -1326,3 +1326,155 @@ async fn generated_activity_is_served() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Event feeds
+// ---------------------------------------------------------------------------
+
+/// An organization `acme` owning `acme/api`, a user `ann` owning `ann/tool`, and `events`
+/// generated events across both.
+fn eventful(events: usize) -> (Graph, i64, i64) {
+    let mut graph = Graph::default();
+    let ann = graph.add_user("ann");
+    let acme = graph.add_org("acme");
+    let api = graph.add_repo(acme, "api");
+    let tool = graph.add_repo(ann, "tool");
+    graph.generate_events(events, 7);
+    (graph, api, tool)
+}
+
+async fn events_page(url: &str) -> (u16, HeaderMap, Value) {
+    let response = get(url).await;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn the_event_feed_is_newest_first_in_pages_of_at_most_300_then_422() {
+    let (graph, _, _) = eventful(350);
+    let newest: Vec<String> = graph
+        .events
+        .iter()
+        .rev()
+        .take(300)
+        .map(|event| event.id.to_string())
+        .collect();
+    let fake = FakeGithub::start(graph).await;
+    // Default 30 a page: ten pages, then 422.
+    let (status, headers, body) = events_page(&format!("{}/events", fake.url)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().expect("a list").len(), 30);
+    assert_eq!(header(&headers, "x-poll-interval"), Some("60"));
+    let (status, _, body) = events_page(&format!("{}/events?page=11", fake.url)).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("pagination is limited")
+    );
+    // per_page=100 (more is capped): three pages along Link, 300 events, newest first.
+    let mut url = Some(format!("{}/events?per_page=250", fake.url));
+    let mut ids = Vec::new();
+    while let Some(next) = url.take() {
+        let (status, headers, body) = events_page(&next).await;
+        assert_eq!(status, 200);
+        let page = body.as_array().expect("a list");
+        assert!(page.len() <= 100);
+        ids.extend(
+            page.iter()
+                .map(|e| e["id"].as_str().expect("id is a string").to_string()),
+        );
+        url = next_link(&headers);
+    }
+    assert_eq!(ids, newest);
+    let (status, _, _) = events_page(&format!("{}/events?per_page=100&page=4", fake.url)).await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn events_have_githubs_shape_and_repository_feeds_hold_their_own() {
+    let (mut graph, api, tool) = eventful(0);
+    let ann = graph.user_id("ann").expect("ann");
+    graph.add_event("IssuesEvent", ann, api, Some("opened"));
+    graph.add_event("PushEvent", ann, tool, None);
+    graph.add_event("WatchEvent", ann, api, Some("started"));
+    let fake = FakeGithub::start(graph).await;
+    let (_, _, body) = events_page(&format!("{}/events", fake.url)).await;
+    let events = body.as_array().expect("a list");
+    assert_eq!(events.len(), 3);
+    let watch = &events[0];
+    assert_eq!(watch["type"], "WatchEvent");
+    assert!(
+        watch["id"]
+            .as_str()
+            .expect("string id")
+            .parse::<i64>()
+            .is_ok()
+    );
+    for key in ["id", "login", "display_login", "url", "avatar_url"] {
+        assert!(!watch["actor"][key].is_null(), "actor.{key}");
+    }
+    assert_eq!(watch["actor"]["login"], "ann");
+    assert_eq!(watch["repo"]["name"], "acme/api");
+    assert!(watch["repo"]["id"].is_i64() && watch["repo"]["url"].is_string());
+    assert_eq!(watch["payload"]["action"], "started");
+    assert_eq!(watch["public"], true);
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(watch["created_at"].as_str().expect("date")).is_ok()
+    );
+    assert_eq!(
+        watch["org"]["login"], "acme",
+        "an organization's repository names it"
+    );
+    let push = &events[1];
+    assert!(push.get("org").is_none(), "a user's repository has no org");
+    assert!(push["payload"].get("action").is_none());
+    assert!(push["payload"]["head"].is_string());
+    let (status, headers, body) = events_page(&format!("{}/repos/acme/api/events", fake.url)).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "x-poll-interval"), Some("60"));
+    let types: Vec<&str> = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(types, ["WatchEvent", "IssuesEvent"]);
+}
+
+#[tokio::test]
+async fn an_unchanged_feed_answers_a_free_304_with_its_poll_interval_until_an_event_arrives() {
+    let (graph, api, _) = eventful(5);
+    let fake = FakeGithub::start(graph).await;
+    fake.set_poll_interval(17);
+    let url = format!("{}/events", fake.url);
+    let first = get(&url).await;
+    let etag = header(first.headers(), "etag")
+        .expect("an ETag")
+        .to_string();
+    let spent = fake.quota_spent();
+    let again = client()
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(again.status(), 304);
+    assert_eq!(header(again.headers(), "x-poll-interval"), Some("17"));
+    assert_eq!(fake.quota_spent(), spent, "a 304 is free");
+    let ann = fake.graph().user_id("ann").expect("ann");
+    let added = fake.with_graph(|graph| graph.add_event("ForkEvent", ann, api, None));
+    let changed = client()
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(changed.status(), 200);
+    let body: Value = changed.json().await.expect("JSON");
+    assert_eq!(body[0]["id"], added.to_string());
+    assert_eq!(fake.feed_requests().len(), 3);
+}

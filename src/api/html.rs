@@ -85,6 +85,48 @@ pub fn page(path: &str, json_url: &str, body: &Value, form: Option<&Markup>) -> 
     .into_string()
 }
 
+/// How the charts look (inline, like the rest of the page).
+const CHART_STYLE: &str = "\
+section.chart{background:#fff;border:1px solid #ddd;padding:.4em 1em 1em;margin-bottom:1em}\
+section.chart h2{font-size:1.05em;margin:.5em 0 .2em}p.empty{color:#666}\
+svg text{font:12px system-ui,sans-serif;fill:#444;dominant-baseline:middle}\
+line.axis{stroke:#888;stroke-width:1}circle.gap{fill:#0969da;fill-opacity:.75}\
+line.average{stroke:#cf222e;stroke-width:2}text.average-label{fill:#cf222e}\
+rect.bar{fill:#2da44e}text.label{fill:#222}\
+section.chart.empty{padding:.1em 1em}section.empty h2,section.empty p{display:inline;margin-right:.8em}";
+
+/// A page of charts (`content`, SVG from [`crate::api::charts`]) in the same layout as the
+/// browsable API; it loads nothing from elsewhere and runs no script.
+pub fn chart_page(path: &str, title: &str, content: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – gitomatic" }
+                style { (PreEscaped(STYLE)) (PreEscaped(CHART_STYLE)) }
+            }
+            body {
+                header {
+                    a href="/github/" { "gitomatic" } " · "
+                    a href="/github/swagger/" { "Swagger" } " · "
+                    a href="/github/redoc/" { "Redoc" }
+                }
+                nav.crumbs {
+                    a href="/github/" { "github" }
+                    @for segment in path.split('/').filter(|s| !s.is_empty()).skip(1) { " / " (segment) }
+                }
+                main {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
 /// A link per path segment: `/github/` / `/github/tasks/` ...
 fn breadcrumbs(path: &str) -> Markup {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -2,10 +2,12 @@
 
 mod activity;
 mod auth;
+mod charts;
 mod collection;
 mod dashboard;
 mod developers;
 pub mod error;
+mod events;
 mod fallback;
 mod health;
 mod html;
@@ -106,7 +108,17 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(leaderboards::global_leaderboard)
         .service(leaderboards::get_weights)
         .service(leaderboards::put_weights)
-        .service(dashboard::dashboard);
+        .service(dashboard::dashboard)
+        // `/events/gaps/` before `/events/{id}/`, which would take `gaps` for an id.
+        .service(events::list_event_gaps)
+        .service(events::get_event_gap)
+        .service(events::list_events)
+        .service(events::get_event)
+        .service(events::event_avg_time)
+        .service(events::events_total_count)
+        .service(events::multiple_events_repos)
+        .service(events::event_avg_time_chart)
+        .service(events::events_total_count_chart);
 }
 
 /// Starts serving the API on an already bound listener.

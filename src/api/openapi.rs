@@ -40,6 +40,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
         (name = "rate_limit", description = "The GitHub quota as last seen"),
         (name = "tasks", description = "Crawl task runs and triggers"),
         (name = "activity", description = "Repository activity: tracked repositories and organizations, issues, pull requests, timelines, transfers, members, commits, releases"),
+        (name = "events", description = "Event metrics: GitHub's public events as polled, the gaps polls detected, metrics over them and their charts"),
         (name = "meta", description = "API root and health"),
     )
 )]
@@ -63,7 +64,7 @@ impl Modify for BearerAuth {
 }
 
 /// The lists and the fields they filter on.
-fn filtered_lists() -> [(&'static str, &'static [Field]); 24] {
+fn filtered_lists() -> [(&'static str, &'static [Field]); 26] {
     [
         ("/github/developers/", queries::developers::FIELDS),
         (
@@ -128,6 +129,8 @@ fn filtered_lists() -> [(&'static str, &'static [Field]); 24] {
             "/github/repositories/{id}/releases/",
             queries::releases::FIELDS,
         ),
+        ("/github/events/", queries::events::FIELDS),
+        ("/github/events/gaps/", queries::events::GAP_FIELDS),
     ]
 }
 

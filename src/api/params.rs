@@ -117,7 +117,7 @@ pub struct ListParams {
     pub page: Option<u32>,
     /// Items per page, 1-100 (default 10).
     pub page_size: Option<u32>,
-    /// A field to order by, `-` first for descending (default `-created_at`; `-updated_at` for rate_limit and issues/pull requests; `created_at` for tracked repositories and organizations; `position` for timelines; `-detected_at` for transfers; `login` for members; `-authored_at` for commits; `-published_at` for releases).
+    /// A field to order by, `-` first for descending (default `-created_at`; `-updated_at` for rate_limit and issues/pull requests; `created_at` for tracked repositories and organizations; `position` for timelines; `-detected_at` for transfers; `login` for members; `-authored_at` for commits; `-published_at` for releases; `-detected_at` for event gaps).
     pub ordering: Option<String>,
     /// `json` forces JSON, `api` the browsable HTML.
     pub format: Option<String>,

@@ -32,7 +32,26 @@ pub struct RootView {
     pub tasks_live: String,
     /// The dashboard (HTML).
     pub dashboard: String,
+    pub events: String,
+    pub event_gaps: String,
+    pub metrics: EventMetricsView,
+    pub visualization: EventChartsView,
     pub docs: DocsView,
+}
+
+/// The event metrics, each linked with an example query (their parameters are required).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventMetricsView {
+    pub event_avg_time: String,
+    pub events_total_count: String,
+    pub multiple_events_repos: String,
+}
+
+/// The chart pages of the event metrics (HTML).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventChartsView {
+    pub event_avg_time: String,
+    pub events_total_count: String,
 }
 
 /// Where the API is documented.
@@ -69,6 +88,18 @@ pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpR
         leaderboard_weights: links.url("/github/leaderboards/weights/"),
         tasks_live: links.url("/github/tasks/live/"),
         dashboard: links.url("/github/dashboard/"),
+        events: links.url("/github/events/"),
+        event_gaps: links.url("/github/events/gaps/"),
+        metrics: EventMetricsView {
+            event_avg_time: links.url("/github/metrics/event-avg-time?event_type=PushEvent"),
+            events_total_count: links.url("/github/metrics/events-total-count?offset=60"),
+            multiple_events_repos: links
+                .url("/github/metrics/multiple-events-repos?event_type=PushEvent"),
+        },
+        visualization: EventChartsView {
+            event_avg_time: links.url("/github/visualization/event-avg-time"),
+            events_total_count: links.url("/github/visualization/events-total-count?offset=60"),
+        },
         docs: DocsView {
             swagger: links.url("/github/swagger/"),
             openapi: links.url("/github/swagger.json"),

@@ -80,6 +80,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_feeds (feed) {
+        feed -> Text,
+        etag -> Nullable<Text>,
+        next_poll_at -> Timestamptz,
+        last_polled_at -> Nullable<Timestamptz>,
+        newest_github_id -> Nullable<Int8>,
+        newest_created_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    event_gaps (id) {
+        id -> Uuid,
+        feed -> Text,
+        detected_at -> Timestamptz,
+        newest_stored_before -> Timestamptz,
+        oldest_fetched -> Timestamptz,
+        events_fetched -> Int4,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Uuid,
+        github_id -> Int8,
+        #[sql_name = "type"]
+        type_ -> Text,
+        action -> Nullable<Text>,
+        actor_login -> Text,
+        repository_name -> Text,
+        org_login -> Nullable<Text>,
+        created_at -> Timestamptz,
+        fetched_at -> Timestamptz,
+        payload -> Jsonb,
+    }
+}
+
+diesel::table! {
     follows (follower_id, followee_id) {
         follower_id -> Uuid,
         followee_id -> Uuid,
@@ -335,6 +374,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     contributions,
     contributor_weeks,
     developers,
+    event_feeds,
+    event_gaps,
+    events,
     follows,
     github_pages,
     issues,

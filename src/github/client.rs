@@ -258,6 +258,28 @@ impl GithubClient {
         url: &str,
         etag: Option<&str>,
     ) -> Result<Fetched, GithubError> {
+        Ok(self.fetch(stats, url, etag).await?.0)
+    }
+
+    /// A conditional GET of an event feed: what [`GithubClient::get`] answers, with the
+    /// `X-Poll-Interval` GitHub asks the poller to wait before the next poll (on a 304 too).
+    pub async fn poll(
+        &self,
+        stats: &RequestStats,
+        url: &str,
+        etag: Option<&str>,
+    ) -> Result<(Fetched, Option<Duration>), GithubError> {
+        let (fetched, headers) = self.fetch(stats, url, etag).await?;
+        Ok((fetched, headers::poll_interval(&headers)))
+    }
+
+    /// The conditional GET behind `get` and `poll`, with the final response's headers.
+    async fn fetch(
+        &self,
+        stats: &RequestStats,
+        url: &str,
+        etag: Option<&str>,
+    ) -> Result<(Fetched, HeaderMap), GithubError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -276,15 +298,16 @@ impl GithubClient {
             stats.count(status);
             self.total.count(status);
             match status {
-                StatusCode::NOT_MODIFIED => return Ok(Fetched::NotModified),
-                StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
-                StatusCode::ACCEPTED => return Ok(Fetched::Accepted),
+                StatusCode::NOT_MODIFIED => return Ok((Fetched::NotModified, headers)),
+                StatusCode::NOT_FOUND => return Ok((Fetched::NotFound, headers)),
+                StatusCode::ACCEPTED => return Ok((Fetched::Accepted, headers)),
                 s if s.is_success() => {
-                    return Ok(Fetched::Modified {
+                    let fetched = Fetched::Modified {
                         body,
                         etag: headers::etag(&headers),
                         next: headers::next_link(&headers),
-                    });
+                    };
+                    return Ok((fetched, headers));
                 }
                 StatusCode::MOVED_PERMANENTLY
                 | StatusCode::FOUND
@@ -294,9 +317,10 @@ impl GithubClient {
                         .get(http::header::LOCATION)
                         .and_then(|v| v.to_str().ok())
                         .ok_or_else(|| status_error(status, url, "redirect without Location"))?;
-                    return Ok(Fetched::Moved {
+                    let fetched = Fetched::Moved {
                         location: location.to_owned(),
-                    });
+                    };
+                    return Ok((fetched, headers));
                 }
                 StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
                     self.wait_out_limit(attempt, status, url, &headers, &body)

@@ -1,4 +1,5 @@
-//! Reading GitHub's response headers: `x-ratelimit-*`, `ETag`, `Link` and `Retry-After`.
+//! Reading GitHub's response headers: `x-ratelimit-*`, `ETag`, `Link`, `Retry-After` and
+//! `X-Poll-Interval`.
 
 use std::time::Duration;
 
@@ -51,6 +52,12 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let date = DateTime::parse_from_rfc2822(value).ok()?;
     let wait = date.with_timezone(&Utc) - Utc::now();
     Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// How long `X-Poll-Interval` asks a poller of an event feed to wait before the next poll.
+pub fn poll_interval(headers: &HeaderMap) -> Option<Duration> {
+    let seconds = number(headers, "x-poll-interval")?;
+    Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
 }
 
 /// The `rel="next"` target of a `Link` header.
@@ -106,6 +113,23 @@ mod tests {
         );
         let last_page = "<https://x/?page=1>; rel=\"prev\", <https://x/?page=1>; rel=\"first\"";
         assert_eq!(next_link(&headers(&[("link", last_page)])), None);
+    }
+
+    #[test]
+    fn reads_the_poll_interval() {
+        assert_eq!(
+            poll_interval(&headers(&[("x-poll-interval", "60")])),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            poll_interval(&headers(&[("x-poll-interval", "-5")])),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            poll_interval(&headers(&[("x-poll-interval", "soon")])),
+            None
+        );
+        assert_eq!(poll_interval(&headers(&[])), None);
     }
 
     #[test]

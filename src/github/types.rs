@@ -133,3 +133,54 @@ pub struct RateLimitResource {
     pub used: Option<i64>,
     pub reset: i64,
 }
+
+/// An event of GitHub's public feeds (`GET /events`, `GET /repos/{o}/{r}/events`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Event {
+    /// A numeric string, e.g. `"22249084947"`.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor: EventAccount,
+    pub repo: EventRepository,
+    #[serde(default)]
+    pub org: Option<EventAccount>,
+    #[serde(default)]
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The `actor` or `org` of an event.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventAccount {
+    pub login: String,
+}
+
+/// The `repo` of an event: `name` is `owner/name`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventRepository {
+    pub name: String,
+}
+
+/// The event types GitHub's feeds deliver
+/// (<https://docs.github.com/en/rest/using-the-rest-api/github-event-types>).
+pub const EVENT_TYPES: [&str; 18] = [
+    "CommitCommentEvent",
+    "CreateEvent",
+    "DeleteEvent",
+    "DiscussionEvent",
+    "ForkEvent",
+    "GollumEvent",
+    "IssueCommentEvent",
+    "IssuesEvent",
+    "MemberEvent",
+    "PublicEvent",
+    "PullRequestEvent",
+    "PullRequestReviewEvent",
+    "PullRequestReviewCommentEvent",
+    "PullRequestReviewThreadEvent",
+    "PushEvent",
+    "ReleaseEvent",
+    "SponsorshipEvent",
+    "WatchEvent",
+];

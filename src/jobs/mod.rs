@@ -12,6 +12,7 @@ mod args;
 mod crawl;
 mod discovery;
 pub mod enqueue;
+pub mod events;
 mod profile;
 pub mod registry;
 mod repository;
@@ -22,6 +23,7 @@ pub use activity::{ActivityReconcile, IssueTimelineSync, OrgMembersSync, Reposit
 pub use args::{ArgSpec, Args};
 pub use discovery::DiscoveryScraper;
 pub use enqueue::enqueue;
+pub use events::EventsPoll;
 pub use profile::FullProfileSync;
 pub use registry::{JobKind, Registry};
 pub use repository::FullRepositorySync;

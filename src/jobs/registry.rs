@@ -11,7 +11,7 @@ use crate::config::CronEntry;
 use crate::context::AppContext;
 use crate::db::queries::tasks::NewTask;
 use crate::jobs::{
-    ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, FullProfileSync,
+    ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, EventsPoll, FullProfileSync,
     FullRepositorySync, IssueTimelineSync, JobError, JobRun, OrgMembersSync, Outcome,
     RepositoryActivitySync, TaskRequestError,
 };
@@ -98,6 +98,7 @@ impl Registry {
             .with::<IssueTimelineSync>()
             .with::<ActivityReconcile>()
             .with::<OrgMembersSync>()
+            .with::<EventsPoll>()
     }
 
     /// Adds a kind; a kind of the same name is replaced.
@@ -207,7 +208,7 @@ mod tests {
         );
         assert_eq!(
             message(None, json!({})),
-            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile or org_members_sync"
+            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync or events_poll"
         );
         assert!(
             message(Some("full_profile_sync"), json!({"username": "bad/name"}))

@@ -32,8 +32,16 @@ async fn openapi(app: &TestApp) -> Value {
     serde_json::from_str(&text).expect("the document is JSON")
 }
 
-/// Paths SPEC-2 names without a trailing slash (Prometheus' convention).
-const SLASHLESS: [&str; 1] = ["/metrics"];
+/// Paths SPEC-2 names without a trailing slash (Prometheus' convention; the event metrics
+/// and their charts).
+const SLASHLESS: [&str; 6] = [
+    "/metrics",
+    "/github/metrics/event-avg-time",
+    "/github/metrics/events-total-count",
+    "/github/metrics/multiple-events-repos",
+    "/github/visualization/event-avg-time",
+    "/github/visualization/events-total-count",
+];
 
 /// The keys of an OpenAPI path item that are operations.
 const OPERATION_KEYS: [&str; 8] = [
@@ -174,6 +182,11 @@ async fn seed_activity(app: &TestApp) {
         "INSERT INTO releases (github_id, repository_id, full_name, tag_name, author_id, \
          author_login, published_at) SELECT 5001, r.id, 'amy/rocket', 'v1', d.id, 'amy', now() \
          FROM repositories r, developers d WHERE r.github_id = 101 AND d.github_id = 1",
+        "INSERT INTO events (github_id, type, action, actor_login, repository_name, org_login, \
+         created_at, payload) VALUES (9001, 'IssuesEvent', 'opened', 'amy', 'amy/rocket', NULL, \
+         now(), '{\"action\": \"opened\"}')",
+        "INSERT INTO event_gaps (feed, newest_stored_before, oldest_fetched, events_fetched) \
+         VALUES ('events', now() - interval '1 hour', now() - interval '10 minutes', 300)",
     ] {
         seed::execute(app, statement).await;
     }
@@ -187,8 +200,24 @@ fn request(app: &TestApp, method: Method, path: &str, token: &str) -> reqwest::R
 }
 
 /// A documented path with its `{id}` replaced by the id of the first item of the list the
-/// path belongs to (`/github/developers/{id}/followers/` → the first developer's).
-async fn concrete(app: &TestApp, path: &str, token: &str) -> String {
+/// path belongs to (`/github/developers/{id}/followers/` → the first developer's), and its
+/// required query parameters (the event metrics') given a documented sample value.
+async fn concrete(app: &TestApp, doc: &Value, path: &str, token: &str) -> String {
+    let required: Vec<String> = if doc["paths"][path]["get"].is_object() {
+        parameter_objects(doc, path, "get")
+            .into_iter()
+            .filter(|p| p["in"] == "query" && p["required"] == true)
+            .map(|p| format!("{}={}", p["name"].as_str().expect("name"), sample(p)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let path = if required.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", required.join("&"))
+    };
+    let path = path.as_str();
     let Some((list, rest)) = path.split_once("{id}") else {
         return path.to_string();
     };
@@ -388,7 +417,7 @@ async fn every_documented_operation_answers_with_a_documented_status() {
     let documented = operations(&doc);
     assert!(documented.len() > 10, "{documented:?}");
     for (path, method) in &documented {
-        let target = concrete(&app, path, &token).await;
+        let target = concrete(&app, &doc, path, &token).await;
         let verb = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
         let mut call = request(&app, verb, &target, &token);
         if operation(&doc, path, method)["requestBody"].is_object() {
@@ -455,7 +484,7 @@ async fn every_route_and_method_the_app_serves_is_documented() {
     // On every documented path, a method the document does not name is not served.
     let paths: BTreeSet<&String> = documented.iter().map(|(path, _)| path).collect();
     for path in paths {
-        let target = concrete(&app, path, &token).await;
+        let target = concrete(&app, &doc, path, &token).await;
         for verb in [
             Method::GET,
             Method::HEAD,
@@ -645,7 +674,7 @@ async fn every_documented_query_parameter_is_accepted_by_the_api() {
             .filter_map(|p| p["name"].as_str())
             .find(|name| !NOT_FILTERS.contains(name) && !name.contains("__"))
             .map(|name| format!("-{name}"));
-        let target = concrete(&app, &path, &token).await;
+        let target = concrete(&app, &doc, &path, &token).await;
         for parameter in params {
             let name = parameter["name"].as_str().expect("name");
             if parameter["in"] != "query" {
@@ -685,7 +714,7 @@ async fn a_list_rejects_every_filter_and_value_it_does_not_document() {
     let documented_lists = lists(&doc);
     assert!(!documented_lists.is_empty());
     for path in documented_lists {
-        let target = concrete(&app, &path, &token).await;
+        let target = concrete(&app, &doc, &path, &token).await;
         let params = parameter_objects(&doc, &path, "get");
         let documented = query_parameters(&doc, &path, "get");
         // Every lookup of every documented field, and fields the list does not have.
@@ -756,7 +785,7 @@ async fn with_read_auth_required_every_documented_github_read_needs_a_token_and_
         if method != "get" {
             continue;
         }
-        let target = concrete(&app, &path, &token).await;
+        let target = concrete(&app, &doc, &path, &token).await;
         let url = format!("{}{target}", app.address);
         let expected = if path.starts_with("/github/") {
             401

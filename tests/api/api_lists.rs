@@ -53,8 +53,15 @@ async fn walk(app: &TestApp, base: &str, starts: &[&str]) -> BTreeMap<String, Va
     seen
 }
 
-const ALL_ROUTES: [&str; 34] = [
+const ALL_ROUTES: [&str; 41] = [
     "/github/",
+    "/github/events/",
+    "/github/events/gaps/",
+    "/github/metrics/event-avg-time",
+    "/github/metrics/events-total-count",
+    "/github/metrics/multiple-events-repos",
+    "/github/visualization/event-avg-time",
+    "/github/visualization/events-total-count",
     "/github/tracked_repositories/",
     "/github/tracked_organizations/",
     "/github/issues/",

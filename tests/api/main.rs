@@ -10,6 +10,7 @@ mod api_tasks;
 mod cli;
 mod crawl;
 mod dashboard;
+mod events;
 mod faults;
 mod foundation;
 mod fuzz;

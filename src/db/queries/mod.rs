@@ -3,6 +3,7 @@
 pub mod commits;
 pub mod contributor_weeks;
 pub mod developers;
+pub mod events;
 pub mod health;
 pub mod issues;
 pub mod leaderboards;

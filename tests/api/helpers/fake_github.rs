@@ -56,6 +56,9 @@ pub struct Graph {
     pub repo_redirects: BTreeMap<String, i64>,
     /// Issues, pull requests, timelines, commits, releases, organization members.
     pub activity: Activity,
+    /// Public events, in the order they happened (ids ascending): what `/events` and
+    /// `/repos/{o}/{r}/events` serve, newest first.
+    pub events: Vec<FakeEvent>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1667,6 +1670,136 @@ impl Graph {
 }
 
 // ---------------------------------------------------------------------------
+// Events: GitHub's public feeds
+// ---------------------------------------------------------------------------
+
+/// Event ids start here (GitHub's are numeric strings of 11 digits nowadays).
+const FIRST_EVENT_ID: i64 = 40_000_000_001;
+/// GitHub's feeds hold the newest 300 events, whatever the page size.
+pub const FEED_DEPTH: usize = 300;
+/// The `X-Poll-Interval` GitHub sends on event feeds.
+pub const DEFAULT_POLL_INTERVAL_SECS: u64 = 60;
+/// GitHub's answer past the last page of an event feed.
+const FEED_PAGINATION_MESSAGE: &str = "In order to keep the API fast for everyone, pagination \
+     is limited for this resource. Check the rel=last link relation in the Link response \
+     header to see how far back you can traverse.";
+
+/// GitHub's event types, each with the actions its payload may carry.
+pub const FAKE_EVENT_TYPES: [(&str, &[&str]); 18] = [
+    ("CommitCommentEvent", &[]),
+    ("CreateEvent", &[]),
+    ("DeleteEvent", &[]),
+    ("DiscussionEvent", &["created", "answered"]),
+    ("ForkEvent", &[]),
+    ("GollumEvent", &[]),
+    ("IssueCommentEvent", &["created", "edited", "deleted"]),
+    ("IssuesEvent", &["opened", "closed", "reopened"]),
+    ("MemberEvent", &["added"]),
+    ("PublicEvent", &[]),
+    ("PullRequestEvent", &["opened", "closed", "reopened"]),
+    ("PullRequestReviewEvent", &["created"]),
+    ("PullRequestReviewCommentEvent", &["created"]),
+    ("PullRequestReviewThreadEvent", &["resolved", "unresolved"]),
+    ("PushEvent", &[]),
+    ("ReleaseEvent", &["published"]),
+    ("SponsorshipEvent", &["created"]),
+    ("WatchEvent", &["started"]),
+];
+
+/// One public event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeEvent {
+    pub id: i64,
+    /// GitHub's type, e.g. `PushEvent`.
+    pub kind: String,
+    pub actor: i64,
+    pub repo: i64,
+    /// `payload.action`, when the type has one.
+    pub action: Option<String>,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+impl Graph {
+    /// Adds a public event by `actor` in `repo` happening now (never before the previous
+    /// event) and returns its id.
+    pub fn add_event(&mut self, kind: &str, actor: i64, repo: i64, action: Option<&str>) -> i64 {
+        let at = self
+            .events
+            .last()
+            .map_or_else(now, |last| last.created_at.max(now()));
+        self.add_event_at(kind, actor, repo, action, at)
+    }
+
+    /// Adds a public event created at `created_at` (epoch seconds) and returns its id; ids
+    /// grow with each event added, as GitHub's do.
+    pub fn add_event_at(
+        &mut self,
+        kind: &str,
+        actor: i64,
+        repo: i64,
+        action: Option<&str>,
+        created_at: i64,
+    ) -> i64 {
+        assert!(self.repos.contains_key(&repo), "repository {repo} exists");
+        let id = self
+            .events
+            .last()
+            .map_or(FIRST_EVENT_ID, |last| last.id + 1);
+        self.events.push(FakeEvent {
+            id,
+            kind: kind.to_string(),
+            actor,
+            repo,
+            action: action.map(str::to_string),
+            created_at,
+        });
+        id
+    }
+
+    /// Adds `n` events of random types, actions, actors and repositories of the graph (a user
+    /// and a repository are created when there are none), spaced 1 to 20 seconds apart and
+    /// ending now; returns their ids.
+    pub fn generate_events(&mut self, n: usize, seed: u64) -> Vec<i64> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        if self.users.is_empty() {
+            self.add_user("eventful");
+        }
+        if self.repos.is_empty() {
+            let owner = *self.users.keys().next().expect("a user");
+            self.add_repo(owner, "busy");
+        }
+        let users: Vec<i64> = self.users.keys().copied().collect();
+        let repos: Vec<i64> = self.repos.keys().copied().collect();
+        let steps: Vec<i64> = (0..n).map(|_| rng.gen_range(1..=20)).collect();
+        let start = self
+            .events
+            .last()
+            .map_or(i64::MIN, |last| last.created_at)
+            .max(now() - steps.iter().sum::<i64>());
+        let mut at = start;
+        let mut ids = Vec::with_capacity(n);
+        for step in steps {
+            at += step;
+            let (kind, actions) = FAKE_EVENT_TYPES[rng.gen_range(0..FAKE_EVENT_TYPES.len())];
+            let action = actions.choose(&mut rng).copied();
+            let actor = users[rng.gen_range(0..users.len())];
+            let repo = repos[rng.gen_range(0..repos.len())];
+            ids.push(self.add_event_at(kind, actor, repo, action, at));
+        }
+        ids
+    }
+
+    /// A repository's events, oldest first.
+    pub fn events_of(&self, repo: i64) -> Vec<&FakeEvent> {
+        self.events
+            .iter()
+            .filter(|event| event.repo == repo)
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------
 
@@ -2344,6 +2477,76 @@ impl Render<'_> {
     }
 }
 
+// Event payloads.
+impl Render<'_> {
+    /// An event as GitHub's feeds list it: `id` a numeric string, the actor and repository
+    /// abbreviated, `org` when an organization owns the repository.
+    fn event(&self, event: &FakeEvent) -> Value {
+        let base = self.base;
+        let (actor_login, actor_id) = match self.graph.users.get(&event.actor) {
+            Some(user) => (user.login.clone(), user.id),
+            None => ("ghost".to_string(), GHOST_ID),
+        };
+        let repo = self.graph.repo(event.repo);
+        let owner = self.graph.user(repo.owner_id);
+        let full_name = self.graph.full_name(event.repo);
+        let account = |id: i64, login: &str| {
+            json!({
+                "id": id,
+                "login": login,
+                "gravatar_id": "",
+                "url": format!("{base}/users/{login}"),
+                "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?"),
+            })
+        };
+        let mut actor = account(actor_id, &actor_login);
+        extend(&mut actor, json!({"display_login": actor_login}));
+        let mut payload = json!({});
+        if let Some(action) = &event.action {
+            extend(&mut payload, json!({"action": action}));
+        }
+        let sha = derived_sha(&format!("event:{}", event.id));
+        match event.kind.as_str() {
+            "PushEvent" => extend(
+                &mut payload,
+                json!({
+                    "repository_id": repo.id,
+                    "push_id": event.id - FIRST_EVENT_ID + 1,
+                    "ref": format!("refs/heads/{}", repo.default_branch),
+                    "head": sha,
+                    "before": derived_sha(&format!("before:{}", event.id)),
+                }),
+            ),
+            "CreateEvent" | "DeleteEvent" => extend(
+                &mut payload,
+                json!({"ref": format!("branch-{}", event.id), "ref_type": "branch", "pusher_type": "user"}),
+            ),
+            "ForkEvent" => extend(
+                &mut payload,
+                json!({"forkee": {"full_name": format!("{actor_login}/{}", repo.name)}}),
+            ),
+            _ => {}
+        }
+        let mut value = json!({
+            "id": event.id.to_string(),
+            "type": event.kind,
+            "actor": actor,
+            "repo": {
+                "id": repo.id,
+                "name": full_name,
+                "url": format!("{base}/repos/{full_name}"),
+            },
+            "payload": payload,
+            "public": true,
+            "created_at": rfc3339(event.created_at),
+        });
+        if owner.kind == "Organization" {
+            extend(&mut value, json!({"org": account(owner.id, &owner.login)}));
+        }
+        value
+    }
+}
+
 fn extend(value: &mut Value, more: Value) {
     if let (Value::Object(target), Value::Object(source)) = (value, more) {
         target.extend(source);
@@ -2561,7 +2764,8 @@ impl Reply {
         if self.status == 200 && etag_matches(etag, wanted) {
             self.status = 304;
             self.body = None;
-            self.headers.retain(|(name, _)| *name == "etag");
+            self.headers
+                .retain(|(name, _)| matches!(*name, "etag" | "x-poll-interval"));
             self.costs_quota = false;
         }
         self
@@ -2699,6 +2903,8 @@ struct State {
     latency: Duration,
     /// Bodies served instead of the graph's, by path (hostile or malformed payloads).
     overrides: BTreeMap<String, String>,
+    /// `X-Poll-Interval` of the event feeds, in seconds.
+    poll_interval: u64,
 }
 
 impl State {
@@ -2765,6 +2971,7 @@ impl State {
             ["user", id, list] => self.user_list(req, self.user_by_id(id), list),
             ["repos", owner, name, rest @ ..] => self.repo_by_name(req, owner, name, rest),
             ["orgs", login, list] => self.org_list(req, login, list),
+            ["events"] => self.events_feed(req, None),
             ["repositories", id, rest @ ..] => {
                 let repo = id
                     .parse()
@@ -2837,6 +3044,7 @@ impl State {
             ["stargazers"] => self.page(req, self.graph.stargazers(repo), |id| {
                 render.simple_user(id)
             }),
+            ["events"] => self.events_feed(req, Some(repo)),
             ["issues"] => self.issues(req, repo),
             ["issues", number, tail @ ..] => self.issue(req, repo, number, tail),
             ["pulls", number] => number
@@ -2997,6 +3205,34 @@ impl State {
         }
     }
 
+    /// `/events` or `/repos/{o}/{r}/events`: the newest 300 events, newest first, in pages
+    /// with `Link`, 422 past the last page, `X-Poll-Interval` on every answer (304s too).
+    fn events_feed(&self, req: &Incoming, repo: Option<i64>) -> Reply {
+        let feed: Vec<&FakeEvent> = self
+            .graph
+            .events
+            .iter()
+            .rev()
+            .filter(|event| repo.is_none_or(|repo| event.repo == repo))
+            .take(FEED_DEPTH)
+            .collect();
+        let (per_page, page) = req.paging();
+        let last = feed.len().div_ceil(per_page).max(1);
+        let mut reply = if page > last {
+            Reply::json(
+                422,
+                &json!({"message": FEED_PAGINATION_MESSAGE, "documentation_url": NOT_FOUND_DOCS, "status": "422"}),
+            )
+        } else {
+            let render = self.render();
+            self.page(req, feed, |event| render.event(event))
+        };
+        reply
+            .headers
+            .push(("x-poll-interval", self.poll_interval.to_string()));
+        reply
+    }
+
     /// One page of a list (in the order given) with GitHub's `Link` header when there are
     /// several pages.
     fn page<T>(&self, req: &Incoming, items: Vec<T>, render: impl Fn(T) -> Value) -> Reply {
@@ -3086,6 +3322,7 @@ impl FakeGithub {
             injected: VecDeque::new(),
             latency: Duration::ZERO,
             overrides: BTreeMap::new(),
+            poll_interval: DEFAULT_POLL_INTERVAL_SECS,
         }));
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -3179,6 +3416,21 @@ impl FakeGithub {
     /// Serves `body` (any text, valid JSON or not) with 200 for GETs of `path` from now on.
     pub fn override_body(&self, path: &str, body: impl Into<String>) {
         self.state().overrides.insert(path.to_owned(), body.into());
+    }
+
+    /// The `X-Poll-Interval` the event feeds send from now on (GitHub: 60).
+    pub fn set_poll_interval(&self, seconds: u64) {
+        self.state().poll_interval = seconds;
+    }
+
+    /// Requests for an event feed (`/events` or `/repos/{o}/{r}/events`) received so far.
+    pub fn feed_requests(&self) -> Vec<LoggedRequest> {
+        self.state()
+            .log
+            .iter()
+            .filter(|request| request.path.trim_end_matches('/').ends_with("/events"))
+            .cloned()
+            .collect()
     }
 
     /// Waits this long after computing each answer and before sending it.

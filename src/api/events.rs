@@ -1,0 +1,641 @@
+//! Event metrics: `/github/events/` and its gaps, the three metrics under
+//! `/github/metrics/` and the two chart pages under `/github/visualization/` (SPEC-2 C).
+//!
+//! Every metric is one SQL aggregate over the indexed columns of `events`; nothing loads
+//! the events into memory. The metric and chart paths have no trailing slash, as SPEC-2
+//! names them.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, route, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::api::collection::{detail, list, uuid_id};
+use crate::api::error::ApiError;
+use crate::api::links::Links;
+use crate::api::params::{self, ListParams};
+use crate::api::render::Rendered;
+use crate::api::views::{ErrorView, Page};
+use crate::api::{charts, html};
+use crate::context::AppContext;
+use crate::db::queries::events::{self, EventRecord, GapRecord, Selection};
+use crate::github::types::EVENT_TYPES;
+
+/// Default order of events: the latest created first.
+pub const EVENT_ORDERING: &str = "-created_at";
+/// Default order of gaps: the latest detected first.
+pub const GAP_ORDERING: &str = "-detected_at";
+/// The most events of each type the avg-time chart plots (the latest ones).
+pub const CHART_EVENTS: i32 = 500;
+/// The largest `offset`: a century of minutes.
+const MAX_OFFSET_MINUTES: i64 = 100 * 366 * 24 * 60;
+
+// ---------------------------------------------------------------------------
+// Views
+// ---------------------------------------------------------------------------
+
+/// An event of GitHub's public feeds, stored once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub url: String,
+    pub id: Uuid,
+    /// GitHub's event id.
+    pub github_id: i64,
+    /// GitHub's event type, e.g. `PushEvent`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// `payload.action`, null when absent.
+    pub action: Option<String>,
+    pub actor_login: String,
+    /// `owner/name`.
+    pub repository_name: String,
+    pub org_login: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When the poller stored it.
+    pub fetched_at: DateTime<Utc>,
+    /// The event's payload as GitHub gave it.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+impl EventView {
+    fn new(record: EventRecord, links: &Links) -> Self {
+        Self {
+            url: links.url(&format!("/github/events/{}/", record.id)),
+            id: record.id,
+            github_id: record.github_id,
+            event_type: record.event_type,
+            action: record.action,
+            actor_login: record.actor_login,
+            repository_name: record.repository_name,
+            org_login: record.org_login,
+            created_at: record.created_at,
+            fetched_at: record.fetched_at,
+            payload: record.payload,
+        }
+    }
+}
+
+/// A gap: a poll of `feed` never reached an event the feed had delivered before, so events
+/// created between `newest_stored_before` and `oldest_fetched` may be missing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventGapView {
+    pub url: String,
+    pub id: Uuid,
+    /// `events` (the global feed) or `repos/owner/name/events`.
+    pub feed: String,
+    pub detected_at: DateTime<Utc>,
+    /// `created_at` of the newest event the feed had delivered before the poll.
+    pub newest_stored_before: DateTime<Utc>,
+    /// `created_at` of the oldest event the poll fetched.
+    pub oldest_fetched: DateTime<Utc>,
+    /// Events the poll fetched (300 when it read the whole feed).
+    pub events_fetched: i32,
+}
+
+impl EventGapView {
+    fn new(record: GapRecord, links: &Links) -> Self {
+        Self {
+            url: links.url(&format!("/github/events/gaps/{}/", record.id)),
+            id: record.id,
+            feed: record.feed,
+            detected_at: record.detected_at,
+            newest_stored_before: record.newest_stored_before,
+            oldest_fetched: record.oldest_fetched,
+            events_fetched: record.events_fetched,
+        }
+    }
+}
+
+/// The mean time between consecutive matching events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAvgTimeView {
+    pub event_type: String,
+    pub action: Option<String>,
+    pub repository_name: Option<String>,
+    /// Matching events stored.
+    pub count: i64,
+    /// (last − first) / (count − 1) in seconds; null with fewer than 2 events.
+    pub average_seconds: Option<f64>,
+}
+
+/// Events created in the last `offset` minutes, by type.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsTotalCountView {
+    /// Minutes.
+    pub offset: i64,
+    /// now − offset: events created at or after it are counted.
+    pub since: DateTime<Utc>,
+    /// The sum of `counts`.
+    pub total: i64,
+    /// Every GitHub event type (0 when none) and any other type stored.
+    pub counts: BTreeMap<String, i64>,
+}
+
+/// Repositories with at least `minimal_events_count` events of a type.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MultipleEventsReposView {
+    pub event_type: String,
+    pub minimal_events_count: i64,
+    /// By count descending, then name.
+    pub repositories: Vec<RepositoryEventsView>,
+}
+
+/// A repository and its number of events of the type asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryEventsView {
+    pub repository_name: String,
+    pub count: i64,
+}
+
+// ---------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------
+
+/// GitHub's event types, for the document (the handlers check [`EVENT_TYPES`], which a test
+/// keeps equal to these).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the values; the handlers parse text")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "GitHub's names, which all end in Event"
+)]
+pub enum EventTypeName {
+    CommitCommentEvent,
+    CreateEvent,
+    DeleteEvent,
+    DiscussionEvent,
+    ForkEvent,
+    GollumEvent,
+    IssueCommentEvent,
+    IssuesEvent,
+    MemberEvent,
+    PublicEvent,
+    PullRequestEvent,
+    PullRequestReviewEvent,
+    PullRequestReviewCommentEvent,
+    PullRequestReviewThreadEvent,
+    PushEvent,
+    ReleaseEvent,
+    SponsorshipEvent,
+    WatchEvent,
+}
+
+/// Parameters of `/github/metrics/event-avg-time`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct AvgTimeParams {
+    /// GitHub's event type (required).
+    #[param(inline)]
+    pub event_type: EventTypeName,
+    /// Only events whose `payload.action` is this.
+    pub action: Option<String>,
+    /// Only events of this repository, `owner/name`.
+    pub repository_name: Option<String>,
+    /// `json` forces JSON, `api` the browsable HTML.
+    pub format: Option<String>,
+}
+
+/// Parameters of `/github/metrics/events-total-count`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct TotalCountParams {
+    /// Minutes back from now, a positive integer (required).
+    #[param(minimum = 1)]
+    pub offset: i64,
+    /// Only events whose `payload.action` is this.
+    pub action: Option<String>,
+    /// Only events of this repository, `owner/name`.
+    pub repository_name: Option<String>,
+    /// `json` forces JSON, `api` the browsable HTML.
+    pub format: Option<String>,
+}
+
+/// Parameters of `/github/metrics/multiple-events-repos`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct MultipleReposParams {
+    /// GitHub's event type (required).
+    #[param(inline)]
+    pub event_type: EventTypeName,
+    /// The fewest events a repository needs, a positive integer (default 2).
+    #[param(minimum = 1)]
+    pub minimal_events_count: Option<i64>,
+    /// `json` forces JSON, `api` the browsable HTML.
+    pub format: Option<String>,
+}
+
+/// Parameters of `/github/visualization/event-avg-time`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct AvgTimeChartParams {
+    /// One event type; every type when absent.
+    #[param(inline)]
+    pub event_type: Option<EventTypeName>,
+    /// Only events whose `payload.action` is this.
+    pub action: Option<String>,
+    /// Only events of this repository, `owner/name`.
+    pub repository_name: Option<String>,
+}
+
+/// Parameters of `/github/visualization/events-total-count`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct TotalCountChartParams {
+    /// Minutes back from now, a positive integer (required).
+    #[param(minimum = 1)]
+    pub offset: i64,
+    /// Only events whose `payload.action` is this.
+    pub action: Option<String>,
+    /// Only events of this repository, `owner/name`.
+    pub repository_name: Option<String>,
+}
+
+/// A metric's query parameters: only the allowed names, the last value of each; an empty
+/// value counts as absent.
+struct Query(BTreeMap<String, String>);
+
+impl Query {
+    fn parse(request: &HttpRequest, allowed: &[&str]) -> Result<Self, ApiError> {
+        let mut values = BTreeMap::new();
+        for (key, value) in params::query_pairs(request)? {
+            if !allowed.contains(&key.as_str()) {
+                return Err(ApiError::BadRequest(format!(
+                    "Unknown parameter: {key} (this resource takes {})",
+                    allowed.join(", ")
+                )));
+            }
+            values.insert(key, value);
+        }
+        if let Some(format) = values
+            .get("format")
+            .filter(|f| !matches!(f.as_str(), "json" | "api" | "html"))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "Invalid format: {format:?} (json, api or html)"
+            )));
+        }
+        Ok(Self(values))
+    }
+
+    fn optional(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn required(&self, name: &str, what: &str) -> Result<&str, ApiError> {
+        self.optional(name)
+            .ok_or_else(|| ApiError::BadRequest(format!("Missing {name}: provide {what}")))
+    }
+
+    /// A GitHub event type, required or not.
+    fn event_type(&self, required: bool) -> Result<Option<&str>, ApiError> {
+        let raw = if required {
+            Some(self.required("event_type", "a GitHub event type such as PushEvent")?)
+        } else {
+            self.optional("event_type")
+        };
+        match raw {
+            Some(raw) if !EVENT_TYPES.contains(&raw) => Err(ApiError::BadRequest(format!(
+                "Invalid event_type: {:?} is not a GitHub event type (one of {})",
+                raw.chars().take(100).collect::<String>(),
+                EVENT_TYPES.join(", ")
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    /// A positive integer up to `max`.
+    fn positive(&self, name: &str, max: i64) -> Result<Option<i64>, ApiError> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(None);
+        };
+        raw.parse::<i64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "Invalid {name}: {:?} is not a positive integer (1 to {max})",
+                    raw.chars().take(100).collect::<String>()
+                ))
+            })
+    }
+
+    fn offset(&self) -> Result<i64, ApiError> {
+        self.required("offset", "a number of minutes, a positive integer")?;
+        Ok(self
+            .positive("offset", MAX_OFFSET_MINUTES)?
+            .unwrap_or_default())
+    }
+
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            action: self.optional("action"),
+            repository_name: self.optional("repository_name"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------
+
+/// Lists stored events, the latest created first.
+#[utoipa::path(get, tag = "events", params(ListParams),
+    responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route("/events/", method = "GET", method = "HEAD")]
+pub async fn list_events(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let rendered = list(
+        &request,
+        &ctx,
+        events::FIELDS,
+        EVENT_ORDERING,
+        |mut conn, query| async move { events::list(&mut conn, &query).await },
+        EventView::new,
+    )
+    .await?;
+    Ok(rendered.respond(&request))
+}
+
+/// Lists the gaps polls detected, the latest first.
+#[utoipa::path(get, tag = "events", params(ListParams),
+    responses((status = 200, body = Page<EventGapView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route("/events/gaps/", method = "GET", method = "HEAD")]
+pub async fn list_event_gaps(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let rendered = list(
+        &request,
+        &ctx,
+        events::GAP_FIELDS,
+        GAP_ORDERING,
+        |mut conn, query| async move { events::list_gaps(&mut conn, &query).await },
+        EventGapView::new,
+    )
+    .await?;
+    Ok(rendered.respond(&request))
+}
+
+/// One gap.
+#[utoipa::path(get, tag = "events",
+    params(("id" = uuid::Uuid, Path, description = "The gap's id")),
+    responses((status = 200, body = EventGapView), (status = 404, body = ErrorView)))]
+#[route("/events/gaps/{id}/", method = "GET", method = "HEAD")]
+pub async fn get_event_gap(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_id(&id, "gap")?;
+    let record = events::get_gap(&mut *ctx.conn().await?, id).await?;
+    Ok(detail(
+        &request,
+        &ctx,
+        record,
+        || format!("No gap with id {id}."),
+        EventGapView::new,
+    )?
+    .respond(&request))
+}
+
+/// One event.
+#[utoipa::path(get, tag = "events",
+    params(("id" = uuid::Uuid, Path, description = "The event's id")),
+    responses((status = 200, body = EventView), (status = 404, body = ErrorView)))]
+#[route("/events/{id}/", method = "GET", method = "HEAD")]
+pub async fn get_event(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = uuid_id(&id, "event")?;
+    let record = events::get(&mut *ctx.conn().await?, id).await?;
+    Ok(detail(
+        &request,
+        &ctx,
+        record,
+        || format!("No event with id {id}."),
+        EventView::new,
+    )?
+    .respond(&request))
+}
+
+// ---------------------------------------------------------------------------
+// Metrics
+// ---------------------------------------------------------------------------
+
+/// The mean time between consecutive events of a type: (last − first) / (count − 1),
+/// null with fewer than 2 events.
+#[utoipa::path(get, tag = "events", params(AvgTimeParams),
+    responses((status = 200, body = EventAvgTimeView), (status = 400, body = ErrorView)))]
+#[route("/metrics/event-avg-time", method = "GET", method = "HEAD")]
+pub async fn event_avg_time(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(
+        &request,
+        &["event_type", "action", "repository_name", "format"],
+    )?;
+    let event_type = query.event_type(true)?.unwrap_or_default();
+    let selection = query.selection();
+    let span = events::span(&mut *ctx.conn().await?, event_type, &selection).await?;
+    Ok(Rendered::ok(EventAvgTimeView {
+        event_type: event_type.to_owned(),
+        action: selection.action.map(str::to_owned),
+        repository_name: selection.repository_name.map(str::to_owned),
+        count: span.count,
+        average_seconds: span.average_seconds(),
+    })
+    .respond(&request))
+}
+
+/// Events created in the last `offset` minutes, by type.
+#[utoipa::path(get, tag = "events", params(TotalCountParams),
+    responses((status = 200, body = EventsTotalCountView), (status = 400, body = ErrorView)))]
+#[route("/metrics/events-total-count", method = "GET", method = "HEAD")]
+pub async fn events_total_count(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(&request, &["offset", "action", "repository_name", "format"])?;
+    let view = total_count(&ctx, &query).await?;
+    Ok(Rendered::ok(view).respond(&request))
+}
+
+async fn total_count(ctx: &AppContext, query: &Query) -> Result<EventsTotalCountView, ApiError> {
+    let offset = query.offset()?;
+    let since = Utc::now() - chrono::Duration::minutes(offset);
+    let found = events::counts_since(&mut *ctx.conn().await?, since, &query.selection()).await?;
+    let mut counts: BTreeMap<String, i64> = EVENT_TYPES
+        .iter()
+        .map(|kind| ((*kind).to_owned(), 0))
+        .collect();
+    for row in found {
+        counts.insert(row.event_type, row.count);
+    }
+    Ok(EventsTotalCountView {
+        offset,
+        since,
+        total: counts.values().sum(),
+        counts,
+    })
+}
+
+/// Repositories with at least `minimal_events_count` events of a type, by count descending,
+/// then name.
+#[utoipa::path(get, tag = "events", params(MultipleReposParams),
+    responses((status = 200, body = MultipleEventsReposView), (status = 400, body = ErrorView)))]
+#[route("/metrics/multiple-events-repos", method = "GET", method = "HEAD")]
+pub async fn multiple_events_repos(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(&request, &["event_type", "minimal_events_count", "format"])?;
+    let event_type = query.event_type(true)?.unwrap_or_default();
+    let minimum = query
+        .positive("minimal_events_count", i64::MAX)?
+        .unwrap_or(2);
+    let rows = events::repositories_with(&mut *ctx.conn().await?, event_type, minimum).await?;
+    Ok(Rendered::ok(MultipleEventsReposView {
+        event_type: event_type.to_owned(),
+        minimal_events_count: minimum,
+        repositories: rows
+            .into_iter()
+            .map(|row| RepositoryEventsView {
+                repository_name: row.repository_name,
+                count: row.count,
+            })
+            .collect(),
+    })
+    .respond(&request))
+}
+
+// ---------------------------------------------------------------------------
+// Charts
+// ---------------------------------------------------------------------------
+
+/// An HTML page with an SVG chart per event type: each gap between consecutive events (of
+/// the latest 500) a dot, the average over all matching events a dotted line.
+#[utoipa::path(get, tag = "events", params(AvgTimeChartParams),
+    responses((status = 200, description = "An HTML page with server-rendered SVG charts", content_type = "text/html", body = String),
+        (status = 400, body = ErrorView)))]
+#[route("/visualization/event-avg-time", method = "GET", method = "HEAD")]
+pub async fn event_avg_time_chart(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(&request, &["event_type", "action", "repository_name"])?;
+    let types: Vec<String> = match query.event_type(false)? {
+        Some(one) => vec![one.to_owned()],
+        None => EVENT_TYPES.iter().map(|kind| (*kind).to_owned()).collect(),
+    };
+    let selection = query.selection();
+    let mut conn = ctx.conn().await?;
+    let moments = events::latest_moments(&mut conn, &types, &selection, CHART_EVENTS + 1).await?;
+    let mut charts = Vec::with_capacity(types.len());
+    for kind in &types {
+        let span = events::span(&mut conn, kind, &selection).await?;
+        let times: Vec<DateTime<Utc>> = moments
+            .iter()
+            .filter(|moment| &moment.event_type == kind)
+            .map(|moment| moment.created_at)
+            .collect();
+        charts.push(charts::AvgTimeChart {
+            event_type: kind.clone(),
+            count: span.count,
+            average_seconds: span.average_seconds(),
+            times,
+        });
+    }
+    drop(conn);
+    // The types with the most events first; those without gaps last, in a line each.
+    charts.sort_by(|a, b| b.count.cmp(&a.count).then(a.event_type.cmp(&b.event_type)));
+    let page = html::chart_page(
+        request.path(),
+        "Average time between events",
+        charts::avg_time(&charts, &selection),
+    );
+    Ok(html_response(page))
+}
+
+/// An HTML page with an SVG bar chart: events created in the last `offset` minutes, a bar
+/// per type.
+#[utoipa::path(get, tag = "events", params(TotalCountChartParams),
+    responses((status = 200, description = "An HTML page with a server-rendered SVG bar chart", content_type = "text/html", body = String),
+        (status = 400, body = ErrorView)))]
+#[route("/visualization/events-total-count", method = "GET", method = "HEAD")]
+pub async fn events_total_count_chart(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let query = Query::parse(&request, &["offset", "action", "repository_name"])?;
+    let view = total_count(&ctx, &query).await?;
+    let page = html::chart_page(
+        request.path(),
+        "Events by type",
+        charts::total_count(
+            view.offset,
+            view.since,
+            &view.counts,
+            view.total,
+            &query.selection(),
+        ),
+    );
+    Ok(html_response(page))
+}
+
+fn html_response(page: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_event_types_are_the_accepted_ones() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(EventTypeName::schema()).expect("JSON");
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(documented, EVENT_TYPES);
+    }
+}
