@@ -295,7 +295,8 @@ impl RedocPage {
 mod tests {
     use super::*;
 
-    /// The list operations: those documenting `page`.
+    /// The filterable list operations: those documenting `ordering` (boards page, but are
+    /// ranked, not ordered or filtered).
     fn lists(doc: &Document) -> Vec<String> {
         doc.paths
             .paths
@@ -303,7 +304,7 @@ mod tests {
             .filter(|(_, item)| {
                 item.get.as_ref().is_some_and(|get| {
                     get.parameters.iter().flatten().any(|parameter| {
-                        matches!(parameter, RefOr::T(parameter) if parameter.name == "page")
+                        matches!(parameter, RefOr::T(parameter) if parameter.name == "ordering")
                     })
                 })
             })
