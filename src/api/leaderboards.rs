@@ -201,7 +201,8 @@ pub async fn repository_leaderboard(
 /// The contributors of every tracked repository, ranked: each contributor's score is the
 /// sum of their per-repository scores (each repository's line bonus capped on its own).
 #[utoipa::path(get, tag = "leaderboards", params(BoardParams),
-    responses((status = 200, body = Page<LeaderboardEntryView>), (status = 400, body = ErrorView)))]
+    responses((status = 200, body = Page<LeaderboardEntryView>), (status = 400, body = ErrorView),
+        (status = 404, body = ErrorView, description = "A page past the last")))]
 #[route("/leaderboards/", method = "GET", method = "HEAD")]
 pub async fn global_leaderboard(
     request: HttpRequest,

@@ -225,6 +225,11 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
         "not found by a sync yet"
     );
     assert_eq!(
+        created["leaderboard"],
+        Value::Null,
+        "no board before the first sync"
+    );
+    assert_eq!(
         keys(&created),
         sorted(&[
             "url",
@@ -232,6 +237,7 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
             "full_name",
             "repository",
             "organization",
+            "leaderboard",
             "created_at",
             "activity_synced_at",
             "timeline_synced_at",
