@@ -104,3 +104,15 @@ pub async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Commit
         .await
         .optional()?)
 }
+
+/// The latest commit date stored for a repository (the commit walk's watermark).
+pub async fn latest_commit(
+    conn: &mut AsyncPgConnection,
+    repository_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(commits::table
+        .filter(commits::repository_id.eq(repository_id))
+        .select(diesel::dsl::max(commits::committed_at))
+        .first(conn)
+        .await?)
+}

@@ -21,7 +21,7 @@ use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::contributor_weeks::{self, NewContributorWeek};
 use crate::db::queries::pages::{self, CachedPage};
-use crate::db::queries::{issues, leaderboards, tracked};
+use crate::db::queries::{commits, issues, leaderboards, tracked};
 use crate::domain::FullName;
 use crate::github::activity::{Commit, ContributorStats, Issue, Release};
 use crate::github::client::{Fetched, parse};
@@ -199,7 +199,8 @@ impl RepositoryActivitySync {
         };
         walk_commits(ctx, stats, home, commits_since, window.until).await?;
         if window.advances_watermark
-            && let Some(latest) = latest_commit(ctx, repository_id).await?
+            && let Some(latest) =
+                commits::latest_commit(&mut *ctx.conn().await?, repository_id).await?
         {
             tracked::advance_commits_watermark(&mut *ctx.conn().await?, tracked.id, latest).await?;
         }
@@ -317,22 +318,6 @@ async fn walk_commits(
         }
     }
     Ok(())
-}
-
-/// The latest commit date stored for a repository.
-async fn latest_commit(
-    ctx: &AppContext,
-    repository_id: uuid::Uuid,
-) -> Result<Option<DateTime<Utc>>, JobError> {
-    use crate::db::schema::commits;
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    Ok(commits::table
-        .filter(commits::repository_id.eq(repository_id))
-        .select(diesel::dsl::max(commits::committed_at))
-        .first(&mut *ctx.conn().await?)
-        .await
-        .map_err(DbError::from)?)
 }
 
 /// Walks every release (an unchanged list is one free 304).
