@@ -12,10 +12,21 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// Parameters every list accepts besides its filters.
 pub const RESERVED: [&str; 4] = ["page", "page_size", "ordering", "format"];
 
-/// The decoded query string, in order (repeated keys kept).
+/// The decoded query string, in order (repeated keys kept). A NUL character is refused
+/// here, once for every resource: PostgreSQL text cannot hold one.
 pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(request.query_string())
-        .map_err(|error| ApiError::BadRequest(format!("Malformed query string: {error}")))
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(request.query_string())
+        .map_err(|error| ApiError::BadRequest(format!("Malformed query string: {error}")))?;
+    match pairs
+        .iter()
+        .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+    {
+        Some((key, _)) => Err(ApiError::BadRequest(format!(
+            "Invalid {}: expected text without NUL characters",
+            key.replace('\0', "\\0")
+        ))),
+        None => Ok(pairs),
+    }
 }
 
 /// The request's query string with `key` set to `value`, or removed when `value` is `None`;

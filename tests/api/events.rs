@@ -499,7 +499,7 @@ type Case = (
 #[tokio::test]
 async fn every_validation_error_is_a_400_naming_the_parameter() {
     let app = spawn_app().await;
-    let cases: [Case; 22] = [
+    let cases: [Case; 24] = [
         ("/github/metrics/event-avg-time", &[], "event_type"),
         (
             "/github/metrics/event-avg-time",
@@ -593,6 +593,17 @@ async fn every_validation_error_is_a_400_naming_the_parameter() {
             "/github/metrics/event-avg-time",
             &[("event_type", "PushEvent"), ("format", "xml")],
             "format",
+        ),
+        // PostgreSQL text cannot hold a NUL: refused before any query.
+        (
+            "/github/metrics/event-avg-time",
+            &[("event_type", "PublicEvent"), ("action", "a\0b")],
+            "action",
+        ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "5"), ("repository_name", "o/\0")],
+            "repository_name",
         ),
     ];
     for (path, query, parameter) in cases {
