@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::api::collection::uuid_id;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::api::params::{self, DEFAULT_PAGE_SIZE};
 use crate::api::render::Rendered;
 use crate::api::views::{DeveloperView, ErrorView, Page};
 use crate::context::AppContext;
@@ -199,26 +199,9 @@ pub async fn developer_suggestions(
 fn page_only(request: &HttpRequest) -> Result<(u32, u32), ApiError> {
     let (mut page, mut page_size) = (1, DEFAULT_PAGE_SIZE);
     for (key, raw) in params::query_pairs(request)? {
-        let invalid = |expected: &str| {
-            ApiError::BadRequest(format!("Invalid {key}: expected {expected}, got {raw:?}"))
-        };
         match key.as_str() {
-            "page" => {
-                page = raw
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|page| *page >= 1)
-                    .ok_or_else(|| invalid("a positive integer"))?;
-            }
-            "page_size" => {
-                page_size = raw
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
-                    .ok_or_else(|| invalid(&format!("an integer from 1 to {MAX_PAGE_SIZE}")))?;
-            }
+            "page" => page = params::page_number(&raw)?,
+            "page_size" => page_size = params::page_size(&raw)?,
             "format" => {}
             _ => {
                 return Err(ApiError::BadRequest(format!(

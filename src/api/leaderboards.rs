@@ -12,7 +12,7 @@ use crate::api::auth::require_token;
 use crate::api::collection::uuid_id;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::api::params::{self, DEFAULT_PAGE_SIZE};
 use crate::api::render::Rendered;
 use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
@@ -79,22 +79,8 @@ impl Board {
                         _ => return Err(invalid("true or false")),
                     }
                 }
-                "page" => {
-                    page = raw
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|page| *page >= 1)
-                        .ok_or_else(|| invalid("a positive integer"))?;
-                }
-                "page_size" => {
-                    page_size = raw
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
-                        .ok_or_else(|| invalid(&format!("an integer from 1 to {MAX_PAGE_SIZE}")))?;
-                }
+                "page" => page = params::page_number(&raw)?,
+                "page_size" => page_size = params::page_size(&raw)?,
                 "format" => {}
                 _ => {
                     return Err(ApiError::BadRequest(format!(

@@ -50,6 +50,30 @@ pub fn query_value(request: &HttpRequest, key: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// A `page` value: a positive integer.
+pub fn page_number(raw: &str) -> Result<u32, ApiError> {
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|page| *page >= 1)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("Invalid page: {raw:?} is not a positive integer"))
+        })
+}
+
+/// A `page_size` value: an integer from 1 to [`MAX_PAGE_SIZE`].
+pub fn page_size(raw: &str) -> Result<u32, ApiError> {
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "Invalid page_size: {raw:?} is not an integer from 1 to {MAX_PAGE_SIZE}"
+            ))
+        })
+}
+
 /// Parses a list request against the list's fields; every error names the parameter.
 pub fn list_query(
     request: &HttpRequest,
@@ -64,30 +88,8 @@ pub fn list_query(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let page = match single("page") {
-        None => 1,
-        Some(raw) => raw
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|page| *page >= 1)
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("Invalid page: {raw:?} is not a positive integer"))
-            })?,
-    };
-    let page_size = match single("page_size") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(raw) => raw
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "Invalid page_size: {raw:?} is not an integer from 1 to {MAX_PAGE_SIZE}"
-                ))
-            })?,
-    };
+    let page = single("page").map_or(Ok(1), page_number)?;
+    let page_size = single("page_size").map_or(Ok(DEFAULT_PAGE_SIZE), page_size)?;
     let ordering = Ordering::parse(fields, single("ordering").unwrap_or(default_ordering))
         .map_err(ApiError::BadRequest)?;
     if let Some(format) = single("format").filter(|f| !matches!(*f, "json" | "api" | "html")) {
