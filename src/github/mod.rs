@@ -5,9 +5,11 @@ pub mod client;
 pub mod error;
 pub mod headers;
 pub mod paging;
+pub mod pool;
 pub mod throttle;
 pub mod types;
 
 pub use client::{ClientOptions, GithubClient, RequestStats};
 pub use error::GithubError;
 pub use paging::{Conditional, ListPage, PageItems};
+pub use pool::Resource;

@@ -18,3 +18,4 @@ mod github;
 mod jobs;
 mod leaderboards;
 mod metrics;
+mod quota;
