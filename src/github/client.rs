@@ -60,6 +60,7 @@ impl Default for ClientOptions {
 pub struct RequestStats {
     requests: AtomicU32,
     not_modified: AtomicU32,
+    graphql_points: AtomicU32,
 }
 
 impl RequestStats {
@@ -71,6 +72,19 @@ impl RequestStats {
     /// 304 Not Modified answers, which cost no quota.
     pub fn not_modified(&self) -> u32 {
         self.not_modified.load(Ordering::Relaxed)
+    }
+
+    /// GraphQL points reserved by the queries sent (each query also counts as a request).
+    pub fn graphql_points(&self) -> u32 {
+        self.graphql_points.load(Ordering::Relaxed)
+    }
+
+    /// Counts an answered GraphQL query priced at `points`.
+    pub(crate) fn count_graphql(&self, status: StatusCode, points: u32) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if status.is_success() {
+            self.graphql_points.fetch_add(points, Ordering::Relaxed);
+        }
     }
 
     fn count(&self, status: StatusCode) {

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod client;
 pub mod error;
+pub mod graphql;
 pub mod headers;
 pub mod paging;
 pub mod pool;

@@ -448,10 +448,10 @@ impl Exec<'_> {
             match selection {
                 Selection::Fragment { on, selections } => {
                     let interface = matches!(on.as_str(), "RepositoryOwner" | "Actor" | "Node");
-                    if *on == type_name || interface {
-                        if let Value::Object(fields) = self.object(node, selections, path)? {
-                            object.extend(fields);
-                        }
+                    if (*on == type_name || interface)
+                        && let Value::Object(fields) = self.object(node, selections, path)?
+                    {
+                        object.extend(fields);
                     }
                 }
                 Selection::Field(field) => {
