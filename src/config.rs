@@ -20,10 +20,17 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// GitHub REST base URL (`GITHUB_API_URL`).
     pub github_api_url: Url,
-    /// Token used for GitHub (`GITHUB_TOKEN`); anonymous when unset. Never printed.
-    pub github_token: Option<SecretString>,
-    /// Requests of each quota window never spent (`GITHUB_QUOTA_RESERVE`).
+    /// The token pool (`GITHUB_TOKENS`, plus `GITHUB_TOKEN`); anonymous when empty. Never printed.
+    pub github_tokens: Vec<SecretString>,
+    /// Requests of each REST quota window never spent, per identity (`GITHUB_QUOTA_RESERVE`).
     pub github_quota_reserve: u32,
+    /// Points of each GraphQL quota window never spent, per identity (`GITHUB_GRAPHQL_RESERVE`).
+    pub github_graphql_reserve: u32,
+    /// Whether discovery batches never-synced developers into GraphQL queries
+    /// (`GITHUB_GRAPHQL=auto|off`; `auto` needs a token: GitHub refuses anonymous GraphQL).
+    pub github_graphql: bool,
+    /// Developers per GraphQL batch query (`GITHUB_GRAPHQL_BATCH`).
+    pub github_graphql_batch: u32,
     /// Most GitHub requests per second per identity (`GITHUB_MAX_RPS`).
     pub github_max_rps: u32,
     /// The scheduler's cron expressions, by entry (`None`: the entry is `off`).
@@ -55,8 +62,14 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
             .field("github_api_url", &self.github_api_url)
-            .field("github_token", &self.github_token.as_ref().map(|_| "<set>"))
+            .field(
+                "github_tokens",
+                &format!("<{} hidden>", self.github_tokens.len()),
+            )
             .field("github_quota_reserve", &self.github_quota_reserve)
+            .field("github_graphql_reserve", &self.github_graphql_reserve)
+            .field("github_graphql", &self.github_graphql)
+            .field("github_graphql_batch", &self.github_graphql_batch)
             .field("github_max_rps", &self.github_max_rps)
             .field("crons", &self.crons)
             .field("discovery_batch", &self.discovery_batch)
@@ -92,6 +105,8 @@ impl Config {
     /// Reads and validates configuration from any variable lookup (the environment, or a test map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
+        let github_tokens = env.github_tokens()?;
+        let github_graphql = env.graphql_switch()? && !github_tokens.is_empty();
         Ok(Self {
             database_url: env.url(
                 "DATABASE_URL",
@@ -109,8 +124,14 @@ impl Config {
             github_api_url: env
                 .optional_http_url("GITHUB_API_URL")?
                 .unwrap_or_else(|| Url::parse("https://api.github.com").expect("valid default")),
-            github_token: env.github_token()?,
+            github_tokens,
             github_quota_reserve: env.number("GITHUB_QUOTA_RESERVE", 100, 0)?,
+            github_graphql_reserve: env.number("GITHUB_GRAPHQL_RESERVE", 100, 0)?,
+            github_graphql,
+            github_graphql_batch: env
+                // 29 developers ask 5 connections each: 145 requests, GitHub rounds to 1 point.
+                .number("GITHUB_GRAPHQL_BATCH", 29, 1)
+                .and_then(|n| at_most("GITHUB_GRAPHQL_BATCH", n, 100))?,
             github_max_rps: env.number("GITHUB_MAX_RPS", 10, 1)?,
             crons: env.crons()?,
             discovery_batch: env.number("DISCOVERY_BATCH", 5, 1)?,
@@ -281,20 +302,35 @@ impl Env<'_> {
         Ok(SocketAddr::from(([127, 0, 0, 1], 8000)))
     }
 
-    fn github_token(&self) -> Result<Option<SecretString>, ConfigError> {
-        let Some(value) = self.get("GITHUB_TOKEN") else {
-            return Ok(None);
-        };
-        let valid = value.len() <= 255 && value.chars().all(|c| c.is_ascii_graphic());
-        if valid {
-            Ok(Some(value.into()))
-        } else {
-            // Never echo a token, even a malformed one.
-            Err(invalid(
-                "GITHUB_TOKEN",
-                "<hidden>",
-                "a GitHub token of printable ASCII without spaces".into(),
-            ))
+    /// `GITHUB_TOKENS` (comma-separated) and `GITHUB_TOKEN`, duplicates counted once.
+    fn github_tokens(&self) -> Result<Vec<SecretString>, ConfigError> {
+        let mut tokens: Vec<String> = Vec::new();
+        if let Some(list) = self.get("GITHUB_TOKENS") {
+            for (index, token) in list.split(',').map(str::trim).enumerate() {
+                check_token("GITHUB_TOKENS", token, Some(index + 1))?;
+                if !tokens.iter().any(|known| known == token) {
+                    tokens.push(token.to_owned());
+                }
+            }
+        }
+        if let Some(token) = self.get("GITHUB_TOKEN") {
+            check_token("GITHUB_TOKEN", &token, None)?;
+            if !tokens.contains(&token) {
+                tokens.push(token);
+            }
+        }
+        Ok(tokens.into_iter().map(SecretString::from).collect())
+    }
+
+    fn graphql_switch(&self) -> Result<bool, ConfigError> {
+        match self.get("GITHUB_GRAPHQL").as_deref().map(str::trim) {
+            None | Some("auto") => Ok(true),
+            Some("off") => Ok(false),
+            Some(other) => Err(invalid(
+                "GITHUB_GRAPHQL",
+                other,
+                "`auto` (GraphQL batches when a token is set) or `off` (REST only)".into(),
+            )),
         }
     }
 
@@ -376,6 +412,40 @@ pub fn redact_password(value: &str) -> String {
     format!("{}***{}", &value[..=colon], &value[at..])
 }
 
+/// Checks one token of `variable` (the `position`-th of a list); the token is never echoed.
+fn check_token(
+    variable: &'static str,
+    token: &str,
+    position: Option<usize>,
+) -> Result<(), ConfigError> {
+    let valid =
+        !token.is_empty() && token.len() <= 255 && token.chars().all(|c| c.is_ascii_graphic());
+    if valid {
+        return Ok(());
+    }
+    let which = position.map_or_else(String::new, |n| format!("token {n}: "));
+    // Never echo a token, even a malformed one.
+    Err(invalid(
+        variable,
+        "<hidden>",
+        format!(
+            "{which}a GitHub token of printable ASCII without spaces (tokens separated by commas, none empty)"
+        ),
+    ))
+}
+
+fn at_most(variable: &'static str, n: u32, max: u32) -> Result<u32, ConfigError> {
+    if n <= max {
+        Ok(n)
+    } else {
+        Err(invalid(
+            variable,
+            &n.to_string(),
+            format!("a whole number from 1 to {max}"),
+        ))
+    }
+}
+
 fn invalid(variable: &'static str, value: &str, expected: String) -> ConfigError {
     ConfigError {
         variable,
@@ -387,6 +457,7 @@ fn invalid(variable: &'static str, value: &str, expected: String) -> ConfigError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -418,7 +489,9 @@ mod tests {
         assert_eq!(config.cron(CronEntry::Events), Some("0 * * * * *"));
         assert_eq!(config.discovery_batch, 5);
         assert!(!config.read_auth_required);
-        assert!(config.github_token.is_none());
+        assert!(config.github_tokens.is_empty());
+        assert_eq!(config.github_graphql_reserve, 100);
+        assert!(!config.github_graphql, "GraphQL needs a token");
     }
 
     #[test]
@@ -454,6 +527,10 @@ mod tests {
             ("WORKER_CONCURRENCY", "0"),
             ("TASK_LEASE_SECS", "1"),
             ("TASK_RETRY_SECS", "0"),
+            ("GITHUB_GRAPHQL_RESERVE", "-1"),
+            ("GITHUB_GRAPHQL", "sometimes"),
+            ("GITHUB_GRAPHQL_BATCH", "101"),
+            ("GITHUB_TOKENS", "a,,b"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name);
@@ -487,6 +564,30 @@ mod tests {
     fn a_malformed_token_is_never_echoed() {
         let error = config(&[("GITHUB_TOKEN", "ghp_secret with space")]).expect_err("invalid");
         assert!(!error.to_string().contains("ghp_secret"), "{error}");
+    }
+
+    #[test]
+    fn the_token_pool_reads_both_variables_once_each() {
+        let pool = config(&[
+            ("GITHUB_TOKENS", "ghp_one, ghp_two,ghp_one"),
+            ("GITHUB_TOKEN", "ghp_two"),
+        ])
+        .expect("valid");
+        let tokens: Vec<&str> = pool
+            .github_tokens
+            .iter()
+            .map(|t| t.expose_secret())
+            .collect();
+        assert_eq!(tokens, ["ghp_one", "ghp_two"]);
+        assert!(pool.github_graphql, "GraphQL is on with a token");
+        let single = config(&[("GITHUB_TOKEN", "ghp_one")]).expect("valid");
+        assert_eq!(single.github_tokens.len(), 1);
+        let off = config(&[("GITHUB_TOKEN", "ghp_one"), ("GITHUB_GRAPHQL", "off")]).expect("valid");
+        assert!(!off.github_graphql);
+        let error = config(&[("GITHUB_TOKENS", "ghp_secret1,ghp secret2")]).expect_err("invalid");
+        assert_eq!(error.variable, "GITHUB_TOKENS");
+        assert!(error.to_string().contains("token 2"), "{error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
     }
 
     #[test]

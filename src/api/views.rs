@@ -120,9 +120,11 @@ pub struct RepositoryView {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub pushed_at: Option<DateTime<Utc>>,
-    pub has_downloads: bool,
+    /// Unknown (null) for a repository only seen in GraphQL answers, which lack the field.
+    pub has_downloads: Option<bool>,
     pub has_issues: bool,
-    pub has_pages: bool,
+    /// Unknown (null) for a repository only seen in GraphQL answers, which lack the field.
+    pub has_pages: Option<bool>,
     pub has_projects: bool,
     pub has_wiki: bool,
     pub private: bool,
@@ -134,7 +136,9 @@ pub struct RepositoryView {
     pub subscribers_count: Option<i32>,
     pub watchers_count: i32,
     pub forks_count: i32,
-    pub open_issues_count: i32,
+    /// Unknown (null) for a repository only seen in GraphQL batches (a nested count there
+    /// would cost 100 times the batch).
+    pub open_issues_count: Option<i32>,
     /// When gitomatic last completed a full repository sync.
     pub last_synced_at: Option<DateTime<Utc>>,
     /// Developers who starred this repository.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use chrono::Utc;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use octocrab::Octocrab;
@@ -17,16 +16,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::db::queries::rate_limits::{self, Observed};
 use crate::db::{DbError, Pool};
 use crate::github::error::GithubError;
-use crate::github::headers::{self, clamp};
-use crate::github::throttle::{self, Decision};
-use crate::github::types::RateLimitResponse;
+use crate::github::headers;
+use crate::github::pool::Resource;
 use crate::metrics::Metrics;
 
-/// The quota resource every crawl request spends.
-const CORE: &str = "core";
+/// The quota resource every REST crawl request spends.
+pub(crate) const CORE: &str = "core";
 
 /// Tunables of the client; the defaults suit api.github.com.
 #[derive(Clone, Debug)]
@@ -63,6 +60,7 @@ impl Default for ClientOptions {
 pub struct RequestStats {
     requests: AtomicU32,
     not_modified: AtomicU32,
+    graphql_points: AtomicU32,
 }
 
 impl RequestStats {
@@ -74,6 +72,19 @@ impl RequestStats {
     /// 304 Not Modified answers, which cost no quota.
     pub fn not_modified(&self) -> u32 {
         self.not_modified.load(Ordering::Relaxed)
+    }
+
+    /// GraphQL points reserved by the queries sent (each query also counts as a request).
+    pub fn graphql_points(&self) -> u32 {
+        self.graphql_points.load(Ordering::Relaxed)
+    }
+
+    /// Counts an answered GraphQL query priced at `points`.
+    pub(crate) fn count_graphql(&self, status: StatusCode, points: u32) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if status.is_success() {
+            self.graphql_points.fetch_add(points, Ordering::Relaxed);
+        }
     }
 
     fn count(&self, status: StatusCode) {
@@ -111,22 +122,36 @@ pub enum Fetched {
     NotFound,
 }
 
-/// A GitHub client for one identity (token or anonymous).
-pub struct GithubClient {
+/// One GitHub identity of the pool: a token (or anonymous) with its own HTTP client,
+/// pacing and concurrency bound; its quota lives in the ledger under `label`.
+pub(crate) struct Identity {
+    /// `anonymous` or `token:<8 hex>`: never the token.
+    pub(crate) label: String,
     octocrab: Octocrab,
-    base_url: String,
-    identity: String,
-    reserve: i32,
-    db: Pool,
     pacer: DefaultDirectRateLimiter,
     permits: Semaphore,
-    options: ClientOptions,
+}
+
+/// The GitHub client of a process: one [`Identity`] per configured token, each request
+/// sent by the identity with the most quota left above its reserve.
+pub struct GithubClient {
+    pub(crate) identities: Vec<Identity>,
+    /// The identities' labels, in configuration order (the ledger's `identity` values).
+    pub(crate) labels: Vec<String>,
+    base_url: String,
+    /// Requests of each `core` window never spent (`GITHUB_QUOTA_RESERVE`).
+    pub(crate) core_reserve: i32,
+    /// Points of each `graphql` window never spent (`GITHUB_GRAPHQL_RESERVE`).
+    pub(crate) graphql_reserve: i32,
+    db: Pool,
+    pub(crate) options: ClientOptions,
     total: RequestStats,
-    metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl GithubClient {
-    /// A client configured from GITHUB_API_URL, GITHUB_TOKEN, GITHUB_QUOTA_RESERVE and GITHUB_MAX_RPS.
+    /// A client configured from GITHUB_API_URL, GITHUB_TOKENS / GITHUB_TOKEN,
+    /// GITHUB_QUOTA_RESERVE, GITHUB_GRAPHQL_RESERVE and GITHUB_MAX_RPS.
     pub fn new(config: &Config, db: Pool, metrics: Arc<Metrics>) -> Result<Self, GithubError> {
         Self::with_options(config, db, metrics, ClientOptions::default())
     }
@@ -143,36 +168,43 @@ impl GithubClient {
             .as_str()
             .trim_end_matches('/')
             .to_owned();
-        let mut builder = Octocrab::builder()
-            .base_uri(base_url.as_str())
-            .map_err(|error| setup_error(&base_url, error))?
-            .set_connect_timeout(Some(options.connect_timeout))
-            .set_read_timeout(Some(options.read_timeout));
-        if let Some(token) = &config.github_token {
-            // octocrab keeps it a `SecretString` and exposes it only in the Authorization header.
-            builder = builder.personal_token(token.clone());
-        }
-        let octocrab = builder
-            .build()
-            .map_err(|error| setup_error(&base_url, error))?;
-        let rps = NonZeroU32::new(config.github_max_rps).unwrap_or(NonZeroU32::MIN);
+        let tokens: Vec<Option<&SecretString>> = if config.github_tokens.is_empty() {
+            vec![None]
+        } else {
+            config.github_tokens.iter().map(Some).collect()
+        };
+        let identities = tokens
+            .into_iter()
+            .map(|token| Identity::new(&base_url, token, config.github_max_rps, &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        let labels = identities.iter().map(|id| id.label.clone()).collect();
         Ok(Self {
-            octocrab,
+            identities,
+            labels,
             base_url,
-            identity: identity_label(config.github_token.as_ref()),
-            reserve: i32::try_from(config.github_quota_reserve).unwrap_or(i32::MAX),
+            core_reserve: i32::try_from(config.github_quota_reserve).unwrap_or(i32::MAX),
+            graphql_reserve: i32::try_from(config.github_graphql_reserve).unwrap_or(i32::MAX),
             db,
-            pacer: RateLimiter::direct(Quota::per_second(rps)),
-            permits: Semaphore::new(options.max_concurrency.max(1)),
             options,
             total: RequestStats::default(),
             metrics,
         })
     }
 
-    /// The identity label of the rate-limit rows: `anonymous` or `token:<8 hex>`.
+    /// The label of the pool's first identity (the only one with a single token):
+    /// `anonymous` or `token:<8 hex>`.
     pub fn identity(&self) -> &str {
-        &self.identity
+        &self.labels[0]
+    }
+
+    /// The labels of every identity of the pool, in configuration order.
+    pub fn identities(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Whether the pool has at least one token (GitHub answers GraphQL only to tokens).
+    pub fn authenticated(&self) -> bool {
+        self.labels.iter().all(|label| label != "anonymous")
     }
 
     /// The absolute URL of an API path (`/users/octocat`).
@@ -183,72 +215,6 @@ impl GithubClient {
     /// Requests made by this client since it was built.
     pub fn total(&self) -> &RequestStats {
         &self.total
-    }
-
-    /// The throttle check before a job: refreshes a missing or expired reading (free),
-    /// then fails with `QuotaReserve` if `needed` requests would touch the reserve.
-    pub async fn ensure_quota(&self, needed: u32) -> Result<(), GithubError> {
-        let mut refreshed = false;
-        loop {
-            let row = rate_limits::find(&mut *self.conn().await?, &self.identity, CORE).await?;
-            match throttle::decide(row.as_ref(), self.reserve_u32(), needed, Utc::now()) {
-                Decision::Run => return Ok(()),
-                Decision::Refresh if !refreshed => {
-                    self.refresh_rate_limit().await?;
-                    refreshed = true;
-                }
-                Decision::Refresh | Decision::Defer { .. } => {
-                    let reset = row.map_or_else(Utc::now, |row| row.rate_reset);
-                    return Err(GithubError::QuotaReserve { reset });
-                }
-            }
-        }
-    }
-
-    /// Reads `GET /rate_limit` (costs no quota) into the ledger.
-    pub async fn refresh_rate_limit(&self) -> Result<(), GithubError> {
-        let url = self.url("/rate_limit");
-        let mut attempt = 0;
-        let (status, headers, body) = loop {
-            attempt += 1;
-            match self.send(&url, None).await {
-                Err(GithubError::Unavailable { message, .. }) => {
-                    self.backoff_or_fail(attempt, message).await?;
-                }
-                Ok((status, _, _)) if status.is_server_error() => {
-                    self.backoff_or_fail(attempt, format!("{status} from {url}"))
-                        .await?;
-                }
-                other => break other?,
-            }
-        };
-        if !status.is_success() {
-            if let Some(observed) = headers::rate_limit(&headers) {
-                rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false)
-                    .await?;
-            }
-            return Err(status_error(status, &url, &body));
-        }
-        let reading: RateLimitResponse = parse(&url, &body)?;
-        for (resource, figures) in reading.resources {
-            let Some(reset) = chrono::DateTime::from_timestamp(figures.reset, 0) else {
-                continue;
-            };
-            let observed = Observed {
-                resource,
-                limit: clamp(figures.limit),
-                remaining: clamp(figures.remaining),
-                used: clamp(figures.used.unwrap_or(figures.limit - figures.remaining)),
-                reset,
-            };
-            rate_limits::record(&mut *self.conn().await?, &self.identity, &observed, false).await?;
-        }
-        tracing::debug!(
-            github.identity = %self.identity,
-            github.remaining = ?headers::rate_limit(&headers).map(|o| o.remaining),
-            "refreshed the GitHub rate limit"
-        );
-        Ok(())
     }
 
     /// A conditional GET of a quota-costing resource, with retries; counts into `stats`.
@@ -283,10 +249,10 @@ impl GithubClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.reserve_one().await?;
-            let sent = self.send(url, etag).await;
-            self.settle_reservation(sent.as_ref().ok().map(|(_, headers, _)| headers))
-                .await?;
+            let identity = self.reserve(Resource::Core, 1).await?;
+            let sent = self.send(identity, url, etag).await;
+            let headers = sent.as_ref().ok().map(|(_, headers, _)| headers);
+            self.settle(identity, Resource::Core, 1, headers).await?;
             let (status, headers, body) = match sent {
                 Ok(response) => response,
                 Err(GithubError::Unavailable { message, .. }) => {
@@ -335,9 +301,11 @@ impl GithubClient {
         }
     }
 
-    /// Sends one GET (paced, bounded concurrency); the caller records its rate-limit headers.
-    async fn send(
+    /// Sends one GET as `identity` (paced, bounded concurrency); the caller records its
+    /// rate-limit headers.
+    pub(crate) async fn send(
         &self,
+        identity: &Identity,
         url: &str,
         etag: Option<&str>,
     ) -> Result<(StatusCode, HeaderMap, String), GithubError> {
@@ -349,78 +317,64 @@ impl GithubClient {
         if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
             request_headers.insert(http::header::IF_NONE_MATCH, etag);
         }
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| transport_error("the request pool is closed"))?;
-        self.pacer.until_ready().await;
-        let response = self
+        let _permit = identity.permit().await?;
+        let response = identity
             .octocrab
             ._get_with_headers(url, Some(request_headers))
             .await
             .map_err(|error| transport_error(&error.to_string()))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let quota = headers::rate_limit(&headers);
-        // A response without rate-limit headers is charged to core, as the ledger does.
-        let resource = quota.as_ref().map_or(CORE, |q| q.resource.as_str());
-        self.metrics.github_response(resource, status.as_u16());
-        let body = self
+        self.observe(identity, url, status, &headers);
+        let body = identity
             .octocrab
             .body_to_string(response)
             .await
             .map_err(|error| transport_error(&error.to_string()))?;
-        tracing::debug!(
-            http.url = %url,
-            http.status = status.as_u16(),
-            github.remaining = ?quota.as_ref().map(|o| o.remaining),
-            "GitHub request"
-        );
         Ok((status, headers, body))
     }
 
-    /// Records a reserved request's rate-limit headers and releases its reservation.
-    async fn settle_reservation(&self, headers: Option<&HeaderMap>) -> Result<(), GithubError> {
-        let mut conn = self.conn().await?;
-        match headers.and_then(headers::rate_limit) {
-            Some(observed) if observed.resource == CORE => {
-                rate_limits::record(&mut conn, &self.identity, &observed, true).await?;
-            }
-            Some(observed) => {
-                rate_limits::record(&mut conn, &self.identity, &observed, false).await?;
-                rate_limits::release(&mut conn, &self.identity, CORE).await?;
-            }
-            None => rate_limits::release(&mut conn, &self.identity, CORE).await?,
-        }
-        Ok(())
+    /// Sends one `POST` of a JSON body as `identity` (paced, bounded concurrency).
+    pub(crate) async fn send_post(
+        &self,
+        identity: &Identity,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<(StatusCode, HeaderMap, String), GithubError> {
+        let _permit = identity.permit().await?;
+        let response = identity
+            .octocrab
+            ._post(url, Some(body))
+            .await
+            .map_err(|error| transport_error(&error.to_string()))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        self.observe(identity, url, status, &headers);
+        let body = identity
+            .octocrab
+            .body_to_string(response)
+            .await
+            .map_err(|error| transport_error(&error.to_string()))?;
+        Ok((status, headers, body))
     }
 
-    /// Reserves one request of the core quota, refreshing a stale reading first.
-    async fn reserve_one(&self) -> Result<(), GithubError> {
-        for _ in 0..3 {
-            if rate_limits::try_reserve(
-                &mut *self.conn().await?,
-                &self.identity,
-                CORE,
-                self.reserve,
-            )
-            .await?
-            .is_some()
-            {
-                return Ok(());
-            }
-            // Not reserved: find out whether the reading is stale or the reserve is reached.
-            self.ensure_quota(1).await?;
-        }
-        let reset = rate_limits::find(&mut *self.conn().await?, &self.identity, CORE)
-            .await?
-            .map_or_else(Utc::now, |row| row.rate_reset);
-        Err(GithubError::QuotaReserve { reset })
+    /// Counts a response in the metrics and the debug log.
+    fn observe(&self, identity: &Identity, url: &str, status: StatusCode, headers: &HeaderMap) {
+        let quota = headers::rate_limit(headers);
+        // A response without rate-limit headers is charged to core, as the ledger does.
+        let resource = quota.as_ref().map_or(CORE, |q| q.resource.as_str());
+        self.metrics.github_response(resource, status.as_u16());
+        tracing::debug!(
+            http.url = %url,
+            http.status = status.as_u16(),
+            github.identity = %identity.label,
+            github.remaining = ?quota.as_ref().map(|o| o.remaining),
+            "GitHub request"
+        );
     }
 
     /// Handles a 403/429: quota exhausted, or a secondary limit waited out if short enough.
-    async fn wait_out_limit(
+    pub(crate) async fn wait_out_limit(
         &self,
         attempt: u32,
         status: StatusCode,
@@ -454,7 +408,11 @@ impl GithubClient {
     }
 
     /// Sleeps before retrying a transient failure, or gives up after the last retry.
-    async fn backoff_or_fail(&self, attempt: u32, message: String) -> Result<(), GithubError> {
+    pub(crate) async fn backoff_or_fail(
+        &self,
+        attempt: u32,
+        message: String,
+    ) -> Result<(), GithubError> {
         if attempt > self.options.max_retries {
             return Err(GithubError::Unavailable {
                 attempts: attempt,
@@ -468,14 +426,49 @@ impl GithubClient {
         Ok(())
     }
 
-    /// The database of the ledger and page cache.
     /// A pooled connection for the ledger and the page cache.
     pub(crate) async fn conn(&self) -> Result<crate::db::Conn, GithubError> {
         Ok(self.db.get().await.map_err(DbError::from)?)
     }
+}
 
-    fn reserve_u32(&self) -> u32 {
-        u32::try_from(self.reserve).unwrap_or(0)
+impl Identity {
+    fn new(
+        base_url: &str,
+        token: Option<&SecretString>,
+        max_rps: u32,
+        options: &ClientOptions,
+    ) -> Result<Self, GithubError> {
+        let mut builder = Octocrab::builder()
+            .base_uri(base_url)
+            .map_err(|error| setup_error(base_url, error))?
+            .set_connect_timeout(Some(options.connect_timeout))
+            .set_read_timeout(Some(options.read_timeout));
+        if let Some(token) = token {
+            // octocrab keeps it a `SecretString` and exposes it only in the Authorization header.
+            builder = builder.personal_token(token.clone());
+        }
+        let octocrab = builder
+            .build()
+            .map_err(|error| setup_error(base_url, error))?;
+        let rps = NonZeroU32::new(max_rps).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            label: identity_label(token),
+            octocrab,
+            pacer: RateLimiter::direct(Quota::per_second(rps)),
+            permits: Semaphore::new(options.max_concurrency.max(1)),
+        })
+    }
+
+    /// Waits for a free request slot and the pacer of this identity.
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, GithubError> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| transport_error("the request pool is closed"))?;
+        self.pacer.until_ready().await;
+        Ok(permit)
     }
 }
 
@@ -498,7 +491,7 @@ pub fn identity_label(token: Option<&SecretString>) -> String {
     }
 }
 
-fn transport_error(message: &str) -> GithubError {
+pub(crate) fn transport_error(message: &str) -> GithubError {
     GithubError::Unavailable {
         attempts: 1,
         message: message.to_owned(),
@@ -513,7 +506,7 @@ fn setup_error(base_url: &str, error: impl std::fmt::Display) -> GithubError {
     }
 }
 
-fn status_error(status: StatusCode, url: &str, body: &str) -> GithubError {
+pub(crate) fn status_error(status: StatusCode, url: &str, body: &str) -> GithubError {
     #[derive(serde::Deserialize)]
     struct Message {
         message: String,

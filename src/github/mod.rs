@@ -3,11 +3,14 @@
 pub mod activity;
 pub mod client;
 pub mod error;
+pub mod graphql;
 pub mod headers;
 pub mod paging;
+pub mod pool;
 pub mod throttle;
 pub mod types;
 
 pub use client::{ClientOptions, GithubClient, RequestStats};
 pub use error::GithubError;
 pub use paging::{Conditional, ListPage, PageItems};
+pub use pool::Resource;

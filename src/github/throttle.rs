@@ -48,6 +48,50 @@ pub fn decide(
     }
 }
 
+/// [`decide`] over a pool of identities (the current rows of one resource): a job runs
+/// when the identities together have `needed` units above their reserves — each request
+/// then goes to whichever has the most left — and defers to the earliest reset otherwise.
+/// A missing or passed reading asks for a refresh.
+pub fn decide_pool(
+    rows: &[RateLimitRow],
+    reserve: u32,
+    needed: u32,
+    now: DateTime<Utc>,
+) -> Decision {
+    if rows.is_empty() || rows.iter().any(|row| row.rate_reset <= now) {
+        return Decision::Refresh;
+    }
+    let usable = rows
+        .iter()
+        .map(|row| i64::from(row.rate_limit) - i64::from(reserve))
+        .max()
+        .unwrap_or(0);
+    let needed = i64::from(needed).min(usable.max(1));
+    let available: i64 = rows
+        .iter()
+        .map(|row| {
+            (i64::from(row.rate_remaining) - i64::from(row.rate_reserved) - i64::from(reserve))
+                .max(0)
+        })
+        .sum();
+    if available >= needed {
+        Decision::Run
+    } else {
+        let reset = earliest_reset(rows, now).unwrap_or(now);
+        Decision::Defer {
+            until: defer_until(reset),
+        }
+    }
+}
+
+/// The earliest reset among readings whose window has not passed.
+pub fn earliest_reset(rows: &[RateLimitRow], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    rows.iter()
+        .map(|row| row.rate_reset)
+        .filter(|reset| *reset > now)
+        .min()
+}
+
 /// The reset time plus 1-60 s of random jitter, so deferred jobs do not stampede.
 pub fn defer_until(reset: DateTime<Utc>) -> DateTime<Utc> {
     reset + Duration::seconds(rand::thread_rng().gen_range(1..=60))
@@ -109,6 +153,32 @@ mod tests {
         assert_eq!(decide(None, 100, 1, Utc::now()), Decision::Refresh);
         assert_eq!(
             decide(Some(&row(0, -5)), 100, 1, Utc::now()),
+            Decision::Refresh
+        );
+    }
+
+    #[test]
+    fn a_pool_runs_while_any_identity_has_room_and_defers_to_the_earliest_reset() {
+        let now = Utc::now();
+        let mut low = row(100, 600);
+        low.identity = "token:aaaaaaaa".into();
+        let mut high = row(400, 300);
+        high.identity = "token:bbbbbbbb".into();
+        assert_eq!(
+            decide_pool(&[low.clone(), high.clone()], 100, 5, now),
+            Decision::Run
+        );
+        high.rate_remaining = 100;
+        match decide_pool(&[low.clone(), high.clone()], 100, 1, now) {
+            Decision::Defer { until } => {
+                let delay = (until - high.rate_reset).num_seconds();
+                assert!((1..=60).contains(&delay), "the earliest reset: {delay}");
+            }
+            other => panic!("expected defer, got {other:?}"),
+        }
+        assert_eq!(decide_pool(&[], 100, 1, now), Decision::Refresh);
+        assert_eq!(
+            decide_pool(&[low, row(0, -5)], 100, 1, now),
             Decision::Refresh
         );
     }

@@ -9,6 +9,7 @@
 
 pub mod activity;
 mod args;
+mod batch;
 mod crawl;
 mod discovery;
 pub mod enqueue;
@@ -21,7 +22,8 @@ mod store;
 
 pub use activity::{ActivityReconcile, IssueTimelineSync, OrgMembersSync, RepositoryActivitySync};
 pub use args::{ArgSpec, Args};
-pub use discovery::DiscoveryScraper;
+pub use batch::GraphqlProfileBatch;
+pub use discovery::{DiscoveryScraper, plan_syncs};
 pub use enqueue::enqueue;
 pub use events::EventsPoll;
 pub use profile::FullProfileSync;

@@ -106,7 +106,7 @@ async fn stored(
 }
 
 /// Runs the sync from what `stored` read.
-async fn sync(
+pub(crate) async fn sync(
     ctx: &AppContext,
     stats: &RequestStats,
     username: &GithubLogin,

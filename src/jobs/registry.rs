@@ -12,8 +12,8 @@ use crate::context::AppContext;
 use crate::db::queries::tasks::NewTask;
 use crate::jobs::{
     ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, EventsPoll, FullProfileSync,
-    FullRepositorySync, IssueTimelineSync, JobError, JobRun, OrgMembersSync, Outcome,
-    RepositoryActivitySync, TaskRequestError,
+    FullRepositorySync, GraphqlProfileBatch, IssueTimelineSync, JobError, JobRun, OrgMembersSync,
+    Outcome, RepositoryActivitySync, TaskRequestError,
 };
 
 /// One job kind with its type erased, as the registry holds it.
@@ -99,6 +99,7 @@ impl Registry {
             .with::<ActivityReconcile>()
             .with::<OrgMembersSync>()
             .with::<EventsPoll>()
+            .with::<GraphqlProfileBatch>()
     }
 
     /// Adds a kind; a kind of the same name is replaced.
@@ -208,7 +209,7 @@ mod tests {
         );
         assert_eq!(
             message(None, json!({})),
-            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync or events_poll"
+            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll or graphql_profile_batch"
         );
         assert!(
             message(Some("full_profile_sync"), json!({"username": "bad/name"}))

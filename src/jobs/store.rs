@@ -64,9 +64,9 @@ pub fn repository<'a>(
         created_at: repo.created_at,
         updated_at: repo.updated_at,
         pushed_at: repo.pushed_at,
-        has_downloads: flag(repo.has_downloads),
+        has_downloads: repo.has_downloads,
         has_issues: flag(repo.has_issues),
-        has_pages: flag(repo.has_pages),
+        has_pages: repo.has_pages,
         has_projects: flag(repo.has_projects),
         has_wiki: flag(repo.has_wiki),
         private: flag(repo.private),
@@ -77,7 +77,7 @@ pub fn repository<'a>(
         subscribers_count: count(repo.subscribers_count),
         watchers_count: count(repo.watchers_count).unwrap_or(0),
         forks_count: count(repo.forks_count).unwrap_or(0),
-        open_issues_count: count(repo.open_issues_count).unwrap_or(0),
+        open_issues_count: count(repo.open_issues_count),
         etag,
     }
 }

@@ -217,7 +217,7 @@ async fn an_expired_reading_is_refreshed_for_free_before_deciding() {
             used: 5000,
             reset: chrono::Utc::now() - chrono::Duration::seconds(10),
         },
-        false,
+        0,
     )
     .await
     .expect("seed the ledger");
@@ -238,18 +238,18 @@ async fn a_refresh_of_the_same_window_forgets_neither_in_flight_requests_nor_low
         used: 5000 - remaining,
         reset,
     };
-    rate_limits::record(&mut conn, identity, &observed(88, reset), false)
+    rate_limits::record(&mut conn, identity, &observed(88, reset), 0)
         .await
         .expect("a response's headers");
     for _ in 0..2 {
-        rate_limits::try_reserve(&mut conn, identity, "core", 50)
+        rate_limits::try_reserve(&mut conn, &[identity.to_owned()], "core", 50, 1)
             .await
             .expect("reserve")
             .expect("above the reserve");
     }
     // A GET /rate_limit answered by GitHub before the 88 was seen, while two requests of
     // other workers are still in flight: neither may be forgotten.
-    rate_limits::record(&mut conn, identity, &observed(90, reset), false)
+    rate_limits::record(&mut conn, identity, &observed(90, reset), 0)
         .await
         .expect("the refresh");
     let row = rate_limits::find(&mut conn, identity, "core")
@@ -259,7 +259,7 @@ async fn a_refresh_of_the_same_window_forgets_neither_in_flight_requests_nor_low
     assert_eq!((row.rate_remaining, row.rate_reserved), (88, 2));
     // A new window starts afresh.
     let next = reset + chrono::Duration::seconds(3600);
-    rate_limits::record(&mut conn, identity, &observed(5000, next), false)
+    rate_limits::record(&mut conn, identity, &observed(5000, next), 0)
         .await
         .expect("the next window");
     let row = rate_limits::find(&mut conn, identity, "core")

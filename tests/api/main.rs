@@ -19,3 +19,4 @@ mod graph;
 mod jobs;
 mod leaderboards;
 mod metrics;
+mod quota;

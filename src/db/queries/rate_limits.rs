@@ -50,8 +50,8 @@ pub struct Observed {
 }
 
 /// Records what GitHub reported — a response's headers or a `GET /rate_limit` reading —
-/// releasing the answered request's reservation when `release` is set (one statement: the
-/// row is written once per request).
+/// releasing `release` units reserved for the answered request (one statement: the row is
+/// written once per request; 0 for a reading nobody reserved).
 ///
 /// Within one window the remaining count only goes down, so the lowest figure seen wins:
 /// responses of concurrent requests arrive out of order, and a `GET /rate_limit` reading
@@ -63,7 +63,7 @@ pub async fn record(
     conn: &mut AsyncPgConnection,
     identity: &str,
     observed: &Observed,
-    release: bool,
+    release: i32,
 ) -> Result<(), DbError> {
     diesel::sql_query(
         "INSERT INTO rate_limits (identity, resource, rate_limit, rate_remaining, rate_used, rate_reset)
@@ -87,7 +87,7 @@ pub async fn record(
     .bind::<Int4, _>(observed.remaining)
     .bind::<Int4, _>(observed.used)
     .bind::<Timestamptz, _>(observed.reset)
-    .bind::<Int4, _>(i32::from(release))
+    .bind::<Int4, _>(release)
     .execute(conn)
     .await?;
     Ok(())
@@ -118,35 +118,64 @@ pub async fn find(
     Ok(row)
 }
 
-/// Atomically reserves one request of the current window, if that keeps the remaining
-/// quota above `reserve`. Returns the row after the reservation, or `None` when the row is
-/// missing, its window has passed, or the reserve would be touched.
+/// The rows of these identities for one resource.
+pub async fn find_all(
+    conn: &mut AsyncPgConnection,
+    identities: &[String],
+    resource: &str,
+) -> Result<Vec<RateLimitRow>, DbError> {
+    Ok(rate_limits::table
+        .filter(rate_limits::identity.eq_any(identities))
+        .filter(rate_limits::resource.eq(resource))
+        .order(rate_limits::identity)
+        .select(RateLimitRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Atomically reserves `cost` units of the current window of `resource` on the identity of
+/// the pool with the most quota left, if that keeps its remaining quota at or above
+/// `reserve`. Returns that identity's row after the reservation, or `None` when no identity
+/// has a current reading with that much room (missing rows and passed windows included).
+///
+/// The candidate row is locked, and the condition is checked again on the locked row, so
+/// concurrent reservations (other workers, other processes) never overdraw an identity.
 pub async fn try_reserve(
     conn: &mut AsyncPgConnection,
-    identity: &str,
+    identities: &[String],
     resource: &str,
     reserve: i32,
+    cost: i32,
 ) -> Result<Option<RateLimitRow>, DbError> {
     let row = diesel::sql_query(
-        "UPDATE rate_limits SET rate_reserved = rate_reserved + 1, updated_at = now()
-         WHERE identity = $1 AND resource = $2 AND rate_reset > now()
-           AND rate_remaining - rate_reserved > $3
+        "UPDATE rate_limits SET rate_reserved = rate_reserved + $4, updated_at = now()
+         WHERE id = (
+             SELECT id FROM rate_limits
+             WHERE identity = ANY($1) AND resource = $2 AND rate_reset > now()
+               AND rate_remaining - rate_reserved - $4 >= $3
+             ORDER BY rate_remaining - rate_reserved DESC, identity
+             LIMIT 1
+             FOR UPDATE)
+           AND rate_reset > now()
+           AND rate_remaining - rate_reserved - $4 >= $3
          RETURNING *",
     )
-    .bind::<Text, _>(identity)
+    .bind::<diesel::sql_types::Array<Text>, _>(identities)
     .bind::<Text, _>(resource)
     .bind::<Int4, _>(reserve)
+    .bind::<Int4, _>(cost)
     .get_result::<RateLimitRow>(conn)
     .await
     .optional()?;
     Ok(row)
 }
 
-/// Releases a reservation once its response was read (or the request failed).
+/// Releases `amount` reserved units once a response was read (or the request failed).
 pub async fn release(
     conn: &mut AsyncPgConnection,
     identity: &str,
     resource: &str,
+    amount: i32,
 ) -> Result<(), DbError> {
     diesel::update(
         rate_limits::table
@@ -154,7 +183,11 @@ pub async fn release(
             .filter(rate_limits::resource.eq(resource))
             .filter(rate_limits::rate_reserved.gt(0)),
     )
-    .set(rate_limits::rate_reserved.eq(rate_limits::rate_reserved - 1))
+    .set(
+        rate_limits::rate_reserved.eq(diesel::dsl::sql::<Int4>("GREATEST(rate_reserved - ")
+            .bind::<Int4, _>(amount)
+            .sql(", 0)")),
+    )
     .execute(conn)
     .await?;
     Ok(())

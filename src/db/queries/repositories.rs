@@ -28,9 +28,9 @@ pub struct NewRepository<'a> {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub pushed_at: Option<DateTime<Utc>>,
-    pub has_downloads: bool,
+    pub has_downloads: Option<bool>,
     pub has_issues: bool,
-    pub has_pages: bool,
+    pub has_pages: Option<bool>,
     pub has_projects: bool,
     pub has_wiki: bool,
     pub private: bool,
@@ -41,7 +41,7 @@ pub struct NewRepository<'a> {
     pub subscribers_count: Option<i32>,
     pub watchers_count: i32,
     pub forks_count: i32,
-    pub open_issues_count: i32,
+    pub open_issues_count: Option<i32>,
     pub etag: Option<&'a str>,
 }
 
@@ -58,8 +58,9 @@ pub struct StoredRepository {
 
 /// Upserts repositories in one statement; returns `github_id → id`.
 ///
-/// List payloads carry no `subscribers_count` and no ETag of the repository itself:
-/// a stored value is kept where the new one is null.
+/// List payloads carry no `subscribers_count` and no ETag of the repository itself, and
+/// GraphQL payloads no `has_downloads`, `has_pages` or `open_issues_count`: a stored value
+/// is kept where the new one is null.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
     rows: &[NewRepository<'_>],
@@ -84,9 +85,17 @@ pub async fn upsert(
             r::created_at.eq(excluded(r::created_at)),
             r::updated_at.eq(excluded(r::updated_at)),
             r::pushed_at.eq(excluded(r::pushed_at)),
-            r::has_downloads.eq(excluded(r::has_downloads)),
+            r::has_downloads.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+            >(
+                "coalesce(excluded.has_downloads, repositories.has_downloads)",
+            )),
             r::has_issues.eq(excluded(r::has_issues)),
-            r::has_pages.eq(excluded(r::has_pages)),
+            r::has_pages.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+            >(
+                "coalesce(excluded.has_pages, repositories.has_pages)"
+            )),
             r::has_projects.eq(excluded(r::has_projects)),
             r::has_wiki.eq(excluded(r::has_wiki)),
             r::private.eq(excluded(r::private)),
@@ -101,7 +110,11 @@ pub async fn upsert(
             )),
             r::watchers_count.eq(excluded(r::watchers_count)),
             r::forks_count.eq(excluded(r::forks_count)),
-            r::open_issues_count.eq(excluded(r::open_issues_count)),
+            r::open_issues_count.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Int4>,
+            >(
+                "coalesce(excluded.open_issues_count, repositories.open_issues_count)",
+            )),
             r::etag.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Text>,
             >("coalesce(excluded.etag, repositories.etag)")),
@@ -172,9 +185,9 @@ pub struct RepositoryRecord {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub pushed_at: Option<DateTime<Utc>>,
-    pub has_downloads: bool,
+    pub has_downloads: Option<bool>,
     pub has_issues: bool,
-    pub has_pages: bool,
+    pub has_pages: Option<bool>,
     pub has_projects: bool,
     pub has_wiki: bool,
     pub private: bool,
@@ -185,7 +198,7 @@ pub struct RepositoryRecord {
     pub subscribers_count: Option<i32>,
     pub watchers_count: i32,
     pub forks_count: i32,
-    pub open_issues_count: i32,
+    pub open_issues_count: Option<i32>,
     pub last_synced_at: Option<DateTime<Utc>>,
 }
 

@@ -1,5 +1,6 @@
 //! An in-process fake of GitHub's REST v3 API over real HTTP: payload shapes, ETags and 304s,
-//! Link paging, rate-limit headers, quota, redirects and injected failures.
+//! Link paging, rate-limit headers, quota per token (`core` and `graphql`), redirects and
+//! injected failures; plus `POST /graphql` for what gitomatic asks (see `fake_graphql.rs`).
 
 #![allow(dead_code)]
 
@@ -18,6 +19,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+#[path = "fake_graphql.rs"]
+mod graphql;
 
 const NOT_FOUND_DOCS: &str = "https://docs.github.com/rest";
 const RATE_LIMIT_DOCS: &str =
@@ -2606,9 +2610,9 @@ impl Quota {
         }
     }
 
-    fn spend(&mut self) {
-        self.remaining = self.remaining.saturating_sub(1);
-        self.used += 1;
+    fn spend(&mut self, units: u32) {
+        self.remaining = self.remaining.saturating_sub(units);
+        self.used += units;
     }
 
     fn json(&self, resource: &str) -> Value {
@@ -2626,6 +2630,28 @@ fn now() -> i64 {
     Utc::now().timestamp()
 }
 
+/// The quota windows of one identity (a token, or anonymous).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    pub core: Quota,
+    pub graphql: Quota,
+}
+
+impl Quotas {
+    fn renew_if_expired(&mut self) {
+        self.core.renew_if_expired();
+        self.graphql.renew_if_expired();
+    }
+
+    fn of(&mut self, resource: &str) -> &mut Quota {
+        if resource == "graphql" {
+            &mut self.graphql
+        } else {
+            &mut self.core
+        }
+    }
+}
+
 /// One request received by the fake, with what it answered.
 #[derive(Clone, Debug)]
 pub struct LoggedRequest {
@@ -2637,6 +2663,26 @@ pub struct LoggedRequest {
     pub if_none_match: Option<String>,
     pub authorization: Option<String>,
     pub costs_quota: bool,
+    /// Points a `POST /graphql` cost (GitHub's rule); 0 for REST.
+    pub graphql_points: u32,
+}
+
+impl LoggedRequest {
+    /// The token that sent it, `""` for anonymous.
+    pub fn token(&self) -> &str {
+        token_of(self.authorization.as_deref())
+    }
+}
+
+/// The token of an `Authorization` header (`Bearer x` or `token x`), `""` for none.
+pub fn token_of(authorization: Option<&str>) -> &str {
+    let value = authorization.unwrap_or_default().trim();
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .or_else(|| value.strip_prefix("token "))
+        .unwrap_or(value)
+        .trim()
 }
 
 /// A failure injected by `fail_next` or `secondary_limit_next`, consumed by one API request.
@@ -2652,6 +2698,10 @@ struct Reply {
     body: Option<String>,
     headers: Vec<(&'static str, String)>,
     costs_quota: bool,
+    /// `core`, or `graphql` for `POST /graphql`.
+    resource: &'static str,
+    /// Units spent when it costs quota: 1 request, or a GraphQL query's points.
+    units: u32,
 }
 
 impl Reply {
@@ -2661,6 +2711,8 @@ impl Reply {
             body: Some(value.to_string()),
             headers: Vec::new(),
             costs_quota: true,
+            resource: "core",
+            units: 1,
         }
     }
 
@@ -2676,6 +2728,8 @@ impl Reply {
             body: Some(body),
             headers: Vec::new(),
             costs_quota: true,
+            resource: "core",
+            units: 1,
         };
         let body = reply.body.as_deref().unwrap_or_default();
         let etag = format!("W/\"{}\"", hex::encode(Sha256::digest(body)));
@@ -2779,7 +2833,7 @@ impl Reply {
             .insert_header(("x-ratelimit-remaining", quota.remaining.to_string()))
             .insert_header(("x-ratelimit-used", quota.used.to_string()))
             .insert_header(("x-ratelimit-reset", quota.reset_epoch.to_string()))
-            .insert_header(("x-ratelimit-resource", "core"))
+            .insert_header(("x-ratelimit-resource", self.resource))
             .insert_header(("x-github-media-type", "github.v3; format=json"))
             .insert_header(("x-github-request-id", format!("FAKE:{request_number:08X}")));
         for (name, value) in self.headers {
@@ -2810,10 +2864,12 @@ struct Incoming {
     if_none_match: Option<String>,
     authorization: Option<String>,
     ip: String,
+    /// The request body (GraphQL queries).
+    body: String,
 }
 
 impl Incoming {
-    fn from_request(req: &HttpRequest) -> Incoming {
+    fn from_request(req: &HttpRequest, body: &[u8]) -> Incoming {
         let header = |name: &str| {
             req.headers()
                 .get(name)
@@ -2829,7 +2885,17 @@ impl Incoming {
             ip: req
                 .peer_addr()
                 .map_or_else(|| "127.0.0.1".to_string(), |addr| addr.ip().to_string()),
+            body: String::from_utf8_lossy(body).into_owned(),
         }
+    }
+
+    /// The token that sent it, `""` for anonymous.
+    fn token(&self) -> &str {
+        token_of(self.authorization.as_deref())
+    }
+
+    fn is_graphql(&self) -> bool {
+        self.method == "POST" && self.path.trim_end_matches('/') == "/graphql"
     }
 
     fn is_rate_limit(&self) -> bool {
@@ -2897,7 +2963,9 @@ impl Incoming {
 struct State {
     base: String,
     graph: Graph,
-    quota: Quota,
+    /// Quota windows by token (`""`: anonymous), created from `template` on first use.
+    quotas: BTreeMap<String, Quotas>,
+    template: Quotas,
     log: Vec<LoggedRequest>,
     injected: VecDeque<Injected>,
     latency: Duration,
@@ -2908,16 +2976,28 @@ struct State {
 }
 
 impl State {
+    /// The quota windows of a token, renewed if their reset time has passed.
+    fn quotas_of(&mut self, token: &str) -> &mut Quotas {
+        let template = self.template;
+        let quotas = self.quotas.entry(token.to_owned()).or_insert(template);
+        quotas.renew_if_expired();
+        quotas
+    }
+
     /// Answers one request: injected failures, quota, routing, ETags, then bookkeeping.
     fn answer(&mut self, req: &Incoming) -> HttpResponse {
-        self.quota.renew_if_expired();
+        let token = req.token().to_owned();
+        let core_left = self.quotas_of(&token).core.remaining;
         let reply = if req.is_rate_limit() {
-            let mut reply = self.rate_limit();
+            let mut reply = self.rate_limit(&token);
             reply.costs_quota = false;
             reply
         } else if let Some(injected) = self.injected.pop_front() {
             Reply::injected(injected)
-        } else if self.quota.remaining == 0 {
+        } else if req.is_graphql() {
+            let graphql_left = self.quotas_of(&token).graphql.remaining;
+            self.graphql(req, graphql_left)
+        } else if core_left == 0 {
             Reply::rate_limited(&req.ip)
         } else if let Some(body) = self.overrides.get(&req.path) {
             Reply::raw_ok(body.clone())
@@ -2925,9 +3005,11 @@ impl State {
             self.route(req)
         };
         let reply = reply.conditional(req.if_none_match.as_deref());
+        let quota = self.quotas_of(&token).of(reply.resource);
         if reply.costs_quota {
-            self.quota.spend();
+            quota.spend(reply.units);
         }
+        let quota = *quota;
         self.log.push(LoggedRequest {
             method: req.method.clone(),
             path: req.path.clone(),
@@ -2936,23 +3018,29 @@ impl State {
             if_none_match: req.if_none_match.clone(),
             authorization: req.authorization.clone(),
             costs_quota: reply.costs_quota,
+            graphql_points: if reply.resource == "graphql" && reply.costs_quota {
+                reply.units
+            } else {
+                0
+            },
         });
-        reply.into_response(&self.quota, self.log.len())
+        reply.into_response(&quota, self.log.len())
     }
 
-    fn rate_limit(&self) -> Reply {
-        let core = self.quota.json("core");
+    fn rate_limit(&mut self, token: &str) -> Reply {
+        let quotas = *self.quotas_of(token);
+        let core = quotas.core.json("core");
         let search = Quota {
             limit: 30,
             remaining: 30,
             used: 0,
-            reset_epoch: self.quota.reset_epoch,
+            reset_epoch: quotas.core.reset_epoch,
         };
         Reply::ok(&json!({
             "resources": {
                 "core": core,
                 "search": search.json("search"),
-                "graphql": Quota { limit: 5000, remaining: 5000, ..search }.json("graphql"),
+                "graphql": quotas.graphql.json("graphql"),
             },
             "rate": core,
         }))
@@ -3284,8 +3372,12 @@ fn lock(state: &Shared) -> MutexGuard<'_, State> {
 
 /// The one handler: every method and path goes through `State::answer`, then the configured
 /// latency.
-async fn serve_request(req: HttpRequest, state: web::Data<Shared>) -> HttpResponse {
-    let incoming = Incoming::from_request(&req);
+async fn serve_request(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Shared>,
+) -> HttpResponse {
+    let incoming = Incoming::from_request(&req, &body);
     let (response, latency) = {
         let mut state = lock(&state);
         (state.answer(&incoming), state.latency)
@@ -3317,7 +3409,11 @@ impl FakeGithub {
         let state = Arc::new(Mutex::new(State {
             base: url.clone(),
             graph,
-            quota: Quota::fresh(5000),
+            quotas: BTreeMap::new(),
+            template: Quotas {
+                core: Quota::fresh(5000),
+                graphql: Quota::fresh(5000),
+            },
             log: Vec::new(),
             injected: VecDeque::new(),
             latency: Duration::ZERO,
@@ -3368,7 +3464,7 @@ impl FakeGithub {
         self.state().log.clear();
     }
 
-    /// How many logged requests cost quota.
+    /// How many logged requests cost quota (REST requests and GraphQL queries).
     pub fn quota_spent(&self) -> usize {
         self.state()
             .log
@@ -3377,9 +3473,43 @@ impl FakeGithub {
             .count()
     }
 
-    /// Sets the core window; `used` becomes `limit - remaining`.
+    /// GraphQL points spent by every logged request.
+    pub fn graphql_points(&self) -> u64 {
+        self.state()
+            .log
+            .iter()
+            .map(|request| u64::from(request.graphql_points))
+            .sum()
+    }
+
+    /// Sets the core window of every identity (those seen so far and those to come); `used`
+    /// becomes `limit - remaining`.
     pub fn set_quota(&self, limit: u32, remaining: u32, reset_epoch: i64) {
-        self.state().quota = Quota {
+        let quota = Quota {
+            limit,
+            remaining,
+            used: limit.saturating_sub(remaining),
+            reset_epoch,
+        };
+        let mut state = self.state();
+        state.template.core = quota;
+        for quotas in state.quotas.values_mut() {
+            quotas.core = quota;
+        }
+    }
+
+    /// Sets one window (`core` or `graphql`) of one token (`""`: anonymous).
+    pub fn set_token_quota(
+        &self,
+        token: &str,
+        resource: &str,
+        limit: u32,
+        remaining: u32,
+        reset_epoch: i64,
+    ) {
+        let mut state = self.state();
+        let quota = state.quotas_of(token).of(resource);
+        *quota = Quota {
             limit,
             remaining,
             used: limit.saturating_sub(remaining),
@@ -3387,11 +3517,20 @@ impl FakeGithub {
         };
     }
 
-    /// The core window as the next request sees it (renewed if its reset time has passed).
+    /// The core window as the next request sees it (renewed if its reset time has passed):
+    /// of the one identity that sent requests, or of anonymous.
     pub fn quota(&self) -> Quota {
         let mut state = self.state();
-        state.quota.renew_if_expired();
-        state.quota
+        let token = match state.quotas.keys().collect::<Vec<_>>().as_slice() {
+            [only] => (*only).clone(),
+            _ => String::new(),
+        };
+        state.quotas_of(&token).core
+    }
+
+    /// One window (`core` or `graphql`) of one token, renewed if its reset time has passed.
+    pub fn token_quota(&self, token: &str, resource: &str) -> Quota {
+        *self.state().quotas_of(token).of(resource)
     }
 
     /// The next `n` API requests (not `/rate_limit`) answer `status` with a JSON error, costing

@@ -1,0 +1,361 @@
+//! GitHub's GraphQL API (`POST /graphql`): batched first syncs of developers.
+//!
+//! A query is priced before it is sent with GitHub's rule — every connection needs as many
+//! requests as its parents' `first` multiplied, and a query costs
+//! max(1, round(requests / 100)) points — and that many points are reserved on the
+//! `graphql` quota of the identity with the most left above `GITHUB_GRAPHQL_RESERVE`. The
+//! response's `x-ratelimit-*` headers (resource `graphql`) settle the reservation, and
+//! `rateLimit { cost }` in the answer reports what GitHub charged.
+//!
+//! Payloads are converted to the REST types ([`User`], [`SimpleUser`], [`Repository`]) so
+//! that both paths store through the same mapping.
+
+use chrono::{DateTime, Utc};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::github::client::{GithubClient, RequestStats, parse, status_error};
+use crate::github::error::GithubError;
+use crate::github::headers;
+use crate::github::pool::Resource;
+use crate::github::types::{Repository, SimpleUser, User};
+
+/// Items per connection page: GitHub's maximum.
+pub const PAGE: u32 = 100;
+
+/// GitHub's points for a query needing `requests` requests: max(1, round(requests / 100)).
+pub fn points(requests: u64) -> u32 {
+    let rounded = (requests + 50) / 100;
+    u32::try_from(rounded).unwrap_or(u32::MAX).max(1)
+}
+
+/// A GraphQL answer: `data` and the errors of the parts that failed (a login that is not
+/// found answers `null` with a `NOT_FOUND` error for its path, the rest of the batch stands).
+#[derive(Debug)]
+pub struct Answer {
+    /// The `data` object.
+    pub data: Value,
+    /// The errors GitHub reported beside the data.
+    pub errors: Vec<GraphqlError>,
+    /// Points GitHub charged (`rateLimit { cost }`), when asked.
+    pub cost: Option<u32>,
+}
+
+/// One entry of a GraphQL `errors` list.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GraphqlError {
+    /// GitHub's error type: `NOT_FOUND`, `RATE_LIMITED`...
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// The aliases and fields leading to the failed part.
+    #[serde(default)]
+    pub path: Vec<Value>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Answer {
+    /// The error reported for the top-level field `alias`, if any.
+    pub fn error_at(&self, alias: &str) -> Option<&GraphqlError> {
+        self.errors
+            .iter()
+            .find(|error| error.path.first().and_then(Value::as_str) == Some(alias))
+    }
+}
+
+impl GithubClient {
+    /// Sends a GraphQL query priced at `points`, with retries; counts it into `stats`.
+    pub async fn graphql(
+        &self,
+        stats: &RequestStats,
+        query: &str,
+        points: u32,
+    ) -> Result<Answer, GithubError> {
+        let url = self.url("/graphql");
+        let body = serde_json::json!({ "query": query });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let identity = self.reserve(Resource::Graphql, points).await?;
+            let sent = self.send_post(identity, &url, &body).await;
+            let headers = sent.as_ref().ok().map(|(_, headers, _)| headers);
+            self.settle(identity, Resource::Graphql, points, headers)
+                .await?;
+            let (status, headers, text) = match sent {
+                Ok(response) => response,
+                Err(GithubError::Unavailable { message, .. }) => {
+                    self.backoff_or_fail(attempt, message).await?;
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            stats.count_graphql(status, points);
+            self.total().count_graphql(status, points);
+            match status {
+                s if s.is_success() => {
+                    return answer(&url, &text, identity_reset(&headers));
+                }
+                StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+                    self.wait_out_limit(attempt, status, &url, &headers, &text)
+                        .await?;
+                }
+                s if s.is_server_error() => {
+                    self.backoff_or_fail(attempt, format!("{status} from {url}"))
+                        .await?;
+                }
+                _ => return Err(status_error(status, &url, &text)),
+            }
+        }
+    }
+}
+
+/// Reads an answer: data and partial errors, or the error that stopped the whole query.
+fn answer(url: &str, text: &str, reset: Option<DateTime<Utc>>) -> Result<Answer, GithubError> {
+    {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            data: Option<Value>,
+            #[serde(default)]
+            errors: Vec<GraphqlError>,
+        }
+        let raw: Raw = parse(url, text)?;
+        if raw
+            .errors
+            .iter()
+            .any(|error| error.kind.as_deref() == Some("RATE_LIMITED"))
+        {
+            return Err(GithubError::QuotaExhausted {
+                reset: reset.unwrap_or_else(Utc::now),
+            });
+        }
+        let Some(data) = raw.data.filter(Value::is_object) else {
+            // No data at all: the query itself was refused (a bug in the query we built).
+            let messages: Vec<&str> = raw.errors.iter().map(|e| e.message.as_str()).collect();
+            return Err(GithubError::Payload {
+                url: url.to_owned(),
+                message: format!("GraphQL query refused: {}", messages.join("; ")),
+            });
+        };
+        let cost = data
+            .get("rateLimit")
+            .and_then(|limit| limit.get("cost"))
+            .and_then(Value::as_u64)
+            .and_then(|cost| u32::try_from(cost).ok());
+        Ok(Answer {
+            data,
+            errors: raw.errors,
+            cost,
+        })
+    }
+}
+
+fn identity_reset(headers: &http::HeaderMap) -> Option<DateTime<Utc>> {
+    headers::rate_limit(headers).map(|observed| observed.reset)
+}
+
+/// A GraphQL string literal (JSON's escaping is valid GraphQL).
+pub fn literal(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+// ---------------------------------------------------------------------------
+// Selections and payloads
+// ---------------------------------------------------------------------------
+
+/// A listed account (followers, following, repository owners).
+pub const ACCOUNT_FIELDS: &str = "__typename login avatarUrl url \
+     ... on User { databaseId } ... on Organization { databaseId }";
+
+/// A repository: every field the REST list payload gives that GraphQL has without nested
+/// connections (`watchers_count` is GitHub's legacy name of the stargazer count).
+pub const REPOSITORY_FIELDS: &str = "databaseId name nameWithOwner description homepageUrl \
+     primaryLanguage { name } createdAt updatedAt pushedAt hasIssuesEnabled \
+     hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled isFork \
+     stargazerCount forkCount owner { __typename login avatarUrl url \
+     ... on User { databaseId } ... on Organization { databaseId } }";
+
+/// The profile fields of a user (the counts come from the connections' `totalCount`).
+pub const PROFILE_FIELDS: &str = "databaseId login name company location email bio \
+     avatarUrl url createdAt updatedAt";
+
+/// `pageInfo` of a connection.
+pub const PAGE_INFO: &str = "totalCount pageInfo { hasNextPage endCursor }";
+
+/// A listed account as GraphQL gives it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlAccount {
+    #[serde(rename = "__typename")]
+    pub typename: String,
+    pub database_id: i64,
+    pub login: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl GqlAccount {
+    /// The REST shape of a listed user.
+    pub fn into_simple(self) -> SimpleUser {
+        SimpleUser {
+            id: self.database_id,
+            login: self.login,
+            avatar_url: self.avatar_url,
+            html_url: self.url,
+            kind: Some(self.typename),
+        }
+    }
+}
+
+/// `{ name }` of a language.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GqlLanguage {
+    pub name: String,
+}
+
+/// A repository as GraphQL gives it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlRepository {
+    pub database_id: i64,
+    pub name: String,
+    pub name_with_owner: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub homepage_url: Option<String>,
+    #[serde(default)]
+    pub primary_language: Option<GqlLanguage>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub has_issues_enabled: bool,
+    pub has_projects_enabled: bool,
+    pub has_wiki_enabled: bool,
+    pub is_private: bool,
+    pub is_archived: bool,
+    pub is_disabled: bool,
+    pub is_fork: bool,
+    pub stargazer_count: i64,
+    pub fork_count: i64,
+    pub owner: GqlAccount,
+}
+
+impl GqlRepository {
+    /// The REST shape of a listed repository; what GraphQL lacks (`has_downloads`,
+    /// `has_pages`, `open_issues_count`) stays unknown.
+    pub fn into_rest(self) -> Repository {
+        Repository {
+            id: self.database_id,
+            name: self.name,
+            full_name: self.name_with_owner,
+            owner: self.owner.into_simple(),
+            description: self.description,
+            homepage: self.homepage_url,
+            language: self.primary_language.map(|language| language.name),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            pushed_at: self.pushed_at,
+            has_downloads: None,
+            has_issues: Some(self.has_issues_enabled),
+            has_pages: None,
+            has_projects: Some(self.has_projects_enabled),
+            has_wiki: Some(self.has_wiki_enabled),
+            private: Some(self.is_private),
+            archived: Some(self.is_archived),
+            disabled: Some(self.is_disabled),
+            fork: Some(self.is_fork),
+            stargazers_count: Some(self.stargazer_count),
+            subscribers_count: None,
+            watchers_count: Some(self.stargazer_count),
+            forks_count: Some(self.fork_count),
+            open_issues_count: None,
+        }
+    }
+}
+
+/// `pageInfo` of a connection.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    #[serde(default)]
+    pub end_cursor: Option<String>,
+}
+
+/// One page of a connection.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection<T> {
+    pub total_count: i64,
+    pub page_info: PageInfo,
+    pub nodes: Vec<T>,
+}
+
+/// `{ totalCount }` of a connection.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Count {
+    pub total_count: i64,
+}
+
+/// A user with the first page of each relation.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GqlUser {
+    pub database_id: i64,
+    pub login: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    pub followers: Connection<GqlAccount>,
+    pub following: Connection<GqlAccount>,
+    pub starred_repositories: Connection<GqlRepository>,
+    pub repositories: Connection<GqlRepository>,
+    pub gists: Count,
+}
+
+impl GqlUser {
+    /// The REST profile (`GET /users/{login}`) this answer stands for. GraphQL's `email` is
+    /// an empty string where REST answers `null`.
+    pub fn profile(&self) -> User {
+        User {
+            id: self.database_id,
+            login: self.login.clone(),
+            name: self.name.clone(),
+            company: self.company.clone(),
+            location: self.location.clone(),
+            email: self.email.clone().filter(|email| !email.is_empty()),
+            bio: self.bio.clone(),
+            avatar_url: self.avatar_url.clone(),
+            html_url: self.url.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            followers: Some(self.followers.total_count),
+            following: Some(self.following.total_count),
+            public_gists: Some(self.gists.total_count),
+            public_repos: Some(self.repositories.total_count),
+        }
+    }
+}
