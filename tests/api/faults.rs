@@ -25,8 +25,18 @@ fn fast_recovery(env: &mut std::collections::HashMap<String, String>) {
     env.insert("TASK_RETRY_SECS".into(), "1".into());
     env.insert("DISCOVERY_BATCH".into(), "50".into());
     env.insert("WORKER_CONCURRENCY".into(), "4".into());
-    // Discovery is triggered by the test, not the clock.
+    // Discovery is triggered by the test, not the clock; the activity and event pollers
+    // (events every minute) have nothing to do here and would keep tasks active.
     env.insert("DISCOVERY_CRON".into(), "0 0 0 1 1 *".into());
+    for entry in [
+        "ACTIVITY_CRON",
+        "TIMELINE_CRON",
+        "RECONCILE_CRON",
+        "MEMBERS_CRON",
+        "EVENTS_CRON",
+    ] {
+        env.insert(entry.into(), "off".into());
+    }
 }
 
 /// Seeds the crawl, then runs discovery until every developer was synced; `disturb` runs
