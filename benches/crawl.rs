@@ -1,5 +1,7 @@
 //! Crawl benchmark: a generated follower graph crawled from the fake GitHub at zero latency,
-//! then re-crawled unchanged; prints throughput and quota-costing requests per developer.
+//! then re-crawled unchanged — once REST-only (anonymous, as before) and once with a pool of
+//! three tokens and GraphQL-batched first syncs; prints throughput, REST requests and
+//! GraphQL points per developer.
 //!
 //! `cargo bench --bench crawl`; `BENCH_DEVELOPERS=300` sets the graph size (default 5000).
 //! `RUST_LOG=info` also prints the app's log on stderr.
@@ -15,10 +17,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::{StreamExt, stream};
 use gitomatic::context::AppContext;
+use gitomatic::db::queries::developers::Picked;
 use gitomatic::db::queries::tasks::{self, TaskRow};
 use gitomatic::domain::GithubLogin;
 use gitomatic::jobs::{self, BackgroundJob, DiscoveryScraper, FullProfileSync};
@@ -51,7 +54,27 @@ const PROFILE_SYNC_LEDGER: &str =
     "SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
         count(*) FILTER (WHERE status = 'failed') AS failed,
         coalesce(sum(github_requests), 0)::bigint AS requests
-     FROM tasks WHERE name = 'full_profile_sync'";
+     FROM tasks WHERE name IN ('full_profile_sync', 'graphql_profile_batch')";
+/// Tokens of the pooled run (the fake keeps a quota per token).
+const TOKENS: &str = "ghp_benchTokenOne,ghp_benchTokenTwo,ghp_benchTokenThree";
+
+/// How the crawler is configured for a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Anonymous: REST only, as the service always crawled.
+    RestOnly,
+    /// Three tokens, GraphQL batches for never-synced developers (the README's default).
+    PooledGraphql,
+}
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::RestOnly => "REST only",
+            Mode::PooledGraphql => "3 tokens + GraphQL",
+        }
+    }
+}
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -69,15 +92,55 @@ async fn main() -> anyhow::Result<()> {
         .map(|user| (user.id, user.login.clone()))
         .context("the generated graph has no developer")?;
 
-    let mut bench = Bench::start(graph).await?;
-    let first = bench.first_crawl(&seed, developers).await?;
-    let second = bench.recrawl().await?;
-    bench.stop().await;
+    let mut runs = Vec::new();
+    for mode in [Mode::RestOnly, Mode::PooledGraphql] {
+        let mut bench = Bench::start(graph.clone(), mode).await?;
+        let first = bench.first_crawl(&seed, developers).await?;
+        let second = bench.recrawl().await?;
+        bench.stop().await;
+        runs.push((mode, first, second));
+    }
 
     let seed_ideal = ideal.get(&seed_id).copied().unwrap_or_default();
     let crawl_ideal = ideal.values().sum();
-    print_report(developers, &seed, seed_ideal, crawl_ideal, &first, &second);
+    let (_, first, second) = &runs[0];
+    print_report(developers, &seed, seed_ideal, crawl_ideal, first, second);
+    println!();
+    print_spend_table(developers, crawl_ideal, &runs);
     Ok(())
+}
+
+/// REST requests, GraphQL points and their sum per developer, for each mode and phase.
+fn print_spend_table(developers: usize, crawl_ideal: usize, runs: &[(Mode, FirstCrawl, Phase)]) {
+    let per = |n: f64| n / developers as f64;
+    println!(
+        "{:<34} {:>10} {:>10} {:>14} {:>10}",
+        "quota spent", "REST req.", "GQL points", "sum", "per dev."
+    );
+    for (mode, first, second) in runs {
+        for (phase, p) in [
+            ("first crawl", &first.phase),
+            ("unchanged re-crawl", second),
+        ] {
+            let sum = p.rest as f64 + p.graphql_points as f64;
+            println!(
+                "{:<34} {:>10} {:>10} {:>14} {:>10.3}",
+                format!("{}: {phase}", mode.label()),
+                p.rest,
+                p.graphql_points,
+                sum,
+                per(sum)
+            );
+        }
+    }
+    println!(
+        "{:<34} {:>10} {:>10} {:>14} {:>10.3}",
+        "REST ideal: first crawl",
+        crawl_ideal,
+        0,
+        crawl_ideal,
+        per(crawl_ideal as f64)
+    );
 }
 
 /// `BENCH_DEVELOPERS`, or the default graph size.
@@ -167,12 +230,6 @@ struct Count {
     n: i64,
 }
 
-#[derive(QueryableByName)]
-struct Login {
-    #[diesel(sql_type = Text)]
-    login: String,
-}
-
 /// What one crawl did and cost.
 struct Phase {
     elapsed: Duration,
@@ -183,8 +240,12 @@ struct Phase {
     ledger_requests: i64,
     /// GitHub API responses (not `GET /rate_limit`), as the fake logged them.
     responses: usize,
-    /// Requests that cost quota, as the fake counted them.
+    /// Requests that cost quota, as the fake counted them (GraphQL queries included).
     quota: usize,
+    /// REST requests that cost quota.
+    rest: usize,
+    /// GraphQL points spent.
+    graphql_points: u64,
     not_modified: usize,
     rate_limit_calls: usize,
     /// Time the benchmark spent enqueueing the phase's tasks itself (re-crawl only).
@@ -209,18 +270,18 @@ struct FirstCrawl {
 }
 
 impl Bench {
-    async fn start(graph: Graph) -> anyhow::Result<Bench> {
+    async fn start(graph: Graph, mode: Mode) -> anyhow::Result<Bench> {
         let fake = FakeGithub::start(graph).await;
         fake.set_quota(QUOTA, QUOTA, chrono::Utc::now().timestamp() + 3600);
         let db = support::BenchDb::create().await?;
-        let ctx = AppContext::new(support::config(
-            &db.url,
-            &fake.url,
-            &[
-                ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
-                ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
-            ],
-        )?)?;
+        let mut env = vec![
+            ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
+            ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
+        ];
+        if mode == Mode::PooledGraphql {
+            env.push(("GITHUB_TOKENS", TOKENS.to_owned()));
+        }
+        let ctx = AppContext::new(support::config(&db.url, &fake.url, &env)?)?;
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(gitomatic::worker::run(ctx.clone(), stopped));
         let conn = AsyncPgConnection::establish(&db.url).await?;
@@ -269,16 +330,18 @@ impl Bench {
         })
     }
 
-    /// Re-syncs every stored developer; discovery would skip them (synced within the day).
+    /// Re-syncs every stored developer the way discovery would choose (REST where ETags
+    /// are stored, GraphQL batches otherwise); discovery itself would skip them (synced
+    /// within the day).
     async fn recrawl(&mut self) -> anyhow::Result<Phase> {
-        let logins = self.logins().await?;
+        let picked = self.picked().await?;
         let mark = self.mark().await?;
         let ctx = &self.ctx;
         let enqueue_started = Instant::now();
-        let enqueued: Vec<anyhow::Result<()>> = stream::iter(logins)
-            .map(|login| async move {
-                let username = GithubLogin::parse(&login).map_err(anyhow::Error::msg)?;
-                jobs::enqueue(ctx, &FullProfileSync { username }.to_task()?).await?;
+        let planned = jobs::plan_syncs(ctx, &picked)?;
+        let enqueued: Vec<anyhow::Result<()>> = stream::iter(planned)
+            .map(|task| async move {
+                jobs::enqueue(ctx, &task).await?;
                 Ok(())
             })
             .buffer_unordered(ENQUEUE_CONCURRENCY)
@@ -350,6 +413,11 @@ impl Bench {
             ledger_requests: ledger.requests - mark.ledger.requests,
             responses: since.len() - rate_limit_calls,
             quota: since.iter().filter(|r| r.costs_quota).count(),
+            rest: since
+                .iter()
+                .filter(|r| r.costs_quota && r.path != "/graphql")
+                .count(),
+            graphql_points: since.iter().map(|r| u64::from(r.graphql_points)).sum(),
             not_modified: since.iter().filter(|r| r.status == 304).count(),
             rate_limit_calls,
             enqueueing: None,
@@ -367,11 +435,12 @@ impl Bench {
             .await?)
     }
 
-    async fn logins(&mut self) -> anyhow::Result<Vec<String>> {
-        let rows: Vec<Login> = diesel::sql_query("SELECT login FROM developers ORDER BY github_id")
-            .load(&mut self.conn)
-            .await?;
-        Ok(rows.into_iter().map(|row| row.login).collect())
+    async fn picked(&mut self) -> anyhow::Result<Vec<Picked>> {
+        Ok(diesel::sql_query(
+            "SELECT login, etag IS NOT NULL AS has_etag FROM developers ORDER BY github_id",
+        )
+        .load(&mut self.conn)
+        .await?)
     }
 }
 
