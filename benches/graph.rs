@@ -88,7 +88,8 @@ async fn main() -> anyhow::Result<()> {
         .context("build the HTTP client")?;
 
     // First, while the process has allocated little: the export's memory is what it adds.
-    let export = export(&http, &format!("{base}/github/graph/export/?format=jsonl")).await?;
+    // A wrong answer fails the run, at the end: the latency table is still measured.
+    let export = export(&http, &format!("{base}/github/graph/export/?format=jsonl")).await;
 
     let started = Instant::now();
     let pairs = path_pairs(&mut conn, developers, PATH_PAIRS).await?;
@@ -181,17 +182,27 @@ async fn main() -> anyhow::Result<()> {
     ];
 
     let mut table = Vec::new();
+    let mut failures = Vec::new();
+    let export = export.map_err(|error| failures.push(error.context("the export")));
     for case in &cases {
         let started = Instant::now();
-        let outcome = case.run(&http, requests, concurrency, budget).await?;
-        if let Outcome::Measured(_) = outcome {
-            eprintln!(
-                "measured {} in {:.1} s",
-                case.label,
-                started.elapsed().as_secs_f64()
-            );
+        match case.run(&http, requests, concurrency, budget).await {
+            Ok(outcome) => {
+                if let Outcome::Measured(_) = outcome {
+                    eprintln!(
+                        "measured {} in {:.1} s",
+                        case.label,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                table.push((case.label.clone(), outcome));
+            }
+            // The cases stop at the first wrong answer, after showing what they measured.
+            Err(error) => {
+                failures.push(error);
+                break;
+            }
         }
-        table.push((case.label.clone(), outcome));
     }
 
     println!();
@@ -214,8 +225,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     println!();
-    println!("{export}");
-    Ok(())
+    match &export {
+        Ok(export) => println!("{export}"),
+        Err(()) => println!("export (`/github/graph/export/?format=jsonl`): failed"),
+    }
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let messages: Vec<String> = failures.iter().map(|error| format!("{error:#}")).collect();
+    bail!("the run met a wrong answer: {}", messages.join("; "))
 }
 
 // ----------------------------------------------------------------------------------------
