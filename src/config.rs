@@ -40,6 +40,9 @@ pub struct Config {
     pub task_lease_secs: u32,
     /// First delay before retrying a task that met a GitHub outage, doubled per attempt (`TASK_RETRY_SECS`).
     pub task_retry_secs: u32,
+    /// Milliseconds a web request's statement may run before PostgreSQL cancels it
+    /// (`WEB_STATEMENT_TIMEOUT_MS`; 0: no limit).
+    pub web_statement_timeout_ms: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for Config {
             .field("worker_concurrency", &self.worker_concurrency)
             .field("task_lease_secs", &self.task_lease_secs)
             .field("task_retry_secs", &self.task_retry_secs)
+            .field("web_statement_timeout_ms", &self.web_statement_timeout_ms)
             .finish()
     }
 }
@@ -116,7 +120,14 @@ impl Config {
                 .unwrap_or(256),
             task_lease_secs: env.number("TASK_LEASE_SECS", 60, 4)?,
             task_retry_secs: env.number("TASK_RETRY_SECS", 60, 1)?,
+            web_statement_timeout_ms: env.number("WEB_STATEMENT_TIMEOUT_MS", 5000, 0)?,
         })
+    }
+
+    /// The web role's statement timeout, `None` when off.
+    pub fn web_statement_timeout(&self) -> Option<std::time::Duration> {
+        (self.web_statement_timeout_ms > 0)
+            .then(|| std::time::Duration::from_millis(u64::from(self.web_statement_timeout_ms)))
     }
 }
 

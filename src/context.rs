@@ -71,6 +71,19 @@ impl AppContext {
         })
     }
 
+    /// The same context for the web role: its database sessions cancel any statement
+    /// running past `WEB_STATEMENT_TIMEOUT_MS`, so that one expensive request cannot hold
+    /// the database the workers share. A process running several roles keeps the other
+    /// pool for them.
+    pub fn for_web(mut self) -> Result<Self, db::DbError> {
+        let url = db::with_statement_timeout(
+            &self.config.database_url,
+            self.config.web_statement_timeout(),
+        )?;
+        self.db = db::pool(&url, POOL_SIZE)?;
+        Ok(self)
+    }
+
     /// A pooled database connection; the caller owns it (and any transaction on it).
     pub async fn conn(&self) -> Result<db::Conn, db::DbError> {
         Ok(self.db.get().await?)

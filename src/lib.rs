@@ -16,6 +16,7 @@ pub mod context;
 pub mod db;
 pub mod domain;
 pub mod github;
+pub mod graph;
 pub mod jobs;
 pub mod live;
 pub mod metrics;

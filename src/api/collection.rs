@@ -34,7 +34,7 @@ where
 {
     let query = params::list_query(request, fields, default_ordering)?;
     let conn = ctx.conn().await?;
-    let (page, page_size) = (query.page, query.page_size);
+    let page = query.page;
     let offset = query.offset();
     if offset > MAX_OFFSET {
         // Too deep to serve by offset: past the end it is the usual 404, else narrow it.
@@ -60,11 +60,13 @@ where
         return Err(ApiError::NotFound("Invalid page.".into()));
     }
     let links = Links::new(request, &ctx.config);
-    let pages = u32::try_from((loaded.total.max(0) as u64).div_ceil(u64::from(page_size)))
-        .unwrap_or(u32::MAX);
+    // An estimated count may fall short of what the pages show: never below that.
+    let shown = i64::try_from(offset).unwrap_or(i64::MAX)
+        + i64::try_from(loaded.rows.len()).unwrap_or(i64::MAX)
+        + i64::from(loaded.has_next);
     Ok(Rendered::ok(Page {
-        count: loaded.total,
-        next: (page < pages).then(|| links.page(request, page + 1)),
+        count: loaded.total.max(shown),
+        next: loaded.has_next.then(|| links.page(request, page + 1)),
         previous: (page > 1).then(|| links.page(request, page - 1)),
         results: loaded
             .rows

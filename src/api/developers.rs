@@ -75,6 +75,20 @@ pub async fn list_developer_following(
     developer_list(&request, &ctx, DeveloperSet::FollowedBy(id)).await
 }
 
+/// Developers a developer follows who follow it back.
+#[utoipa::path(get, tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route("/developers/{id}/mutuals/", method = "GET", method = "HEAD")]
+pub async fn list_developer_mutuals(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_developer(&ctx, &id).await?;
+    developer_list(&request, &ctx, DeveloperSet::MutualsOf(id)).await
+}
+
 /// Repositories a developer starred.
 #[utoipa::path(get, tag = "developers",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),

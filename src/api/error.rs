@@ -27,6 +27,9 @@ pub enum ApiError {
     /// The body is neither JSON nor a form.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Well-formed, but more than the service answers (a search grown too large).
+    #[error("{0}")]
+    Unprocessable(String),
     /// A dependency (database, broker) is down.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -36,9 +39,15 @@ pub enum ApiError {
 }
 
 impl From<DbError> for ApiError {
-    /// 503 when the database is out of reach, else 500; the cause is logged here, once.
+    /// 503 when the database is out of reach or a query ran out of time, else 500; the
+    /// cause is logged here, once.
     fn from(error: DbError) -> Self {
-        if error.is_unavailable() {
+        if error.is_statement_timeout() {
+            tracing::warn!(%error, "a request's query ran past the statement timeout");
+            ApiError::Unavailable(
+                "the query took longer than the statement timeout (WEB_STATEMENT_TIMEOUT_MS); narrow the request".into(),
+            )
+        } else if error.is_unavailable() {
             tracing::error!(%error, "database unavailable answering a request");
             ApiError::Unavailable("the database is not answering".into())
         } else {
@@ -57,6 +66,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

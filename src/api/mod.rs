@@ -9,6 +9,7 @@ mod developers;
 pub mod error;
 mod events;
 mod fallback;
+mod graph;
 mod health;
 mod html;
 mod issues;
@@ -66,6 +67,11 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(developers::list_developer_following)
         .service(developers::list_developer_starred_repositories)
         .service(developers::list_developer_repositories)
+        .service(developers::list_developer_mutuals)
+        .service(graph::developer_suggestions)
+        .service(graph::developer_path)
+        .service(graph::get_graph)
+        .service(graph::export_graph)
         .service(repositories::list_repositories)
         .service(repositories::get_repository)
         .service(repositories::list_repository_stargazers)
@@ -123,6 +129,7 @@ fn github_routes(cfg: &mut ServiceConfig) {
 
 /// Starts serving the API on an already bound listener.
 pub fn serve(ctx: AppContext, listener: TcpListener) -> std::io::Result<Server> {
+    let ctx = ctx.for_web().map_err(std::io::Error::other)?;
     // Built once, not once per worker: the document walks every route.
     let document = openapi::document(&ctx.registry);
     let data = web::Data::new(ctx);

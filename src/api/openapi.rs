@@ -64,9 +64,13 @@ impl Modify for BearerAuth {
 }
 
 /// The lists and the fields they filter on.
-fn filtered_lists() -> [(&'static str, &'static [Field]); 26] {
+fn filtered_lists() -> [(&'static str, &'static [Field]); 27] {
     [
         ("/github/developers/", queries::developers::FIELDS),
+        (
+            "/github/developers/{id}/mutuals/",
+            queries::developers::FIELDS,
+        ),
         (
             "/github/developers/{id}/followers/",
             queries::developers::FIELDS,

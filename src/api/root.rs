@@ -34,6 +34,8 @@ pub struct RootView {
     pub dashboard: String,
     pub events: String,
     pub event_gaps: String,
+    /// The follow graph in numbers, and its export.
+    pub graph: String,
     pub metrics: EventMetricsView,
     pub visualization: EventChartsView,
     pub docs: DocsView,
@@ -90,6 +92,7 @@ pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpR
         dashboard: links.url("/github/dashboard/"),
         events: links.url("/github/events/"),
         event_gaps: links.url("/github/events/gaps/"),
+        graph: links.url("/github/graph/"),
         metrics: EventMetricsView {
             event_avg_time: links.url("/github/metrics/event-avg-time?event_type=PushEvent"),
             events_total_count: links.url("/github/metrics/events-total-count?offset=60"),

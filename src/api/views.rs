@@ -64,6 +64,10 @@ pub struct DeveloperView {
     pub starred_repositories: String,
     /// Repositories this developer owns.
     pub repositories: String,
+    /// Developers this one follows who follow it back.
+    pub mutuals: String,
+    /// Developers followed by those this one follows, not followed yet, scored.
+    pub suggestions: String,
 }
 
 impl DeveloperView {
@@ -93,6 +97,8 @@ impl DeveloperView {
             following: links.developer(id, "following/"),
             starred_repositories: links.developer(id, "starred_repositories/"),
             repositories: links.developer(id, "repositories/"),
+            mutuals: links.developer(id, "mutuals/"),
+            suggestions: links.developer(id, "suggestions/"),
         }
     }
 }

@@ -107,6 +107,13 @@ pub struct ListQuery {
 pub const MAX_OFFSET: u64 = 1_000_000;
 
 impl ListQuery {
+    /// Whether this is the whole list in the order `[-]name`: no filter, that ordering.
+    pub fn is_unfiltered_in_order(&self, name: &str, descending: bool) -> bool {
+        self.filters.is_empty()
+            && self.ordering.field.name == name
+            && self.ordering.descending == descending
+    }
+
     /// Rows skipped before this page.
     pub fn offset(&self) -> u64 {
         u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
@@ -262,8 +269,19 @@ impl From<Option<(&'static str, uuid::Uuid)>> for Scope {
 /// `SELECT {select} FROM {table} t WHERE <scope> AND <filters>`, returning the query and
 /// the number of placeholders bound. Identifiers come from the static field lists only.
 fn filtered(select: &str, table: &'static str, scope: Scope, query: &ListQuery) -> (Sql, usize) {
-    let mut sql =
-        diesel::sql_query(format!("SELECT {select} FROM {table} t WHERE true")).into_boxed::<Pg>();
+    filtered_within("", select, table, scope, query)
+}
+
+/// [`filtered`] preceded by `prefix` (an enclosing query the caller closes).
+fn filtered_within(
+    prefix: &str,
+    select: &str,
+    table: &'static str,
+    scope: Scope,
+    query: &ListQuery,
+) -> (Sql, usize) {
+    let mut sql = diesel::sql_query(format!("{prefix}SELECT {select} FROM {table} t WHERE true"))
+        .into_boxed::<Pg>();
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -308,11 +326,12 @@ fn filtered(select: &str, table: &'static str, scope: Scope, query: &ListQuery) 
     (sql, n)
 }
 
-/// One page: `SELECT {columns} ... ORDER BY <ordering> NULLS LAST, t.id LIMIT ... OFFSET ...`,
-/// `columns` being `t.*` and any computed columns a record needs.
+/// One page and the first row of the next: `SELECT {columns} ... ORDER BY <ordering>
+/// NULLS LAST, t.id LIMIT page_size + 1 OFFSET ...`, `columns` being `t.*` and any computed
+/// columns a record needs. The extra row tells whether a next page exists, whatever the count.
 ///
 /// Kept apart from the count so that the page can walk an index and stop after
-/// `page_size` rows instead of materialising the whole filtered set.
+/// `page_size + 1` rows instead of materialising the whole filtered set.
 pub fn page_sql(table: &'static str, columns: &str, scope: Scope, query: &ListQuery) -> Sql {
     let (sql, bound) = filtered(columns, table, scope, query);
     let direction = if query.ordering.descending {
@@ -326,13 +345,27 @@ pub fn page_sql(table: &'static str, columns: &str, scope: Scope, query: &ListQu
         bound + 1,
         bound + 2
     ))
-    .bind::<BigInt, _>(i64::from(query.page_size))
+    .bind::<BigInt, _>(i64::from(query.page_size) + 1)
     .bind::<BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
 }
 
-/// The size of the whole filtered list: `SELECT count(*) AS total_count ...`.
-pub fn count_sql(table: &'static str, scope: Scope, query: &ListQuery) -> Sql {
-    filtered("count(*) AS total_count", table, scope, query).0
+/// The size of the filtered list, counting at most `cap + 1` rows:
+/// `SELECT count(*) AS total_count FROM (SELECT 1 ... LIMIT cap + 1) capped`.
+pub fn capped_count_sql(table: &'static str, scope: Scope, query: &ListQuery, cap: i64) -> Sql {
+    let (sql, bound) = filtered_within(
+        "SELECT count(*) AS total_count FROM (",
+        "1",
+        table,
+        scope,
+        query,
+    );
+    sql.sql(format!(" LIMIT ${}) capped", bound + 1))
+        .bind::<BigInt, _>(cap.saturating_add(1))
+}
+
+/// The planner's estimate of the filtered list's size: `EXPLAIN (FORMAT JSON) SELECT 1 ...`.
+pub fn estimate_sql(table: &'static str, scope: Scope, query: &ListQuery) -> Sql {
+    filtered_within("EXPLAIN (FORMAT JSON) ", "1", table, scope, query).0
 }
 
 #[cfg(test)]
@@ -429,7 +462,7 @@ mod tests {
             page: 1,
             page_size: 10,
         };
-        let text = sql_text(&count_sql("issues", Scope::All, &query));
+        let text = sql_text(&capped_count_sql("issues", Scope::All, &query, 100));
         assert!(text.contains("t.labels @> ARRAY[$1]::text[]"), "{text}");
         assert!(!text.contains("ILIKE"), "{text}");
     }
@@ -442,10 +475,11 @@ mod tests {
             page: 1,
             page_size: 10,
         };
-        let fixed = sql_text(&count_sql(
+        let fixed = sql_text(&capped_count_sql(
             "issues",
             Scope::Where("NOT t.is_pull_request"),
             &query,
+            100,
         ));
         assert!(
             fixed.contains("AND (NOT t.is_pull_request) AND t.login = $1"),
@@ -462,7 +496,17 @@ mod tests {
                 && bound.contains("LIMIT $3 OFFSET $4"),
             "{bound}"
         );
-        let all = sql_text(&count_sql("issues", Scope::All, &query));
-        assert!(all.contains("WHERE true AND t.login = $1"), "{all}");
+        let all = sql_text(&capped_count_sql("issues", Scope::All, &query, 100));
+        assert!(
+            all.contains(
+                "FROM (SELECT 1 FROM issues t WHERE true AND t.login = $1 LIMIT $2) capped"
+            ),
+            "{all}"
+        );
+        let estimate = sql_text(&estimate_sql("issues", Scope::All, &query));
+        assert!(
+            estimate.starts_with("EXPLAIN (FORMAT JSON) SELECT 1 FROM issues t"),
+            "{estimate}"
+        );
     }
 }

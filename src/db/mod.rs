@@ -72,6 +72,14 @@ impl DbError {
         }
     }
 
+    /// Whether PostgreSQL cancelled the statement for running past `statement_timeout`
+    /// (SQLSTATE 57014; diesel exposes only the server's message).
+    pub fn is_statement_timeout(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        matches!(self, DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info))
+            if info.message().starts_with("canceling statement due to statement timeout"))
+    }
+
     /// Whether running the same work again may succeed: the database is unavailable, or
     /// PostgreSQL chose this transaction as a deadlock's or serialization conflict's victim
     /// (SQLSTATE 40P01 / 40001).
@@ -119,6 +127,44 @@ pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, DbError> {
         .runtime(::deadpool::Runtime::Tokio1)
         .build()
         .map_err(|error| DbError::Setup(format!("cannot build the database pool: {error}")))
+}
+
+/// The database URL with a `statement_timeout` for every session opened from it (the
+/// libpq `options` parameter, which tokio-postgres honours); `None` leaves it as it is.
+pub fn with_statement_timeout(
+    database_url: &str,
+    timeout: Option<std::time::Duration>,
+) -> Result<String, DbError> {
+    let Some(timeout) = timeout else {
+        return Ok(database_url.to_owned());
+    };
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let mut url = url::Url::parse(database_url)
+        .map_err(|error| DbError::Setup(format!("DATABASE_URL is not a URL: {error}")))?;
+    let setting = format!("-c statement_timeout={}", timeout.as_millis());
+    let options = match url.query_pairs().find(|(key, _)| key == "options") {
+        Some((_, existing)) => format!("{existing} {setting}"),
+        None => setting,
+    };
+    // Percent-encoded by hand rather than as a form: the PostgreSQL client reads `+` as
+    // a plus, not a space.
+    let mut query: Vec<String> = url
+        .query_pairs()
+        .filter(|(key, _)| key != "options")
+        .map(|(key, value)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(&key, NON_ALPHANUMERIC),
+                utf8_percent_encode(&value, NON_ALPHANUMERIC)
+            )
+        })
+        .collect();
+    query.push(format!(
+        "options={}",
+        utf8_percent_encode(&options, NON_ALPHANUMERIC)
+    ));
+    url.set_query(Some(&query.join("&")));
+    Ok(url.into())
 }
 
 /// Applies every pending migration; returns the versions applied (none when up to date).
@@ -228,5 +274,37 @@ mod tests {
         );
         assert!(!DbError::Query(Error::NotFound).is_unavailable());
         assert!(!DbError::Inconsistent("no row".into()).is_unavailable());
+    }
+}
+
+#[cfg(test)]
+mod statement_timeout_tests {
+    use super::with_statement_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn the_timeout_rides_in_the_options_parameter_percent_encoded() {
+        let url = with_statement_timeout(
+            "postgres://u:p@db:5432/app?sslmode=disable",
+            Some(Duration::from_millis(1500)),
+        )
+        .expect("a URL");
+        assert_eq!(
+            url,
+            "postgres://u:p@db:5432/app?sslmode=disable&options=%2Dc%20statement%5Ftimeout%3D1500"
+        );
+        let kept = with_statement_timeout(
+            "postgres://db/app?options=-c%20work_mem%3D64MB",
+            Some(Duration::from_secs(2)),
+        )
+        .expect("a URL");
+        assert!(
+            kept.ends_with("options=%2Dc%20work%5Fmem%3D64MB%20%2Dc%20statement%5Ftimeout%3D2000"),
+            "{kept}"
+        );
+        assert_eq!(
+            with_statement_timeout("postgres://db/app", None).expect("a URL"),
+            "postgres://db/app"
+        );
     }
 }

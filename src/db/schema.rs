@@ -76,6 +76,8 @@ diesel::table! {
         gone_at -> Nullable<Timestamptz>,
         inserted_at -> Timestamptz,
         row_updated_at -> Timestamptz,
+        stored_followers -> Int4,
+        stored_following -> Int4,
     }
 }
 
@@ -123,6 +125,8 @@ diesel::table! {
         follower_id -> Uuid,
         followee_id -> Uuid,
         inserted_at -> Timestamptz,
+        follower_created_at -> Nullable<Timestamptz>,
+        followee_created_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -53,8 +53,13 @@ async fn walk(app: &TestApp, base: &str, starts: &[&str]) -> BTreeMap<String, Va
     seen
 }
 
-const ALL_ROUTES: [&str; 41] = [
+const ALL_ROUTES: [&str; 46] = [
     "/github/",
+    "/github/graph/",
+    "/github/graph/export/",
+    "/github/developers/{id}/mutuals/",
+    "/github/developers/{id}/suggestions/",
+    "/github/developers/{id}/path/{other_id}/",
     "/github/events/",
     "/github/events/gaps/",
     "/github/metrics/event-avg-time",
@@ -319,6 +324,8 @@ async fn lists_and_objects_have_the_documented_shape() {
             "following",
             "starred_repositories",
             "repositories",
+            "mutuals",
+            "suggestions",
         ])
     );
     let id = developer["id"].as_str().expect("id");

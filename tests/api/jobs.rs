@@ -395,6 +395,16 @@ async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stop
     // The leader stops: the other takes over.
     stop_first.send(true).expect("stop the first scheduler");
     first.await.expect("joined").expect("stopped cleanly");
+    // Taking over waits for the next election; then it ticks at the normal rate.
+    let stopped_at = ticks().await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while ticks().await == stopped_at {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no scheduler took over"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let before = ticks().await;
     tokio::time::sleep(Duration::from_millis(3200)).await;
     let after = ticks().await - before;

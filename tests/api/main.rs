@@ -15,6 +15,7 @@ mod faults;
 mod foundation;
 mod fuzz;
 mod github;
+mod graph;
 mod jobs;
 mod leaderboards;
 mod metrics;

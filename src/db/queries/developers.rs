@@ -227,32 +227,115 @@ pub enum DeveloperSet {
     FollowersOf(Uuid),
     /// Developers a developer follows.
     FollowedBy(Uuid),
+    /// Developers a developer follows who follow it back.
+    MutualsOf(Uuid),
     /// Stargazers of a repository.
     StargazersOf(Uuid),
 }
 
+impl DeveloperSet {
+    /// The set's condition on `t`, `$1` being the owner's id.
+    fn scope(self) -> Option<paginate::Scope> {
+        match self {
+            DeveloperSet::All => None,
+            DeveloperSet::FollowersOf(id) => Some((
+                "t.id IN (SELECT follower_id FROM follows WHERE followee_id = $1)",
+                id,
+            )),
+            DeveloperSet::FollowedBy(id) => Some((
+                "t.id IN (SELECT followee_id FROM follows WHERE follower_id = $1)",
+                id,
+            )),
+            DeveloperSet::MutualsOf(id) => Some((
+                "t.id IN (SELECT f.followee_id FROM follows f JOIN follows back
+                          ON back.follower_id = f.followee_id AND back.followee_id = f.follower_id
+                          WHERE f.follower_id = $1)",
+                id,
+            )),
+            DeveloperSet::StargazersOf(id) => Some((
+                "t.id IN (SELECT developer_id FROM stars WHERE repository_id = $1)",
+                id,
+            )),
+        }
+    }
+
+    /// A follow sub-collection: (its owner, the edge column fixed to the owner, the edge
+    /// column listed, the listed side's creation date on the edge, the owner's stored count).
+    fn follow_edges(
+        self,
+    ) -> Option<(Uuid, &'static str, &'static str, &'static str, &'static str)> {
+        match self {
+            DeveloperSet::FollowersOf(id) => Some((
+                id,
+                "followee_id",
+                "follower_id",
+                "follower_created_at",
+                "stored_followers",
+            )),
+            DeveloperSet::FollowedBy(id) => Some((
+                id,
+                "follower_id",
+                "followee_id",
+                "followee_created_at",
+                "stored_following",
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// One page of developers.
+///
+/// A followers or following page without filters counts nothing: its size is the owner's
+/// stored edge count, kept by triggers. In the default order (`-created_at`) it is also
+/// an index walk of the edge table, which carries the listed side's creation date, so a
+/// deep page of a developer with a hundred thousand followers reads no developer it
+/// does not show.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     set: DeveloperSet,
     query: &ListQuery,
 ) -> Result<Page<DeveloperRecord>, DbError> {
-    let scope = match set {
-        DeveloperSet::All => None,
-        DeveloperSet::FollowersOf(id) => Some((
-            "t.id IN (SELECT follower_id FROM follows WHERE followee_id = $1)",
-            id,
-        )),
-        DeveloperSet::FollowedBy(id) => Some((
-            "t.id IN (SELECT followee_id FROM follows WHERE follower_id = $1)",
-            id,
-        )),
-        DeveloperSet::StargazersOf(id) => Some((
-            "t.id IN (SELECT developer_id FROM stars WHERE repository_id = $1)",
-            id,
-        )),
+    let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) else {
+        return paginate::load(conn, "developers", set.scope(), query).await;
     };
-    paginate::load(conn, "developers", scope, query).await
+    let (owner, fixed, listed, created_at, stored) = edges;
+    let total: i64 = diesel::sql_query(format!(
+        "SELECT {stored}::bigint AS total_count FROM developers WHERE id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(owner)
+    .get_result::<StoredCount>(conn)
+    .await
+    .optional()?
+    .map_or(0, |row| row.total_count);
+    if !query.is_unfiltered_in_order("created_at", true) {
+        let rows = crate::db::filter::page_sql("developers", "t.*", set.scope().into(), query)
+            .load(conn)
+            .await?;
+        return Ok(Page::from_rows(rows, query.page_size, total));
+    }
+    // Identifiers come from `follow_edges`, never from input.
+    let rows = diesel::sql_query(format!(
+        "SELECT t.* FROM (
+             SELECT {listed} AS id, {created_at} AS created_at FROM follows
+             WHERE {fixed} = $1
+             ORDER BY {created_at} DESC NULLS LAST, {listed}
+             LIMIT $2 OFFSET $3) e
+         JOIN developers t ON t.id = e.id
+         ORDER BY e.created_at DESC NULLS LAST, e.id"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(owner)
+    .bind::<diesel::sql_types::BigInt, _>(i64::from(query.page_size) + 1)
+    .bind::<diesel::sql_types::BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
+    .load(conn)
+    .await?;
+    Ok(Page::from_rows(rows, query.page_size, total))
+}
+
+#[derive(QueryableByName)]
+struct StoredCount {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total_count: i64,
 }
 
 /// One developer by id.
@@ -278,4 +361,19 @@ pub async fn by_github_ids(
         .select((developers::id, developers::login))
         .load(conn)
         .await?)
+}
+
+/// The logins of these developers, in the order of `ids` (an unknown id gives `""`).
+pub async fn logins(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<String>, DbError> {
+    let found: HashMap<Uuid, String> = developers::table
+        .filter(developers::id.eq_any(ids))
+        .select((developers::id, developers::login))
+        .load::<(Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(ids
+        .iter()
+        .map(|id| found.get(id).cloned().unwrap_or_default())
+        .collect())
 }

@@ -4,6 +4,7 @@ pub mod commits;
 pub mod contributor_weeks;
 pub mod developers;
 pub mod events;
+pub mod graph;
 pub mod health;
 pub mod issues;
 pub mod leaderboards;

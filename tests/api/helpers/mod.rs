@@ -6,7 +6,7 @@ pub mod fake_github;
 pub mod seed;
 pub mod services;
 mod snapshot;
-mod test_db;
+pub mod test_db;
 
 pub use fake_github::{FakeGithub, Graph};
 pub use snapshot::Snapshot;

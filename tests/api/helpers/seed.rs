@@ -277,15 +277,18 @@ pub async fn crawled_app(
     app
 }
 
-/// `/github/developers/<uuid>/followers/?page=2` → `/github/developers/{id}/followers/`.
+/// `/github/developers/<uuid>/followers/?page=2` → `/github/developers/{id}/followers/`;
+/// a second id in a path is `{other_id}` (`/github/developers/{id}/path/{other_id}/`).
 pub fn route_of(path: &str) -> String {
+    let mut ids = 0;
     path.split('?')
         .next()
         .unwrap_or_default()
         .split('/')
         .map(|segment| {
             if Uuid::parse_str(segment).is_ok() || segment.parse::<i64>().is_ok() {
-                "{id}"
+                ids += 1;
+                if ids == 1 { "{id}" } else { "{other_id}" }
             } else {
                 segment
             }

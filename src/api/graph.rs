@@ -1,0 +1,429 @@
+//! The graph questions of SPEC-2 D: the shortest follow path between two developers, a
+//! developer's suggestions (friends of friends), the graph's statistics and its export.
+//! (Mutual follows are a developer sub-collection, in `developers.rs`.)
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, route, web};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::api::collection::uuid_id;
+use crate::api::error::ApiError;
+use crate::api::links::Links;
+use crate::api::params::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::api::render::Rendered;
+use crate::api::views::{DeveloperView, ErrorView, Page};
+use crate::context::AppContext;
+use crate::db::queries::developers::{self, DeveloperRecord};
+use crate::db::queries::graph::{self as queries, DEGREE_BUCKETS, Relation};
+use crate::graph::export::{Export, Format};
+use crate::graph::path::{self, MAX_DEPTH, MAX_VISITED, Search};
+
+/// Developers listed as the most followed in the graph's statistics.
+const MOST_FOLLOWED: i64 = 10;
+
+// ---------------------------------------------------------------------------
+// Path
+// ---------------------------------------------------------------------------
+
+/// A shortest chain of follows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathView {
+    /// Follows on the path (0 when both ends are the same developer).
+    pub length: usize,
+    /// The developers of the path, first to last: each follows the next.
+    pub path: Vec<String>,
+    /// Their logins, in the same order.
+    pub logins: Vec<String>,
+}
+
+/// Parameters of a path query.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct PathParams {
+    /// The longest path searched, 1 to 6 (default 6).
+    max_depth: Option<u32>,
+    /// `json` forces JSON, `api` the browsable HTML.
+    format: Option<String>,
+}
+
+/// The shortest chain of follows from one developer to another.
+#[utoipa::path(get, tag = "graph",
+    params(("id" = uuid::Uuid, Path, description = "The first developer's id"),
+           ("other_id" = uuid::Uuid, Path, description = "The last developer's id"),
+           PathParams),
+    responses((status = 200, body = PathView), (status = 400, body = ErrorView),
+              (status = 404, body = ErrorView, description = "an unknown developer, or no follow path within max_depth steps"),
+              (status = 422, body = ErrorView, description = "the search grew too large before it ended")))]
+#[route("/developers/{id}/path/{other_id}/", method = "GET", method = "HEAD")]
+pub async fn developer_path(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    ids: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let mut max_depth = MAX_DEPTH;
+    for (key, raw) in params::query_pairs(&request)? {
+        match key.as_str() {
+            "max_depth" => {
+                max_depth = raw
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|depth| (1..=MAX_DEPTH).contains(depth))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "Invalid max_depth: expected an integer from 1 to {MAX_DEPTH}, got {raw:?}"
+                        ))
+                    })?;
+            }
+            "format" => {}
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "Unknown parameter: {key} (a path takes max_depth)"
+                )));
+            }
+        }
+    }
+    let mut conn = ctx.conn().await?;
+    let source = existing(&mut conn, &ids.0).await?;
+    let target = existing(&mut conn, &ids.1).await?;
+    let chain = match path::shortest(&mut conn, source.id, target.id, max_depth).await? {
+        Search::Found(chain) => chain,
+        Search::NoPath => {
+            return Err(ApiError::NotFound(format!(
+                "no follow path within {max_depth} steps"
+            )));
+        }
+        Search::TooLarge => {
+            return Err(ApiError::Unprocessable(format!(
+                "the path search reached {MAX_VISITED} developers without an answer; ask with a smaller max_depth"
+            )));
+        }
+    };
+    let logins = developers::logins(&mut conn, &chain).await?;
+    let links = Links::new(&request, &ctx.config);
+    Ok(Rendered::ok(PathView {
+        length: chain.len() - 1,
+        path: chain.iter().map(|id| links.developer(*id, "")).collect(),
+        logins,
+    })
+    .respond(&request))
+}
+
+async fn existing(conn: &mut crate::db::Conn, raw: &str) -> Result<DeveloperRecord, ApiError> {
+    let id = uuid_id(raw, "developer")?;
+    developers::get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No developer with id {id}.")))
+}
+
+// ---------------------------------------------------------------------------
+// Suggestions
+// ---------------------------------------------------------------------------
+
+/// A developer suggested to another.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionView {
+    /// How many of the developers the asking one follows follow this one.
+    pub score: i64,
+    /// How the asking developer reaches this one: a follow path of length 2.
+    pub path: String,
+    #[serde(flatten)]
+    pub developer: DeveloperView,
+}
+
+/// Parameters of the suggestions list.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct SuggestionParams {
+    /// 1-based page number (default 1); a page past the last answers 404.
+    page: Option<u32>,
+    /// Items per page, 1-100 (default 10).
+    page_size: Option<u32>,
+    /// `json` forces JSON, `api` the browsable HTML.
+    format: Option<String>,
+}
+
+/// Developers followed by those this one follows, that it does not follow yet, by score
+/// (how many of those it follows follow them), then login.
+#[utoipa::path(get, tag = "graph",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), SuggestionParams),
+    responses((status = 200, body = Page<SuggestionView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route("/developers/{id}/suggestions/", method = "GET", method = "HEAD")]
+pub async fn developer_suggestions(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (page, page_size) = page_only(&request)?;
+    let mut conn = ctx.conn().await?;
+    let developer = existing(&mut conn, &id).await?;
+    let offset = i64::from(page - 1) * i64::from(page_size);
+    // One extra row says whether a next page exists.
+    let mut rows =
+        queries::suggestions(&mut conn, developer.id, i64::from(page_size) + 1, offset).await?;
+    if rows.is_empty() && page > 1 {
+        return Err(ApiError::NotFound("Invalid page.".into()));
+    }
+    let total = rows.first().map_or(0, |row| row.total);
+    let has_next = rows.len() > page_size as usize;
+    rows.truncate(page_size as usize);
+    let links = Links::new(&request, &ctx.config);
+    Ok(Rendered::ok(Page {
+        count: total,
+        next: has_next.then(|| links.page(&request, page + 1)),
+        previous: (page > 1).then(|| links.page(&request, page - 1)),
+        results: rows
+            .into_iter()
+            .map(|row| SuggestionView {
+                score: row.score,
+                path: links.developer(developer.id, &format!("path/{}/", row.developer.id)),
+                developer: DeveloperView::new(row.developer, &links),
+            })
+            .collect(),
+    })
+    .respond(&request))
+}
+
+/// `page` and `page_size` of a list without filters or ordering; anything else is a 400.
+fn page_only(request: &HttpRequest) -> Result<(u32, u32), ApiError> {
+    let (mut page, mut page_size) = (1, DEFAULT_PAGE_SIZE);
+    for (key, raw) in params::query_pairs(request)? {
+        let invalid = |expected: &str| {
+            ApiError::BadRequest(format!("Invalid {key}: expected {expected}, got {raw:?}"))
+        };
+        match key.as_str() {
+            "page" => {
+                page = raw
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|page| *page >= 1)
+                    .ok_or_else(|| invalid("a positive integer"))?;
+            }
+            "page_size" => {
+                page_size = raw
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+                    .ok_or_else(|| invalid(&format!("an integer from 1 to {MAX_PAGE_SIZE}")))?;
+            }
+            "format" => {}
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "Unknown parameter: {key} (this list takes page and page_size)"
+                )));
+            }
+        }
+    }
+    Ok((page, page_size))
+}
+
+// ---------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------
+
+/// The stored graph in numbers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GraphView {
+    pub url: String,
+    /// Developers stored.
+    pub developers: i64,
+    /// Developers whose full profile sync completed at least once.
+    pub synced: i64,
+    /// Developers discovered but never synced (`developers - synced`).
+    pub frontier: i64,
+    /// Stored follow edges.
+    pub follow_edges: i64,
+    /// Stored stars.
+    pub stars: i64,
+    /// Repositories stored.
+    pub repositories: i64,
+    /// Developers by number of stored followers.
+    pub followers_histogram: Vec<BucketView>,
+    /// Developers by number of developers followed (stored).
+    pub following_histogram: Vec<BucketView>,
+    /// The 10 developers with the most stored followers.
+    pub most_followed: Vec<RankedDeveloperView>,
+    /// The whole follow relation, streamed (`format=jsonl|csv|graphml`, `relation=follows|stars`).
+    pub export: String,
+}
+
+/// One bucket of a degree histogram.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BucketView {
+    /// The degrees it holds: `0`, `1`, `2-4`, `5-9`, `10-99`, `100-999` or `1000+`.
+    pub bucket: String,
+    /// Developers in it.
+    pub developers: i64,
+}
+
+/// A developer and its stored followers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankedDeveloperView {
+    pub url: String,
+    pub id: Uuid,
+    pub login: String,
+    /// Followers stored in the crawl.
+    pub followers: i64,
+}
+
+/// Counts, degree histograms and the most followed developers of the stored graph.
+#[utoipa::path(get, tag = "graph",
+    responses((status = 200, body = GraphView), (status = 400, body = ErrorView)))]
+#[route("/graph/", method = "GET", method = "HEAD")]
+pub async fn get_graph(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    params::detail_query(&request)?;
+    let mut conn = ctx.conn().await?;
+    let counts = queries::counts(&mut conn).await?;
+    let top = queries::most_followed(&mut conn, MOST_FOLLOWED).await?;
+    let links = Links::new(&request, &ctx.config);
+    let histogram = |counts: &[i64]| {
+        DEGREE_BUCKETS
+            .iter()
+            .zip(counts)
+            .map(|((label, _, _), developers)| BucketView {
+                bucket: (*label).to_owned(),
+                developers: *developers,
+            })
+            .collect()
+    };
+    Ok(Rendered::ok(GraphView {
+        url: links.url("/github/graph/"),
+        developers: counts.developers,
+        synced: counts.synced,
+        frontier: counts.developers - counts.synced,
+        follow_edges: counts.follow_edges,
+        stars: counts.stars,
+        repositories: counts.repositories,
+        followers_histogram: histogram(&counts.followers_histogram),
+        following_histogram: histogram(&counts.following_histogram),
+        most_followed: top
+            .into_iter()
+            .map(|developer| RankedDeveloperView {
+                url: links.developer(developer.id, ""),
+                id: developer.id,
+                login: developer.login,
+                followers: developer.followers,
+            })
+            .collect(),
+        export: links.url("/github/graph/export/?format=jsonl&relation=follows"),
+    })
+    .respond(&request))
+}
+
+// ---------------------------------------------------------------------------
+// Export
+// ---------------------------------------------------------------------------
+
+/// Parameters of the export.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the parameters; the handler parses them"
+)]
+pub struct ExportParams {
+    /// `jsonl` (default), `csv` or `graphml`.
+    #[param(inline)]
+    format: Option<ExportFormat>,
+    /// `follows` (default: developer → developer it follows) or `stars` (developer →
+    /// repository it starred).
+    #[param(inline)]
+    relation: Option<ExportRelation>,
+}
+
+/// The export's formats, as documented (parsed by [`Format::parse`]).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "documents the values; Format::parse reads them")]
+enum ExportFormat {
+    Jsonl,
+    Csv,
+    Graphml,
+}
+
+/// The exported relations, as documented (parsed by [`Relation::parse`]).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "documents the values; Relation::parse reads them")]
+enum ExportRelation {
+    Follows,
+    Stars,
+}
+
+/// The whole of a relation, streamed: JSON Lines `{"source", "target"}`, CSV with the
+/// header `source,target`, or GraphML. Sources and targets are logins (a repository's
+/// `owner/name` for stars).
+#[utoipa::path(get, tag = "graph", params(ExportParams),
+    responses(
+        (status = 200, description = "the relation, streamed",
+         content((String = "application/x-ndjson"), (String = "text/csv"), (String = "application/graphml+xml"))),
+        (status = 400, body = ErrorView)))]
+#[route("/graph/export/", method = "GET", method = "HEAD")]
+pub async fn export_graph(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, ApiError> {
+    let (mut format, mut relation) = (Format::JsonLines, Relation::Follows);
+    for (key, raw) in params::query_pairs(&request)? {
+        match key.as_str() {
+            "format" => {
+                format = Format::parse(raw.trim()).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "Invalid format: expected jsonl, csv or graphml, got {raw:?}"
+                    ))
+                })?;
+            }
+            "relation" => {
+                relation = Relation::parse(raw.trim()).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "Invalid relation: expected follows or stars, got {raw:?}"
+                    ))
+                })?;
+            }
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "Unknown parameter: {key} (the export takes format and relation)"
+                )));
+            }
+        }
+    }
+    let export = Export::new(ctx.get_ref().clone(), relation, format);
+    let body = futures_util::stream::try_unfold(export, |mut export| async move {
+        match export.next_chunk().await {
+            Ok(Some(chunk)) => Ok(Some((Bytes::from(chunk), export))),
+            Ok(None) => Ok(None),
+            Err(error) => {
+                // The status line is sent: all that is left is to cut the body short.
+                tracing::error!(%error, "graph export failed mid-stream");
+                Err(ApiError::from(error))
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"gitomatic-{}.{}\"",
+                relation.name(),
+                format.name()
+            ),
+        ))
+        .streaming(body))
+}

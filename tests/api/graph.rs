@@ -1,0 +1,828 @@
+//! The graph questions (SPEC-2 D) against a generated graph, each answer checked against
+//! an independent computation in the test: paths against a plain BFS (every step a real
+//! edge), mutuals and suggestions against set arithmetic, statistics against counts, the
+//! three export formats against the stored edges. Plus the stored edge counts the triggers
+//! keep, the web role's statement timeout, and an export of a large relation in bounded
+//! memory by the real binary.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::Duration;
+
+use diesel::sql_types::{Array, BigInt, Text};
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::seed::{self, get_json, get_url};
+use crate::helpers::test_db::TestDb;
+use crate::helpers::{TestApp, binary_command, spawn_app, spawn_app_with, test_env};
+
+/// A generated follow graph: developer `i` has login `dev-i` and GitHub id `i + 1`.
+struct World {
+    logins: Vec<String>,
+    ids: Vec<Uuid>,
+    edges: BTreeSet<(usize, usize)>,
+    /// Repository index → full name, and (developer, repository) stars.
+    repositories: Vec<String>,
+    stars: BTreeSet<(usize, usize)>,
+}
+
+impl World {
+    fn following(&self, a: usize) -> BTreeSet<usize> {
+        self.edges
+            .iter()
+            .filter(|(from, _)| *from == a)
+            .map(|(_, to)| *to)
+            .collect()
+    }
+
+    fn followers(&self, a: usize) -> BTreeSet<usize> {
+        self.edges
+            .iter()
+            .filter(|(_, to)| *to == a)
+            .map(|(from, _)| *from)
+            .collect()
+    }
+
+    /// Shortest distance by a one-directional BFS over the edge list.
+    fn distance(&self, from: usize, to: usize) -> Option<usize> {
+        let mut adjacency: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (a, b) in &self.edges {
+            adjacency.entry(*a).or_default().push(*b);
+        }
+        let mut seen = HashMap::from([(from, 0)]);
+        let mut queue = VecDeque::from([from]);
+        while let Some(at) = queue.pop_front() {
+            if at == to {
+                return seen.get(&at).copied();
+            }
+            for next in adjacency.get(&at).into_iter().flatten() {
+                if !seen.contains_key(next) {
+                    seen.insert(*next, seen[&at] + 1);
+                    queue.push_back(*next);
+                }
+            }
+        }
+        None
+    }
+
+    fn index_of_url(&self, url: &str) -> usize {
+        let id = url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .expect("a developer URL");
+        self.ids
+            .iter()
+            .position(|known| *known == id)
+            .expect("a known developer")
+    }
+}
+
+/// A small deterministic generator (no crate needed for a test's pseudo-randomness).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+/// `n` developers; each follows a few others, hubs (low indexes) attract more follows; a
+/// tail of developers follows nobody and is followed by nobody; chains give long paths.
+async fn world(app: &TestApp, n: usize) -> World {
+    let mut random = Lcg(42);
+    let isolated = n - n / 10;
+    let mut edges = BTreeSet::new();
+    for a in 0..isolated {
+        for _ in 0..random.below(6) {
+            // Half of the follows go to the first tenth: hubs.
+            let b = if random.below(2) == 0 {
+                random.below(isolated / 10)
+            } else {
+                random.below(isolated)
+            };
+            if a != b {
+                edges.insert((a, b));
+            }
+        }
+    }
+    // A chain through the isolated tail: long shortest paths, one way only.
+    for a in isolated..n - 1 {
+        edges.insert((a, a + 1));
+    }
+    edges.insert((0, isolated));
+    let logins: Vec<String> = (0..n).map(|i| format!("dev-{i}")).collect();
+    let mut conn = app.db.connect().await;
+    // Every third developer synced; creation dates spread, some unknown.
+    diesel::sql_query(
+        "INSERT INTO developers (github_id, login, created_at, last_synced_at)
+         SELECT g + 1, 'dev-' || g,
+                CASE WHEN g % 7 = 3 THEN NULL
+                     ELSE timestamptz '2012-01-01' + ((g * 37) % 500 || ' days')::interval END,
+                CASE WHEN g % 3 = 0 THEN now() END
+         FROM generate_series(0, $1 - 1) AS g",
+    )
+    .bind::<BigInt, _>(n as i64)
+    .execute(&mut conn)
+    .await
+    .expect("seed developers");
+    let (from, to): (Vec<i64>, Vec<i64>) = edges
+        .iter()
+        .map(|(a, b)| (*a as i64 + 1, *b as i64 + 1))
+        .unzip();
+    diesel::sql_query(
+        "INSERT INTO follows (follower_id, followee_id)
+         SELECT a.id, b.id FROM unnest($1::bigint[], $2::bigint[]) AS e(a, b)
+         JOIN developers a ON a.github_id = e.a JOIN developers b ON b.github_id = e.b",
+    )
+    .bind::<Array<BigInt>, _>(from)
+    .bind::<Array<BigInt>, _>(to)
+    .execute(&mut conn)
+    .await
+    .expect("seed follows");
+    // Repositories owned by the first developers, starred by a spread of developers.
+    let repositories: Vec<String> = (0..20).map(|r| format!("dev-{}/tool-{r}", r % 5)).collect();
+    diesel::sql_query(
+        "INSERT INTO repositories (github_id, owner_id, owner_github_id, name, full_name)
+         SELECT 1000000 + r, d.id, d.github_id, 'tool-' || r, d.login || '/tool-' || r
+         FROM generate_series(0, 19) AS r JOIN developers d ON d.github_id = r % 5 + 1",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("seed repositories");
+    let mut stars = BTreeSet::new();
+    for d in 0..n / 2 {
+        for _ in 0..random.below(3) {
+            stars.insert((d, random.below(repositories.len())));
+        }
+    }
+    let (who, what): (Vec<i64>, Vec<i64>) = stars
+        .iter()
+        .map(|(d, r)| (*d as i64 + 1, 1_000_000 + *r as i64))
+        .unzip();
+    diesel::sql_query(
+        "INSERT INTO stars (developer_id, repository_id)
+         SELECT d.id, r.id FROM unnest($1::bigint[], $2::bigint[]) AS s(d, r)
+         JOIN developers d ON d.github_id = s.d JOIN repositories r ON r.github_id = s.r",
+    )
+    .bind::<Array<BigInt>, _>(who)
+    .bind::<Array<BigInt>, _>(what)
+    .execute(&mut conn)
+    .await
+    .expect("seed stars");
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        login: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query("SELECT id, login FROM developers")
+        .load(&mut conn)
+        .await
+        .expect("ids");
+    let by_login: HashMap<String, Uuid> = rows.into_iter().map(|r| (r.login, r.id)).collect();
+    World {
+        ids: logins.iter().map(|login| by_login[login]).collect(),
+        logins,
+        edges,
+        repositories,
+        stars,
+    }
+}
+
+/// Every result of a list, walking its `next` links.
+async fn all_results(app: &TestApp, first: &str) -> (i64, Vec<Value>) {
+    let (status, body) = get_json(app, first, &[("page_size", "100")]).await;
+    assert_eq!(status, 200, "{first}: {body}");
+    let count = body["count"].as_i64().expect("a count");
+    let mut results = seed::results(&body).clone();
+    let mut next = body["next"].as_str().map(str::to_owned);
+    while let Some(url) = next {
+        let (status, body) = get_url(app, &url).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        results.extend(seed::results(&body).iter().cloned());
+        next = body["next"].as_str().map(str::to_owned);
+    }
+    (count, results)
+}
+
+#[tokio::test]
+async fn paths_are_shortest_and_every_step_is_a_follow() {
+    let app = spawn_app().await;
+    let world = world(&app, 400).await;
+    let n = world.logins.len();
+    let mut random = Lcg(7);
+    let mut pairs: Vec<(usize, usize)> = (0..60)
+        .map(|_| (random.below(n), random.below(n)))
+        .collect();
+    // Along the chain: distances 5, 6 and 7 (one more than the deepest search).
+    let tail = n - n / 10;
+    pairs.extend([
+        (0, tail + 4),
+        (0, tail + 5),
+        (0, tail + 6),
+        (tail + 3, 0),
+        (5, 5),
+    ]);
+    let mut lengths = BTreeSet::new();
+    for (a, b) in pairs {
+        let path = format!("/github/developers/{}/path/{}/", world.ids[a], world.ids[b]);
+        let (status, body) = get_json(&app, &path, &[]).await;
+        match world.distance(a, b).filter(|d| *d <= 6) {
+            Some(distance) => {
+                assert_eq!(status, 200, "{a} -> {b}: {body}");
+                assert_eq!(body["length"], distance, "{a} -> {b}: {body}");
+                let steps: Vec<usize> = body["path"]
+                    .as_array()
+                    .expect("a path")
+                    .iter()
+                    .map(|url| world.index_of_url(url.as_str().expect("a URL")))
+                    .collect();
+                assert_eq!(steps.len(), distance + 1, "{body}");
+                assert_eq!((steps[0], steps[distance]), (a, b), "{body}");
+                for pair in steps.windows(2) {
+                    assert!(
+                        world.edges.contains(&(pair[0], pair[1])),
+                        "{} does not follow {}: {body}",
+                        pair[0],
+                        pair[1]
+                    );
+                }
+                let logins: Vec<&str> = steps.iter().map(|i| world.logins[*i].as_str()).collect();
+                assert_eq!(body["logins"], serde_json::json!(logins));
+                lengths.insert(distance);
+            }
+            None => {
+                assert_eq!(status, 404, "{a} -> {b}: {body}");
+                assert_eq!(seed::error(&body), "no follow path within 6 steps");
+            }
+        }
+    }
+    // The sample reaches every interesting length, 0 to 6.
+    assert!(lengths.len() >= 5 && lengths.contains(&6), "{lengths:?}");
+
+    // A shallower search says how deep it looked.
+    let (status, body) = get_json(
+        &app,
+        &format!(
+            "/github/developers/{}/path/{}/",
+            world.ids[0],
+            world.ids[tail + 4]
+        ),
+        &[("max_depth", "4")],
+    )
+    .await;
+    assert_eq!(
+        (status, seed::error(&body)),
+        (404, "no follow path within 4 steps")
+    );
+    for bad in ["0", "7", "two", "-1"] {
+        let (status, body) = get_json(
+            &app,
+            &format!("/github/developers/{}/path/{}/", world.ids[0], world.ids[1]),
+            &[("max_depth", bad)],
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(seed::error(&body).contains("max_depth"), "{body}");
+    }
+    let unknown = Uuid::new_v4();
+    let (status, body) = get_json(
+        &app,
+        &format!("/github/developers/{}/path/{unknown}/", world.ids[0]),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(seed::error(&body).contains(&unknown.to_string()), "{body}");
+}
+
+#[tokio::test]
+async fn mutuals_and_suggestions_match_set_arithmetic() {
+    let app = spawn_app().await;
+    let world = world(&app, 300).await;
+    // Hubs, ordinary developers and an isolated one.
+    for a in [0, 1, 3, 17, 40, 111, 290] {
+        let following = world.following(a);
+        let followers = world.followers(a);
+        let expected: BTreeSet<&str> = following
+            .intersection(&followers)
+            .map(|i| world.logins[*i].as_str())
+            .collect();
+        let (count, results) = all_results(
+            &app,
+            &format!("/github/developers/{}/mutuals/", world.ids[a]),
+        )
+        .await;
+        let got: BTreeSet<&str> = results
+            .iter()
+            .map(|r| r["login"].as_str().expect("a login"))
+            .collect();
+        assert_eq!(got, expected, "mutuals of dev-{a}");
+        assert_eq!(count, expected.len() as i64);
+
+        let mut scores: HashMap<usize, i64> = HashMap::new();
+        for f in &following {
+            for g in world.following(*f) {
+                if g != a && !following.contains(&g) {
+                    *scores.entry(g).or_default() += 1;
+                }
+            }
+        }
+        let mut expected: Vec<(i64, &str)> = scores
+            .iter()
+            .map(|(g, score)| (*score, world.logins[*g].as_str()))
+            .collect();
+        expected.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(y.1)));
+        let (count, results) = all_results(
+            &app,
+            &format!("/github/developers/{}/suggestions/", world.ids[a]),
+        )
+        .await;
+        let got: Vec<(i64, &str)> = results
+            .iter()
+            .map(|r| {
+                (
+                    r["score"].as_i64().expect("a score"),
+                    r["login"].as_str().expect("a login"),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "suggestions of dev-{a}");
+        assert_eq!(count, expected.len() as i64);
+        if let Some(first) = <[Value]>::first(&results) {
+            assert!(
+                first["url"]
+                    .as_str()
+                    .expect("url")
+                    .contains("/github/developers/")
+            );
+            assert!(
+                first["followers"]
+                    .as_str()
+                    .expect("link")
+                    .ends_with("/followers/")
+            );
+        }
+    }
+    // The developer resource links both; bad paging is a 400 naming it.
+    let (_, developer) =
+        get_json(&app, &format!("/github/developers/{}/", world.ids[0]), &[]).await;
+    for link in ["mutuals", "suggestions"] {
+        let (status, _) = get_url(&app, developer[link].as_str().expect("a link")).await;
+        assert_eq!(status, 200, "{link}");
+    }
+    let suggestions = format!("/github/developers/{}/suggestions/", world.ids[0]);
+    for (key, value) in [("page", "0"), ("page_size", "101"), ("ordering", "login")] {
+        let (status, body) = get_json(&app, &suggestions, &[(key, value)]).await;
+        assert_eq!(status, 400, "{key}={value}: {body}");
+        assert!(seed::error(&body).contains(key), "{body}");
+    }
+    let (status, _) = get_json(&app, &suggestions, &[("page", "999")]).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn graph_statistics_match_the_stored_counts() {
+    let app = spawn_app().await;
+    let world = world(&app, 300).await;
+    let (status, body) = get_json(&app, "/github/graph/", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let n = world.logins.len() as i64;
+    let synced = (0..n).filter(|g| g % 3 == 0).count() as i64;
+    assert_eq!(body["developers"], n);
+    assert_eq!(body["synced"], synced);
+    assert_eq!(body["frontier"], n - synced);
+    assert_eq!(body["follow_edges"], world.edges.len() as i64);
+    assert_eq!(body["stars"], world.stars.len() as i64);
+    assert_eq!(body["repositories"], world.repositories.len() as i64);
+    let buckets = |degree: &dyn Fn(usize) -> usize| {
+        let mut counts = BTreeMap::new();
+        for a in 0..world.logins.len() {
+            let label = match degree(a) {
+                0 => "0",
+                1 => "1",
+                2..=4 => "2-4",
+                5..=9 => "5-9",
+                10..=99 => "10-99",
+                100..=999 => "100-999",
+                _ => "1000+",
+            };
+            *counts.entry(label.to_owned()).or_insert(0_i64) += 1;
+        }
+        counts
+    };
+    let histogram = |value: &Value| -> BTreeMap<String, i64> {
+        value
+            .as_array()
+            .expect("a histogram")
+            .iter()
+            .map(|b| {
+                (
+                    b["bucket"].as_str().expect("bucket").to_owned(),
+                    b["developers"].as_i64().expect("n"),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    };
+    assert_eq!(
+        histogram(&body["followers_histogram"]),
+        buckets(&|a| world.followers(a).len())
+    );
+    assert_eq!(
+        histogram(&body["following_histogram"]),
+        buckets(&|a| world.following(a).len())
+    );
+    let labels: Vec<&str> = body["followers_histogram"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| b["bucket"].as_str().expect("bucket"))
+        .collect();
+    assert_eq!(
+        labels,
+        ["0", "1", "2-4", "5-9", "10-99", "100-999", "1000+"]
+    );
+    // The ten most followed: the ten largest in-degrees, each as stored.
+    let mut degrees: Vec<usize> = (0..world.logins.len())
+        .map(|a| world.followers(a).len())
+        .collect();
+    degrees.sort_unstable_by(|a, b| b.cmp(a));
+    let top = body["most_followed"].as_array().expect("most followed");
+    let got: Vec<usize> = top
+        .iter()
+        .map(|d| d["followers"].as_u64().expect("n") as usize)
+        .collect();
+    assert_eq!(got, degrees[..10]);
+    for developer in top {
+        let a = world.index_of_url(developer["url"].as_str().expect("url"));
+        assert_eq!(developer["login"], world.logins[a]);
+        assert_eq!(developer["followers"], world.followers(a).len());
+    }
+    let (status, _) = get_json(&app, "/github/graph/", &[("page", "2")]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn stored_edge_counts_and_the_default_order_follow_every_change() {
+    let app = spawn_app().await;
+    let world = world(&app, 200).await;
+    // Unfollow some, follow others, learn creation dates late: the triggers keep up.
+    seed::execute(
+        &app,
+        "DELETE FROM follows WHERE follower_id IN (SELECT id FROM developers WHERE github_id % 4 = 0)",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "INSERT INTO follows (follower_id, followee_id)
+         SELECT a.id, b.id FROM developers a JOIN developers b ON b.github_id = 1
+         WHERE a.github_id % 4 = 0 AND a.github_id <> 1",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "UPDATE developers SET created_at = timestamptz '2020-05-05' + (github_id || ' minutes')::interval
+         WHERE created_at IS NULL",
+    )
+    .await;
+    let drift = app
+        .count(
+            "SELECT count(*) AS n FROM developers d WHERE
+               stored_followers <> (SELECT count(*) FROM follows WHERE followee_id = d.id)
+            OR stored_following <> (SELECT count(*) FROM follows WHERE follower_id = d.id)",
+        )
+        .await;
+    assert_eq!(drift, 0, "stored counts drifted from the edges");
+    let stale = app
+        .count(
+            "SELECT count(*) AS n FROM follows f JOIN developers a ON a.id = f.follower_id
+             JOIN developers b ON b.id = f.followee_id
+             WHERE f.follower_created_at IS DISTINCT FROM a.created_at
+                OR f.followee_created_at IS DISTINCT FROM b.created_at",
+        )
+        .await;
+    assert_eq!(stale, 0, "edges carry stale creation dates");
+    // The followers of the most followed, in the default order, equal the same list
+    // ordered by the generic path (a filter that keeps everyone forces it).
+    let hub = world.ids[0];
+    let followers = format!("/github/developers/{hub}/followers/");
+    let (count, fast) = all_results(&app, &followers).await;
+    let expected = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM follows WHERE followee_id = '{hub}'"
+        ))
+        .await;
+    assert_eq!(count, expected);
+    assert_eq!(fast.len() as i64, expected);
+    let (status, generic) = get_json(
+        &app,
+        &followers,
+        &[("page_size", "100"), ("github_id__gte", "0")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let logins = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["login"].as_str().expect("login").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        logins(&fast)[..seed::results(&generic).len()],
+        logins(seed::results(&generic))[..]
+    );
+    let dates: Vec<&str> = fast
+        .iter()
+        .filter_map(|r| r["created_at"].as_str())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest accounts first");
+    // A deep page on its own is the same slice.
+    let (status, page3) = get_json(&app, &followers, &[("page", "3"), ("page_size", "7")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        logins(seed::results(&page3)),
+        logins(&fast[14..21.min(fast.len())])
+    );
+}
+
+/// Parses a GraphML document into (node id → name) and edges (source id, target id).
+fn parse_graphml(text: &str) -> (HashMap<String, String>, Vec<(String, String)>) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut names = HashMap::new();
+    let mut edges = Vec::new();
+    let mut node: Option<String> = None;
+    let mut in_name = false;
+    let attribute = |element: &quick_xml::events::BytesStart, name: &str| -> Option<String> {
+        element
+            .attributes()
+            .filter_map(Result::ok)
+            .find(|a| a.key.0 == name)
+            .map(|a| a.value.into_owned())
+    };
+    loop {
+        match reader.read_event().expect("well-formed GraphML") {
+            Event::Start(element) if element.name().0 == "node" => {
+                node = attribute(&element, "id");
+            }
+            Event::Start(element) if element.name().0 == "data" => {
+                in_name = attribute(&element, "key").as_deref() == Some("name");
+            }
+            Event::Text(text) if in_name => {
+                // Test names hold no entity references: the text is the whole name.
+                let name = text.xml10_content().into_owned();
+                names.insert(node.clone().expect("data inside a node"), name);
+            }
+            Event::End(element) if element.name().0 == "data" => in_name = false,
+            Event::Empty(element) if element.name().0 == "edge" => {
+                edges.push((
+                    attribute(&element, "source").expect("source"),
+                    attribute(&element, "target").expect("target"),
+                ));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (names, edges)
+}
+
+#[tokio::test]
+async fn the_three_export_formats_hold_exactly_the_stored_edges() {
+    let app = spawn_app().await;
+    let world = world(&app, 300).await;
+    let follows: BTreeSet<(String, String)> = world
+        .edges
+        .iter()
+        .map(|(a, b)| (world.logins[*a].clone(), world.logins[*b].clone()))
+        .collect();
+    let stars: BTreeSet<(String, String)> = world
+        .stars
+        .iter()
+        .map(|(d, r)| (world.logins[*d].clone(), world.repositories[*r].clone()))
+        .collect();
+    for (relation, expected) in [("follows", &follows), ("stars", &stars)] {
+        for format in ["jsonl", "csv", "graphml"] {
+            let response = app
+                .http
+                .get(format!("{}/github/graph/export/", app.address))
+                .query(&[("format", format), ("relation", relation)])
+                .send()
+                .await
+                .expect("export");
+            assert_eq!(response.status(), 200, "{format} {relation}");
+            let content_type = response.headers()[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .expect("ascii")
+                .to_owned();
+            let text = response.text().await.expect("a body");
+            let got: Vec<(String, String)> = match format {
+                "jsonl" => {
+                    assert_eq!(content_type, "application/x-ndjson");
+                    text.lines()
+                        .map(|line| {
+                            let edge: Value = serde_json::from_str(line).expect("a JSON line");
+                            (
+                                edge["source"].as_str().expect("source").to_owned(),
+                                edge["target"].as_str().expect("target").to_owned(),
+                            )
+                        })
+                        .collect()
+                }
+                "csv" => {
+                    assert!(content_type.starts_with("text/csv"), "{content_type}");
+                    let mut lines = text.lines();
+                    assert_eq!(lines.next(), Some("source,target"));
+                    lines
+                        .map(|line| {
+                            let (source, target) = line.split_once(',').expect("two columns");
+                            (source.to_owned(), target.to_owned())
+                        })
+                        .collect()
+                }
+                _ => {
+                    assert_eq!(content_type, "application/graphml+xml");
+                    let (names, edges) = parse_graphml(&text);
+                    // Every developer is a node; stars add the repositories.
+                    let developers = names.keys().filter(|id| id.starts_with('d')).count();
+                    assert_eq!(developers, world.logins.len());
+                    if relation == "stars" {
+                        let repositories = names.keys().filter(|id| id.starts_with('r')).count();
+                        assert_eq!(repositories, world.repositories.len());
+                    }
+                    edges
+                        .into_iter()
+                        .map(|(s, t)| (names[&s].clone(), names[&t].clone()))
+                        .collect()
+                }
+            };
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "{format} {relation}: no edge twice"
+            );
+            let got: BTreeSet<(String, String)> = got.into_iter().collect();
+            assert_eq!(&got, expected, "{format} {relation}");
+        }
+    }
+    for (key, value) in [("format", "xml"), ("relation", "likes"), ("page", "1")] {
+        let (status, body) = get_json(&app, "/github/graph/export/", &[(key, value)]).await;
+        assert_eq!(status, 400, "{key}={value}: {body}");
+        assert!(seed::error(&body).contains(key), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_past_the_statement_timeout_answers_503_and_the_workers_pool_is_unaffected() {
+    let app = spawn_app_with(|env| {
+        env.insert("WEB_STATEMENT_TIMEOUT_MS".into(), "1".into());
+    })
+    .await;
+    // Enough rows that the statistics take well over a millisecond.
+    seed::execute(
+        &app,
+        "INSERT INTO developers (github_id, login) SELECT g, 'dev-' || g FROM generate_series(1, 200000) g",
+    )
+    .await;
+    let (status, body) = get_json(&app, "/github/graph/", &[]).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(seed::error(&body).contains("statement timeout"), "{body}");
+    // The process's other pool (workers, scheduler) has no such limit.
+    let mut conn = app.ctx.conn().await.expect("a connection");
+    let counted = gitomatic::db::queries::graph::counts(&mut conn)
+        .await
+        .expect("no timeout");
+    assert_eq!(counted.developers, 200_000);
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The peak resident memory of a process, in KiB (Linux).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+#[tokio::test]
+async fn the_real_binary_exports_a_large_relation_in_bounded_memory() {
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    // 3,000 developers each following 200: 600,000 edges, ~25 MB of GraphML.
+    diesel::sql_query(
+        "INSERT INTO developers (github_id, login) SELECT g, 'developer-' || g FROM generate_series(1, 3000) g",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("developers");
+    diesel::sql_query(
+        "INSERT INTO follows (follower_id, followee_id)
+         SELECT a.id, b.id FROM developers a
+         JOIN generate_series(1, 200) k ON true
+         JOIN developers b ON b.github_id = 1 + (a.github_id + k * 13) % 3000
+         WHERE a.id <> b.id ON CONFLICT DO NOTHING",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("follows");
+    let edges = {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query("SELECT count(*) AS n FROM follows")
+            .get_result::<N>(&mut conn)
+            .await
+            .expect("count")
+            .n
+    };
+    assert!(edges > 500_000, "{edges}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut env = test_env(&db);
+    env.insert("BIND".into(), format!("127.0.0.1:{port}"));
+    let child = KillOnDrop(binary_command(&env, &["web"]).spawn().expect("web starts"));
+    let pid = child.0.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let export = format!("{base}/github/graph/export/?format=graphml");
+    let mut ready = false;
+    for _ in 0..100 {
+        if http.get(format!("{base}/health/")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "web answers within 10 s");
+    // Warm up: the pool, the first batches, the allocator's arenas.
+    let warm = http
+        .get(format!(
+            "{base}/github/graph/export/?format=jsonl&relation=stars"
+        ))
+        .send()
+        .await
+        .expect("warm");
+    assert_eq!(warm.status(), 200);
+    warm.bytes().await.expect("warm body");
+    let before = peak_rss_kib(pid);
+
+    let mut response = http.get(&export).send().await.expect("export");
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.content_length().is_none(),
+        "streamed, not sized up front"
+    );
+    let (mut bytes, mut edge_lines) = (0_usize, 0_usize);
+    let mut carry = Vec::new();
+    while let Some(chunk) = response.chunk().await.expect("a chunk") {
+        bytes += chunk.len();
+        carry.extend_from_slice(&chunk);
+        let end = carry.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        edge_lines += carry[..end]
+            .split(|b| *b == b'\n')
+            .filter(|line| line.starts_with(b"    <edge "))
+            .count();
+        carry.drain(..end);
+        // A slow reader: the server must wait, not buffer.
+        if bytes % (8 << 20) < chunk.len() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let growth_kib = peak_rss_kib(pid).saturating_sub(before);
+    drop(child);
+    assert_eq!(edge_lines as i64, edges, "every edge exported once");
+    eprintln!("exported {bytes} bytes; peak memory grew by {growth_kib} KiB");
+    assert!(bytes > 20 << 20, "a large export: {bytes} bytes");
+    // Held whole, the body alone would grow the peak by its size.
+    assert!(
+        growth_kib < 8 * 1024,
+        "exporting {bytes} bytes grew the server's peak memory by {growth_kib} KiB"
+    );
+    drop(conn);
+}
