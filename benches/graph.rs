@@ -8,8 +8,10 @@
 //! `cargo bench --bench graph`; `BENCH_GRAPH_DEVELOPERS` (default 1000000) and
 //! `BENCH_GRAPH_EDGES` (10000000) scale the graph, `BENCH_GRAPH_CONCURRENCY` (8 clients)
 //! and `BENCH_GRAPH_REQUESTS` (400 per case; none started after `BENCH_GRAPH_CASE_SECONDS`,
-//! default 60, so that a pathologically slow case does not take an hour) the load. Needs
-//! PostgreSQL on 127.0.0.1:5432 (RabbitMQ is not used: nothing is enqueued).
+//! default 60, so that a pathologically slow case does not take an hour) the load;
+//! `WEB_STATEMENT_TIMEOUT_MS`, when set, is passed to the app (0 shows how long what the
+//! default timeout cuts off takes). Needs PostgreSQL on 127.0.0.1:5432 (RabbitMQ is not
+//! used: nothing is enqueued).
 //!
 //! The shape: each edge's followee is developer `1 + floor(n·u³)` for a uniform `u` (the
 //! power law of `benches/api.rs`), so developer 1 has about `edges / n^(1/3)` followers
@@ -76,7 +78,13 @@ async fn main() -> anyhow::Result<()> {
     let shape = Shape::read(&mut conn).await?;
     println!("{shape}");
 
-    let ctx = AppContext::new(support::config(&db.url, "http://127.0.0.1:9", &[])?)
+    // The app's own configuration, but for a statement timeout given to the run.
+    let extra: Vec<(&'static str, String)> = std::env::var("WEB_STATEMENT_TIMEOUT_MS")
+        .ok()
+        .map(|value| ("WEB_STATEMENT_TIMEOUT_MS", value))
+        .into_iter()
+        .collect();
+    let ctx = AppContext::new(support::config(&db.url, "http://127.0.0.1:9", &extra)?)
         .context("build the app context")?;
     let listener = TcpListener::bind("127.0.0.1:0").context("bind the API listener")?;
     let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
