@@ -18,18 +18,11 @@ use gitomatic::config::Config;
 use gitomatic::context::AppContext;
 use test_db::TestDb;
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
-    let developers = env_number("BENCH_API_DEVELOPERS", 100_000);
-    let edges = env_number("BENCH_API_EDGES", 1_000_000);
-    let requests = env_number("BENCH_API_REQUESTS", 300);
+    let developers = support::env_number("BENCH_API_DEVELOPERS", 100_000);
+    let edges = support::env_number("BENCH_API_EDGES", 1_000_000);
+    let requests = support::env_number("BENCH_API_REQUESTS", 300);
 
     let db = TestDb::new().await;
     let started = Instant::now();

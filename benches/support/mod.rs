@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -60,6 +62,14 @@ impl Drop for BenchDb {
             );
         }
     }
+}
+
+/// A number from the environment, `default` when unset or not a number.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The PostgreSQL server of the tests (`TEST_POSTGRES_URL`), without a database name.
@@ -136,4 +146,99 @@ pub async fn measure(http: &reqwest::Client, url: &str, count: u64) -> anyhow::R
         samples[index].as_secs_f64() * 1000.0
     };
     Ok((at(0.5), at(0.99)))
+}
+
+/// Latency and throughput of one case under concurrent load.
+#[derive(Clone, Copy, Debug)]
+pub struct Latency {
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Completed requests per second of wall-clock time over the measured requests.
+    pub per_second: f64,
+    /// Requests measured (fewer than asked when the time budget ran out).
+    pub requests: usize,
+}
+
+/// Sends `count` GETs from `concurrency` clients at once, request `i` to `urls[i % len]`,
+/// after a warm-up of every URL once (and at least one request per client); every answer
+/// must have status `expected`, its body read whole. No request starts after `budget`
+/// (so a pathologically slow case measures fewer). Returns p50, p99 and throughput.
+pub async fn measure_concurrent(
+    http: &reqwest::Client,
+    urls: &[String],
+    expected: reqwest::StatusCode,
+    count: u64,
+    concurrency: usize,
+    budget: Duration,
+) -> anyhow::Result<Latency> {
+    anyhow::ensure!(!urls.is_empty(), "no URL to measure");
+    let urls = Arc::new(urls.to_vec());
+    let warm_up = (urls.len() as u64).max(concurrency as u64);
+    load(http, &urls, expected, warm_up, concurrency, budget).await?;
+    let started = Instant::now();
+    let mut samples = load(http, &urls, expected, count, concurrency, budget).await?;
+    let wall = started.elapsed();
+    samples.sort();
+    let at = |q: f64| {
+        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples
+            .get(index)
+            .map_or(f64::NAN, |sample| sample.as_secs_f64() * 1000.0)
+    };
+    Ok(Latency {
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        per_second: samples.len() as f64 / wall.as_secs_f64(),
+        requests: samples.len(),
+    })
+}
+
+/// `count` GETs from `concurrency` tasks sharing one counter, none started after `budget`;
+/// each request's latency.
+async fn load(
+    http: &reqwest::Client,
+    urls: &Arc<Vec<String>>,
+    expected: reqwest::StatusCode,
+    count: u64,
+    concurrency: usize,
+    budget: Duration,
+) -> anyhow::Result<Vec<Duration>> {
+    let deadline = Instant::now() + budget;
+    let next = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (http, urls, next) = (http.clone(), Arc::clone(urls), Arc::clone(&next));
+            tokio::spawn(async move {
+                let mut samples = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count || Instant::now() >= deadline {
+                        return anyhow::Ok(samples);
+                    }
+                    let url = &urls[(i % urls.len() as u64) as usize];
+                    let started = Instant::now();
+                    let response = http
+                        .get(url)
+                        .send()
+                        .await
+                        .with_context(|| format!("GET {url}"))?;
+                    let status = response.status();
+                    let body = response
+                        .bytes()
+                        .await
+                        .with_context(|| format!("read the body of GET {url}"))?;
+                    samples.push(started.elapsed());
+                    if status != expected {
+                        let shown = String::from_utf8_lossy(&body[..body.len().min(300)]);
+                        anyhow::bail!("GET {url} answered {status}, expected {expected}: {shown}");
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(count as usize);
+    for client in clients {
+        samples.extend(client.await.context("a load client panicked")??);
+    }
+    Ok(samples)
 }
