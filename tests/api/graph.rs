@@ -688,16 +688,27 @@ async fn a_request_past_the_statement_timeout_answers_503_and_the_workers_pool_i
         env.insert("WEB_STATEMENT_TIMEOUT_MS".into(), "1".into());
     })
     .await;
-    // Enough rows that the statistics take well over a millisecond.
+    // Enough rows that counting a broad filter takes well over a millisecond.
     seed::execute(
         &app,
         "INSERT INTO developers (github_id, login) SELECT g, 'dev-' || g FROM generate_series(1, 200000) g",
     )
     .await;
-    let (status, body) = get_json(&app, "/github/graph/", &[]).await;
+    let (status, body) = get_json(
+        &app,
+        "/github/developers/",
+        &[("login__contains", "dev-1"), ("ordering", "-github_id")],
+    )
+    .await;
     assert_eq!(status, 503, "{body}");
     assert!(seed::error(&body).contains("statement timeout"), "{body}");
-    // The process's other pool (workers, scheduler) has no such limit.
+    // The statistics, a known full pass over developers, set their own limit; and the
+    // process's other pool (workers, scheduler) has none.
+    let (status, body) = get_json(&app, "/github/graph/", &[]).await;
+    assert_eq!(
+        (status, &body["developers"]),
+        (200, &serde_json::json!(200_000))
+    );
     let mut conn = app.ctx.conn().await.expect("a connection");
     let counted = gitomatic::db::queries::graph::counts(&mut conn)
         .await

@@ -91,9 +91,11 @@ pub async fn suggestions(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Suggestion>, DbError> {
+    // Ranked on (score, login) alone, then only the page's rows are read whole: a
+    // developer followed by a thousand hubs has tens of thousands of candidates.
     Ok(diesel::sql_query(
-        "SELECT t.*, s.score, s.total FROM (
-             SELECT second.followee_id AS id, count(*) AS score, count(*) OVER () AS total
+        "WITH candidates AS (
+             SELECT second.followee_id AS id, count(*) AS score
              FROM follows first
              JOIN follows second ON second.follower_id = first.followee_id
              WHERE first.follower_id = $1
@@ -101,10 +103,14 @@ pub async fn suggestions(
                AND NOT EXISTS (SELECT 1 FROM follows already
                                WHERE already.follower_id = $1
                                  AND already.followee_id = second.followee_id)
-             GROUP BY second.followee_id) s
-         JOIN developers t ON t.id = s.id
-         ORDER BY s.score DESC, t.login ASC, t.id ASC
-         LIMIT $2 OFFSET $3",
+             GROUP BY second.followee_id),
+         ranked AS (
+             SELECT c.id, c.score, d.login, count(*) OVER () AS total
+             FROM candidates c JOIN developers d ON d.id = c.id
+             ORDER BY c.score DESC, d.login ASC, c.id ASC
+             LIMIT $2 OFFSET $3)
+         SELECT t.*, r.score, r.total FROM ranked r JOIN developers t ON t.id = r.id
+         ORDER BY r.score DESC, r.login ASC, r.id ASC",
     )
     .bind::<SqlUuid, _>(id)
     .bind::<BigInt, _>(limit)
@@ -146,8 +152,24 @@ pub const DEGREE_BUCKETS: [(&str, i32, i32); 7] = [
     ("1000+", 1000, i32::MAX),
 ];
 
-/// The graph's counts and degree histograms.
+/// How long the statistics may take: they read every developer once, which is expected
+/// to outlast the web role's statement timeout at a million developers under load.
+const COUNTS_TIMEOUT_MS: u32 = 60_000;
+
+/// The graph's counts and degree histograms: one pass over `developers`, in a
+/// transaction whose own statement timeout replaces the session's.
 pub async fn counts(conn: &mut AsyncPgConnection) -> Result<GraphCounts, DbError> {
+    use diesel_async::AsyncConnection;
+    conn.transaction::<_, DbError, _>(async |conn| {
+        diesel::sql_query(format!("SET LOCAL statement_timeout = {COUNTS_TIMEOUT_MS}"))
+            .execute(conn)
+            .await?;
+        counts_query(conn).await
+    })
+    .await
+}
+
+async fn counts_query(conn: &mut AsyncPgConnection) -> Result<GraphCounts, DbError> {
     let histogram = |column: &str| {
         let buckets = DEGREE_BUCKETS
             .iter()
