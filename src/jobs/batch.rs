@@ -94,8 +94,28 @@ impl BackgroundJob for GraphqlProfileBatch {
             .github
             .ensure_quota_of(Resource::Graphql, points)
             .await?;
-        sync_batch(run.ctx, run.stats, &self.usernames).await?;
-        Ok(Outcome::Succeeded)
+        match sync_batch(run.ctx, run.stats, &self.usernames).await {
+            Ok(()) => Ok(Outcome::Succeeded),
+            // A GitHub (or a stand-in) without a usable GraphQL endpoint: the developers
+            // go to REST instead of failing with the batch, every time.
+            Err(JobError::Github(
+                error @ (GithubError::NotFound { .. }
+                | GithubError::Status { .. }
+                | GithubError::Payload { .. }),
+            )) => {
+                tracing::warn!(%error, developers = self.usernames.len(),
+                    "GraphQL unusable: the batch's developers are handed to full_profile_sync");
+                for username in &self.usernames {
+                    let task = crate::jobs::FullProfileSync {
+                        username: username.clone(),
+                    }
+                    .to_task()?;
+                    crate::jobs::enqueue::enqueue(run.ctx, &task).await?;
+                }
+                Ok(Outcome::Succeeded)
+            }
+            Err(other) => Err(other),
+        }
     }
 }
 

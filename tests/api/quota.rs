@@ -497,3 +497,27 @@ async fn a_rest_synced_and_a_graphql_synced_copy_of_the_same_graph_are_equal() {
         }
     }
 }
+
+#[tokio::test]
+async fn without_a_graphql_endpoint_batches_hand_their_developers_to_rest() {
+    let graph = graph_for_batches(40, 5);
+    let mut app = spawn_crawler_with(graph.clone(), pool_env).await;
+    app.fake().disable_graphql();
+    app.start_worker();
+    crawl(&app, &graph).await;
+    assert_eq!(
+        Snapshot::of_database(&app).await,
+        Snapshot::of_graph(&graph)
+    );
+    assert!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'graphql_profile_batch' AND status = 'succeeded'")
+            .await
+            > 0,
+        "discovery tried GraphQL batches"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE status = 'failed'")
+            .await,
+        0
+    );
+}

@@ -2971,6 +2971,8 @@ struct State {
     latency: Duration,
     /// Bodies served instead of the graph's, by path (hostile or malformed payloads).
     overrides: BTreeMap<String, String>,
+    /// `POST /graphql` answers 404, as from a REST-only GitHub stand-in.
+    graphql_disabled: bool,
     /// `X-Poll-Interval` of the event feeds, in seconds.
     poll_interval: u64,
 }
@@ -2994,6 +2996,8 @@ impl State {
             reply
         } else if let Some(injected) = self.injected.pop_front() {
             Reply::injected(injected)
+        } else if req.is_graphql() && self.graphql_disabled {
+            Reply::not_found()
         } else if req.is_graphql() {
             let graphql_left = self.quotas_of(&token).graphql.remaining;
             self.graphql(req, graphql_left)
@@ -3418,6 +3422,7 @@ impl FakeGithub {
             injected: VecDeque::new(),
             latency: Duration::ZERO,
             overrides: BTreeMap::new(),
+            graphql_disabled: false,
             poll_interval: DEFAULT_POLL_INTERVAL_SECS,
         }));
         let data = web::Data::from(Arc::clone(&state));
@@ -3531,6 +3536,11 @@ impl FakeGithub {
     /// One window (`core` or `graphql`) of one token, renewed if its reset time has passed.
     pub fn token_quota(&self, token: &str, resource: &str) -> Quota {
         *self.state().quotas_of(token).of(resource)
+    }
+
+    /// From now on `POST /graphql` answers 404, like a GitHub stand-in that serves REST only.
+    pub fn disable_graphql(&self) {
+        self.state().graphql_disabled = true;
     }
 
     /// The next `n` API requests (not `/rate_limit`) answer `status` with a JSON error, costing
