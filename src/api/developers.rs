@@ -2,6 +2,7 @@
 //! repositories as paginated sub-collections.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
+use diesel_async::AsyncPgConnection;
 
 use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
@@ -57,7 +58,7 @@ pub async fn list_developer_followers(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&ctx, &id).await?;
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
     developer_list(&request, &ctx, DeveloperSet::FollowersOf(id)).await
 }
 
@@ -71,7 +72,7 @@ pub async fn list_developer_following(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&ctx, &id).await?;
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
     developer_list(&request, &ctx, DeveloperSet::FollowedBy(id)).await
 }
 
@@ -85,7 +86,7 @@ pub async fn list_developer_mutuals(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&ctx, &id).await?;
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
     developer_list(&request, &ctx, DeveloperSet::MutualsOf(id)).await
 }
 
@@ -103,7 +104,7 @@ pub async fn list_developer_starred_repositories(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&ctx, &id).await?;
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
     crate::api::repositories::repository_list(&request, &ctx, RepositorySet::StarredBy(id)).await
 }
 
@@ -117,7 +118,7 @@ pub async fn list_developer_repositories(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&ctx, &id).await?;
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
     crate::api::repositories::repository_list(&request, &ctx, RepositorySet::OwnedBy(id)).await
 }
 
@@ -139,9 +140,13 @@ pub async fn developer_list(
     Ok(rendered.respond(request))
 }
 
-async fn existing_developer(ctx: &AppContext, raw: &str) -> Result<uuid::Uuid, ApiError> {
+/// The id of the stored developer a path segment names, or 404.
+pub(crate) async fn existing_developer(
+    conn: &mut AsyncPgConnection,
+    raw: &str,
+) -> Result<uuid::Uuid, ApiError> {
     let id = uuid_id(raw, "developer")?;
-    match developers::get(&mut *ctx.conn().await?, id).await? {
+    match developers::get(conn, id).await? {
         Some(_) => Ok(id),
         None => Err(ApiError::NotFound(format!("No developer with id {id}."))),
     }

@@ -9,14 +9,14 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::collection::uuid_id;
+use crate::api::developers::existing_developer;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::{self, DEFAULT_PAGE_SIZE};
 use crate::api::render::Rendered;
 use crate::api::views::{DeveloperView, ErrorView, Page};
 use crate::context::AppContext;
-use crate::db::queries::developers::{self, DeveloperRecord};
+use crate::db::queries::developers;
 use crate::db::queries::graph::{self as queries, DEGREE_BUCKETS, Relation};
 use crate::graph::export::{Export, Format};
 use crate::graph::path::{self, MAX_DEPTH, MAX_VISITED, Search};
@@ -91,9 +91,9 @@ pub async fn developer_path(
         }
     }
     let mut conn = ctx.conn().await?;
-    let source = existing(&mut conn, &ids.0).await?;
-    let target = existing(&mut conn, &ids.1).await?;
-    let chain = match path::shortest(&mut conn, source.id, target.id, max_depth).await? {
+    let source = existing_developer(&mut conn, &ids.0).await?;
+    let target = existing_developer(&mut conn, &ids.1).await?;
+    let chain = match path::shortest(&mut conn, source, target, max_depth).await? {
         Search::Found(chain) => chain,
         Search::NoPath => {
             return Err(ApiError::NotFound(format!(
@@ -114,13 +114,6 @@ pub async fn developer_path(
         logins,
     })
     .respond(&request))
-}
-
-async fn existing(conn: &mut crate::db::Conn, raw: &str) -> Result<DeveloperRecord, ApiError> {
-    let id = uuid_id(raw, "developer")?;
-    developers::get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No developer with id {id}.")))
 }
 
 // ---------------------------------------------------------------------------
@@ -167,11 +160,11 @@ pub async fn developer_suggestions(
 ) -> Result<HttpResponse, ApiError> {
     let (page, page_size) = page_only(&request)?;
     let mut conn = ctx.conn().await?;
-    let developer = existing(&mut conn, &id).await?;
+    let developer = existing_developer(&mut conn, &id).await?;
     let offset = i64::from(page - 1) * i64::from(page_size);
     // One extra row says whether a next page exists.
     let mut rows =
-        queries::suggestions(&mut conn, developer.id, i64::from(page_size) + 1, offset).await?;
+        queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;
     if rows.is_empty() && page > 1 {
         return Err(ApiError::NotFound("Invalid page.".into()));
     }
@@ -187,7 +180,7 @@ pub async fn developer_suggestions(
             .into_iter()
             .map(|row| SuggestionView {
                 score: row.score,
-                path: links.developer(developer.id, &format!("path/{}/", row.developer.id)),
+                path: links.developer(developer, &format!("path/{}/", row.developer.id)),
                 developer: DeveloperView::new(row.developer, &links),
             })
             .collect(),
