@@ -1,12 +1,11 @@
 //! The real `gitomatic` binary: migrate, environment validation, tokens and `web`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::helpers::{TestDb, binary_command, run_binary, test_env};
+use crate::helpers::{TestDb, WebProcess, run_binary, test_env};
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -135,24 +134,14 @@ async fn web_refuses_to_start_on_an_unmigrated_database() {
 #[tokio::test]
 async fn the_web_binary_serves_health_and_the_api_root() {
     let db = TestDb::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut env = test_env(&db);
-    env.insert("BIND".into(), format!("127.0.0.1:{port}"));
-    let mut child = binary_command(&env, &["web"]).spawn().expect("web starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let mut web = WebProcess::start(test_env(&db)).await;
+    let base = web.base.clone();
     let http = reqwest::Client::new();
-    let mut health = None;
-    for _ in 0..100 {
-        if let Ok(response) = http.get(format!("{base}/health/")).send().await {
-            health = Some(response);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let health = health.expect("web answers within 10 s");
+    let health = http
+        .get(format!("{base}/health/"))
+        .send()
+        .await
+        .expect("health");
     assert_eq!(health.status(), 200);
     let root: serde_json::Value = http
         .get(format!("{base}/github/"))
@@ -164,11 +153,11 @@ async fn the_web_binary_serves_health_and_the_api_root() {
         .expect("json");
     assert_eq!(root["tasks"], format!("{base}/github/tasks/"));
     // SIGTERM stops it cleanly.
-    let pid = child.id().to_string();
+    let pid = web.child.id().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill");
-    let status = child.wait().expect("web exits");
+    let status = web.child.wait().expect("web exits");
     assert!(status.success(), "{status:?}");
 }

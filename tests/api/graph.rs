@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::helpers::seed::{self, get_json, get_url};
 use crate::helpers::test_db::TestDb;
-use crate::helpers::{TestApp, binary_command, spawn_app, spawn_app_with, test_env};
+use crate::helpers::{TestApp, WebProcess, spawn_app, spawn_app_with, test_env};
 
 /// A generated follow graph: developer `i` has login `dev-i` and GitHub id `i + 1`.
 struct World {
@@ -716,16 +716,6 @@ async fn a_request_past_the_statement_timeout_answers_503_and_the_workers_pool_i
     assert_eq!(counted.developers, 200_000);
 }
 
-/// A child process killed when the test ends, passed or not.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The peak resident memory of a process, in KiB (Linux).
 fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
@@ -771,26 +761,11 @@ async fn the_real_binary_exports_a_large_relation_in_bounded_memory() {
     };
     assert!(edges > 500_000, "{edges}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut env = test_env(&db);
-    env.insert("BIND".into(), format!("127.0.0.1:{port}"));
-    let child = KillOnDrop(binary_command(&env, &["web"]).spawn().expect("web starts"));
-    let pid = child.0.id();
-    let base = format!("http://127.0.0.1:{port}");
+    let web = WebProcess::start(test_env(&db)).await;
+    let pid = web.child.id();
+    let base = web.base.clone();
     let http = reqwest::Client::new();
     let export = format!("{base}/github/graph/export/?format=graphml");
-    let mut ready = false;
-    for _ in 0..100 {
-        if http.get(format!("{base}/health/")).send().await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "web answers within 10 s");
     // Warm up: the pool, the first batches, the allocator's arenas.
     let warm = http
         .get(format!(
@@ -826,7 +801,7 @@ async fn the_real_binary_exports_a_large_relation_in_bounded_memory() {
         }
     }
     let growth_kib = peak_rss_kib(pid).saturating_sub(before);
-    drop(child);
+    drop(web);
     assert_eq!(edge_lines as i64, edges, "every edge exported once");
     eprintln!("exported {bytes} bytes; peak memory grew by {growth_kib} KiB");
     assert!(bytes > 20 << 20, "a large export: {bytes} bytes");

@@ -322,6 +322,50 @@ pub fn binary_command(env: &HashMap<String, String>, args: &[&str]) -> std::proc
     command
 }
 
+/// The real `gitomatic web` binary serving on a free port, killed when the test ends
+/// (passed or panicked), so a failing test never leaves a server behind.
+pub struct WebProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:{port}`.
+    pub base: String,
+}
+
+impl WebProcess {
+    /// Starts `gitomatic web` with these variables (BIND set to a free port) and waits
+    /// until `/health/` answers.
+    pub async fn start(mut env: HashMap<String, String>) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        env.insert("BIND".into(), format!("127.0.0.1:{port}"));
+        let web = WebProcess {
+            child: binary_command(&env, &["web"]).spawn().expect("web starts"),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http
+                .get(format!("{}/health/", web.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return web;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("gitomatic web did not answer /health/ within 10 s");
+    }
+}
+
+impl Drop for WebProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         for stop in &self.workers {
