@@ -4,21 +4,22 @@
 //! page loads no script or style from anywhere else.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::api::error::ApiError;
+use crate::api::leaderboards::Board;
 use crate::api::links::Links;
 use crate::api::params;
 use crate::api::views::ErrorView;
 use crate::context::AppContext;
-use crate::db::queries::leaderboards::{self, BoardQuery, BoardRow};
+use crate::db::queries::leaderboards::{self, BoardRow};
 use crate::db::queries::rate_limits::{self, RateLimitRow};
 use crate::db::queries::tasks::{self, TaskRow};
 use crate::db::queries::tracked::{self, TrackedRepository};
 
 /// Contributors shown.
-const TOP: i64 = 20;
+const TOP: u32 = 20;
 /// Tasks shown (and kept by the live updates).
 const LATEST_TASKS: i64 = 20;
 /// Tracked repositories shown.
@@ -82,19 +83,7 @@ pub async fn dashboard(
 ) -> Result<HttpResponse, ApiError> {
     params::detail_query(&request)?;
     let mut conn = ctx.conn().await?;
-    let now = Utc::now();
-    let board = leaderboards::board(
-        &mut conn,
-        &BoardQuery {
-            repository_id: None,
-            since: now - Duration::days(730),
-            until: now + Duration::days(1),
-            include_bots: false,
-            offset: 0,
-            limit: TOP,
-        },
-    )
-    .await?;
+    let board = leaderboards::board(&mut conn, &Board::defaults(TOP).query(None)).await?;
     let repositories = tracked::some_repositories(&mut conn, REPOSITORIES).await?;
     let quota = rate_limits::all(&mut conn).await?;
     let latest = tasks::latest(&mut conn, LATEST_TASKS).await?;

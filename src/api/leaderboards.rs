@@ -30,7 +30,7 @@ const DEFAULT_WINDOW_DAYS: i64 = 730;
     reason = "documents the query; it is parsed by `BoardParams::parse`"
 )]
 pub struct BoardParams {
-    /// First day counted, `YYYY-MM-DD` (default: 730 days before `until`).
+    /// First day counted, `YYYY-MM-DD` (default: the 730 days that end with `until`).
     since: Option<NaiveDate>,
     /// Last day counted, `YYYY-MM-DD` (default: today).
     until: Option<NaiveDate>,
@@ -43,7 +43,7 @@ pub struct BoardParams {
 }
 
 /// A parsed board request.
-struct Board {
+pub(crate) struct Board {
     since: NaiveDate,
     until: NaiveDate,
     include_bots: bool,
@@ -51,7 +51,24 @@ struct Board {
     page_size: u32,
 }
 
+/// The first day of the default window that ends with `until`: 730 days, `until` included.
+fn default_since(until: NaiveDate) -> NaiveDate {
+    until - Duration::days(DEFAULT_WINDOW_DAYS - 1)
+}
+
 impl Board {
+    /// The board a request without parameters gets: the last 730 days, people only.
+    pub(crate) fn defaults(page_size: u32) -> Board {
+        let until = Utc::now().date_naive();
+        Board {
+            since: default_since(until),
+            until,
+            include_bots: false,
+            page: 1,
+            page_size,
+        }
+    }
+
     fn parse(request: &HttpRequest) -> Result<Board, ApiError> {
         let mut since = None;
         let mut until = None;
@@ -90,7 +107,7 @@ impl Board {
             }
         }
         let until = until.unwrap_or_else(|| Utc::now().date_naive());
-        let since = since.unwrap_or(until - Duration::days(DEFAULT_WINDOW_DAYS));
+        let since = since.unwrap_or_else(|| default_since(until));
         if since > until {
             return Err(ApiError::BadRequest(format!(
                 "Invalid since: {since} is after until ({until})"
@@ -105,7 +122,7 @@ impl Board {
         })
     }
 
-    fn query(&self, repository_id: Option<uuid::Uuid>) -> BoardQuery {
+    pub(crate) fn query(&self, repository_id: Option<uuid::Uuid>) -> BoardQuery {
         let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         BoardQuery {
             repository_id,
@@ -295,7 +312,17 @@ fn parse_weights(body: &[u8]) -> Result<BTreeMap<String, f64>, ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_weights;
+    use super::{Board, parse_weights};
+
+    #[test]
+    fn the_default_window_counts_730_days_ending_today() {
+        let board = Board::defaults(20);
+        assert_eq!(board.until, chrono::Utc::now().date_naive());
+        assert_eq!((board.until - board.since).num_days() + 1, 730);
+        let query = board.query(None);
+        assert_eq!((query.until - query.since).num_days(), 730);
+        assert_eq!(query.limit, 20);
+    }
 
     #[test]
     fn weights_name_what_is_wrong() {

@@ -46,6 +46,15 @@ pub const LINE_BONUS_CAP: &str = "line_bonus_cap";
 /// An issue transferred away counts where it went (its old row is left out).
 pub async fn rebuild(conn: &mut AsyncPgConnection, repository_id: Uuid) -> Result<(), DbError> {
     conn.transaction::<_, DbError, _>(async |conn| {
+        // One rebuild of a repository at a time: two overlapping ones (an activity sync
+        // and a timeline sync finishing together) would each delete only the rows their
+        // snapshot saw and both insert, leaving the board counted twice.
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtext('gitomatic.contributions'), hashtext($1::text))",
+        )
+        .bind::<SqlUuid, _>(repository_id)
+        .execute(conn)
+        .await?;
         diesel::sql_query("DELETE FROM contributions WHERE repository_id = $1")
             .bind::<SqlUuid, _>(repository_id)
             .execute(conn)
@@ -189,7 +198,7 @@ pub async fn board(
         .await?)
 }
 
-const BOARD: &str = r"
+const BOARD: &str = r#"
 WITH counted AS (
     SELECT c.repository_id, c.login, c.kind, sum(c.amount)::numeric AS n
     FROM contributions c JOIN tracked_repositories t ON t.repository_id = c.repository_id
@@ -215,7 +224,7 @@ WITH counted AS (
     GROUP BY login
 ), ranked AS (
     SELECT p.login, p.score, p.line_bonus, p.repositories, k.breakdown,
-           row_number() OVER (ORDER BY p.score DESC, p.login) AS rank,
+           row_number() OVER (ORDER BY p.score DESC, p.login COLLATE "C") AS rank,
            count(*) OVER () AS total
     FROM per_login p JOIN kinds k USING (login)
 )
@@ -225,4 +234,4 @@ SELECT r.rank, r.login,
        r.score::float8 AS score, r.line_bonus::float8 AS line_bonus, r.repositories,
        r.breakdown::text AS breakdown, r.total
 FROM ranked r ORDER BY r.rank LIMIT $5 OFFSET $6
-";
+"#;
