@@ -1,9 +1,10 @@
 //! Task status changes as they happen. A trigger on `tasks` notifies the PostgreSQL
-//! channel `gitomatic_task_status` with the task's id on every insert and status change,
-//! whichever process made it; each web process keeps one listening connection (opened by
-//! its first subscriber) and fans the changed rows out to its subscribers over a bounded
-//! broadcast channel. A subscriber that falls behind skips what it missed; nobody waits
-//! for it.
+//! channel `gitomatic_task_status` with the row as it was at the change (a row too large
+//! for a notification sends its id and status, and the rest is read) on every insert and
+//! status change, whichever process made it; each web process keeps one listening
+//! connection (opened by its first subscriber) and fans the changed rows out to its
+//! subscribers over a bounded broadcast channel. A subscriber that falls behind skips what
+//! it missed; nobody waits for it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use futures_util::StreamExt;
 use tokio::sync::{Mutex, broadcast, watch};
 
 use crate::db::Pool;
-use crate::db::queries::tasks::{self, TaskRow};
+use crate::db::queries::tasks::{self, TaskRow, TaskStatus};
 
 /// The notification channel the `tasks` triggers notify.
 pub const CHANNEL: &str = "gitomatic_task_status";
@@ -23,6 +24,16 @@ const BUFFER: usize = 256;
 
 /// How long to wait before listening again after the connection was lost.
 const RECONNECT: Duration = Duration::from_secs(1);
+
+/// What a notification says of the task that changed.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Notice {
+    /// The whole row as it was at the change.
+    Row(Box<TaskRow>),
+    /// A row too large for a notification: its id and the status it changed to.
+    Status { id: uuid::Uuid, status: TaskStatus },
+}
 
 /// One process's feed of task changes.
 pub struct LiveTasks {
@@ -86,17 +97,26 @@ async fn listen_once(
     let mut notifications = std::pin::pin!(conn.notifications_stream());
     while let Some(notification) = notifications.next().await {
         let notification = notification?;
-        let Ok(id) = uuid::Uuid::parse_str(&notification.payload) else {
-            continue;
-        };
         if feed.sender.receiver_count() == 0 {
             continue;
         }
-        let mut pooled = feed.pool.get().await?;
-        if let Some(row) = tasks::find(&mut pooled, id).await? {
-            // No subscriber left is fine: the change is simply not shown to anyone.
-            let _ = feed.sender.send(row);
-        }
+        let row = match serde_json::from_str::<Notice>(&notification.payload) {
+            Ok(Notice::Row(row)) => *row,
+            Ok(Notice::Status { id, status }) => {
+                let mut pooled = feed.pool.get().await?;
+                let Some(mut row) = tasks::find(&mut pooled, id).await? else {
+                    continue;
+                };
+                row.status = status;
+                row
+            }
+            Err(error) => {
+                tracing::warn!(%error, "live task feed: a notification that is not a task");
+                continue;
+            }
+        };
+        // No subscriber left is fine: the change is simply not shown to anyone.
+        let _ = feed.sender.send(row);
     }
     Err("the notification stream ended".into())
 }

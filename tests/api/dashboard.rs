@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use diesel_async::RunQueryDsl;
 use futures_util::{SinkExt, StreamExt};
 use gitomatic::domain::{FullName, GithubLogin};
 use gitomatic::jobs::{FullProfileSync, RepositoryActivitySync};
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::activity::{track_and_sync, world};
+use crate::helpers::seed::get_json;
 use crate::helpers::{Graph, spawn_crawler};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -100,6 +102,20 @@ async fn the_live_stream_delivers_every_status_change_of_a_task() {
         "{last}"
     );
     assert_eq!(last["name"], "full_profile_sync");
+
+    // A row too large for a notification (a long error) still reaches the stream whole.
+    let long_error = "x".repeat(9_000);
+    let mut conn = app.ctx.conn().await.expect("a connection");
+    diesel::sql_query("UPDATE tasks SET status = 'failed', error = $2 WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(task.id)
+        .bind::<diesel::sql_types::Text, _>(&long_error)
+        .execute(&mut conn)
+        .await
+        .expect("the task fails");
+    let events = read_events(&mut body, |event| event["id"] == id.as_str()).await;
+    let last = events.last().expect("an event");
+    assert_eq!(last["status"], "failed");
+    assert_eq!(last["error"], long_error.as_str());
 }
 
 /// A headless Chromium and one of its pages, driven over the DevTools protocol.
@@ -278,6 +294,53 @@ async fn the_dashboard_shows_the_board_and_a_task_changing_status_after_it_loade
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(shown, Value::Array(expected));
+
+    // The tracked repositories, each with when it was last synced.
+    let shown = browser
+        .eval(
+            "[...document.querySelectorAll('#repositories tbody tr')]
+               .map(row => [row.cells[0].textContent.trim(), row.cells[1].textContent.trim()])",
+        )
+        .await;
+    let (_, tracked) = get_json(
+        &app,
+        "/github/tracked_repositories/",
+        &[("page_size", "100")],
+    )
+    .await;
+    let tracked: Vec<&str> = tracked["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|repo| repo["full_name"].as_str().expect("full_name"))
+        .collect();
+    let shown = shown.as_array().expect("rows");
+    assert_eq!(shown.len(), tracked.len(), "{shown:?}");
+    for row in shown {
+        assert!(tracked.contains(&row[0].as_str().expect("a name")), "{row}");
+        assert_ne!(row[1], "never", "{row}: synced");
+    }
+
+    // The quota of every identity, as stored.
+    let shown = browser
+        .eval(
+            "[...document.querySelectorAll('#quota tbody tr')]
+               .map(row => [row.cells[0].textContent, row.cells[1].textContent, Number(row.cells[2].textContent)])",
+        )
+        .await;
+    let (_, quota) = get_json(&app, "/github/rate_limit/", &[("page_size", "100")]).await;
+    let mut expected: Vec<Value> = quota["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|row| json!([row["identity"], row["resource"], row["rate_remaining"]]))
+        .collect();
+    let mut shown = shown.as_array().expect("rows").clone();
+    let key = |row: &Value| row.to_string();
+    expected.sort_by_key(key);
+    shown.sort_by_key(key);
+    assert!(!expected.is_empty());
+    assert_eq!(shown, expected);
 
     // A task enqueued after the page loaded appears and reaches `succeeded` without a reload.
     let task = app

@@ -11,7 +11,7 @@ use diesel::query_builder::DecoratableTarget;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Interval, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::filter::{Field, Kind, ListQuery};
@@ -22,7 +22,17 @@ use crate::db::{DbError, pg_interval};
 /// Where a task is in its life: `queued` → `running` → `succeeded` | `failed` | `deferred`
 /// (→ `running` again at `not_before`).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow, utoipa::ToSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    AsExpression,
+    FromSqlRow,
+    utoipa::ToSchema,
 )]
 #[diesel(sql_type = Text)]
 #[serde(rename_all = "lowercase")]
@@ -111,7 +121,9 @@ impl FromSql<Text, Pg> for TaskStatus {
 }
 
 /// A task run.
-#[derive(Clone, Debug, PartialEq, Queryable, Selectable, QueryableByName, Serialize)]
+#[derive(
+    Clone, Debug, PartialEq, Queryable, Selectable, QueryableByName, Serialize, Deserialize,
+)]
 #[diesel(table_name = tasks)]
 pub struct TaskRow {
     pub id: Uuid,
