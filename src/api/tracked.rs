@@ -3,6 +3,7 @@
 //! and keeps the data.
 
 use actix_web::{HttpRequest, HttpResponse, delete, post, route, web};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -16,9 +17,34 @@ use crate::api::render::Rendered;
 use crate::api::tasks::{body_fields, read_body};
 use crate::api::views::{ErrorView, Page, TrackedOrganizationView, TrackedRepositoryView};
 use crate::context::AppContext;
+use crate::db::DbError;
+use crate::db::queries::tasks::{self, NewTask, TaskRow};
 use crate::db::queries::tracked;
 use crate::domain::{FullName, GithubLogin};
-use crate::jobs::{BackgroundJob, OrgMembersSync, RepositoryActivitySync, enqueue};
+use crate::jobs::{BackgroundJob, OrgMembersSync, RepositoryActivitySync, publish_created};
+
+/// Queues `task` on the connection (in the transaction) of the write that asked for it,
+/// when that write tracked something new: a tracked row is never left without its first
+/// sync when the database fails between the two.
+async fn queue_first_sync(
+    conn: &mut AsyncPgConnection,
+    newly_tracked: bool,
+    task: &NewTask,
+) -> Result<Option<(TaskRow, bool)>, DbError> {
+    match newly_tracked {
+        true => Ok(Some(tasks::insert_or_existing(conn, task).await?)),
+        false => Ok(None),
+    }
+}
+
+/// After the commit: publishes a task the transaction created; answers the queued task.
+async fn publish_first_sync(ctx: &AppContext, queued: Option<(TaskRow, bool)>) -> Option<TaskRow> {
+    let (task, created) = queued?;
+    if created {
+        publish_created(ctx, &[task.id]).await;
+    }
+    Some(task)
+}
 
 /// Default order of the tracked lists: oldest tracked first.
 pub const DEFAULT_ORDERING: &str = "created_at";
@@ -119,19 +145,24 @@ pub async fn track_repository(
     let raw = required_text(&fields, "full_name", "the repository as owner/name")?;
     let full_name = FullName::parse(&raw)
         .map_err(|error| ApiError::BadRequest(format!("Invalid full_name: {error}")))?;
-    let (row, created) =
-        tracked::track_repository(&mut *ctx.conn().await?, full_name.as_str(), None).await?;
-    let links = Links::new(&request, &ctx.config);
-    if !created {
-        return Ok(Rendered::ok(TrackedRepositoryView::new(row, &links)).respond(&request));
-    }
-    let task = RepositoryActivitySync::of(full_name)
+    let task = RepositoryActivitySync::of(full_name.clone())
         .to_task()
         .map_err(|error| {
             tracing::error!(%error, "a repository_activity_sync task could not be built");
             ApiError::Internal
         })?;
-    let (task, _) = enqueue(&ctx, &task).await?;
+    let links = Links::new(&request, &ctx.config);
+    let (row, queued) = ctx
+        .conn()
+        .await?
+        .transaction::<_, DbError, _>(async |conn| {
+            let (row, created) = tracked::track_repository(conn, full_name.as_str(), None).await?;
+            Ok((row, queue_first_sync(conn, created, &task).await?))
+        })
+        .await?;
+    let Some(task) = publish_first_sync(&ctx, queued).await else {
+        return Ok(Rendered::ok(TrackedRepositoryView::new(row, &links)).respond(&request));
+    };
     tracing::info!(tracked.id = %row.id, task.id = %task.id, full_name = %row.full_name, "repository tracked");
     let location = links.tracked_repository(row.id);
     Ok(Rendered::created(TrackedRepositoryView::new(row, &links), location).respond(&request))
@@ -237,17 +268,24 @@ pub async fn track_organization(
     let raw = required_text(&fields, "login", "the organization's login")?;
     let login = GithubLogin::parse(&raw)
         .map_err(|error| ApiError::BadRequest(format!("Invalid login: {error}")))?;
-    let (row, created) =
-        tracked::track_organization(&mut *ctx.conn().await?, login.as_str()).await?;
+    let task = OrgMembersSync { org: login.clone() }
+        .to_task()
+        .map_err(|error| {
+            tracing::error!(%error, "an org_members_sync task could not be built");
+            ApiError::Internal
+        })?;
     let links = Links::new(&request, &ctx.config);
-    if !created {
+    let (row, queued) = ctx
+        .conn()
+        .await?
+        .transaction::<_, DbError, _>(async |conn| {
+            let (row, created) = tracked::track_organization(conn, login.as_str()).await?;
+            Ok((row, queue_first_sync(conn, created, &task).await?))
+        })
+        .await?;
+    let Some(task) = publish_first_sync(&ctx, queued).await else {
         return Ok(Rendered::ok(TrackedOrganizationView::new(row, &links)).respond(&request));
-    }
-    let task = OrgMembersSync { org: login }.to_task().map_err(|error| {
-        tracing::error!(%error, "an org_members_sync task could not be built");
-        ApiError::Internal
-    })?;
-    let (task, _) = enqueue(&ctx, &task).await?;
+    };
     tracing::info!(tracked.id = %row.id, task.id = %task.id, login = %row.login, "organization tracked");
     let location = links.tracked_organization(row.id);
     Ok(Rendered::created(TrackedOrganizationView::new(row, &links), location).respond(&request))

@@ -24,7 +24,7 @@ pub use activity::{ActivityReconcile, IssueTimelineSync, OrgMembersSync, Reposit
 pub use args::{ArgSpec, Args};
 pub use batch::GraphqlProfileBatch;
 pub use discovery::{DiscoveryScraper, plan_syncs};
-pub use enqueue::enqueue;
+pub use enqueue::{enqueue, publish_created};
 pub use events::EventsPoll;
 pub use profile::FullProfileSync;
 pub use registry::{JobKind, Registry};
