@@ -194,6 +194,20 @@ fn document_task_names(doc: &mut Document, registry: &Registry) {
             )
         })
         .collect();
+    // The task list's exact `name` filter accepts the same kinds (anything else is a 400).
+    if let Some(parameters) = doc
+        .paths
+        .paths
+        .get_mut("/github/tasks/")
+        .and_then(|item| item.get.as_mut())
+        .and_then(|operation| operation.parameters.as_mut())
+        && let Some(RefOr::T(filter)) = parameters
+            .iter_mut()
+            .find(|p| matches!(p, RefOr::T(p) if p.name == "name"))
+        && let Some(RefOr::T(Schema::Object(schema))) = filter.schema.as_mut()
+    {
+        schema.enum_values = Some(names.clone());
+    }
     let Some(components) = doc.components.as_mut() else {
         return;
     };

@@ -11,12 +11,12 @@ use crate::api::auth::require_token;
 use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::ListParams;
+use crate::api::params::{ListParams, query_pairs};
 use crate::api::render::Rendered;
 use crate::api::views::{ErrorView, Page, TaskView};
 use crate::context::AppContext;
 use crate::db::queries::tasks;
-use crate::jobs::{Args, enqueue};
+use crate::jobs::{Args, Registry, enqueue};
 
 /// Default order of the task list: newest first.
 pub const DEFAULT_ORDERING: &str = "-created_at";
@@ -54,6 +54,7 @@ pub async fn list_tasks(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
+    refuse_unknown_job_names(&request, &ctx.registry)?;
     let rendered = list(
         &request,
         &ctx,
@@ -64,6 +65,22 @@ pub async fn list_tasks(
     )
     .await?;
     Ok(rendered.with_task_form(&ctx.registry).respond(&request))
+}
+
+/// `name` is an enumerated field whose values the registry knows (not a fixed list): an
+/// exact `name=` filter on a kind nobody registered is a 400, like `status=bogus`.
+fn refuse_unknown_job_names(request: &HttpRequest, registry: &Registry) -> Result<(), ApiError> {
+    let names = registry.names();
+    for (key, value) in query_pairs(request)? {
+        if key == "name" && !names.contains(&value.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "Invalid value for name: expected one of {}, got {:?}",
+                names.join(", "),
+                value.chars().take(100).collect::<String>()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One task run.

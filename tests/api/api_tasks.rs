@@ -532,6 +532,26 @@ async fn an_unknown_task_status_is_a_400_naming_the_allowed_values() {
     }
 }
 
+#[tokio::test]
+async fn an_unknown_job_name_is_a_400_naming_the_registered_kinds() {
+    let app = spawn_app().await;
+    let (status, body) = get_json(&app, "/github/tasks/", &[("name", "bogus_sync")]).await;
+    assert_eq!(status, 400, "{body}");
+    let message = error(&body);
+    assert!(
+        message.contains("name") && message.contains("bogus_sync"),
+        "{message}"
+    );
+    for kind in app.ctx.registry.names() {
+        assert!(message.contains(kind), "{message} names {kind}");
+        let (status, body) = get_json(&app, "/github/tasks/", &[("name", kind)]).await;
+        assert_eq!(status, 200, "name={kind}: {body}");
+    }
+    // Other lookups on name stay free text.
+    let (status, body) = get_json(&app, "/github/tasks/", &[("name__contains", "bogus")]).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 // ---------------------------------------------------------------------------
 // API_READ_AUTH
 // ---------------------------------------------------------------------------
