@@ -60,8 +60,17 @@ impl std::fmt::Debug for Config {
             .field("amqp_url", &redact_password(&self.amqp_url))
             .field("queue_prefix", &self.queue_prefix)
             .field("bind", &self.bind)
-            .field("public_url", &self.public_url)
-            .field("github_api_url", &self.github_api_url)
+            .field(
+                "public_url",
+                &self
+                    .public_url
+                    .as_ref()
+                    .map(|url| redact_password(url.as_str())),
+            )
+            .field(
+                "github_api_url",
+                &redact_password(self.github_api_url.as_str()),
+            )
             .field(
                 "github_tokens",
                 &format!("<{} hidden>", self.github_tokens.len()),
@@ -246,7 +255,7 @@ impl Env<'_> {
         let expected = || format!("a {}:// URL", schemes.join(":// or "));
         match Url::parse(&value) {
             Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Ok(value),
-            _ => Err(invalid(name, &redact_password(&value), expected())),
+            _ => Err(invalid(name, &value, expected())),
         }
     }
 
@@ -446,10 +455,12 @@ fn at_most(variable: &'static str, n: u32, max: u32) -> Result<u32, ConfigError>
     }
 }
 
+/// The error for a malformed variable; whatever it held is shown with any URL password
+/// replaced by `***` (any variable may hold a URL with credentials).
 fn invalid(variable: &'static str, value: &str, expected: String) -> ConfigError {
     ConfigError {
         variable,
-        value: value.to_owned(),
+        value: redact_password(value),
         expected,
     }
 }
@@ -626,6 +637,13 @@ mod tests {
                 "postgres://u:hun@ter2@/x",
                 "postgres://u:***@/x",
             ),
+            // The other URL variables too.
+            (
+                "PUBLIC_URL",
+                "ftp://u:hunter2@example.com/",
+                "ftp://u:***@example.com/",
+            ),
+            ("GITHUB_API_URL", "https://u:hunter2@", "https://u:***@"),
         ] {
             let error = config(&[(name, value)]).expect_err(value);
             let message = error.to_string();
@@ -642,6 +660,8 @@ mod tests {
         let config = config(&[
             ("DATABASE_URL", "postgres://u:hunter2@db.example/gitomatic"),
             ("AMQP_URL", "amqp://guest:hunter3@mq.example:5672/%2f"),
+            ("PUBLIC_URL", "https://u:hunter4@api.example/"),
+            ("GITHUB_API_URL", "https://u:hunter5@gh.example/"),
         ])
         .expect("valid");
         assert_eq!(
@@ -651,6 +671,8 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(!debug.contains("hunter3"), "{debug}");
+        assert!(!debug.contains("hunter4"), "{debug}");
+        assert!(!debug.contains("hunter5"), "{debug}");
         assert!(
             debug.contains("postgres://u:***@db.example/gitomatic"),
             "{debug}"
