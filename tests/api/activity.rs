@@ -350,6 +350,59 @@ async fn tracked_repositories_and_an_organization_store_exactly_the_fakes_activi
 }
 
 #[tokio::test]
+async fn a_timeline_that_answers_301_records_the_transfer() {
+    let world = world();
+    let mut app = spawn_crawler(world.graph.clone()).await;
+    app.start_worker();
+    track_and_sync(&app).await;
+    let [api, _web, tool] = world.repos;
+    let (moved_number, new_home) = app.fake().with_graph(|g| {
+        let moved = g
+            .issues_of(api)
+            .into_iter()
+            .find(|i| !i.is_pull())
+            .map(|i| (i.id, i.number))
+            .expect("an issue");
+        (moved.1, g.transfer_issue(moved.0, tool))
+    });
+    // Only the timeline sync learns of it: its stored issue is due, and its timeline URL
+    // answers 301 (with the query kept) to the issue's new home.
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(format!(
+        "UPDATE issues SET timeline_read_at = NULL WHERE full_name = 'acme/api' AND number = {moved_number}"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("the timeline is due");
+    run(
+        &app,
+        IssueTimelineSync {
+            full_name: full_name("acme/api"),
+        },
+    )
+    .await;
+    let new_number = app.fake().graph().issue(new_home).number;
+    assert_eq!(
+        rows(
+            &app,
+            &format!(
+                "SELECT t.from_full_name, t.from_number, t.to_full_name, t.to_number,
+                        n.full_name AS linked_name, n.number AS linked_number
+                 FROM transfers t JOIN issues o ON o.id = t.from_issue_id
+                 JOIN issues n ON n.id = o.transferred_to_id
+                 WHERE t.from_number = {moved_number}"
+            )
+        )
+        .await,
+        json!([{
+            "from_full_name": "acme/api", "from_number": moved_number,
+            "to_full_name": "alice/tool", "to_number": new_number,
+            "linked_name": "alice/tool", "linked_number": new_number,
+        }])
+    );
+}
+
+#[tokio::test]
 async fn changes_show_after_the_next_syncs_and_nothing_is_deleted() {
     let world = world();
     let mut app = spawn_crawler(world.graph.clone()).await;

@@ -95,8 +95,8 @@ pub(crate) async fn read_timeline(
             Ok(Some(page)) => page,
             Ok(None) => break,
             Err(JobError::Github(GithubError::Moved { location, .. })) => {
-                let issue_url = location.trim_end_matches("/timeline").to_owned();
-                return transfer::follow(ctx, stats, issue, full_name, &issue_url).await;
+                return transfer::follow(ctx, stats, issue, full_name, &issue_url_of(&location))
+                    .await;
             }
             Err(JobError::Github(GithubError::NotFound { .. })) => {
                 issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
@@ -120,4 +120,57 @@ pub(crate) async fn read_timeline(
     }
     issues::mark_timeline_read(&mut *ctx.conn().await?, issue.id, issue.updated_at).await?;
     Ok(())
+}
+
+/// The issue a moved timeline's `Location` belongs to: the URL without its query (the
+/// redirect keeps `?per_page=…`) and without the `/timeline` segment.
+fn issue_url_of(timeline_location: &str) -> String {
+    match url::Url::parse(timeline_location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let path = url
+                .path()
+                .trim_end_matches('/')
+                .trim_end_matches("/timeline")
+                .to_owned();
+            url.set_path(&path);
+            url.into()
+        }
+        Err(_) => timeline_location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches("/timeline")
+            .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issue_url_of;
+
+    #[test]
+    fn a_moved_timeline_names_its_issue_without_query_or_timeline_segment() {
+        for (location, issue) in [
+            (
+                "https://api.github.com/repos/a/b/issues/7/timeline?per_page=100",
+                "https://api.github.com/repos/a/b/issues/7",
+            ),
+            (
+                "http://127.0.0.1:9/repos/a/b/issues/7/timeline?per_page=100&page=2",
+                "http://127.0.0.1:9/repos/a/b/issues/7",
+            ),
+            (
+                "https://api.github.com/repos/a/b/issues/7/timeline",
+                "https://api.github.com/repos/a/b/issues/7",
+            ),
+            (
+                "https://api.github.com/repositories/42/issues/7",
+                "https://api.github.com/repositories/42/issues/7",
+            ),
+        ] {
+            assert_eq!(issue_url_of(location), issue, "{location}");
+        }
+    }
 }
