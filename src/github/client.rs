@@ -109,8 +109,12 @@ pub enum Fetched {
         /// The `Link: rel="next"` target.
         next: Option<String>,
     },
-    /// 304: what is stored is current.
-    NotModified,
+    /// 304: what is stored is current; `next` is its `Link: rel="next"` target when the
+    /// 304 carries one (GitHub's may; a 304 need not).
+    NotModified {
+        /// The `Link: rel="next"` target, if the 304 had a `Link` header.
+        next: Option<String>,
+    },
     /// 202: GitHub is still computing the answer (statistics); ask again later.
     Accepted,
     /// 301/302/307: the resource moved (renamed or transferred) to this URL.
@@ -264,7 +268,10 @@ impl GithubClient {
             stats.count(status);
             self.total.count(status);
             match status {
-                StatusCode::NOT_MODIFIED => return Ok((Fetched::NotModified, headers)),
+                StatusCode::NOT_MODIFIED => {
+                    let next = headers::next_link(&headers);
+                    return Ok((Fetched::NotModified { next }, headers));
+                }
                 StatusCode::NOT_FOUND => return Ok((Fetched::NotFound, headers)),
                 StatusCode::ACCEPTED => return Ok((Fetched::Accepted, headers)),
                 s if s.is_success() => {

@@ -12,5 +12,5 @@ pub mod types;
 
 pub use client::{ClientOptions, GithubClient, RequestStats};
 pub use error::GithubError;
-pub use paging::{Conditional, ListPage, PageItems};
+pub use paging::{BeyondFullPage, Conditional, ListPage, PageItems};
 pub use pool::Resource;

@@ -27,6 +27,19 @@ pub enum Conditional<T> {
     NotModified,
 }
 
+/// What to do when a 304 answers for a full page that announced no next page when it was
+/// stored: items may have been added after it, on a page its unchanged body cannot
+/// announce (and the 304 carried no `Link`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeyondFullPage {
+    /// Ask for `page + 1` (an empty page is cached and costs nothing on later walks): the
+    /// network crawl's lists, which GitHub pages by number.
+    NextPageNumber,
+    /// Read the page again without its ETag (one request) to learn its `Link`: never a
+    /// page number built by hand (repository activity, where GitHub refuses deep pages).
+    ReadAgain,
+}
+
 /// One page of a list.
 #[derive(Debug)]
 pub struct ListPage<T> {
@@ -94,10 +107,18 @@ impl GithubClient {
         stats: &RequestStats,
         url: &str,
         what: &str,
+        beyond: BeyondFullPage,
     ) -> Result<ListPage<T>, GithubError> {
         let cached = pages::find(&mut *self.conn().await?, url).await?;
         let etag = cached.as_ref().map(|page| page.etag.as_str());
-        match self.get(stats, url, etag).await? {
+        let mut fetched = self.get(stats, url, etag).await?;
+        if let (Fetched::NotModified { next: None }, Some(page)) = (&fetched, &cached)
+            && beyond == BeyondFullPage::ReadAgain
+            && might_have_a_successor(page)
+        {
+            fetched = self.get(stats, url, None).await?;
+        }
+        match fetched {
             Fetched::Modified { body, etag, next } => {
                 let items: Vec<T> = parse(url, &body)?;
                 let cache = etag.map(|etag| CachedPage {
@@ -112,16 +133,14 @@ impl GithubClient {
                     cache,
                 })
             }
-            Fetched::NotModified => {
+            Fetched::NotModified { next } => {
                 let cached = cached.ok_or_else(|| GithubError::Status {
                     status: 304,
                     url: url.to_owned(),
                     message: "304 Not Modified for a page that was never stored".into(),
                 })?;
-                // A full last page may have grown a successor that its unchanged body
-                // cannot announce (a 304 has no Link): look one page further.
-                let next = cached.next_url.clone().or_else(|| {
-                    (cached.item_ids.len() >= PER_PAGE)
+                let next = next.or_else(|| cached.next_url.clone()).or_else(|| {
+                    (beyond == BeyondFullPage::NextPageNumber && might_have_a_successor(&cached))
                         .then(|| following_page(url))
                         .flatten()
                 });
@@ -161,7 +180,7 @@ impl GithubClient {
                 value: parse(&url, &body)?,
                 etag,
             }),
-            Fetched::NotModified => Ok(Conditional::NotModified),
+            Fetched::NotModified { .. } => Ok(Conditional::NotModified),
             Fetched::NotFound => Err(GithubError::NotFound { what: what() }),
             Fetched::Moved { location } => Err(GithubError::Moved { url, location }),
             Fetched::Accepted => Err(still_computing(&url)),
@@ -176,6 +195,11 @@ fn still_computing(url: &str) -> GithubError {
         url: url.to_owned(),
         message: "GitHub is still computing this answer".into(),
     }
+}
+
+/// A stored full page that announced no next page: a successor may have appeared since.
+fn might_have_a_successor(page: &CachedPage) -> bool {
+    page.next_url.is_none() && page.item_ids.len() >= PER_PAGE
 }
 
 /// The same list URL with `page` one higher.

@@ -11,7 +11,7 @@ use crate::db::DbError;
 use crate::db::queries::relations::{self, Relation};
 use crate::db::queries::{developers, pages, repositories};
 use crate::github::types::{GithubId, Repository, SimpleUser};
-use crate::github::{PageItems, RequestStats};
+use crate::github::{BeyondFullPage, PageItems, RequestStats};
 use crate::jobs::{JobError, store};
 
 /// Something a GitHub list holds and the database stores in batches.
@@ -70,7 +70,10 @@ pub async fn walk<T: Listed>(
     let mut ids = Vec::new();
     let mut next = Some(ctx.github.first_page_url(path));
     while let Some(url) = next {
-        let page = ctx.github.list_page::<T>(stats, &url, what).await?;
+        let page = ctx
+            .github
+            .list_page::<T>(stats, &url, what, BeyondFullPage::NextPageNumber)
+            .await?;
         ids.extend(page.ids());
         if let PageItems::Fresh(items) = &page.items {
             let mut conn = ctx.conn().await?;

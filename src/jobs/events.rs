@@ -145,7 +145,7 @@ async fn poll_feed(
     feed.last_error = None;
     let (body, etag, next) = match fetched {
         Fetched::Modified { body, etag, next } => (body, etag, next),
-        Fetched::NotModified | Fetched::Accepted => {
+        Fetched::NotModified { .. } | Fetched::Accepted => {
             events::save_feed(&mut *ctx.conn().await?, &feed).await?;
             return Ok(0);
         }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use gitomatic::db::queries::pages;
 use gitomatic::db::queries::rate_limits;
 use gitomatic::github::types::SimpleUser;
-use gitomatic::github::{GithubError, PageItems, RequestStats};
+use gitomatic::github::{BeyondFullPage, GithubError, PageItems, RequestStats};
 
 use crate::helpers::{Graph, TestApp, spawn_crawler, spawn_crawler_with};
 
@@ -23,12 +23,22 @@ fn star_with_followers(n: usize) -> Graph {
 
 /// Fetches every page of a list the way the crawl does, storing each page's cache entry.
 async fn fetch_all(app: &TestApp, stats: &RequestStats, path: &str) -> (Vec<i64>, usize) {
+    fetch_all_with(app, stats, path, BeyondFullPage::NextPageNumber).await
+}
+
+/// `fetch_all`, choosing what happens past an unchanged full last page.
+async fn fetch_all_with(
+    app: &TestApp,
+    stats: &RequestStats,
+    path: &str,
+    beyond: BeyondFullPage,
+) -> (Vec<i64>, usize) {
     let github = &app.ctx.github;
     let mut next = Some(github.first_page_url(path));
     let (mut ids, mut pages_seen) = (Vec::new(), 0);
     while let Some(url) = next {
         let page = github
-            .list_page::<SimpleUser>(stats, &url, "test list")
+            .list_page::<SimpleUser>(stats, &url, "test list", beyond)
             .await
             .expect("page");
         pages_seen += 1;
@@ -98,16 +108,38 @@ async fn a_250_item_list_costs_3_requests_then_nothing_when_unchanged() {
 
 #[tokio::test]
 async fn a_grown_list_is_seen_even_when_its_full_last_page_is_unchanged() {
-    let app = spawn_crawler(star_with_followers(100)).await;
-    let (first, _) = fetch_all(&app, &RequestStats::default(), "/users/star/followers").await;
-    assert_eq!(first.len(), 100);
-    app.fake().with_graph(|graph| {
-        let star = graph.user_id("star").expect("star");
-        let late = graph.add_user("late-fan");
-        graph.follow(late, star);
-    });
-    let (second, _) = fetch_all(&app, &RequestStats::default(), "/users/star/followers").await;
-    assert_eq!(second.len(), 101);
+    for beyond in [BeyondFullPage::NextPageNumber, BeyondFullPage::ReadAgain] {
+        let app = spawn_crawler(star_with_followers(100)).await;
+        let path = "/users/star/followers";
+        let (first, _) = fetch_all_with(&app, &RequestStats::default(), path, beyond).await;
+        assert_eq!(first.len(), 100);
+        app.fake().with_graph(|graph| {
+            let star = graph.user_id("star").expect("star");
+            let late = graph.add_user("late-fan");
+            graph.follow(late, star);
+        });
+        let logged = app.fake().requests().len();
+        let stats = RequestStats::default();
+        let (second, _) = fetch_all_with(&app, &stats, path, beyond).await;
+        assert_eq!(second.len(), 101, "{beyond:?}");
+        let asked: Vec<String> = app.fake().requests()[logged..]
+            .iter()
+            .map(|r| r.query.clone())
+            .collect();
+        match beyond {
+            // A 304 for page 1 (free), then page 2 by number.
+            BeyondFullPage::NextPageNumber => {
+                assert_eq!(asked, ["per_page=100", "per_page=100&page=2"]);
+                assert_eq!((stats.not_modified(), stats.requests()), (1, 1));
+            }
+            // A 304 for page 1, page 1 read again for its Link, then the page it names.
+            BeyondFullPage::ReadAgain => {
+                assert_eq!(asked.len(), 3, "{asked:?}");
+                assert_eq!(asked[..2], ["per_page=100", "per_page=100"]);
+                assert_eq!((stats.not_modified(), stats.requests()), (1, 2));
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ use crate::db::queries::repositories;
 use crate::db::queries::tracked::{self, TrackedRepository};
 use crate::domain::{FullName, GithubLogin, RepoName};
 use crate::github::types::GithubId;
-use crate::github::{Conditional, GithubError, ListPage, RequestStats};
+use crate::github::{BeyondFullPage, Conditional, GithubError, ListPage, RequestStats};
 use crate::jobs::crawl::store_repositories;
 use crate::jobs::{ArgSpec, Args, JobError, TaskRequestError};
 
@@ -91,7 +91,10 @@ impl Pages {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
-        let page = ctx.github.list_page::<T>(stats, &url, what).await?;
+        let page = ctx
+            .github
+            .list_page::<T>(stats, &url, what, BeyondFullPage::ReadAgain)
+            .await?;
         self.next.clone_from(&page.next);
         Ok(Some(page))
     }

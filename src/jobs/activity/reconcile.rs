@@ -139,7 +139,7 @@ async fn look_up(
             }
             Ok(())
         }
-        Fetched::NotModified | Fetched::Accepted => Ok(()),
+        Fetched::NotModified { .. } | Fetched::Accepted => Ok(()),
     }
 }
 
@@ -170,7 +170,7 @@ async fn read_merge(
             transfer::follow(ctx, stats, pull, home.full_name, &location).await?;
         }
         Fetched::NotFound => issues::mark_vanished(&mut *ctx.conn().await?, pull.id).await?,
-        Fetched::NotModified | Fetched::Accepted => {}
+        Fetched::NotModified { .. } | Fetched::Accepted => {}
     }
     Ok(())
 }

@@ -359,7 +359,7 @@ async fn read_statistics(
             let wait = chrono::TimeDelta::from_std(Duration::from_secs(secs)).unwrap_or_default();
             return Ok(Some(wait));
         }
-        Fetched::NotModified => return Ok(None),
+        Fetched::NotModified { .. } => return Ok(None),
         Fetched::Modified { body, etag, .. } => (body, etag),
         Fetched::NotFound => {
             return Err(GithubError::NotFound {
