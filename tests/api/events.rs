@@ -292,10 +292,21 @@ async fn more_events_between_two_polls_than_the_feed_holds_record_a_gap() {
     app.fake().with_graph(|graph| graph.generate_events(20, 8));
     poll(&app).await;
     assert_eq!(app.count("SELECT count(*) AS n FROM event_gaps").await, 1);
-    // The first poll of a feed is no gap, however full the feed.
+    // Each gap has its own page.
     let (status, detail) = seed::get_url(&app, gap["url"].as_str().expect("url")).await;
     assert_eq!(status, 200);
     assert_eq!(detail, *gap);
+}
+
+#[tokio::test]
+async fn the_first_poll_of_a_feed_records_no_gap_however_full_the_feed() {
+    let mut graph = world();
+    graph.generate_events(420, 6);
+    let app = poller(graph, 0).await;
+    poll(&app).await;
+    // The feed showed its newest 300 of 420: that is where collection starts, not a gap.
+    assert_eq!(stored(&app).await.len(), FEED_DEPTH);
+    assert_eq!(app.count("SELECT count(*) AS n FROM event_gaps").await, 0);
 }
 
 // ---------------------------------------------------------------------------
