@@ -92,8 +92,10 @@ async fn walk_all(
     stats: &RequestStats,
     home: Home<'_>,
 ) -> Result<std::collections::HashSet<i64>, JobError> {
+    // Oldest first: new issues go to the end, so the old pages stay the same and answer
+    // free 304s (newest first, every new issue would shift every page and change its ETag).
     let path = format!(
-        "/repos/{}/issues?state=all&per_page={}",
+        "/repos/{}/issues?state=all&sort=created&direction=asc&per_page={}",
         home.full_name,
         crate::github::paging::PER_PAGE
     );
