@@ -2968,6 +2968,8 @@ struct State {
     template: Quotas,
     log: Vec<LoggedRequest>,
     injected: VecDeque<Injected>,
+    /// Failures for requests whose `path?query` contains the needle: (needle, status, times left).
+    injected_matching: Vec<(String, u16, usize)>,
     latency: Duration,
     /// Bodies served instead of the graph's, by path (hostile or malformed payloads).
     overrides: BTreeMap<String, String>,
@@ -2986,6 +2988,17 @@ impl State {
         quotas
     }
 
+    /// The status of a failure injected for this request's `path?query`, if one is left.
+    fn matching_failure(&mut self, req: &Incoming) -> Option<u16> {
+        let target = format!("{}?{}", req.path, req.query);
+        let (_, status, left) = self
+            .injected_matching
+            .iter_mut()
+            .find(|(needle, _, left)| *left > 0 && target.contains(needle.as_str()))?;
+        *left -= 1;
+        Some(*status)
+    }
+
     /// Answers one request: injected failures, quota, routing, ETags, then bookkeeping.
     fn answer(&mut self, req: &Incoming) -> HttpResponse {
         let token = req.token().to_owned();
@@ -2996,6 +3009,8 @@ impl State {
             reply
         } else if let Some(injected) = self.injected.pop_front() {
             Reply::injected(injected)
+        } else if let Some(status) = self.matching_failure(req) {
+            Reply::injected(Injected::Error(status))
         } else if req.is_graphql() && self.graphql_disabled {
             Reply::not_found()
         } else if req.is_graphql() {
@@ -3420,6 +3435,7 @@ impl FakeGithub {
             },
             log: Vec::new(),
             injected: VecDeque::new(),
+            injected_matching: Vec::new(),
             latency: Duration::ZERO,
             overrides: BTreeMap::new(),
             graphql_disabled: false,
@@ -3548,6 +3564,14 @@ impl FakeGithub {
     pub fn fail_next(&self, n: usize, status: u16) {
         let injected = std::iter::repeat_n(Injected::Error(status), n);
         self.state().injected.extend(injected);
+    }
+
+    /// The next `n` requests whose `path?query` contains `needle` answer `status` with a JSON
+    /// error, costing no quota (a failure in the middle of a walk).
+    pub fn fail_matching(&self, needle: &str, n: usize, status: u16) {
+        self.state()
+            .injected_matching
+            .push((needle.to_owned(), status, n));
     }
 
     /// The next `n` API requests answer `status` (403 or 429) with `Retry-After` and GitHub's
