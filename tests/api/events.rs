@@ -299,6 +299,21 @@ async fn more_events_between_two_polls_than_the_feed_holds_record_a_gap() {
 }
 
 #[tokio::test]
+async fn a_poll_reads_at_most_300_events_even_when_the_feed_offers_more() {
+    let mut graph = world();
+    graph.generate_events(450, 6);
+    let app = poller(graph, 0).await;
+    app.fake().set_feed_depth(450);
+    poll(&app).await;
+    assert_eq!(stored(&app).await.len(), FEED_DEPTH);
+    assert_eq!(
+        app.fake().feed_requests().len(),
+        3,
+        "three pages of 100, not the fourth and fifth the feed links to"
+    );
+}
+
+#[tokio::test]
 async fn the_first_poll_of_a_feed_records_no_gap_however_full_the_feed() {
     let mut graph = world();
     graph.generate_events(420, 6);

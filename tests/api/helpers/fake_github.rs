@@ -2977,6 +2977,8 @@ struct State {
     graphql_disabled: bool,
     /// `X-Poll-Interval` of the event feeds, in seconds.
     poll_interval: u64,
+    /// Events a feed holds (GitHub: 300).
+    feed_depth: usize,
 }
 
 impl State {
@@ -3321,7 +3323,7 @@ impl State {
             .iter()
             .rev()
             .filter(|event| repo.is_none_or(|repo| event.repo == repo))
-            .take(FEED_DEPTH)
+            .take(self.feed_depth)
             .collect();
         let (per_page, page) = req.paging();
         let last = feed.len().div_ceil(per_page).max(1);
@@ -3440,6 +3442,7 @@ impl FakeGithub {
             overrides: BTreeMap::new(),
             graphql_disabled: false,
             poll_interval: DEFAULT_POLL_INTERVAL_SECS,
+            feed_depth: FEED_DEPTH,
         }));
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -3589,6 +3592,12 @@ impl FakeGithub {
     /// Serves `body` (any text, valid JSON or not) with 200 for GETs of `path` from now on.
     pub fn override_body(&self, path: &str, body: impl Into<String>) {
         self.state().overrides.insert(path.to_owned(), body.into());
+    }
+
+    /// How many events a feed holds from now on (GitHub: 300), e.g. a deeper one to see
+    /// that the poller stops at 300 by itself.
+    pub fn set_feed_depth(&self, events: usize) {
+        self.state().feed_depth = events;
     }
 
     /// The `X-Poll-Interval` the event feeds send from now on (GitHub: 60).
