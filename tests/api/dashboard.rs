@@ -118,6 +118,65 @@ async fn the_live_stream_delivers_every_status_change_of_a_task() {
     assert_eq!(last["error"], long_error.as_str());
 }
 
+#[tokio::test]
+async fn a_client_that_never_reads_holds_up_neither_the_stream_nor_the_writers() {
+    let mut graph = Graph::default();
+    graph.add_user("alice");
+    let app = spawn_crawler(graph).await;
+    let open = |app: &crate::helpers::TestApp| {
+        app.http
+            .get(format!("{}/github/tasks/live/", app.address))
+            .send()
+    };
+    // A client that connects and then reads nothing more.
+    let stalled = open(&app).await.expect("a stream");
+    let mut reader = open(&app).await.expect("a stream").bytes_stream();
+    let first = reader.next().await.expect("a first chunk").expect("bytes");
+    assert!(first.starts_with(b": connected"), "{first:?}");
+
+    let task = app
+        .enqueue(FullProfileSync {
+            username: GithubLogin::parse("alice").expect("login"),
+        })
+        .await;
+    // Far more than the stalled client's socket and the feed's buffer hold: 1,500 changes
+    // of ~4 KB each, every one a committed write that must not wait for any reader.
+    let mut conn = app.ctx.conn().await.expect("a connection");
+    let started = std::time::Instant::now();
+    for round in 0..1_500 {
+        let status = if round % 2 == 0 {
+            "running"
+        } else {
+            "deferred"
+        };
+        diesel::sql_query("UPDATE tasks SET status = $2, error = $3 WHERE id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(task.id)
+            .bind::<diesel::sql_types::Text, _>(status)
+            .bind::<diesel::sql_types::Text, _>(format!("round {round} {}", "x".repeat(4_000)))
+            .execute(&mut conn)
+            .await
+            .expect("a status change");
+    }
+    diesel::sql_query("UPDATE tasks SET status = 'succeeded', error = NULL WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(task.id)
+        .execute(&mut conn)
+        .await
+        .expect("the last change");
+    let writing = started.elapsed();
+    // The reading client still gets the last change (skipping what it fell behind on).
+    let id = task.id.to_string();
+    let events = read_events(&mut reader, |event| {
+        event["id"] == id.as_str() && event["status"] == "succeeded"
+    })
+    .await;
+    assert!(!events.is_empty());
+    assert!(
+        writing < Duration::from_secs(60),
+        "1,501 writes took {writing:?}"
+    );
+    drop(stalled);
+}
+
 /// A headless Chromium and one of its pages, driven over the DevTools protocol.
 struct Browser {
     process: Child,

@@ -304,6 +304,31 @@ async fn boards_equal_an_independent_computation_from_the_fakes_data() {
         .await
         .expect("json");
     assert_eq!(developer["login"], first["login"]);
+
+    // In a browser the board is a page: every login of the first page, the developer
+    // links clickable, the next page linked.
+    let html = app
+        .http
+        .get(format!("{}/github/leaderboards/?page_size=2", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("board page");
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|kind| kind.starts_with("text/html"))
+    );
+    let html = html.text().await.expect("html");
+    for entry in &expected[..2] {
+        let login = entry["login"].as_str().expect("login");
+        assert!(html.contains(login), "{login} on the page");
+    }
+    assert!(html.contains(&format!(
+        "href=\"{}",
+        first["developer"].as_str().expect("a developer link")
+    )));
+    assert!(html.contains("page=2"), "the next page is linked: {html}");
 }
 
 #[tokio::test]
@@ -543,6 +568,12 @@ async fn board_requests_name_what_is_wrong() {
         }
     };
     assert_eq!(put(json!({"commit": 1}), None).await.0, 401);
+    assert_eq!(
+        put(json!({"commit": 1}), Some("not-a-token".into()))
+            .await
+            .0,
+        403
+    );
     let token = token(&app).await;
     let (status, body) = put(json!({"stars": 1}), Some(token.clone())).await;
     assert_eq!(
