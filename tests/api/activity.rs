@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
+use gitomatic::db::queries::tasks::TaskRow;
 use gitomatic::db::queries::tracked;
 use gitomatic::domain::{FullName, GithubLogin};
 use gitomatic::jobs::{
@@ -83,10 +84,15 @@ async fn settle(app: &TestApp) {
     assert_eq!(failed, json!([]), "no task failed");
 }
 
+/// Runs one job until it ends, however it ends.
+async fn run_to_end(app: &TestApp, job: impl BackgroundJob) -> TaskRow {
+    let task = app.enqueue(job).await;
+    app.wait_for_task(task.id, IDLE).await
+}
+
 /// Runs one job to completion.
 async fn run(app: &TestApp, job: impl BackgroundJob) {
-    let task = app.enqueue(job).await;
-    let done = app.wait_for_task(task.id, IDLE).await;
+    let done = run_to_end(app, job).await;
     assert_eq!(done.status, "succeeded", "{done:?}");
     settle(app).await;
 }
@@ -366,19 +372,14 @@ async fn a_walk_cut_short_keeps_the_watermark_and_the_next_walk_finishes_it() {
 
     // The issues walk's second page fails: the first page is stored, the watermark stays.
     app.fake().fail_matching("page=2", 1, 422);
-    let task = app
-        .enqueue(RepositoryActivitySync::of(full_name("alice/tool")))
-        .await;
-    let done = app.wait_for_task(task.id, IDLE).await;
+    let sync = || RepositoryActivitySync::of(full_name("alice/tool"));
+    let done = run_to_end(&app, sync()).await;
     assert_eq!(done.status, "failed", "{done:?}");
     assert_eq!(app.count("SELECT count(*) AS n FROM issues").await, 100);
     assert_eq!(rows(&app, watermark).await, json!([{"watermark": null}]));
 
     // The next walk reads everything and only then moves the watermark.
-    let task = app
-        .enqueue(RepositoryActivitySync::of(full_name("alice/tool")))
-        .await;
-    let done = app.wait_for_task(task.id, IDLE).await;
+    let done = run_to_end(&app, sync()).await;
     assert_eq!(done.status, "succeeded", "{done:?}");
     assert_eq!(app.count("SELECT count(*) AS n FROM issues").await, 150);
     let latest = app
