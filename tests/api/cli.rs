@@ -94,6 +94,19 @@ async fn help_is_available_on_every_subcommand() {
         assert!(output.status.success(), "{args:?}");
         assert!(stdout(&output).contains("Usage"), "{args:?}");
     }
+    // The top-level help names every variable of the README's configuration table.
+    let help = stdout(&run_binary(&env, &["--help"]));
+    let readme = include_str!("../../README.md");
+    let variables: Vec<&str> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .filter(|name| name.len() > 3 && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    assert!(variables.len() >= 25, "{variables:?}");
+    for variable in variables {
+        assert!(help.contains(variable), "--help does not name {variable}");
+    }
 }
 
 #[tokio::test]
