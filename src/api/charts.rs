@@ -111,7 +111,7 @@ fn gap_svg(chart: &AvgTimeChart) -> Markup {
             }
             line.average x1=(LEFT) x2=(WIDTH - RIGHT)
                 y1=(format!("{:.1}", y(average))) y2=(format!("{:.1}", y(average)))
-                stroke-dasharray="6 4" {
+                stroke-dasharray="0.1 5" stroke-linecap="round" {
                 title { "average " (duration(average)) }
             }
             text.average-label x=(WIDTH - RIGHT - 4.0) y=(format!("{:.1}", y(average) - 9.0)) text-anchor="end" {

@@ -91,7 +91,7 @@ section.chart{background:#fff;border:1px solid #ddd;padding:.4em 1em 1em;margin-
 section.chart h2{font-size:1.05em;margin:.5em 0 .2em}p.empty{color:#666}\
 svg text{font:12px system-ui,sans-serif;fill:#444;dominant-baseline:middle}\
 line.axis{stroke:#888;stroke-width:1}circle.gap{fill:#0969da;fill-opacity:.75}\
-line.average{stroke:#cf222e;stroke-width:2}text.average-label{fill:#cf222e}\
+line.average{stroke:#cf222e;stroke-width:3}text.average-label{fill:#cf222e}\
 rect.bar{fill:#2da44e}text.label{fill:#222}\
 section.chart.empty{padding:.1em 1em}section.empty h2,section.empty p{display:inline;margin-right:.8em}";
 
