@@ -956,6 +956,17 @@ async fn swagger_ui_and_all_its_assets_load_from_this_server() {
     let response = app.get("/github/swagger").await;
     assert_eq!(response.status(), 308);
     assert_eq!(response.headers()["location"], "/github/swagger/");
+    // The metrics and charts have no trailing slash (SPEC-2 C): one added redirects to
+    // them, query kept; a slash on a path that is nothing either way stays a 404.
+    for path in [
+        "/github/metrics/events-total-count",
+        "/github/visualization/event-avg-time",
+    ] {
+        let response = app.get(&format!("{path}/?offset=5")).await;
+        assert_eq!(response.status(), 308, "{path}/");
+        assert_eq!(response.headers()["location"], format!("{path}?offset=5"));
+    }
+    assert_eq!(app.get("/github/metrics/nothing/").await.status(), 404);
 }
 
 #[tokio::test]
