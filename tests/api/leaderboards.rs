@@ -333,7 +333,19 @@ async fn boards_equal_an_independent_computation_from_the_fakes_data() {
 
 #[tokio::test]
 async fn bots_a_window_and_new_weights_each_change_the_board() {
-    let world = world();
+    let mut world = world();
+    // A Bot account whose login does not say so closes an issue: only its GitHub type (on
+    // the timeline's `closed` item) tells it is a bot.
+    let robot = world.graph.add_user("release-robot");
+    world.graph.user_mut(robot).kind = "Bot".to_string();
+    let open_issue = world
+        .graph
+        .issues_of(world.repos[0])
+        .into_iter()
+        .find(|issue| !issue.is_pull() && issue.state == "open")
+        .map(|issue| issue.id)
+        .expect("an open issue");
+    world.graph.close(open_issue, robot, "not_planned");
     let mut app = spawn_crawler(world.graph.clone()).await;
     app.start_worker();
     track_and_sync(&app).await;
@@ -360,6 +372,17 @@ async fn bots_a_window_and_new_weights_each_change_the_board() {
             .iter()
             .any(|e| e["login"] == "dependabot[bot]"),
         "bots left out by default"
+    );
+    assert!(
+        expected.iter().any(|e| e["login"] == "release-robot"),
+        "the robot counts with bots"
+    );
+    assert!(
+        !board(&app, "/github/leaderboards/", "")
+            .await
+            .iter()
+            .any(|e| e["login"] == "release-robot"),
+        "an account of type Bot is left out by default, whatever its login"
     );
 
     // A window over the middle of the activity: whole days, `until` included.

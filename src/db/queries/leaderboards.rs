@@ -86,7 +86,12 @@ SELECT $1, login, is_bot(login, kind_of_account), kind, occurred_at, amount FROM
     WHERE repository_id = $1 AND transferred_to_id IS NULL AND is_pull_request AND merged
       AND merged_at IS NOT NULL AND author_login IS NOT NULL
     UNION ALL
-    SELECT closed_by_login, NULL, 'issue_closed', closed_at, 1
+    SELECT closed_by_login,
+           -- Who closed it is the actor of the timeline's latest `closed` item: its type.
+           (SELECT t.actor_type FROM timeline_items t
+            WHERE t.issue_id = issues.id AND t.event = 'closed'
+            ORDER BY t.position DESC LIMIT 1),
+           'issue_closed', closed_at, 1
     FROM issues
     WHERE repository_id = $1 AND transferred_to_id IS NULL AND NOT is_pull_request
       AND state = 'closed' AND closed_at IS NOT NULL AND closed_by_login IS NOT NULL
