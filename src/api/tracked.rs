@@ -23,6 +23,28 @@ use crate::db::queries::tracked;
 use crate::domain::{FullName, GithubLogin};
 use crate::jobs::{BackgroundJob, OrgMembersSync, RepositoryActivitySync, publish_created};
 
+/// A tracking request's one field, after the token check: `field` of a JSON or form body.
+async fn required_field(
+    request: &HttpRequest,
+    ctx: &AppContext,
+    payload: web::Payload,
+    field: &str,
+    meaning: &str,
+) -> Result<String, ApiError> {
+    require_token(request, ctx).await?;
+    let body = read_body(payload).await?;
+    let fields = body_fields(request, &body)?;
+    required_text(&fields, field, meaning)
+}
+
+/// The task of the first sync of something newly tracked.
+fn first_sync(job: impl BackgroundJob) -> Result<NewTask, ApiError> {
+    job.to_task().map_err(|error| {
+        tracing::error!(%error, "the first sync's task could not be built");
+        ApiError::Internal
+    })
+}
+
 /// Queues `task` on the connection (in the transaction) of the write that asked for it,
 /// when that write tracked something new: a tracked row is never left without its first
 /// sync when the database fails between the two.
@@ -139,18 +161,17 @@ pub async fn track_repository(
     ctx: web::Data<AppContext>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_token(&request, &ctx).await?;
-    let body = read_body(payload).await?;
-    let fields = body_fields(&request, &body)?;
-    let raw = required_text(&fields, "full_name", "the repository as owner/name")?;
+    let raw = required_field(
+        &request,
+        &ctx,
+        payload,
+        "full_name",
+        "the repository as owner/name",
+    )
+    .await?;
     let full_name = FullName::parse(&raw)
         .map_err(|error| ApiError::BadRequest(format!("Invalid full_name: {error}")))?;
-    let task = RepositoryActivitySync::of(full_name.clone())
-        .to_task()
-        .map_err(|error| {
-            tracing::error!(%error, "a repository_activity_sync task could not be built");
-            ApiError::Internal
-        })?;
+    let task = first_sync(RepositoryActivitySync::of(full_name.clone()))?;
     let links = Links::new(&request, &ctx.config);
     let (row, queued) = ctx
         .conn()
@@ -262,18 +283,10 @@ pub async fn track_organization(
     ctx: web::Data<AppContext>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    require_token(&request, &ctx).await?;
-    let body = read_body(payload).await?;
-    let fields = body_fields(&request, &body)?;
-    let raw = required_text(&fields, "login", "the organization's login")?;
+    let raw = required_field(&request, &ctx, payload, "login", "the organization's login").await?;
     let login = GithubLogin::parse(&raw)
         .map_err(|error| ApiError::BadRequest(format!("Invalid login: {error}")))?;
-    let task = OrgMembersSync { org: login.clone() }
-        .to_task()
-        .map_err(|error| {
-            tracing::error!(%error, "an org_members_sync task could not be built");
-            ApiError::Internal
-        })?;
+    let task = first_sync(OrgMembersSync { org: login.clone() })?;
     let links = Links::new(&request, &ctx.config);
     let (row, queued) = ctx
         .conn()
