@@ -1478,3 +1478,106 @@ async fn an_unchanged_feed_answers_a_free_304_with_its_poll_interval_until_an_ev
     assert_eq!(body[0]["id"], added.to_string());
     assert_eq!(fake.feed_requests().len(), 3);
 }
+
+// ---------------------------------------------------------------------------
+// GraphQL
+// ---------------------------------------------------------------------------
+
+/// `POST /graphql` with a token; answers the status, the headers and the JSON body.
+async fn graphql(
+    fake: &FakeGithub,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> (u16, HeaderMap, Value) {
+    let mut request = client()
+        .post(format!("{}/graphql", fake.url))
+        .json(&serde_json::json!({"query": query, "variables": variables}));
+    if !token.is_empty() {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the fake answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.json().await.expect("a JSON body"))
+}
+
+const FOLLOWERS_QUERY: &str = "query($login: String!, $after: String) {
+  star: user(login: $login) {
+    login
+    followers(first: 100, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { login databaseId }
+    }
+  }
+}";
+
+#[tokio::test]
+async fn graphql_pages_a_connection_by_cursor_and_charges_points_not_requests() {
+    let (graph, _) = star_with_followers(150);
+    let fake = FakeGithub::start(graph).await;
+    let (core_before, graphql_before) = (
+        fake.token_quota("tok", "core").remaining,
+        fake.token_quota("tok", "graphql").remaining,
+    );
+    let mut logins = Vec::new();
+    let mut after = Value::Null;
+    let mut queries = 0;
+    loop {
+        let variables = serde_json::json!({"login": "star", "after": after});
+        let (status, headers, body) = graphql(&fake, "tok", FOLLOWERS_QUERY, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(header(&headers, "x-ratelimit-resource"), Some("graphql"));
+        queries += 1;
+        let star = &body["data"]["star"];
+        assert_eq!(star["login"], "star", "the alias names the field");
+        let followers = &star["followers"];
+        assert_eq!(followers["totalCount"], 150);
+        logins.extend(
+            followers["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|node| node["login"].as_str().expect("login").to_owned()),
+        );
+        if followers["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = followers["pageInfo"]["endCursor"].clone();
+        assert!(after.is_string(), "{followers}");
+    }
+    assert_eq!(queries, 2);
+    let expected: Vec<String> = (1..=150).map(|n| format!("f{n}")).collect();
+    assert_eq!(logins, expected, "every follower once, in order");
+    // One connection of 100 under one user: 1 request, 1 point per query; no REST quota.
+    assert_eq!(
+        fake.token_quota("tok", "graphql").remaining,
+        graphql_before - 2
+    );
+    assert_eq!(fake.token_quota("tok", "core").remaining, core_before);
+}
+
+#[tokio::test]
+async fn graphql_reports_a_missing_login_beside_the_data_it_found_and_can_be_switched_off() {
+    let (graph, _) = star_with_followers(3);
+    let fake = FakeGithub::start(graph).await;
+    let query = "{ a: user(login: \"star\") { login } b: user(login: \"nobody-here\") { login } }";
+    let (status, _, body) = graphql(&fake, "tok", query, Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["a"]["login"], "star");
+    assert!(body["data"]["b"].is_null(), "{body}");
+    assert_eq!(body["errors"][0]["type"], "NOT_FOUND");
+    assert_eq!(body["errors"][0]["path"][0], "b");
+
+    // Without a token GitHub refuses GraphQL; a stand-in without it answers 404.
+    let (status, _, _) = graphql(&fake, "", query, Value::Null).await;
+    assert_eq!(status, 401, "no token");
+    fake.disable_graphql();
+    let response = client()
+        .post(format!("{}/graphql", fake.url))
+        .bearer_auth("tok")
+        .json(&serde_json::json!({"query": query}))
+        .send()
+        .await
+        .expect("the fake answers");
+    assert_eq!(response.status(), 404);
+}
