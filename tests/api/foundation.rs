@@ -3,7 +3,7 @@
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{TestDb, WebProcess, spawn_app, spawn_app_with, test_env};
 
 #[tokio::test]
 async fn health_is_ok_when_database_and_broker_answer() {
@@ -69,6 +69,37 @@ async fn a_query_that_fails_for_a_reason_other_than_the_connection_is_a_500() {
     assert_eq!(response.status(), 500);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body, serde_json::json!({"error": "internal error"}));
+}
+
+#[tokio::test]
+async fn the_real_binary_logs_the_cause_of_a_500_once() {
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    diesel::sql_query("ALTER TABLE developers RENAME COLUMN bio TO bio_gone")
+        .execute(&mut conn)
+        .await
+        .expect("break the schema");
+    diesel::sql_query("INSERT INTO developers (github_id, login) VALUES (1, 'amy')")
+        .execute(&mut conn)
+        .await
+        .expect("a developer");
+    let log_path = std::env::temp_dir().join(format!("gitomatic-web-{}.log", uuid::Uuid::new_v4()));
+    let log = std::fs::File::create(&log_path).expect("a log file");
+    let web = WebProcess::start_with(test_env(&db), log.into()).await;
+    let response = reqwest::get(format!("{}/github/developers/", web.base))
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 500);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body, serde_json::json!({"error": "internal error"}));
+    drop(web);
+    let log = std::fs::read_to_string(&log_path).expect("the log");
+    let _ = std::fs::remove_file(&log_path);
+    let causes: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("`bio`"))
+        .collect();
+    assert_eq!(causes.len(), 1, "the cause logged once: {log}");
 }
 
 #[tokio::test]

@@ -333,14 +333,22 @@ pub struct WebProcess {
 impl WebProcess {
     /// Starts `gitomatic web` with these variables (BIND set to a free port) and waits
     /// until `/health/` answers.
-    pub async fn start(mut env: HashMap<String, String>) -> Self {
+    pub async fn start(env: HashMap<String, String>) -> Self {
+        Self::start_with(env, std::process::Stdio::inherit()).await
+    }
+
+    /// `start`, its log (stderr) going to `log`.
+    pub async fn start_with(mut env: HashMap<String, String>, log: std::process::Stdio) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
         env.insert("BIND".into(), format!("127.0.0.1:{port}"));
         let web = WebProcess {
-            child: binary_command(&env, &["web"]).spawn().expect("web starts"),
+            child: binary_command(&env, &["web"])
+                .stderr(log)
+                .spawn()
+                .expect("web starts"),
             base: format!("http://127.0.0.1:{port}"),
         };
         let http = reqwest::Client::new();
