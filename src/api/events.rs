@@ -31,7 +31,8 @@ pub const EVENT_ORDERING: &str = "-created_at";
 pub const GAP_ORDERING: &str = "-detected_at";
 /// The most events of each type the avg-time chart plots (the latest ones).
 pub const CHART_EVENTS: i32 = 500;
-/// The largest `offset`: a century of minutes.
+/// The farthest back an `offset` reaches: a century of minutes (GitHub has no older
+/// events; a larger offset counts the same events, and the time stays representable).
 const MAX_OFFSET_MINUTES: i64 = 100 * 366 * 24 * 60;
 
 // ---------------------------------------------------------------------------
@@ -341,8 +342,12 @@ impl Query {
             .filter(|n| (1..=max).contains(n))
             .map(Some)
             .ok_or_else(|| {
+                let range = match max {
+                    i64::MAX => String::new(),
+                    max => format!(" (1 to {max})"),
+                };
                 ApiError::BadRequest(format!(
-                    "Invalid {name}: {:?} is not a positive integer (1 to {max})",
+                    "Invalid {name}: {:?} is not a positive integer{range}",
                     raw.chars().take(100).collect::<String>()
                 ))
             })
@@ -350,9 +355,7 @@ impl Query {
 
     fn offset(&self) -> Result<i64, ApiError> {
         self.required("offset", "a number of minutes, a positive integer")?;
-        Ok(self
-            .positive("offset", MAX_OFFSET_MINUTES)?
-            .unwrap_or_default())
+        Ok(self.positive("offset", i64::MAX)?.unwrap_or_default())
     }
 
     fn selection(&self) -> Selection<'_> {
@@ -496,7 +499,7 @@ pub async fn events_total_count(
 
 async fn total_count(ctx: &AppContext, query: &Query) -> Result<EventsTotalCountView, ApiError> {
     let offset = query.offset()?;
-    let since = Utc::now() - chrono::Duration::minutes(offset);
+    let since = Utc::now() - chrono::Duration::minutes(offset.min(MAX_OFFSET_MINUTES));
     let found = events::counts_since(&mut *ctx.conn().await?, since, &query.selection()).await?;
     let mut counts: BTreeMap<String, i64> = EVENT_TYPES
         .iter()

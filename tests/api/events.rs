@@ -476,6 +476,16 @@ async fn each_metric_matches_what_the_stored_events_give() {
             assert_eq!(body["total"], expected.values().sum::<i64>());
         }
     }
+    // An offset beyond any event (two centuries of minutes) counts every stored event.
+    let (status, body) = get_json(
+        &app,
+        "/github/metrics/events-total-count",
+        &[("offset", "105192000")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["offset"], 105_192_000);
+    assert_eq!(body["total"], events.len());
 
     // multiple-events-repos: default 2, then explicit minimums.
     for kind in &types {

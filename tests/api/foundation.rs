@@ -95,10 +95,7 @@ async fn the_real_binary_logs_the_cause_of_a_500_once() {
     drop(web);
     let log = std::fs::read_to_string(&log_path).expect("the log");
     let _ = std::fs::remove_file(&log_path);
-    let causes: Vec<&str> = log
-        .lines()
-        .filter(|line| line.contains("`bio`"))
-        .collect();
+    let causes: Vec<&str> = log.lines().filter(|line| line.contains("`bio`")).collect();
     assert_eq!(causes.len(), 1, "the cause logged once: {log}");
 }
 
