@@ -21,6 +21,9 @@ pub enum ApiError {
     /// The path names nothing.
     #[error("{0}")]
     NotFound(String),
+    /// The path names a resource that does not answer this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The body is larger than accepted.
     #[error("Request body too large: at most {0} bytes")]
     PayloadTooLarge(usize),
@@ -64,6 +67,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -268,7 +268,7 @@ pub fn docs(cfg: &mut web::ServiceConfig, document: Document) {
     cfg.service(swagger_ui(document))
         .service(get_redoc)
         .service(get_redoc_script)
-        .service(web::resource(["/github/swagger", "/github/redoc"]).to(fallback::not_found));
+        .service(web::resource(["/github/swagger", "/github/redoc"]).to(fallback::add_slash));
 }
 
 /// Swagger UI (vendored, no download) serving the document at `/github/swagger.json`.

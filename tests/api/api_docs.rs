@@ -967,6 +967,29 @@ async fn swagger_ui_and_all_its_assets_load_from_this_server() {
         assert_eq!(response.headers()["location"], format!("{path}?offset=5"));
     }
     assert_eq!(app.get("/github/metrics/nothing/").await.status(), 404);
+    // A method a resource does not answer is a 405, never a redirect loop between the
+    // path with and without its slash.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for path in [
+        "/metrics",
+        "/github/metrics/event-avg-time",
+        "/github/developers/",
+    ] {
+        let response = client
+            .post(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 405, "POST {path}");
+        let body: Value = response.json().await.expect("json");
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.contains("POST")),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -419,6 +419,24 @@ async fn bots_a_window_and_new_weights_each_change_the_board() {
         expected,
         expected_board(&graph, &repos, &Rules::defaults(), true)
     );
+    // A repository's board takes the same window and bots.
+    let window_with_bots = Rules {
+        include_bots: true,
+        ..window.clone()
+    };
+    for repo in repos {
+        let id = repository_id(&app, &graph.full_name(repo)).await;
+        assert_same(
+            &board(
+                &app,
+                &format!("/github/repositories/{id}/leaderboard/"),
+                &format!("since={since}&until={until}&include_bots=true"),
+            )
+            .await,
+            &expected_board(&graph, &[repo], &window_with_bots, false),
+            &format!("{} windowed, with bots", graph.full_name(repo)),
+        );
+    }
 
     // New weights: the next request uses them.
     let token = token(&app).await;
