@@ -56,24 +56,47 @@ where
         )));
     }
     let loaded = load(conn, query).await?;
-    if loaded.rows.is_empty() && page > 1 {
-        return Err(ApiError::NotFound("Invalid page.".into()));
-    }
     let links = Links::new(request, &ctx.config);
     // An estimated count may fall short of what the pages show: never below that.
     let shown = i64::try_from(offset).unwrap_or(i64::MAX)
         + i64::try_from(loaded.rows.len()).unwrap_or(i64::MAX)
         + i64::from(loaded.has_next);
-    Ok(Rendered::ok(Page {
-        count: loaded.total.max(shown),
-        next: loaded.has_next.then(|| links.page(request, page + 1)),
+    let results = loaded
+        .rows
+        .into_iter()
+        .map(|row| view(row, &links))
+        .collect();
+    let page = page_of(
+        request,
+        &links,
+        page,
+        loaded.total.max(shown),
+        loaded.has_next,
+        results,
+    )?;
+    Ok(Rendered::ok(page))
+}
+
+/// One page of a list, however it was computed (a filtered list, a board, suggestions):
+/// `count`, `next` when there is more, `previous` after page 1; an empty page past the
+/// first is a 404.
+pub fn page_of<V: ToSchema>(
+    request: &HttpRequest,
+    links: &Links,
+    page: u32,
+    count: i64,
+    has_next: bool,
+    results: Vec<V>,
+) -> Result<Page<V>, ApiError> {
+    if results.is_empty() && page > 1 {
+        return Err(ApiError::NotFound("Invalid page.".into()));
+    }
+    Ok(Page {
+        count,
+        next: has_next.then(|| links.page(request, page + 1)),
         previous: (page > 1).then(|| links.page(request, page - 1)),
-        results: loaded
-            .rows
-            .into_iter()
-            .map(|row| view(row, &links))
-            .collect(),
-    }))
+        results,
+    })
 }
 
 /// Renders one record, or 404 naming what was looked for.

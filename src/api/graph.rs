@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::collection::page_of;
 use crate::api::developers::existing_developer;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
@@ -165,27 +166,20 @@ pub async fn developer_suggestions(
     // One extra row says whether a next page exists.
     let mut rows =
         queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;
-    if rows.is_empty() && page > 1 {
-        return Err(ApiError::NotFound("Invalid page.".into()));
-    }
     let total = rows.first().map_or(0, |row| row.total);
     let has_next = rows.len() > page_size as usize;
     rows.truncate(page_size as usize);
     let links = Links::new(&request, &ctx.config);
-    Ok(Rendered::ok(Page {
-        count: total,
-        next: has_next.then(|| links.page(&request, page + 1)),
-        previous: (page > 1).then(|| links.page(&request, page - 1)),
-        results: rows
-            .into_iter()
-            .map(|row| SuggestionView {
-                score: row.score,
-                path: links.developer(developer, &format!("path/{}/", row.developer.id)),
-                developer: DeveloperView::new(row.developer, &links),
-            })
-            .collect(),
-    })
-    .respond(&request))
+    let results = rows
+        .into_iter()
+        .map(|row| SuggestionView {
+            score: row.score,
+            path: links.developer(developer, &format!("path/{}/", row.developer.id)),
+            developer: DeveloperView::new(row.developer, &links),
+        })
+        .collect();
+    let page = page_of(&request, &links, page, total, has_next, results)?;
+    Ok(Rendered::ok(page).respond(&request))
 }
 
 /// `page` and `page_size` of a list without filters or ordering; anything else is a 400.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::require_token;
-use crate::api::collection::uuid_id;
+use crate::api::collection::{page_of, uuid_id};
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::{self, DEFAULT_PAGE_SIZE};
@@ -223,21 +223,13 @@ async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let rows = leaderboards::board(&mut *ctx.conn().await?, &board.query(repository_id)).await?;
     let total = rows.first().map_or(0, |row| row.total);
-    if rows.is_empty() && board.page > 1 {
-        return Err(ApiError::NotFound("Invalid page.".into()));
-    }
     let links = Links::new(request, &ctx.config);
-    let pages = u32::try_from((total.max(0) as u64).div_ceil(u64::from(board.page_size)))
-        .unwrap_or(u32::MAX);
-    let page = Page {
-        count: total,
-        next: (board.page < pages).then(|| links.page(request, board.page + 1)),
-        previous: (board.page > 1).then(|| links.page(request, board.page - 1)),
-        results: rows
-            .into_iter()
-            .map(|row| LeaderboardEntryView::new(row, &links, repository_id.is_none()))
-            .collect(),
-    };
+    let shown = i64::from(board.page) * i64::from(board.page_size);
+    let results = rows
+        .into_iter()
+        .map(|row| LeaderboardEntryView::new(row, &links, repository_id.is_none()))
+        .collect();
+    let page = page_of(request, &links, board.page, total, total > shown, results)?;
     Ok(Rendered::ok(page).respond(request))
 }
 
