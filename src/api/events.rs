@@ -332,22 +332,18 @@ impl Query {
         }
     }
 
-    /// A positive integer up to `max`.
-    fn positive(&self, name: &str, max: i64) -> Result<Option<i64>, ApiError> {
+    /// A positive integer.
+    fn positive(&self, name: &str) -> Result<Option<i64>, ApiError> {
         let Some(raw) = self.optional(name) else {
             return Ok(None);
         };
         raw.parse::<i64>()
             .ok()
-            .filter(|n| (1..=max).contains(n))
+            .filter(|n| *n >= 1)
             .map(Some)
             .ok_or_else(|| {
-                let range = match max {
-                    i64::MAX => String::new(),
-                    max => format!(" (1 to {max})"),
-                };
                 ApiError::BadRequest(format!(
-                    "Invalid {name}: {:?} is not a positive integer{range}",
+                    "Invalid {name}: {:?} is not a positive integer",
                     raw.chars().take(100).collect::<String>()
                 ))
             })
@@ -355,7 +351,7 @@ impl Query {
 
     fn offset(&self) -> Result<i64, ApiError> {
         self.required("offset", "a number of minutes, a positive integer")?;
-        Ok(self.positive("offset", i64::MAX)?.unwrap_or_default())
+        Ok(self.positive("offset")?.unwrap_or_default())
     }
 
     fn selection(&self) -> Selection<'_> {
@@ -527,9 +523,7 @@ pub async fn multiple_events_repos(
 ) -> Result<HttpResponse, ApiError> {
     let query = Query::parse(&request, &["event_type", "minimal_events_count", "format"])?;
     let event_type = query.event_type(true)?.unwrap_or_default();
-    let minimum = query
-        .positive("minimal_events_count", i64::MAX)?
-        .unwrap_or(2);
+    let minimum = query.positive("minimal_events_count")?.unwrap_or(2);
     let rows = events::repositories_with(&mut *ctx.conn().await?, event_type, minimum).await?;
     Ok(Rendered::ok(MultipleEventsReposView {
         event_type: event_type.to_owned(),
