@@ -36,6 +36,8 @@ struct Side {
     direction: Direction,
     reached: HashMap<Uuid, Option<Uuid>>,
     frontier: Vec<Uuid>,
+    /// The stored edges the frontier would read, once asked (until the frontier moves).
+    cost: Option<i64>,
 }
 
 impl Side {
@@ -44,7 +46,19 @@ impl Side {
             direction,
             reached: HashMap::from([(start, None)]),
             frontier: vec![start],
+            cost: None,
         }
+    }
+
+    /// The stored edges expanding the frontier reads, asked once per frontier: the side
+    /// not expanded keeps its frontier, and its cost, for the next level.
+    async fn cost(&mut self, conn: &mut AsyncPgConnection) -> Result<i64, DbError> {
+        if let Some(cost) = self.cost {
+            return Ok(cost);
+        }
+        let cost = graph::degree_sum(conn, &self.frontier, self.direction).await?;
+        self.cost = Some(cost);
+        Ok(cost)
     }
 
     /// The chain from `node` back to this side's start.
@@ -75,8 +89,8 @@ pub async fn shortest(
         if forward.frontier.is_empty() || backward.frontier.is_empty() {
             return Ok(Search::NoPath);
         }
-        let forward_cost = graph::degree_sum(conn, &forward.frontier, forward.direction).await?;
-        let backward_cost = graph::degree_sum(conn, &backward.frontier, backward.direction).await?;
+        let forward_cost = forward.cost(conn).await?;
+        let backward_cost = backward.cost(conn).await?;
         let (side, other) = if forward_cost <= backward_cost {
             (&mut forward, &backward)
         } else {
@@ -96,6 +110,7 @@ pub async fn shortest(
             }
         }
         side.frontier = next;
+        side.cost = None;
         if let Some(node) = meeting {
             let mut path = forward.chain(node);
             path.reverse();
