@@ -17,6 +17,7 @@ use crate::api::params::{self, DEFAULT_PAGE_SIZE};
 use crate::api::render::Rendered;
 use crate::api::views::{DeveloperView, ErrorView, Page};
 use crate::context::AppContext;
+use crate::db::paginate;
 use crate::db::queries::developers;
 use crate::db::queries::graph::{self as queries, DEGREE_BUCKETS, Relation};
 use crate::graph::export::{Export, Format};
@@ -164,13 +165,12 @@ pub async fn developer_suggestions(
     let developer = existing_developer(&mut conn, &id).await?;
     let offset = i64::from(page - 1) * i64::from(page_size);
     // One extra row says whether a next page exists.
-    let mut rows =
-        queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;
+    let rows = queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;
     let total = rows.first().map_or(0, |row| row.total);
-    let has_next = rows.len() > page_size as usize;
-    rows.truncate(page_size as usize);
+    let loaded = paginate::Page::from_rows(rows, page_size, total);
     let links = Links::new(&request, &ctx.config);
-    let results = rows
+    let results = loaded
+        .rows
         .into_iter()
         .map(|row| SuggestionView {
             score: row.score,
@@ -178,7 +178,7 @@ pub async fn developer_suggestions(
             developer: DeveloperView::new(row.developer, &links),
         })
         .collect();
-    let page = page_of(&request, &links, page, total, has_next, results)?;
+    let page = page_of(&request, &links, page, total, loaded.has_next, results)?;
     Ok(Rendered::ok(page).respond(&request))
 }
 
