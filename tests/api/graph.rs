@@ -14,8 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::seed::{self, get_json, get_url};
-use crate::helpers::test_db::TestDb;
-use crate::helpers::{TestApp, WebProcess, spawn_app, spawn_app_with, test_env};
+use crate::helpers::{TestApp, TestDb, WebProcess, spawn_app, spawn_app_with, test_env};
 
 /// A generated follow graph: developer `i` has login `dev-i` and GitHub id `i + 1`.
 struct World {
@@ -132,20 +131,14 @@ async fn world(app: &TestApp, n: usize) -> World {
     .execute(&mut conn)
     .await
     .expect("seed developers");
-    let (from, to): (Vec<i64>, Vec<i64>) = edges
-        .iter()
-        .map(|(a, b)| (*a as i64 + 1, *b as i64 + 1))
-        .unzip();
-    diesel::sql_query(
+    insert_pairs(
+        &mut conn,
         "INSERT INTO follows (follower_id, followee_id)
          SELECT a.id, b.id FROM unnest($1::bigint[], $2::bigint[]) AS e(a, b)
          JOIN developers a ON a.github_id = e.a JOIN developers b ON b.github_id = e.b",
+        edges.iter().map(|(a, b)| (*a as i64 + 1, *b as i64 + 1)),
     )
-    .bind::<Array<BigInt>, _>(from)
-    .bind::<Array<BigInt>, _>(to)
-    .execute(&mut conn)
-    .await
-    .expect("seed follows");
+    .await;
     // Repositories owned by the first developers, starred by a spread of developers.
     let repositories: Vec<String> = (0..20).map(|r| format!("dev-{}/tool-{r}", r % 5)).collect();
     diesel::sql_query(
@@ -162,20 +155,16 @@ async fn world(app: &TestApp, n: usize) -> World {
             stars.insert((d, random.below(repositories.len())));
         }
     }
-    let (who, what): (Vec<i64>, Vec<i64>) = stars
-        .iter()
-        .map(|(d, r)| (*d as i64 + 1, 1_000_000 + *r as i64))
-        .unzip();
-    diesel::sql_query(
+    insert_pairs(
+        &mut conn,
         "INSERT INTO stars (developer_id, repository_id)
          SELECT d.id, r.id FROM unnest($1::bigint[], $2::bigint[]) AS s(d, r)
          JOIN developers d ON d.github_id = s.d JOIN repositories r ON r.github_id = s.r",
+        stars
+            .iter()
+            .map(|(d, r)| (*d as i64 + 1, 1_000_000 + *r as i64)),
     )
-    .bind::<Array<BigInt>, _>(who)
-    .bind::<Array<BigInt>, _>(what)
-    .execute(&mut conn)
-    .await
-    .expect("seed stars");
+    .await;
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -195,6 +184,21 @@ async fn world(app: &TestApp, n: usize) -> World {
         repositories,
         stars,
     }
+}
+
+/// Runs an `INSERT ... FROM unnest($1::bigint[], $2::bigint[])` over pairs, in one statement.
+async fn insert_pairs(
+    conn: &mut diesel_async::AsyncPgConnection,
+    sql: &str,
+    pairs: impl IntoIterator<Item = (i64, i64)>,
+) {
+    let (firsts, seconds): (Vec<i64>, Vec<i64>) = pairs.into_iter().unzip();
+    diesel::sql_query(sql)
+        .bind::<Array<BigInt>, _>(firsts)
+        .bind::<Array<BigInt>, _>(seconds)
+        .execute(conn)
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
 }
 
 /// Every result of a list, walking its `next` links.
@@ -747,18 +751,7 @@ async fn the_real_binary_exports_a_large_relation_in_bounded_memory() {
     .execute(&mut conn)
     .await
     .expect("follows");
-    let edges = {
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        diesel::sql_query("SELECT count(*) AS n FROM follows")
-            .get_result::<N>(&mut conn)
-            .await
-            .expect("count")
-            .n
-    };
+    let edges = db.count("SELECT count(*) AS n FROM follows").await;
     assert!(edges > 500_000, "{edges}");
 
     let web = WebProcess::start(test_env(&db)).await;

@@ -6,7 +6,7 @@ pub mod fake_github;
 pub mod seed;
 pub mod services;
 mod snapshot;
-pub mod test_db;
+mod test_db;
 
 pub use fake_github::{FakeGithub, Graph};
 pub use snapshot::Snapshot;
@@ -17,8 +17,6 @@ use std::net::TcpListener;
 
 use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use gitomatic::config::Config;
 use gitomatic::context::AppContext;
 use gitomatic::github::ClientOptions;
@@ -269,17 +267,7 @@ impl TestApp {
 
     /// Runs `SELECT count(*) AS n ...`.
     pub async fn count(&self, sql: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = self.db.connect().await;
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut conn)
-            .await
-            .expect("count query")
-            .n
+        self.db.count(sql).await
     }
 
     /// Pairs of tasks of `name` created less than `seconds` apart (two schedulers acting

@@ -59,6 +59,20 @@ impl TestDb {
             .await
             .expect("connect to test database")
     }
+
+    /// Runs `SELECT count(*) AS n ...`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut self.connect().await)
+            .await
+            .expect("count query")
+            .n
+    }
 }
 
 async fn admin_connection(server: &str) -> AsyncPgConnection {
