@@ -130,6 +130,9 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect()
     };
+    // A sub-collection of the most-followed developer (`rest` after its URL).
+    let top_case =
+        |label: &str, rest: &str| Case::ok(label, vec![format!("{}/{rest}", developer(top))]);
     let cases = vec![
         Case::ok(
             "filtered, ordered list page (`followers_count__gte=5&location__contains=ber&ordering=-followers_count&page=3`)",
@@ -158,14 +161,11 @@ async fn main() -> anyhow::Result<()> {
                 follower_pages / 2 + 1
             )],
         ),
-        Case::ok(
+        top_case(
             "followers of the most-followed, page 2",
-            vec![format!("{}/followers/?page=2", developer(top))],
+            "followers/?page=2",
         ),
-        Case::ok(
-            "following of the most-followed, page 1",
-            vec![format!("{}/following/", developer(top))],
-        ),
+        top_case("following of the most-followed, page 1", "following/"),
         Case::ok(
             &format!("path, depth 4–6, `max_depth=6` ({} pairs)", pairs.len()),
             path_urls(6),
@@ -178,14 +178,8 @@ async fn main() -> anyhow::Result<()> {
             ),
             path_urls(3),
         ),
-        Case::ok(
-            "mutuals of the high-degree developer",
-            vec![format!("{}/mutuals/", developer(top))],
-        ),
-        Case::ok(
-            "suggestions for the high-degree developer",
-            vec![format!("{}/suggestions/", developer(top))],
-        ),
+        top_case("mutuals of the high-degree developer", "mutuals/"),
+        top_case("suggestions for the high-degree developer", "suggestions/"),
         Case::ok("graph stats", vec![format!("{base}/github/graph/")]),
     ];
 
@@ -217,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "{developers} developers, {} follow edges; {requests} requests per case (none started \
          after {} s) from {concurrency} concurrent clients",
-        shape.edges,
+        seeded.edges,
         budget.as_secs()
     );
     println!();
@@ -846,7 +840,6 @@ async fn scalar(conn: &mut AsyncPgConnection, sql: &str) -> anyhow::Result<i64> 
 
 /// What the seed made: degrees of the most-followed developer and of the typical one.
 struct Shape {
-    edges: i64,
     top: Uuid,
     top_login: String,
     top_followers: i64,
@@ -868,6 +861,8 @@ impl Shape {
             #[diesel(sql_type = BigInt)]
             followers: i64,
             #[diesel(sql_type = BigInt)]
+            following: i64,
+            #[diesel(sql_type = BigInt)]
             followed: i64,
             #[diesel(sql_type = BigInt)]
             median: i64,
@@ -876,6 +871,7 @@ impl Shape {
             "WITH indegree AS MATERIALIZED
                  (SELECT followee_id AS id, count(*) AS n FROM follows GROUP BY followee_id)
              SELECT t.id, d.login, t.n AS followers,
+                    (SELECT count(*) FROM follows WHERE follower_id = t.id) AS following,
                     (SELECT count(*) FROM indegree) AS followed,
                     (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n) FROM indegree) AS median
              FROM (SELECT * FROM indegree ORDER BY n DESC, id LIMIT 1) AS t
@@ -884,24 +880,11 @@ impl Shape {
         .get_result(conn)
         .await
         .context("find the most-followed developer")?;
-        let top_following =
-            diesel::sql_query("SELECT count(*) AS n FROM follows WHERE follower_id = $1")
-                .bind::<SqlUuid, _>(top.id);
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        let top_following: Count = top_following
-            .get_result(conn)
-            .await
-            .context("count whom the most-followed developer follows")?;
         Ok(Shape {
-            edges: scalar(conn, "SELECT count(*) AS n FROM follows").await?,
             top: top.id,
             top_login: top.login,
             top_followers: top.followers,
-            top_following: top_following.n,
+            top_following: top.following,
             followed: top.followed,
             median_followers: top.median,
             median_following: scalar(
@@ -1084,18 +1067,10 @@ impl Case {
         budget: Duration,
     ) -> anyhow::Result<Outcome> {
         for (i, url) in self.urls.iter().enumerate() {
-            let response = http
-                .get(url)
-                .send()
-                .await
-                .with_context(|| format!("GET {url}"))?;
-            let status = response.status();
-            let body = response
-                .text()
-                .await
-                .with_context(|| format!("read the body of GET {url}"))?;
-            let shown: String = body.chars().take(300).collect();
-            if status == StatusCode::NOT_FOUND && body.contains(NO_ROUTE) {
+            let (status, body) = support::get(http, url).await?;
+            let shown = support::snippet(&body);
+            let body = String::from_utf8_lossy(&body);
+            if no_route(status, &body) {
                 eprintln!("{}: not available (GET {url}: {shown})", self.label);
                 return Ok(Outcome::NotAvailable);
             }
@@ -1262,8 +1237,8 @@ async fn stream(http: &reqwest::Client, url: &str) -> anyhow::Result<Option<(u64
     let status = response.status();
     if status != StatusCode::OK {
         let body = response.text().await.unwrap_or_default();
-        let shown: String = body.chars().take(300).collect();
-        if status == StatusCode::NOT_FOUND && body.contains(NO_ROUTE) {
+        let shown = support::snippet(body.as_bytes());
+        if no_route(status, &body) {
             eprintln!("export: not available (GET {url}: {shown})");
             return Ok(None);
         }
@@ -1277,4 +1252,10 @@ async fn stream(http: &reqwest::Client, url: &str) -> anyhow::Result<Option<(u64
         lines += chunk.iter().filter(|&&byte| byte == b'\n').count() as u64;
     }
     Ok(Some((bytes, lines, started.elapsed())))
+}
+
+/// Whether an answer is the router's 404 for a path it does not know (a feature the
+/// server under test does not have), not a 404 of the feature itself.
+fn no_route(status: StatusCode, body: &str) -> bool {
+    status == StatusCode::NOT_FOUND && body.contains(NO_ROUTE)
 }

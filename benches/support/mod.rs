@@ -141,11 +141,38 @@ pub async fn measure(http: &reqwest::Client, url: &str, count: u64) -> anyhow::R
         samples.push(started.elapsed());
     }
     samples.sort();
-    let at = |q: f64| {
-        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples[index].as_secs_f64() * 1000.0
-    };
-    Ok((at(0.5), at(0.99)))
+    Ok((percentile_ms(&samples, 0.5), percentile_ms(&samples, 0.99)))
+}
+
+/// The `q` quantile of sorted samples, in milliseconds (NaN when there are none).
+pub fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted
+        .get(index)
+        .map_or(f64::NAN, |sample| sample.as_secs_f64() * 1000.0)
+}
+
+/// One GET, its status and whole body; errors say which request failed.
+pub async fn get(
+    http: &reqwest::Client,
+    url: &str,
+) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .with_context(|| format!("read the body of GET {url}"))?;
+    Ok((status, body.to_vec()))
+}
+
+/// The start of a body, for an error message.
+pub fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned()
 }
 
 /// Latency and throughput of one case under concurrent load.
@@ -179,15 +206,9 @@ pub async fn measure_concurrent(
     let mut samples = load(http, &urls, expected, count, concurrency, budget).await?;
     let wall = started.elapsed();
     samples.sort();
-    let at = |q: f64| {
-        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples
-            .get(index)
-            .map_or(f64::NAN, |sample| sample.as_secs_f64() * 1000.0)
-    };
     Ok(Latency {
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
+        p50_ms: percentile_ms(&samples, 0.5),
+        p99_ms: percentile_ms(&samples, 0.99),
         per_second: samples.len() as f64 / wall.as_secs_f64(),
         requests: samples.len(),
     })
@@ -217,19 +238,10 @@ async fn load(
                     }
                     let url = &urls[(i % urls.len() as u64) as usize];
                     let started = Instant::now();
-                    let response = http
-                        .get(url)
-                        .send()
-                        .await
-                        .with_context(|| format!("GET {url}"))?;
-                    let status = response.status();
-                    let body = response
-                        .bytes()
-                        .await
-                        .with_context(|| format!("read the body of GET {url}"))?;
+                    let (status, body) = get(&http, url).await?;
                     samples.push(started.elapsed());
                     if status != expected {
-                        let shown = String::from_utf8_lossy(&body[..body.len().min(300)]);
+                        let shown = snippet(&body);
                         anyhow::bail!("GET {url} answered {status}, expected {expected}: {shown}");
                     }
                 }
