@@ -97,6 +97,35 @@ ensure_schemathesis() {
 }
 SCHEMATHESIS_VERSION=4.32.5
 
+# GitHub's own descriptions of its APIs, pinned, judge the test fake and the GraphQL
+# documents gitomatic builds (tests/api/conformance*.rs). `npm pack` fetches each tarball
+# once into the cache; the tests read the unpacked files and never touch the network.
+ensure_github_schemas() {
+    local dir="${GITOMATIC_TOOLS:-$HOME/.cache/gitomatic}/github-schemas"
+    local spec name
+    mkdir -p "$dir"
+    for spec in "${GITHUB_SCHEMA_PACKAGES[@]}"; do
+        name="${spec#@octokit/}"
+        name="${name/@/-}"
+        [ -f "$dir/$name/package/package.json" ] && continue
+        command -v npm >/dev/null 2>&1 || apt_install npm
+        log "installing $spec into $dir/$name"
+        local tarball
+        tarball=$(cd "$dir" && npm pack --silent "$spec" | tail -1)
+        mkdir -p "$dir/$name.tmp"
+        tar -xzf "$dir/$tarball" -C "$dir/$name.tmp"
+        rm -f "$dir/$tarball"
+        rm -rf "$dir/$name"
+        mv "$dir/$name.tmp" "$dir/$name"
+    done
+    export GITHUB_SCHEMAS="$dir"
+}
+GITHUB_SCHEMA_PACKAGES=(
+    @octokit/graphql-schema@15.26.1
+    @octokit/openapi@23.0.2
+    @octokit/openapi-webhooks@12.1.0
+)
+
 # diesel's CLI checks in the test suite that src/db/schema.rs matches the migrations; it
 # links libpq, which gitomatic itself does not need.
 ensure_diesel_cli() {
