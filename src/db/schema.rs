@@ -205,6 +205,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limit_pauses (identity) {
+        identity -> Text,
+        paused_until -> Timestamptz,
+        pause_seconds -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     rate_limits (id) {
         id -> Int8,
         identity -> Text,
@@ -387,6 +396,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     leaderboard_weights,
     members,
     metric_counters,
+    rate_limit_pauses,
     rate_limits,
     releases,
     repositories,

@@ -2,10 +2,11 @@
 //! conditional requests, retries, and the rate-limit ledger.
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use octocrab::Octocrab;
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::db::queries::rate_limit_pauses;
 use crate::db::{DbError, Pool};
 use crate::github::error::GithubError;
 use crate::github::headers;
@@ -32,7 +34,8 @@ pub struct ClientOptions {
     pub max_retries: u32,
     /// First backoff delay; doubled on each retry, plus up to 50 % jitter.
     pub retry_base: Duration,
-    /// Longest secondary-limit `Retry-After` waited out in place; longer ones defer the job.
+    /// Longest secondary-limit pause waited out in place (when every identity is paused);
+    /// longer ones defer the job.
     pub max_retry_after: Duration,
     /// Connect timeout.
     pub connect_timeout: Duration,
@@ -134,6 +137,8 @@ pub(crate) struct Identity {
     octocrab: Octocrab,
     pacer: DefaultDirectRateLimiter,
     permits: Semaphore,
+    /// The end of a secondary-limit pause this process knows of (the ledger has them all).
+    pause: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 /// The GitHub client of a process: one [`Identity`] per configured token, each request
@@ -263,6 +268,10 @@ impl GithubClient {
                     self.backoff_or_fail(attempt, message).await?;
                     continue;
                 }
+                Err(paused @ GithubError::SecondaryLimit { .. }) => {
+                    self.retry_elsewhere(attempt, paused)?;
+                    continue;
+                }
                 Err(other) => return Err(other),
             };
             stats.count(status);
@@ -296,7 +305,7 @@ impl GithubClient {
                     return Ok((fetched, headers));
                 }
                 StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
-                    self.wait_out_limit(attempt, status, url, &headers, &body)
+                    self.wait_out_limit(identity, attempt, status, url, &headers, &body)
                         .await?;
                 }
                 s if s.is_server_error() => {
@@ -324,7 +333,7 @@ impl GithubClient {
         if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
             request_headers.insert(http::header::IF_NONE_MATCH, etag);
         }
-        let _permit = identity.permit().await?;
+        let _permit = self.permit(identity).await?;
         let response = identity
             .octocrab
             ._get_with_headers(url, Some(request_headers))
@@ -348,7 +357,7 @@ impl GithubClient {
         url: &str,
         body: &serde_json::Value,
     ) -> Result<(StatusCode, HeaderMap, String), GithubError> {
-        let _permit = identity.permit().await?;
+        let _permit = self.permit(identity).await?;
         let response = identity
             .octocrab
             ._post(url, Some(body))
@@ -380,9 +389,14 @@ impl GithubClient {
         );
     }
 
-    /// Handles a 403/429: quota exhausted, or a secondary limit waited out if short enough.
+    /// Handles a 403/429: the quota is exhausted (an error carrying the reset), or GitHub's
+    /// secondary rate limit, which pauses `identity` for every worker process (see
+    /// [`GithubClient::pause`]); the request is then sent again — by another identity, or by
+    /// this one once the pause is over (see [`GithubClient::reserve`]) — unless the retries
+    /// are spent. Any other 403 is an error with GitHub's message.
     pub(crate) async fn wait_out_limit(
         &self,
+        identity: &Identity,
         attempt: u32,
         status: StatusCode,
         url: &str,
@@ -395,23 +409,68 @@ impl GithubClient {
                 reset: observed.reset,
             });
         }
-        let retry_after = headers::retry_after(headers);
-        let secondary = retry_after.is_some() || body.contains("secondary rate limit");
-        if !secondary {
+        let Some(retry_after) = secondary_limit(headers, body) else {
             return Err(status_error(status, url, body));
-        }
-        // GitHub asks for at least a minute when it gives no Retry-After.
-        let wait = retry_after.unwrap_or(Duration::from_secs(60));
-        if wait > self.options.max_retry_after || attempt > self.options.max_retries {
-            return Err(GithubError::SecondaryLimit { retry_after: wait });
-        }
+        };
+        let wait = self.pause(identity, retry_after).await?;
         tracing::warn!(
             http.url = %url,
-            retry_after_s = wait.as_secs(),
-            "GitHub secondary rate limit: waiting"
+            http.status = status.as_u16(),
+            github.identity = %identity.label,
+            pause_s = wait.as_secs(),
+            "GitHub secondary rate limit: the identity is paused"
         );
-        tokio::time::sleep(wait).await;
+        self.retry_elsewhere(attempt, GithubError::SecondaryLimit { retry_after: wait })
+    }
+
+    /// Pauses `identity` for every process after a secondary rate limit (GitHub's
+    /// `Retry-After`, else a minute, doubling while it repeats); returns how long it waits.
+    pub(crate) async fn pause(
+        &self,
+        identity: &Identity,
+        retry_after: Option<Duration>,
+    ) -> Result<Duration, GithubError> {
+        let seconds = retry_after.map(|wait| i32::try_from(wait.as_secs()).unwrap_or(i32::MAX));
+        let pause =
+            rate_limit_pauses::pause(&mut *self.conn().await?, &identity.label, seconds).await?;
+        identity.set_pause(Some(pause.paused_until));
+        Ok(until(pause.paused_until))
+    }
+
+    /// After a request was refused by a pause: try again (the pool picks an identity that is
+    /// not paused, or waits the pause out), unless the retries are spent.
+    pub(crate) fn retry_elsewhere(
+        &self,
+        attempt: u32,
+        paused: GithubError,
+    ) -> Result<(), GithubError> {
+        if attempt > self.options.max_retries {
+            return Err(paused);
+        }
         Ok(())
+    }
+
+    /// Waits for a free request slot and the pacer of `identity`, then makes sure the
+    /// identity is not paused. The ledger decides: it is read when this process knows of a
+    /// pause (which may since have been ended there), or when the wait for the slot was long
+    /// enough for another process to have met one.
+    async fn permit<'a>(
+        &self,
+        identity: &'a Identity,
+    ) -> Result<tokio::sync::SemaphorePermit<'a>, GithubError> {
+        let asked = std::time::Instant::now();
+        let permit = identity.permit().await?;
+        if identity.pause_end().is_some() || asked.elapsed() >= PAUSE_RECHECK {
+            let stored =
+                rate_limit_pauses::paused_until(&mut *self.conn().await?, &identity.label).await?;
+            identity.set_pause(stored);
+        }
+        if let Some(end) = identity.pause_end() {
+            return Err(GithubError::SecondaryLimit {
+                retry_after: until(end),
+            });
+        }
+        Ok(permit)
     }
 
     /// Sleeps before retrying a transient failure, or gives up after the last retry.
@@ -464,7 +523,19 @@ impl Identity {
             octocrab,
             pacer: RateLimiter::direct(Quota::per_second(rps)),
             permits: Semaphore::new(options.max_concurrency.max(1)),
+            pause: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Remembers the identity's pause as the ledger has it (`None`: not paused).
+    pub(crate) fn set_pause(&self, end: Option<DateTime<Utc>>) {
+        *self.pause.lock().unwrap_or_else(PoisonError::into_inner) = end;
+    }
+
+    /// The end of the pause this process knows of, if it has not passed.
+    pub(crate) fn pause_end(&self) -> Option<DateTime<Utc>> {
+        let pause = self.pause.lock().unwrap_or_else(PoisonError::into_inner);
+        pause.filter(|end| *end > Utc::now())
     }
 
     /// Waits for a free request slot and the pacer of this identity.
@@ -477,6 +548,24 @@ impl Identity {
         self.pacer.until_ready().await;
         Ok(permit)
     }
+}
+
+/// A slot wait after which the ledger is asked whether another process paused the identity.
+const PAUSE_RECHECK: Duration = Duration::from_secs(1);
+
+/// Whether a 403/429 is GitHub's secondary rate limit: `Some` with its `Retry-After` (if
+/// any) when it is. GitHub names it in the message ("You have exceeded a secondary rate
+/// limit...") and may or may not send `Retry-After`.
+pub(crate) fn secondary_limit(headers: &HeaderMap, body: &str) -> Option<Option<Duration>> {
+    let retry_after = headers::retry_after(headers);
+    let named = body.to_ascii_lowercase().contains("secondary rate limit");
+    (retry_after.is_some() || named).then_some(retry_after)
+}
+
+/// How long until `end`, rounded up to whole seconds (zero when it has passed).
+pub(crate) fn until(end: DateTime<Utc>) -> Duration {
+    let millis = (end - Utc::now()).num_milliseconds().max(0);
+    Duration::from_secs(u64::try_from(millis).unwrap_or(0).div_ceil(1000))
 }
 
 /// Parses a JSON payload, naming the URL when it does not fit.

@@ -88,6 +88,10 @@ impl GithubClient {
                     self.backoff_or_fail(attempt, message).await?;
                     continue;
                 }
+                Err(paused @ GithubError::SecondaryLimit { .. }) => {
+                    self.retry_elsewhere(attempt, paused)?;
+                    continue;
+                }
                 Err(other) => return Err(other),
             };
             stats.count_graphql(status, points);
@@ -97,7 +101,7 @@ impl GithubClient {
                     return answer(&url, &text, identity_reset(&headers));
                 }
                 StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
-                    self.wait_out_limit(attempt, status, &url, &headers, &text)
+                    self.wait_out_limit(identity, attempt, status, &url, &headers, &text)
                         .await?;
                 }
                 s if s.is_server_error() => {
@@ -256,12 +260,12 @@ impl GqlRepository {
             name: self.name,
             full_name: self.name_with_owner,
             owner: self.owner.into_simple(),
-            description: self.description,
-            homepage: self.homepage_url,
-            language: self.primary_language.map(|language| language.name),
+            description: Some(self.description),
+            homepage: Some(self.homepage_url),
+            language: Some(self.primary_language.map(|language| language.name)),
             created_at: self.created_at,
             updated_at: self.updated_at,
-            pushed_at: self.pushed_at,
+            pushed_at: Some(self.pushed_at),
             has_downloads: None,
             has_issues: Some(self.has_issues_enabled),
             has_pages: None,

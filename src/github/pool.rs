@@ -5,15 +5,21 @@
 //! its reserve (`rate_limits::try_reserve`); only when every identity is at its reserve is
 //! the job deferred, to the earliest reset among them.
 
-use chrono::Utc;
-use http::HeaderMap;
+use std::time::Duration;
 
+use chrono::Utc;
+use http::{HeaderMap, StatusCode};
+
+use crate::db::queries::rate_limit_pauses;
 use crate::db::queries::rate_limits::{self, Observed};
-use crate::github::client::{GithubClient, Identity, parse, status_error};
+use crate::github::client::{GithubClient, Identity, parse, secondary_limit, status_error, until};
 use crate::github::error::GithubError;
 use crate::github::headers::{self, clamp};
 use crate::github::throttle::{self, Decision};
 use crate::github::types::RateLimitResponse;
+
+/// Slack after a pause's end before sending again, so the first request is not early.
+const PAUSE_MARGIN: Duration = Duration::from_millis(50);
 
 /// A quota GitHub counts separately, with its own rows and reserve per identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,12 +57,14 @@ impl GithubClient {
 
     /// The throttle check before a job: refreshes missing or expired readings (free), then
     /// fails with `QuotaReserve` if `needed` core requests would touch the reserve of every
-    /// identity.
+    /// identity, or with `SecondaryLimit` while every identity is paused.
     pub async fn ensure_quota(&self, needed: u32) -> Result<(), GithubError> {
         self.ensure_quota_of(Resource::Core, needed).await
     }
 
     /// [`GithubClient::ensure_quota`] for any resource (GraphQL points for batch jobs).
+    /// Identities paused by a secondary rate limit are left out: they are neither read
+    /// (`/rate_limit` is a request too) nor counted.
     pub async fn ensure_quota_of(
         &self,
         resource: Resource,
@@ -65,13 +73,14 @@ impl GithubClient {
         let reserve = u32::try_from(self.reserve_of(resource)).unwrap_or(0);
         let mut refreshed = false;
         loop {
+            let live = self.unpaused().await?;
+            let labels: Vec<String> = live.iter().map(|identity| identity.label.clone()).collect();
             let rows =
-                rate_limits::find_all(&mut *self.conn().await?, &self.labels, resource.name())
-                    .await?;
+                rate_limits::find_all(&mut *self.conn().await?, &labels, resource.name()).await?;
             let now = Utc::now();
-            let stale: Vec<&Identity> = self
-                .identities
+            let stale: Vec<&Identity> = live
                 .iter()
+                .copied()
                 .filter(|identity| {
                     rows.iter()
                         .find(|row| row.identity == identity.label)
@@ -80,7 +89,11 @@ impl GithubClient {
                 .collect();
             if !stale.is_empty() && !refreshed {
                 for identity in stale {
-                    self.refresh_identity(identity).await?;
+                    match self.refresh_identity(identity).await {
+                        // Paused by the reading itself: the others are asked again without it.
+                        Ok(()) | Err(GithubError::SecondaryLimit { .. }) => {}
+                        Err(other) => return Err(other),
+                    }
                 }
                 refreshed = true;
                 continue;
@@ -92,7 +105,7 @@ impl GithubClient {
                     message: format!(
                         "GitHub reports no `{}` quota for {}",
                         resource.name(),
-                        self.labels.join(", ")
+                        labels.join(", ")
                     ),
                 });
             }
@@ -105,9 +118,36 @@ impl GithubClient {
         }
     }
 
-    /// Reads `GET /rate_limit` (costs no quota) of every identity into the ledger.
-    pub async fn refresh_rate_limit(&self) -> Result<(), GithubError> {
+    /// The identities no secondary rate limit pauses now; `SecondaryLimit` (with the wait
+    /// until the first pause ends) when every one is paused.
+    async fn unpaused(&self) -> Result<Vec<&Identity>, GithubError> {
+        let paused = rate_limit_pauses::active(&mut *self.conn().await?, &self.labels).await?;
         for identity in &self.identities {
+            let pause = paused.iter().find(|p| p.identity == identity.label);
+            identity.set_pause(pause.map(|p| p.paused_until));
+        }
+        let live: Vec<&Identity> = self
+            .identities
+            .iter()
+            .filter(|identity| !paused.iter().any(|p| p.identity == identity.label))
+            .collect();
+        match paused.first() {
+            Some(first) if live.is_empty() => Err(GithubError::SecondaryLimit {
+                retry_after: until(first.paused_until),
+            }),
+            _ => Ok(live),
+        }
+    }
+
+    /// Reads `GET /rate_limit` (costs no quota) of every identity into the ledger.
+    /// Paused identities are skipped: they send nothing until their pause ends.
+    pub async fn refresh_rate_limit(&self) -> Result<(), GithubError> {
+        let live = match self.unpaused().await {
+            Ok(live) => live,
+            Err(GithubError::SecondaryLimit { .. }) => return Ok(()),
+            Err(other) => return Err(other),
+        };
+        for identity in live {
             self.refresh_identity(identity).await?;
         }
         Ok(())
@@ -135,6 +175,14 @@ impl GithubClient {
                 rate_limits::record(&mut *self.conn().await?, &identity.label, &observed, 0)
                     .await?;
             }
+            let limited = matches!(
+                status,
+                StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+            );
+            if let Some(retry_after) = secondary_limit(&headers, &body).filter(|_| limited) {
+                let wait = self.pause(identity, retry_after).await?;
+                return Err(GithubError::SecondaryLimit { retry_after: wait });
+            }
             return Err(status_error(status, &url, &body));
         }
         let reading: RateLimitResponse = parse(&url, &body)?;
@@ -160,15 +208,18 @@ impl GithubClient {
     }
 
     /// Reserves `cost` units of `resource` on the identity with the most quota left above
-    /// its reserve, refreshing stale readings first; `QuotaReserve` when every identity is at
-    /// its reserve.
+    /// its reserve and no secondary-limit pause, refreshing stale readings first;
+    /// `QuotaReserve` when every identity is at its reserve. When every identity is paused,
+    /// a pause ending within `max_retry_after` is waited out here; a longer one is
+    /// `SecondaryLimit` (the job defers).
     pub(crate) async fn reserve(
         &self,
         resource: Resource,
         cost: u32,
     ) -> Result<&Identity, GithubError> {
         let cost_i32 = i32::try_from(cost).unwrap_or(i32::MAX);
-        for _ in 0..3 {
+        let mut checks = 0;
+        loop {
             let reserved = rate_limits::try_reserve(
                 &mut *self.conn().await?,
                 &self.labels,
@@ -180,8 +231,24 @@ impl GithubClient {
             if let Some(identity) = reserved.and_then(|row| self.identity_named(&row.identity)) {
                 return Ok(identity);
             }
-            // Nobody has room: find out whether a reading is stale or every reserve is reached.
-            self.ensure_quota_of(resource, cost).await?;
+            if checks == 3 {
+                break;
+            }
+            checks += 1;
+            // Nobody has room: every identity paused, a stale reading, or every reserve reached.
+            match self.ensure_quota_of(resource, cost).await {
+                Err(GithubError::SecondaryLimit { retry_after })
+                    if retry_after <= self.options.max_retry_after =>
+                {
+                    tracing::info!(
+                        wait_s = retry_after.as_secs(),
+                        "every GitHub identity is paused by a secondary rate limit: waiting"
+                    );
+                    tokio::time::sleep(retry_after + PAUSE_MARGIN).await;
+                    checks = 0;
+                }
+                other => other?,
+            }
         }
         let rows =
             rate_limits::find_all(&mut *self.conn().await?, &self.labels, resource.name()).await?;

@@ -1,7 +1,7 @@
 //! Serde models of GitHub's payloads: unknown fields ignored, nullable fields optional.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// A full user profile (`GET /users/{login}`).
 #[derive(Clone, Debug, Deserialize)]
@@ -57,18 +57,18 @@ pub struct Repository {
     pub name: String,
     pub full_name: String,
     pub owner: SimpleUser,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub homepage: Option<String>,
-    #[serde(default)]
-    pub language: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    pub homepage: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    pub language: Option<Option<String>>,
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub pushed_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "given")]
+    pub pushed_at: Option<Option<DateTime<Utc>>>,
     #[serde(default)]
     pub has_downloads: Option<bool>,
     #[serde(default)]
@@ -184,3 +184,13 @@ pub const EVENT_TYPES: [&str; 18] = [
     "SponsorshipEvent",
     "WatchEvent",
 ];
+
+/// A field GitHub may leave out or send as `null`: `None` when left out, `Some(None)` when
+/// null. Used with `#[serde(default, deserialize_with = "given")]`.
+fn given<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

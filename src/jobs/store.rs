@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::db::queries::developers::{NewListedDeveloper, NewProfile};
-use crate::db::queries::repositories::NewRepository;
+use crate::db::queries::repositories::{Given, NewRepository};
 use crate::github::headers::clamp;
 use crate::github::types::{Repository, SimpleUser, User};
 
@@ -58,12 +58,12 @@ pub fn repository<'a>(
         owner_github_id: repo.owner.id,
         name: &repo.name,
         full_name: &repo.full_name,
-        description: repo.description.as_deref(),
-        homepage: repo.homepage.as_deref(),
-        language: repo.language.as_deref(),
+        description: repo.description.as_ref().and_then(Option::as_deref),
+        homepage: repo.homepage.as_ref().and_then(Option::as_deref),
+        language: repo.language.as_ref().and_then(Option::as_deref),
         created_at: repo.created_at,
         updated_at: repo.updated_at,
-        pushed_at: repo.pushed_at,
+        pushed_at: repo.pushed_at.flatten(),
         has_downloads: repo.has_downloads,
         has_issues: flag(repo.has_issues),
         has_pages: repo.has_pages,
@@ -79,5 +79,23 @@ pub fn repository<'a>(
         forks_count: count(repo.forks_count).unwrap_or(0),
         open_issues_count: count(repo.open_issues_count),
         etag,
+        given: Given::of([
+            repo.description.is_some(),
+            repo.homepage.is_some(),
+            repo.language.is_some(),
+            repo.created_at.is_some(),
+            repo.updated_at.is_some(),
+            repo.pushed_at.is_some(),
+            repo.has_issues.is_some(),
+            repo.has_projects.is_some(),
+            repo.has_wiki.is_some(),
+            repo.private.is_some(),
+            repo.archived.is_some(),
+            repo.disabled.is_some(),
+            repo.fork.is_some(),
+            repo.stargazers_count.is_some(),
+            repo.watchers_count.is_some(),
+            repo.forks_count.is_some(),
+        ]),
     }
 }

@@ -19,4 +19,6 @@ mod graph;
 mod jobs;
 mod leaderboards;
 mod metrics;
+mod partial_payloads;
 mod quota;
+mod secondary_limit;

@@ -11,6 +11,7 @@ pub mod leaderboards;
 pub mod members;
 pub mod metric_counters;
 pub mod pages;
+pub mod rate_limit_pauses;
 pub mod rate_limits;
 pub mod relations;
 pub mod releases;

@@ -136,7 +136,8 @@ pub async fn find_all(
 /// Atomically reserves `cost` units of the current window of `resource` on the identity of
 /// the pool with the most quota left, if that keeps its remaining quota at or above
 /// `reserve`. Returns that identity's row after the reservation, or `None` when no identity
-/// has a current reading with that much room (missing rows and passed windows included).
+/// has a current reading with that much room (missing rows and passed windows included) or
+/// every identity that has is paused by a secondary rate limit (`rate_limit_pauses`).
 ///
 /// The candidate row is locked, and the condition is checked again on the locked row, so
 /// concurrent reservations (other workers, other processes) never overdraw an identity.
@@ -153,6 +154,8 @@ pub async fn try_reserve(
              SELECT id FROM rate_limits
              WHERE identity = ANY($1) AND resource = $2 AND rate_reset > now()
                AND rate_remaining - rate_reserved - $4 >= $3
+               AND NOT EXISTS (SELECT 1 FROM rate_limit_pauses p
+                               WHERE p.identity = rate_limits.identity AND p.paused_until > now())
              ORDER BY rate_remaining - rate_reserved DESC, identity
              LIMIT 1
              FOR UPDATE)

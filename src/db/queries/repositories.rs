@@ -43,6 +43,66 @@ pub struct NewRepository<'a> {
     pub forks_count: i32,
     pub open_issues_count: Option<i32>,
     pub etag: Option<&'a str>,
+    /// Which of the [`Given`] fields the payload carried: the others keep their stored
+    /// values (a new row gets the values above: null, false or 0).
+    #[diesel(skip_insertion)]
+    pub given: Given,
+}
+
+/// The fields of a repository payload that GitHub may leave out (`minimal-repository`
+/// lists only a few as required); a field left out never erases a stored value, while a
+/// `null` that is given (a cleared description) still clears it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Given(u32);
+
+impl Given {
+    /// The columns whose presence is tracked, in bit order.
+    pub const COLUMNS: [&'static str; 16] = [
+        "description",
+        "homepage",
+        "language",
+        "created_at",
+        "updated_at",
+        "pushed_at",
+        "has_issues",
+        "has_projects",
+        "has_wiki",
+        "private",
+        "archived",
+        "disabled",
+        "fork",
+        "stargazers_count",
+        "watchers_count",
+        "forks_count",
+    ];
+
+    /// The set of the named columns that are `given`, in [`Given::COLUMNS`] order.
+    pub fn of(given: [bool; 16]) -> Self {
+        Self(
+            given
+                .iter()
+                .enumerate()
+                .filter(|(_, given)| **given)
+                .fold(0, |bits, (bit, _)| bits | 1 << bit),
+        )
+    }
+
+    /// Whether the payload carried `column` (a column not tracked counts as given).
+    pub fn has(self, column: &str) -> bool {
+        Self::COLUMNS
+            .iter()
+            .position(|name| *name == column)
+            .is_none_or(|bit| self.0 & (1 << bit) != 0)
+    }
+
+    /// The value an upsert sets `column` to: the payload's if given, else the stored one.
+    fn value(self, column: &str) -> String {
+        if self.has(column) {
+            format!("excluded.{column}")
+        } else {
+            format!("repositories.{column}")
+        }
+    }
 }
 
 /// What a sync needs to know of a stored repository.
@@ -56,22 +116,43 @@ pub struct StoredRepository {
     pub stargazers_count: i32,
 }
 
-/// Upserts repositories in one statement; returns `github_id → id`.
+/// Upserts repositories, one statement per payload shape (in practice one); returns
+/// `github_id → id`.
 ///
-/// List payloads carry no `subscribers_count` and no ETag of the repository itself, and
-/// GraphQL payloads no `has_downloads`, `has_pages` or `open_issues_count`: a stored value
-/// is kept where the new one is null.
+/// A field the payload left out keeps its stored value ([`Given`]). List payloads carry no
+/// `subscribers_count` and no ETag of the repository itself, and GraphQL payloads no
+/// `has_downloads`, `has_pages` or `open_issues_count`: a stored value is kept where the
+/// new one is null.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
     rows: &[NewRepository<'_>],
 ) -> Result<HashMap<i64, Uuid>, DbError> {
     let rows = crate::db::upsert_rows(rows, |r| r.github_id);
-    if rows.is_empty() {
-        return Ok(HashMap::new());
+    let mut shapes: std::collections::BTreeMap<Given, Vec<&NewRepository<'_>>> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        shapes.entry(row.given).or_default().push(row);
     }
+    let mut ids = HashMap::new();
+    for (given, rows) in shapes {
+        ids.extend(upsert_shape(conn, given, &rows).await?);
+    }
+    Ok(ids)
+}
+
+/// Upserts rows that carry the same fields.
+async fn upsert_shape(
+    conn: &mut AsyncPgConnection,
+    given: Given,
+    rows: &[&NewRepository<'_>],
+) -> Result<Vec<(i64, Uuid)>, DbError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Int4, Nullable, Text, Timestamptz};
     use repositories::dsl as r;
-    let ids: Vec<(i64, Uuid)> = diesel::insert_into(repositories::table)
-        .values(rows)
+    let kept =
+        |column: &str| -> String { format!("coalesce(excluded.{column}, repositories.{column})") };
+    Ok(diesel::insert_into(repositories::table)
+        .values(rows.iter().copied().cloned().collect::<Vec<_>>())
         .on_conflict(r::github_id)
         .do_update()
         .set((
@@ -79,52 +160,35 @@ pub async fn upsert(
             r::owner_github_id.eq(excluded(r::owner_github_id)),
             r::name.eq(excluded(r::name)),
             r::full_name.eq(excluded(r::full_name)),
-            r::description.eq(excluded(r::description)),
-            r::homepage.eq(excluded(r::homepage)),
-            r::language.eq(excluded(r::language)),
-            r::created_at.eq(excluded(r::created_at)),
-            r::updated_at.eq(excluded(r::updated_at)),
-            r::pushed_at.eq(excluded(r::pushed_at)),
-            r::has_downloads.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Bool>,
-            >(
-                "coalesce(excluded.has_downloads, repositories.has_downloads)",
-            )),
-            r::has_issues.eq(excluded(r::has_issues)),
-            r::has_pages.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Bool>,
-            >(
-                "coalesce(excluded.has_pages, repositories.has_pages)"
-            )),
-            r::has_projects.eq(excluded(r::has_projects)),
-            r::has_wiki.eq(excluded(r::has_wiki)),
-            r::private.eq(excluded(r::private)),
-            r::archived.eq(excluded(r::archived)),
-            r::disabled.eq(excluded(r::disabled)),
-            r::fork.eq(excluded(r::fork)),
-            r::stargazers_count.eq(excluded(r::stargazers_count)),
-            r::subscribers_count.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Int4>,
-            >(
-                "coalesce(excluded.subscribers_count, repositories.subscribers_count)",
-            )),
-            r::watchers_count.eq(excluded(r::watchers_count)),
-            r::forks_count.eq(excluded(r::forks_count)),
-            r::open_issues_count.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Int4>,
-            >(
-                "coalesce(excluded.open_issues_count, repositories.open_issues_count)",
-            )),
-            r::etag.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Text>,
-            >("coalesce(excluded.etag, repositories.etag)")),
-            r::gone_at.eq(None::<DateTime<Utc>>),
-            r::row_updated_at.eq(diesel::dsl::now),
+            r::description.eq(sql::<Nullable<Text>>(&given.value("description"))),
+            r::homepage.eq(sql::<Nullable<Text>>(&given.value("homepage"))),
+            r::language.eq(sql::<Nullable<Text>>(&given.value("language"))),
+            r::created_at.eq(sql::<Nullable<Timestamptz>>(&given.value("created_at"))),
+            r::updated_at.eq(sql::<Nullable<Timestamptz>>(&given.value("updated_at"))),
+            r::pushed_at.eq(sql::<Nullable<Timestamptz>>(&given.value("pushed_at"))),
+            r::has_downloads.eq(sql::<Nullable<Bool>>(&kept("has_downloads"))),
+            r::has_issues.eq(sql::<Bool>(&given.value("has_issues"))),
+            r::has_pages.eq(sql::<Nullable<Bool>>(&kept("has_pages"))),
+            r::has_projects.eq(sql::<Bool>(&given.value("has_projects"))),
+            r::has_wiki.eq(sql::<Bool>(&given.value("has_wiki"))),
+            r::private.eq(sql::<Bool>(&given.value("private"))),
+            r::archived.eq(sql::<Bool>(&given.value("archived"))),
+            r::disabled.eq(sql::<Bool>(&given.value("disabled"))),
+            r::fork.eq(sql::<Bool>(&given.value("fork"))),
+            (
+                r::stargazers_count.eq(sql::<Int4>(&given.value("stargazers_count"))),
+                r::subscribers_count.eq(sql::<Nullable<Int4>>(&kept("subscribers_count"))),
+                r::watchers_count.eq(sql::<Int4>(&given.value("watchers_count"))),
+                r::forks_count.eq(sql::<Int4>(&given.value("forks_count"))),
+                r::open_issues_count.eq(sql::<Nullable<Int4>>(&kept("open_issues_count"))),
+                r::etag.eq(sql::<Nullable<Text>>(&kept("etag"))),
+                r::gone_at.eq(None::<DateTime<Utc>>),
+                r::row_updated_at.eq(diesel::dsl::now),
+            ),
         ))
         .returning((r::github_id, r::id))
         .get_results(conn)
-        .await?;
-    Ok(ids.into_iter().collect())
+        .await?)
 }
 
 /// The repository known under `owner/name` (case-insensitive), preferring one not gone.

@@ -2665,6 +2665,8 @@ pub struct LoggedRequest {
     pub costs_quota: bool,
     /// Points a `POST /graphql` cost (GitHub's rule); 0 for REST.
     pub graphql_points: u32,
+    /// When the fake answered it.
+    pub at: std::time::Instant,
 }
 
 impl LoggedRequest {
@@ -2779,6 +2781,16 @@ impl Reply {
         reply
     }
 
+    /// GitHub's secondary rate limit (abuse protection), with or without `Retry-After`.
+    fn secondary_limit(status: u16, retry_after_secs: Option<u64>) -> Reply {
+        let mut reply = Reply::error(status, SECONDARY_LIMIT_MESSAGE, SECONDARY_LIMIT_DOCS);
+        if let Some(seconds) = retry_after_secs {
+            reply.headers.push(("retry-after", seconds.to_string()));
+        }
+        reply.costs_quota = false;
+        reply
+    }
+
     fn injected(injected: Injected) -> Reply {
         let mut reply = match injected {
             Injected::Error(status) => {
@@ -2791,13 +2803,7 @@ impl Reply {
             Injected::SecondaryLimit {
                 status,
                 retry_after_secs,
-            } => {
-                let mut reply = Reply::error(status, SECONDARY_LIMIT_MESSAGE, SECONDARY_LIMIT_DOCS);
-                reply
-                    .headers
-                    .push(("retry-after", retry_after_secs.to_string()));
-                reply
-            }
+            } => Reply::secondary_limit(status, Some(retry_after_secs)),
         };
         reply.costs_quota = false;
         reply
@@ -2979,6 +2985,18 @@ struct State {
     poll_interval: u64,
     /// Events a feed holds (GitHub: 300).
     feed_depth: usize,
+    /// Tokens under a secondary rate limit: every request they send (`/rate_limit`
+    /// included) is refused until then.
+    limited_tokens: BTreeMap<String, TokenLimit>,
+}
+
+/// A secondary rate limit on one token.
+#[derive(Clone, Copy, Debug)]
+struct TokenLimit {
+    until: std::time::Instant,
+    /// Whether the refusal names the wait (`Retry-After`: the seconds left).
+    retry_after: bool,
+    status: u16,
 }
 
 impl State {
@@ -3005,7 +3023,16 @@ impl State {
     fn answer(&mut self, req: &Incoming) -> HttpResponse {
         let token = req.token().to_owned();
         let core_left = self.quotas_of(&token).core.remaining;
-        let reply = if req.is_rate_limit() {
+        let now = std::time::Instant::now();
+        let limit = self
+            .limited_tokens
+            .get(&token)
+            .copied()
+            .filter(|limit| limit.until > now);
+        let reply = if let Some(limit) = limit {
+            let left = limit.until.duration_since(now).as_secs_f64().ceil() as u64;
+            Reply::secondary_limit(limit.status, limit.retry_after.then_some(left))
+        } else if req.is_rate_limit() {
             let mut reply = self.rate_limit(&token);
             reply.costs_quota = false;
             reply
@@ -3044,6 +3071,7 @@ impl State {
             } else {
                 0
             },
+            at: now,
         });
         reply.into_response(&quota, self.log.len())
     }
@@ -3443,6 +3471,7 @@ impl FakeGithub {
             graphql_disabled: false,
             poll_interval: DEFAULT_POLL_INTERVAL_SECS,
             feed_depth: FEED_DEPTH,
+            limited_tokens: BTreeMap::new(),
         }));
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -3587,6 +3616,24 @@ impl FakeGithub {
         self.state()
             .injected
             .extend(std::iter::repeat_n(injected, n));
+    }
+
+    /// Puts `token` (`""`: anonymous) under a secondary rate limit for `duration` from now:
+    /// every request it sends, `/rate_limit` included, answers `status` (403 or 429) with
+    /// GitHub's message, and `Retry-After` (the seconds left) when `retry_after` is set.
+    pub fn secondary_limit_token(
+        &self,
+        token: &str,
+        duration: Duration,
+        retry_after: bool,
+        status: u16,
+    ) {
+        let limit = TokenLimit {
+            until: std::time::Instant::now() + duration,
+            retry_after,
+            status,
+        };
+        self.state().limited_tokens.insert(token.to_owned(), limit);
     }
 
     /// Serves `body` (any text, valid JSON or not) with 200 for GETs of `path` from now on.
