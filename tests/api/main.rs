@@ -8,6 +8,7 @@ mod api_docs;
 mod api_lists;
 mod api_tasks;
 mod cli;
+mod conformance_rest;
 mod crawl;
 mod dashboard;
 mod events;

@@ -1690,11 +1690,11 @@ const FEED_PAGINATION_MESSAGE: &str = "In order to keep the API fast for everyon
 
 /// GitHub's event types, each with the actions its payload may carry.
 pub const FAKE_EVENT_TYPES: [(&str, &[&str]); 18] = [
-    ("CommitCommentEvent", &[]),
+    ("CommitCommentEvent", &["created"]),
     ("CreateEvent", &[]),
     ("DeleteEvent", &[]),
     ("DiscussionEvent", &["created", "answered"]),
-    ("ForkEvent", &[]),
+    ("ForkEvent", &["forked"]),
     ("GollumEvent", &[]),
     ("IssueCommentEvent", &["created", "edited", "deleted"]),
     ("IssuesEvent", &["opened", "closed", "reopened"]),
@@ -1817,15 +1817,16 @@ impl Render<'_> {
     /// The "simple user" of lists and `owner` fields: no name, bio or counts.
     fn simple_user(&self, id: i64) -> Value {
         let user = self.graph.user(id);
-        let (base, login) = (self.base, &user.login);
+        let base = self.base;
+        let login = login_in_url(&user.login);
         json!({
-            "login": login,
+            "login": user.login,
             "id": id,
             "node_id": node_id(&user.kind, id),
             "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
             "gravatar_id": "",
             "url": format!("{base}/users/{login}"),
-            "html_url": format!("https://github.com/{login}"),
+            "html_url": profile_html_url(user),
             "followers_url": format!("{base}/users/{login}/followers"),
             "following_url": format!("{base}/users/{login}/following{{/other_user}}"),
             "gists_url": format!("{base}/users/{login}/gists{{/gist_id}}"),
@@ -1947,6 +1948,7 @@ impl Render<'_> {
                 "default_branch": repo.default_branch,
             }),
         );
+        extend(&mut value, repo_url_templates(&api));
         value
     }
 
@@ -1961,6 +1963,10 @@ impl Render<'_> {
                 "subscribers_count": self.graph.subscribers(id),
             }),
         );
+        let owner = self.graph.repo(id).owner_id;
+        if self.graph.user(owner).kind == "Organization" {
+            extend(&mut value, json!({"organization": self.simple_user(owner)}));
+        }
         value
     }
 }
@@ -2114,6 +2120,7 @@ impl Render<'_> {
             "issue_url": format!("{}/issues/{n}", self.repo_api(issue.repo)),
             "commits_url": format!("{api}/commits"),
             "review_comments_url": format!("{api}/comments"),
+            "review_comment_url": format!("{}/pulls/comments{{/number}}", self.repo_api(issue.repo)),
             "comments_url": format!("{}/issues/{n}/comments", self.repo_api(issue.repo)),
             "number": n,
             "state": issue.state,
@@ -2152,6 +2159,25 @@ impl Render<'_> {
                 "author_association": plain["author_association"],
                 "auto_merge": null,
                 "draft": pull.draft,
+            }),
+        );
+        let head_sha = self.graph.head_sha(id);
+        let statuses = format!("{}/statuses/{head_sha}", self.repo_api(issue.repo));
+        let issue_api = format!("{}/issues/{n}", self.repo_api(issue.repo));
+        extend(
+            &mut value,
+            json!({
+                "statuses_url": statuses,
+                "_links": {
+                    "self": {"href": api},
+                    "html": {"href": html},
+                    "issue": {"href": issue_api},
+                    "comments": {"href": format!("{issue_api}/comments")},
+                    "review_comments": {"href": format!("{api}/comments")},
+                    "review_comment": {"href": format!("{}/pulls/comments{{/number}}", self.repo_api(issue.repo))},
+                    "commits": {"href": format!("{api}/commits")},
+                    "statuses": {"href": statuses},
+                },
             }),
         );
         extend(
@@ -2499,38 +2525,19 @@ impl Render<'_> {
                 "id": id,
                 "login": login,
                 "gravatar_id": "",
-                "url": format!("{base}/users/{login}"),
+                "url": format!("{base}/users/{}", login_in_url(login)),
                 "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?"),
             })
         };
         let mut actor = account(actor_id, &actor_login);
-        extend(&mut actor, json!({"display_login": actor_login}));
+        // GitHub shows a bot by its app's name: `dependabot` for `dependabot[bot]`.
+        let display_login = actor_login.strip_suffix("[bot]").unwrap_or(&actor_login);
+        extend(&mut actor, json!({"display_login": display_login}));
         let mut payload = json!({});
         if let Some(action) = &event.action {
             extend(&mut payload, json!({"action": action}));
         }
-        let sha = derived_sha(&format!("event:{}", event.id));
-        match event.kind.as_str() {
-            "PushEvent" => extend(
-                &mut payload,
-                json!({
-                    "repository_id": repo.id,
-                    "push_id": event.id - FIRST_EVENT_ID + 1,
-                    "ref": format!("refs/heads/{}", repo.default_branch),
-                    "head": sha,
-                    "before": derived_sha(&format!("before:{}", event.id)),
-                }),
-            ),
-            "CreateEvent" | "DeleteEvent" => extend(
-                &mut payload,
-                json!({"ref": format!("branch-{}", event.id), "ref_type": "branch", "pusher_type": "user"}),
-            ),
-            "ForkEvent" => extend(
-                &mut payload,
-                json!({"forkee": {"full_name": format!("{actor_login}/{}", repo.name)}}),
-            ),
-            _ => {}
-        }
+        extend(&mut payload, self.event_payload(event));
         let mut value = json!({
             "id": event.id.to_string(),
             "type": event.kind,
@@ -2551,10 +2558,374 @@ impl Render<'_> {
     }
 }
 
+// What event payloads carry.
+impl Render<'_> {
+    /// The fields of an event's `payload` besides `action`, in the shape the description
+    /// gives its type (`issues-event`, `push-event`...).
+    fn event_payload(&self, event: &FakeEvent) -> Value {
+        let scene = self.event_scene(event);
+        let render = Render {
+            base: self.base,
+            graph: &scene,
+        };
+        let id = event.id;
+        let repo = self.graph.repo(event.repo);
+        let full = self.graph.full_name(event.repo);
+        let api = self.repo_api(event.repo);
+        let at = rfc3339(event.created_at);
+        let actor = self.person(event.actor);
+        let association = self.author_association(event.repo, event.actor);
+        let issue = scene.issue(id);
+        let n = issue.number;
+        let head = scene.head_sha(id);
+        let branch = format!("branch-{id}");
+        match event.kind.as_str() {
+            "PushEvent" => json!({
+                "repository_id": repo.id,
+                "push_id": id - FIRST_EVENT_ID + 1,
+                "ref": format!("refs/heads/{}", repo.default_branch),
+                "head": derived_sha(&format!("event:{id}")),
+                "before": derived_sha(&format!("before:{id}")),
+            }),
+            "CreateEvent" => {
+                let mut payload = json!({
+                    "ref": branch,
+                    "ref_type": "branch",
+                    "full_ref": format!("refs/heads/{branch}"),
+                    "master_branch": repo.default_branch,
+                    "pusher_type": "user",
+                });
+                if let Some(description) = &repo.description {
+                    extend(&mut payload, json!({ "description": description }));
+                }
+                payload
+            }
+            "DeleteEvent" => json!({
+                "ref": branch,
+                "ref_type": "branch",
+                "full_ref": format!("refs/heads/{branch}"),
+                "pusher_type": "user",
+            }),
+            "ForkEvent" => json!({ "forkee": render.repo(id) }),
+            "GollumEvent" => json!({"pages": [{
+                "page_name": "Home",
+                "title": "Home",
+                "summary": null,
+                "action": "edited",
+                "sha": derived_sha(&format!("wiki:{id}")),
+                "html_url": format!("https://github.com/{full}/wiki/Home"),
+            }]}),
+            "IssuesEvent" => json!({ "issue": render.issue(id, false) }),
+            "IssueCommentEvent" => json!({
+                "issue": render.issue(id, false),
+                "comment": render.comment(issue, &issue.timeline[0]),
+            }),
+            "MemberEvent" => json!({ "member": actor }),
+            "PullRequestEvent" => json!({ "number": n, "pull_request": render.pull_minimal(id) }),
+            "PullRequestReviewEvent" => {
+                let mut review = render.timeline_item(issue, &issue.timeline[1]);
+                if let Value::Object(fields) = &mut review {
+                    fields.remove("event");
+                }
+                json!({ "review": review, "pull_request": render.pull_minimal(id) })
+            }
+            "PullRequestReviewCommentEvent" => {
+                let url = format!("{api}/pulls/comments/{id}");
+                let html = format!("https://github.com/{full}/pull/{n}#discussion_r{id}");
+                let pull_url = format!("{api}/pulls/{n}");
+                let comment = json!({
+                    "url": url,
+                    "pull_request_review_id": id,
+                    "id": id,
+                    "node_id": node_id("PullRequestReviewComment", id),
+                    "diff_hunk": "@@ -1,3 +1,4 @@\n fn main() {",
+                    "path": "src/main.rs",
+                    "position": 1,
+                    "original_position": 1,
+                    "subject_type": "line",
+                    "commit_id": head,
+                    "original_commit_id": head,
+                    "user": actor,
+                    "body": "Could this be a constant?",
+                    "created_at": at,
+                    "updated_at": at,
+                    "html_url": html,
+                    "pull_request_url": pull_url,
+                    "author_association": association,
+                    "_links": {
+                        "self": {"href": url},
+                        "html": {"href": html},
+                        "pull_request": {"href": pull_url},
+                    },
+                    "reactions": reactions(&url),
+                    "line": 1,
+                    "original_line": 1,
+                    "side": "RIGHT",
+                });
+                json!({ "comment": comment, "pull_request": render.pull_minimal(id) })
+            }
+            "CommitCommentEvent" => {
+                let sha = derived_sha(&format!("event:{id}"));
+                let url = format!("{api}/comments/{id}");
+                json!({"comment": {
+                    "html_url": format!("https://github.com/{full}/commit/{sha}#commitcomment-{id}"),
+                    "url": url,
+                    "id": id,
+                    "node_id": node_id("CommitComment", id),
+                    "body": "Nice catch.",
+                    "path": null,
+                    "position": null,
+                    "line": null,
+                    "commit_id": sha,
+                    "user": actor,
+                    "created_at": at,
+                    "updated_at": at,
+                    "author_association": association,
+                    "reactions": reactions(&url),
+                }})
+            }
+            "ReleaseEvent" => json!({ "release": render.release(id) }),
+            "DiscussionEvent" => json!({ "discussion": self.discussion(event) }),
+            _ => json!({}),
+        }
+    }
+
+    /// What an event's payload is about, made up from the event itself since the feeds are
+    /// generated apart from the activity: its repository and owner, its actor, a fork of the
+    /// repository by the actor, and an issue (a pull request for `PullRequest*Event`) with one
+    /// comment and one review, and a release, all by the actor when the event happened. Their
+    /// ids are the event's id, so they are never mistaken for the graph's own.
+    fn event_scene(&self, event: &FakeEvent) -> Graph {
+        let (id, at) = (event.id, event.created_at);
+        let actor = self
+            .graph
+            .users
+            .get(&event.actor)
+            .cloned()
+            .unwrap_or_else(|| {
+                let mut ghost = FakeUser::new(GHOST_ID, "ghost");
+                ghost.name = Some("Deleted user".to_string());
+                ghost
+            });
+        let repo = self.graph.repo(event.repo).clone();
+        let owner = self.graph.user(repo.owner_id).clone();
+        let number = (id - FIRST_EVENT_ID).rem_euclid(1000) + 1;
+        let pull = event.kind.starts_with("PullRequest");
+        let closed = event.action.as_deref() == Some("closed");
+        let mut comment = FakeTimelineItem::new(Some(id), "commented", Some(actor.id), at);
+        comment.body = Some("I can reproduce this.".to_string());
+        let mut review = FakeTimelineItem::new(Some(id), "reviewed", Some(actor.id), at);
+        review.state = Some("commented".to_string());
+        review.sha = Some(derived_sha(&format!("head:{id}")));
+        review.body = Some("One question inline.".to_string());
+        let title = if pull {
+            format!("Change number {number}")
+        } else {
+            format!("Problem number {number}")
+        };
+        let issue = FakeIssue {
+            id,
+            repo: repo.id,
+            number,
+            body: Some(format!("{title}.\n\nMore details in the description.")),
+            title,
+            author: actor.id,
+            state: if closed { "closed" } else { "open" }.to_string(),
+            state_reason: (closed && !pull).then(|| "completed".to_string()),
+            labels: Vec::new(),
+            assignees: Vec::new(),
+            locked: false,
+            created_at: at,
+            updated_at: at,
+            closed_at: closed.then_some(at),
+            closed_by: closed.then_some(actor.id),
+            pull: pull.then(|| FakePull {
+                id,
+                draft: false,
+                merged_at: None,
+                merged_by: None,
+                merge_commit_sha: None,
+                omit_merged_at: false,
+                head_ref: format!("patch-{number}"),
+            }),
+            timeline: vec![comment, review],
+        };
+        let release = FakeRelease {
+            id,
+            repo: repo.id,
+            tag_name: format!("v1.{number}.0"),
+            name: Some(format!("Version 1.{number}.0")),
+            body: Some(format!("Release 1.{number}.0.")),
+            author: actor.id,
+            created_at: at,
+            published_at: Some(at),
+            prerelease: false,
+            draft: false,
+        };
+        let mut fork = repo.clone();
+        fork.id = id;
+        fork.owner_id = actor.id;
+        fork.fork = true;
+        (fork.created_at, fork.updated_at, fork.pushed_at) =
+            (rfc3339(at), rfc3339(at), rfc3339(at));
+        let mut scene = Graph::default();
+        scene.activity.members = (self.graph.activity.members.iter())
+            .filter(|&&(org, _)| org == owner.id)
+            .copied()
+            .collect();
+        scene.users.insert(owner.id, owner);
+        scene.users.insert(actor.id, actor);
+        scene.repos.insert(repo.id, repo);
+        scene.repos.insert(id, fork);
+        scene.activity.issues.insert(id, issue);
+        scene.activity.releases.insert(id, release);
+        scene
+    }
+
+    /// A pull request as event payloads abbreviate it (`pull-request-minimal`).
+    fn pull_minimal(&self, id: i64) -> Value {
+        let issue = self.graph.issue(id);
+        let repo = self.graph.repo(issue.repo);
+        let api = self.repo_api(issue.repo);
+        let head_ref = issue
+            .pull
+            .as_ref()
+            .map_or("main", |pull| pull.head_ref.as_str());
+        let base_sha = self
+            .graph
+            .commits_of(issue.repo)
+            .last()
+            .map_or_else(|| derived_sha(&format!("base:{id}")), |c| c.sha.clone());
+        let side = |name: &str, sha: String| json!({"ref": name, "sha": sha, "repo": {"id": repo.id, "url": api, "name": repo.name}});
+        json!({
+            "id": issue.pull.as_ref().map_or(id, |pull| pull.id),
+            "number": issue.number,
+            "url": format!("{api}/pulls/{}", issue.number),
+            "head": side(head_ref, self.graph.head_sha(id)),
+            "base": side(&repo.default_branch, base_sha),
+        })
+    }
+
+    /// The discussion of a `DiscussionEvent`: a question in `Q&A`, answered by the actor when
+    /// the action is `answered`.
+    fn discussion(&self, event: &FakeEvent) -> Value {
+        let (id, at) = (event.id, rfc3339(event.created_at));
+        let repo = self.graph.repo(event.repo);
+        let full = self.graph.full_name(event.repo);
+        let api = self.repo_api(event.repo);
+        let number = (id - FIRST_EVENT_ID).rem_euclid(1000) + 1;
+        let html = format!("https://github.com/{full}/discussions/{number}");
+        let answered = event.action.as_deref() == Some("answered");
+        let actor = self.person(event.actor);
+        json!({
+            "repository_url": api,
+            "category": {
+                "id": repo.id,
+                "node_id": node_id("DiscussionCategory", repo.id),
+                "repository_id": repo.id,
+                "emoji": ":pray:",
+                "name": "Q&A",
+                "description": "Ask the community for help",
+                "created_at": repo.created_at,
+                "updated_at": repo.created_at,
+                "slug": "q-a",
+                "is_answerable": true,
+            },
+            "answer_html_url": answered.then(|| format!("{html}#discussioncomment-{id}")),
+            "answer_chosen_at": answered.then(|| at.clone()),
+            "answer_chosen_by": answered.then(|| actor.clone()),
+            "html_url": html,
+            "id": id,
+            "node_id": node_id("Discussion", id),
+            "number": number,
+            "title": format!("How do I configure number {number}?"),
+            "user": actor,
+            "state": "open",
+            "state_reason": null,
+            "locked": false,
+            "comments": u8::from(answered),
+            "created_at": at,
+            "updated_at": at,
+            "author_association": self.author_association(event.repo, event.actor),
+            "active_lock_reason": null,
+            "body": "What is the recommended setup?",
+            "reactions": reactions(&format!("{api}/discussions/{number}")),
+            "timeline_url": format!("{api}/discussions/{number}/timeline"),
+        })
+    }
+}
+
+/// A reaction rollup with no reactions.
+fn reactions(url: &str) -> Value {
+    json!({
+        "url": format!("{url}/reactions"),
+        "total_count": 0,
+        "+1": 0,
+        "-1": 0,
+        "laugh": 0,
+        "hooray": 0,
+        "confused": 0,
+        "heart": 0,
+        "rocket": 0,
+        "eyes": 0,
+    })
+}
+
 fn extend(value: &mut Value, more: Value) {
     if let (Value::Object(target), Value::Object(source)) = (value, more) {
         target.extend(source);
     }
+}
+
+/// A login as GitHub writes it in API URLs: `dependabot%5Bbot%5D` for `dependabot[bot]`.
+fn login_in_url(login: &str) -> String {
+    login.replace('[', "%5B").replace(']', "%5D")
+}
+
+/// A profile's page: `https://github.com/{login}`, or the app's page for a bot
+/// (`https://github.com/apps/dependabot`).
+fn profile_html_url(user: &FakeUser) -> String {
+    match user.login.strip_suffix("[bot]") {
+        Some(app) if user.kind == "Bot" => format!("https://github.com/apps/{app}"),
+        _ => format!("https://github.com/{}", user.login),
+    }
+}
+
+/// The URL templates of a repository object (`api`: its API URL), as GitHub lists them.
+fn repo_url_templates(api: &str) -> Value {
+    json!({
+        "archive_url": format!("{api}/{{archive_format}}{{/ref}}"),
+        "assignees_url": format!("{api}/assignees{{/user}}"),
+        "blobs_url": format!("{api}/git/blobs{{/sha}}"),
+        "branches_url": format!("{api}/branches{{/branch}}"),
+        "collaborators_url": format!("{api}/collaborators{{/collaborator}}"),
+        "comments_url": format!("{api}/comments{{/number}}"),
+        "commits_url": format!("{api}/commits{{/sha}}"),
+        "compare_url": format!("{api}/compare/{{base}}...{{head}}"),
+        "contents_url": format!("{api}/contents/{{+path}}"),
+        "deployments_url": format!("{api}/deployments"),
+        "downloads_url": format!("{api}/downloads"),
+        "events_url": format!("{api}/events"),
+        "git_commits_url": format!("{api}/git/commits{{/sha}}"),
+        "git_refs_url": format!("{api}/git/refs{{/sha}}"),
+        "git_tags_url": format!("{api}/git/tags{{/sha}}"),
+        "hooks_url": format!("{api}/hooks"),
+        "issue_comment_url": format!("{api}/issues/comments{{/number}}"),
+        "issue_events_url": format!("{api}/issues/events{{/number}}"),
+        "issues_url": format!("{api}/issues{{/number}}"),
+        "keys_url": format!("{api}/keys{{/key_id}}"),
+        "labels_url": format!("{api}/labels{{/name}}"),
+        "merges_url": format!("{api}/merges"),
+        "milestones_url": format!("{api}/milestones{{/number}}"),
+        "notifications_url": format!("{api}/notifications{{?since,all,participating}}"),
+        "pulls_url": format!("{api}/pulls{{/number}}"),
+        "releases_url": format!("{api}/releases{{/id}}"),
+        "statuses_url": format!("{api}/statuses/{{sha}}"),
+        "subscription_url": format!("{api}/subscription"),
+        "tags_url": format!("{api}/tags"),
+        "teams_url": format!("{api}/teams"),
+        "trees_url": format!("{api}/git/trees{{/sha}}"),
+    })
 }
 
 /// GitHub's legacy global node id: base64 of `0{len}:{Kind}{id}` (`MDQ6VXNlcjE=` for user 1).

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_github;
+pub mod github_openapi;
 pub mod seed;
 pub mod services;
 mod snapshot;
