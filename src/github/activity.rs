@@ -97,10 +97,33 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// A label of an issue.
+/// A label of an issue. GitHub's description allows a label to be its name alone, and an
+/// object whose `name` is left out: such a label has an empty name and is not stored.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(from = "RawLabel")]
 pub struct Label {
     pub name: String,
+}
+
+/// The two shapes of a label in an issue payload.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawLabel {
+    Name(String),
+    Object {
+        #[serde(default)]
+        name: Option<String>,
+    },
+}
+
+impl From<RawLabel> for Label {
+    fn from(raw: RawLabel) -> Self {
+        let name = match raw {
+            RawLabel::Name(name) => name,
+            RawLabel::Object { name } => name.unwrap_or_default(),
+        };
+        Self { name }
+    }
 }
 
 /// `GET /repos/{o}/{r}/pulls/{n}`: what reconciliation needs of a pull request.

@@ -218,9 +218,18 @@ async fn walk(
     let mut walk = Walk::default();
     let (mut url, mut body, mut next) = (first.to_owned(), body, next);
     loop {
-        let page: Vec<Event> = parse(&url, &body)?;
+        let page: Vec<serde_json::Value> = parse(&url, &body)?;
         let mut rows = Vec::with_capacity(page.len());
         for event in page {
+            // GitHub's description lets an event's `type` and `created_at` be null: such an
+            // event cannot be counted and is passed over; the rest of the page stands.
+            let event = match serde_json::from_value::<Event>(event) {
+                Ok(event) => event,
+                Err(error) => {
+                    tracing::debug!(http.url = %url, %error, "event feed: an event passed over");
+                    continue;
+                }
+            };
             if walk.fetched >= FEED_DEPTH {
                 break;
             }

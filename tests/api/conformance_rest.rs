@@ -750,7 +750,7 @@ fn check_repository(value: &Value) -> Result<(), String> {
     )?;
     same(
         "language",
-        repository.language.as_deref(),
+        repository.language.clone().flatten().as_deref(),
         value["language"].as_str(),
     )?;
     same("fork", repository.fork, value["fork"].as_bool())

@@ -92,7 +92,12 @@ pub async fn issues(
                 .and_then(|u| authors.get(&u.id).copied()),
             author_login: issue.user.as_ref().map(|u| u.login.as_str()),
             author_type: issue.user.as_ref().and_then(|u| u.kind.as_deref()),
-            labels: issue.labels.iter().map(|l| l.name.as_str()).collect(),
+            labels: issue
+                .labels
+                .iter()
+                .map(|l| l.name.as_str())
+                .filter(|name| !name.is_empty())
+                .collect(),
             assignees: issue.assignees.iter().map(|a| a.login.as_str()).collect(),
             comments: count(Some(issue.comments)).unwrap_or(0),
             locked: issue.locked,
