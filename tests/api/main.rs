@@ -15,6 +15,7 @@ mod faults;
 mod foundation;
 mod fuzz;
 mod github;
+mod github_answers;
 mod graph;
 mod jobs;
 mod leaderboards;
