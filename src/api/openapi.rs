@@ -243,6 +243,7 @@ fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         (_, Kind::Timestamp) => (Type::String, Some(KnownFormat::DateTime), "equals"),
         (_, Kind::Boolean) => (Type::Boolean, None, "equals"),
         (_, Kind::Choice(_)) => (Type::String, None, "equals"),
+        (_, Kind::Include(_)) => (Type::Boolean, None, ""),
     };
     let mut schema = ObjectBuilder::new().schema_type(schema_type);
     if let (Kind::Choice(values), "") = (field.kind, lookup) {
@@ -255,7 +256,13 @@ fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         .name(format!("{}{lookup}", field.name))
         .parameter_in(ParameterIn::Query)
         .required(Required::False)
-        .description(Some(format!("{}: {meaning}", field.name)))
+        .description(Some(match field.kind {
+            Kind::Include(column) => format!(
+                "{}: true lists those whose {column} is set too (left out by default)",
+                field.name
+            ),
+            _ => format!("{}: {meaning}", field.name),
+        }))
         .schema(Some(schema))
         .build()
 }

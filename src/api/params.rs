@@ -97,11 +97,12 @@ pub fn list_query(
             "Invalid format: {format:?} (json, api or html)"
         )));
     }
-    let filters = pairs
+    let mut filters = pairs
         .iter()
         .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
         .map(|(key, value)| Filter::parse(fields, key, value).map_err(ApiError::BadRequest))
         .collect::<Result<Vec<_>, _>>()?;
+    filters.extend(Filter::defaults(fields, &filters));
     Ok(ListQuery {
         filters,
         ordering,

@@ -15,7 +15,9 @@ use crate::api::params::{ListParams, query_pairs};
 use crate::api::render::Rendered;
 use crate::api::views::{ErrorView, Page, TaskView};
 use crate::context::AppContext;
-use crate::db::queries::tasks;
+use crate::db::queries::tasks::{self, NewTask};
+use crate::db::queries::tracked;
+use crate::jobs::activity::FULL_NAME;
 use crate::jobs::{Args, Registry, enqueue};
 
 /// Default order of the task list: newest first.
@@ -135,11 +137,24 @@ pub async fn create_task(
         .registry
         .parse(name.as_deref(), args)
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    lift_block(&ctx, &task).await?;
     let (task, created) = enqueue(&ctx, &task).await?;
     tracing::info!(task.id = %task.id, task.name = %task.name, created, "task triggered");
     let links = Links::new(&request, &ctx.config);
     let location = links.task(task.id);
     Ok(Rendered::accepted(TaskView::new(task, &links), location).respond(&request))
+}
+
+/// A task posted by hand for a tracked repository (its `full_name` argument) lifts the pause
+/// a GitHub block put on it: the task runs, and the scheduled jobs take it up again.
+async fn lift_block(ctx: &AppContext, task: &NewTask) -> Result<(), ApiError> {
+    let Some(full_name) = task.args.get(FULL_NAME.name).and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if tracked::lift_block(&mut *ctx.conn().await?, full_name).await? {
+        tracing::info!(repository = %full_name, task.name = %task.name, "a task posted by hand lifts the block");
+    }
+    Ok(())
 }
 
 /// Reads a request body of at most [`MAX_BODY_BYTES`].

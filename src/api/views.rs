@@ -309,6 +309,10 @@ pub struct TrackedRepositoryView {
     pub timeline_synced_at: Option<DateTime<Utc>>,
     /// Why the last sync failed (cleared by a successful one).
     pub last_error: Option<String>,
+    /// When GitHub last answered that access to it is blocked (451, or 403 "Repository
+    /// access blocked"): the scheduled jobs leave it alone for 24 hours from then. Cleared
+    /// by a task posted by hand for it, or a successful sync.
+    pub blocked_at: Option<DateTime<Utc>>,
 }
 
 impl TrackedRepositoryView {
@@ -327,6 +331,7 @@ impl TrackedRepositoryView {
             activity_synced_at: row.activity_synced_at,
             timeline_synced_at: row.timeline_synced_at,
             last_error: row.last_error,
+            blocked_at: row.blocked_at,
         }
     }
 }
@@ -394,6 +399,9 @@ pub struct IssueView {
     pub html_url: Option<String>,
     /// The issue this one became when it was transferred, or null.
     pub transferred_to: Option<String>,
+    /// When GitHub answered 410 Gone for it (deleted there), or null. Deleted issues leave
+    /// the lists unless `include_deleted=true`.
+    pub deleted_at: Option<DateTime<Utc>>,
     /// Its timeline.
     pub timeline: String,
 }
@@ -425,6 +433,7 @@ impl IssueView {
             closed_by_login: record.closed_by_login,
             html_url: record.html_url,
             transferred_to,
+            deleted_at: record.deleted_at,
             timeline: links.issue(false, id, "timeline/"),
         }
     }
@@ -472,6 +481,9 @@ pub struct PullRequestView {
     pub html_url: Option<String>,
     /// What it became when it was transferred, or null.
     pub transferred_to: Option<String>,
+    /// When GitHub answered 410 Gone for it (deleted there), or null. Deleted pull requests
+    /// leave the lists unless `include_deleted=true`.
+    pub deleted_at: Option<DateTime<Utc>>,
     /// Its timeline.
     pub timeline: String,
     pub draft: Option<bool>,
@@ -510,6 +522,7 @@ impl PullRequestView {
             closed_by_login: record.closed_by_login,
             html_url: record.html_url,
             transferred_to,
+            deleted_at: record.deleted_at,
             timeline: links.issue(true, id, "timeline/"),
             draft: record.draft,
             merged: record.merged,

@@ -23,6 +23,10 @@ pub enum Kind {
     /// An array of texts (labels, logins): `__contains` only, an element equal to the
     /// value (`t.field @> ARRAY[value]`); not orderable.
     TextArray,
+    /// A switch (`true`/`false`, exact only, not orderable) over the nullable column named
+    /// here: rows where that column is set are left out unless the switch is `true`; a
+    /// query that does not name it counts as `false` (`include_deleted` over `deleted_at`).
+    Include(&'static str),
 }
 
 /// One column that lists can be filtered and ordered by; the name is the column's.
@@ -47,12 +51,13 @@ impl Field {
             Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
             Kind::Boolean | Kind::Choice(_) => &["", "__isnull"],
             Kind::TextArray => &["__contains"],
+            Kind::Include(_) => &[""],
         }
     }
 
-    /// Whether lists can be ordered by this field (arrays cannot).
+    /// Whether lists can be ordered by this field (arrays and switches cannot).
     pub fn orderable(&self) -> bool {
-        !matches!(self.kind, Kind::TextArray)
+        !matches!(self.kind, Kind::TextArray | Kind::Include(_))
     }
 }
 
@@ -170,7 +175,7 @@ impl Filter {
                 parse_time(raw)
                     .ok_or_else(|| invalid("an RFC 3339 date-time or a YYYY-MM-DD date"))?,
             ),
-            (_, Kind::Boolean) => {
+            (_, Kind::Boolean | Kind::Include(_)) => {
                 Value::Boolean(parse_bool(raw).ok_or_else(|| invalid("true or false"))?)
             }
             (_, Kind::Choice(values)) => match values.iter().find(|value| **value == raw) {
@@ -183,6 +188,23 @@ impl Filter {
             lookup,
             value,
         })
+    }
+}
+
+impl Filter {
+    /// The filters a list applies for the switches its query does not name: each
+    /// [`Kind::Include`] field of `fields` missing from `given`, as `false`.
+    pub fn defaults(fields: &[Field], given: &[Filter]) -> Vec<Filter> {
+        fields
+            .iter()
+            .filter(|field| matches!(field.kind, Kind::Include(_)))
+            .filter(|field| !given.iter().any(|filter| filter.field.name == field.name))
+            .map(|field| Filter {
+                field: *field,
+                lookup: Lookup::Exact,
+                value: Value::Boolean(false),
+            })
+            .collect()
     }
 }
 
@@ -297,6 +319,12 @@ fn filtered_within(
         }
     }
     for filter in &query.filters {
+        if let Kind::Include(column) = filter.field.kind {
+            if matches!(filter.value, Value::Boolean(false)) {
+                sql = sql.sql(format!(" AND t.{column} IS NULL"));
+            }
+            continue;
+        }
         let column = format!("t.{}", filter.field.name);
         sql = match (&filter.lookup, &filter.value) {
             (Lookup::IsNull, Value::Boolean(true)) => sql.sql(format!(" AND {column} IS NULL")),
@@ -445,6 +473,45 @@ mod tests {
             "{error}"
         );
         assert!(Ordering::parse(FIELDS, "-login").is_ok());
+    }
+
+    #[test]
+    fn an_include_switch_hides_what_its_column_marks_unless_true() {
+        const SWITCHED: &[Field] = &[
+            Field::new("number", Kind::Integer),
+            Field::new("include_deleted", Kind::Include("deleted_at")),
+        ];
+        let text = |filters: Vec<Filter>| {
+            let query = ListQuery {
+                filters,
+                ordering: Ordering::parse(SWITCHED, "number").expect("an ordering"),
+                page: 1,
+                page_size: 10,
+            };
+            sql_text(&capped_count_sql("issues", Scope::All, &query, 100))
+        };
+        // Not named: counts as false.
+        let defaults = Filter::defaults(SWITCHED, &[]);
+        let hidden = text(defaults);
+        assert!(hidden.contains("AND t.deleted_at IS NULL"), "{hidden}");
+        assert!(!hidden.contains("include_deleted"), "{hidden}");
+        let no = Filter::parse(SWITCHED, "include_deleted", "false").expect("a switch");
+        assert!(text(vec![no]).contains("AND t.deleted_at IS NULL"));
+        let yes = Filter::parse(SWITCHED, "include_deleted", "true").expect("a switch");
+        assert!(Filter::defaults(SWITCHED, std::slice::from_ref(&yes)).is_empty());
+        let shown = text(vec![yes]);
+        assert!(!shown.contains("deleted_at"), "{shown}");
+        // Malformed values and lookups name the parameter; it orders nothing.
+        let error = Filter::parse(SWITCHED, "include_deleted", "maybe").expect_err("not a bool");
+        assert!(
+            error.contains("include_deleted") && error.contains("true or false"),
+            "{error}"
+        );
+        let error = Filter::parse(SWITCHED, "include_deleted__isnull", "true").expect_err("exact");
+        assert!(error.contains("include_deleted__isnull"), "{error}");
+        assert!(Ordering::parse(SWITCHED, "include_deleted").is_err());
+        // Lists without a switch apply nothing by default.
+        assert!(Filter::defaults(FIELDS, &[]).is_empty());
     }
 
     /// The SQL text of a query (its binds are not shown).

@@ -172,6 +172,7 @@ diesel::table! {
         timeline_read_at -> Nullable<Timestamptz>,
         inserted_at -> Timestamptz,
         row_updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -348,6 +349,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         issues_watermark -> Nullable<Timestamptz>,
         commits_watermark -> Nullable<Timestamptz>,
+        blocked_at -> Nullable<Timestamptz>,
     }
 }
 

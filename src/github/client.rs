@@ -127,6 +127,10 @@ pub enum Fetched {
     },
     /// 404.
     NotFound,
+    /// 410: deleted for good (a deleted issue and its timeline).
+    Gone,
+    /// 409 "Git Repository is empty.": a repository without commits has no commit list.
+    EmptyRepository,
 }
 
 /// One GitHub identity of the pool: a token (or anonymous) with its own HTTP client,
@@ -282,6 +286,10 @@ impl GithubClient {
                     return Ok((Fetched::NotModified { next }, headers));
                 }
                 StatusCode::NOT_FOUND => return Ok((Fetched::NotFound, headers)),
+                StatusCode::GONE => return Ok((Fetched::Gone, headers)),
+                StatusCode::CONFLICT if says_empty_repository(&body) => {
+                    return Ok((Fetched::EmptyRepository, headers));
+                }
                 StatusCode::ACCEPTED => return Ok((Fetched::Accepted, headers)),
                 s if s.is_success() => {
                     let fetched = Fetched::Modified {
@@ -303,6 +311,12 @@ impl GithubClient {
                         location: location.to_owned(),
                     };
                     return Ok((fetched, headers));
+                }
+                StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => {
+                    return Err(blocked(status, url, &body));
+                }
+                StatusCode::FORBIDDEN if says_access_blocked(&body) => {
+                    return Err(blocked(status, url, &body));
                 }
                 StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
                     self.wait_out_limit(identity, attempt, status, url, &headers, &body)
@@ -603,14 +617,67 @@ fn setup_error(base_url: &str, error: impl std::fmt::Display) -> GithubError {
 }
 
 pub(crate) fn status_error(status: StatusCode, url: &str, body: &str) -> GithubError {
-    #[derive(serde::Deserialize)]
-    struct Message {
-        message: String,
-    }
-    let message = serde_json::from_str::<Message>(body)
-        .map(|m| m.message)
-        .unwrap_or_else(|_| body.chars().take(200).collect());
     GithubError::Status {
+        status: status.as_u16(),
+        url: url.to_owned(),
+        message: message_of(body),
+    }
+}
+
+/// GitHub's error body: `message`, and the `block` of a blocked repository.
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    message: String,
+    #[serde(default)]
+    block: Option<Block>,
+}
+
+/// Why GitHub blocks a repository: `{"reason": "dmca"|"tos"|..., "html_url": notice}`.
+#[derive(serde::Deserialize)]
+struct Block {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+}
+
+/// The `message` of an error body, or the start of a body that has none.
+fn message_of(body: &str) -> String {
+    serde_json::from_str::<ErrorBody>(body)
+        .map(|error| error.message)
+        .unwrap_or_else(|_| body.chars().take(200).collect())
+}
+
+/// A 403 that is GitHub's DMCA or terms-of-service block, not a rate limit.
+fn says_access_blocked(body: &str) -> bool {
+    message_of(body)
+        .to_ascii_lowercase()
+        .contains("repository access blocked")
+}
+
+/// A 409 that says the repository has no commits (GitHub: "Git Repository is empty.").
+fn says_empty_repository(body: &str) -> bool {
+    message_of(body)
+        .to_ascii_lowercase()
+        .contains("repository is empty")
+}
+
+/// The error of a blocked repository: GitHub's message, with the block's reason and notice.
+fn blocked(status: StatusCode, url: &str, body: &str) -> GithubError {
+    let parsed = serde_json::from_str::<ErrorBody>(body).ok();
+    let mut message = parsed
+        .as_ref()
+        .map_or_else(|| message_of(body), |error| error.message.clone());
+    if let Some(block) = parsed.and_then(|error| error.block) {
+        let details: Vec<String> = [block.reason, block.html_url]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !details.is_empty() {
+            message = format!("{message} ({})", details.join(": "));
+        }
+    }
+    GithubError::Blocked {
         status: status.as_u16(),
         url: url.to_owned(),
         message,
@@ -619,7 +686,45 @@ pub(crate) fn status_error(status: StatusCode, url: &str, body: &str) -> GithubE
 
 #[cfg(test)]
 mod tests {
-    use super::identity_label;
+    use super::says_empty_repository;
+    use super::{GithubError, StatusCode, blocked, identity_label, says_access_blocked};
+
+    #[test]
+    fn a_block_keeps_githubs_message_reason_and_notice() {
+        let dmca = r#"{"message":"Repository access blocked","block":{"reason":"dmca",
+            "created_at":"2020-10-23T19:57:33Z","html_url":"https://github.com/github/dmca/blob/master/x.md"}}"#;
+        let GithubError::Blocked {
+            status, message, ..
+        } = blocked(
+            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+            "http://gh/repos/a/b",
+            dmca,
+        )
+        else {
+            panic!("a block");
+        };
+        assert_eq!(status, 451);
+        assert_eq!(
+            message,
+            "Repository access blocked (dmca: https://github.com/github/dmca/blob/master/x.md)"
+        );
+        let tos = r#"{"message":"Repository access blocked","block":{"reason":"tos","created_at":"2026-06-25T15:04:22Z"}}"#;
+        assert!(says_access_blocked(tos));
+        let error = blocked(StatusCode::FORBIDDEN, "http://gh/repos/a/b", tos);
+        assert_eq!(
+            error.to_string(),
+            "GitHub answered 403 for http://gh/repos/a/b: Repository access blocked (tos)"
+        );
+        // Other 403s are not blocks (rate limits, permissions).
+        assert!(!says_access_blocked(
+            r#"{"message":"API rate limit exceeded for 1.2.3.4."}"#
+        ));
+        assert!(!says_access_blocked("not json"));
+        assert!(says_empty_repository(
+            r#"{"message":"Git Repository is empty.","status":"409"}"#
+        ));
+        assert!(!says_empty_repository(r#"{"message":"Conflict"}"#));
+    }
 
     #[test]
     fn the_identity_label_never_contains_the_token() {

@@ -33,6 +33,12 @@ pub enum GithubError {
         /// What was looked for, e.g. `GitHub user octocat`.
         what: String,
     },
+    /// GitHub deleted it for good (410 Gone): a deleted issue and its timeline.
+    #[error("{what} was deleted on GitHub (410 Gone)")]
+    Gone {
+        /// What was looked for, e.g. `timeline of octocat/hello-world#7`.
+        what: String,
+    },
     /// The resource moved (a renamed or transferred repository, a transferred issue).
     #[error("{url} moved to {location}")]
     Moved {
@@ -40,6 +46,17 @@ pub enum GithubError {
         url: String,
         /// Where GitHub says it is now.
         location: String,
+    },
+    /// GitHub blocks access to the repository (451, or 403 "Repository access blocked"): a
+    /// DMCA takedown or a terms-of-service block. Asking again soon will not help.
+    #[error("GitHub answered {status} for {url}: {message}")]
+    Blocked {
+        /// 451 or 403.
+        status: u16,
+        /// Request URL.
+        url: String,
+        /// GitHub's message, with the block's reason and notice when it gives them.
+        message: String,
     },
     /// GitHub kept failing (5xx, timeouts, connection errors) after every retry.
     #[error("GitHub unavailable after {attempts} attempts: {message}")]

@@ -150,7 +150,16 @@ impl GithubClient {
                     cache: None,
                 })
             }
+            // No commits: the list is empty (nothing to cache; the next walk asks again).
+            Fetched::EmptyRepository => Ok(ListPage {
+                items: PageItems::Fresh(Vec::new()),
+                next: None,
+                cache: None,
+            }),
             Fetched::NotFound => Err(GithubError::NotFound {
+                what: what.to_owned(),
+            }),
+            Fetched::Gone => Err(GithubError::Gone {
                 what: what.to_owned(),
             }),
             Fetched::Moved { location } => Err(GithubError::Moved {
@@ -182,8 +191,14 @@ impl GithubClient {
             }),
             Fetched::NotModified { .. } => Ok(Conditional::NotModified),
             Fetched::NotFound => Err(GithubError::NotFound { what: what() }),
+            Fetched::Gone => Err(GithubError::Gone { what: what() }),
             Fetched::Moved { location } => Err(GithubError::Moved { url, location }),
             Fetched::Accepted => Err(still_computing(&url)),
+            Fetched::EmptyRepository => Err(GithubError::Status {
+                status: 409,
+                url,
+                message: "Git Repository is empty.".into(),
+            }),
         }
     }
 }

@@ -33,6 +33,7 @@ use crate::domain::FullName;
 use crate::github::client::{Fetched, parse};
 use crate::github::types::Event;
 use crate::github::{GithubError, RequestStats};
+use crate::jobs::activity::record_block;
 use crate::jobs::{Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
 /// The most events GitHub's feeds hold (and the most a poll reads).
@@ -73,7 +74,13 @@ impl BackgroundJob for EventsPoll {
         let due = due_feeds(ctx).await?;
         let polled = due.len();
         for feed in due {
-            stored += poll_feed(ctx, run.stats, feed).await?;
+            match poll_feed(ctx, run.stats, feed.clone()).await {
+                Ok(events) => stored += events,
+                Err(JobError::Github(error @ GithubError::Blocked { .. })) => {
+                    blocked(ctx, feed, error).await?;
+                }
+                Err(error) => return Err(error),
+            }
         }
         tracing::debug!(
             feeds = polled,
@@ -95,7 +102,7 @@ async fn due_feeds(ctx: &AppContext) -> Result<Vec<Feed>, JobError> {
     let mut conn = ctx.conn().await?;
     let mut names = vec![GLOBAL_FEED.to_owned()];
     names.extend(
-        tracked::repository_names(&mut conn)
+        tracked::scheduled_repository_names(&mut conn)
             .await?
             .iter()
             .filter(|name| FullName::parse(name).is_ok())
@@ -111,6 +118,32 @@ async fn due_feeds(ctx: &AppContext) -> Result<Vec<Feed>, JobError> {
             Some(_) => None,
         })
         .collect())
+}
+
+/// A repository feed GitHub blocks (451, or 403 "Repository access blocked"): the feed
+/// keeps the error, and the tracked repository records the block, so that no scheduled job
+/// (this poll included) asks for it for a while; the other feeds go on.
+async fn blocked(ctx: &AppContext, mut feed: Feed, error: GithubError) -> Result<(), JobError> {
+    let now = Utc::now();
+    feed.last_polled_at = Some(now);
+    feed.next_poll_at = now + chrono::Duration::from_std(DEFAULT_POLL_INTERVAL).unwrap_or_default();
+    feed.last_error = Some(error.to_string());
+    events::save_feed(&mut *ctx.conn().await?, &feed).await?;
+    let full_name = feed
+        .feed
+        .strip_prefix("repos/")
+        .and_then(|rest| rest.strip_suffix("/events"));
+    let tracked = match full_name {
+        Some(full_name) => tracked::find_repository(&mut *ctx.conn().await?, full_name).await?,
+        None => None,
+    };
+    match tracked {
+        Some(tracked) => record_block(ctx, &tracked, &JobError::Github(error)).await,
+        None => {
+            tracing::warn!(feed = %feed.feed, %error, "events: GitHub blocks this feed");
+            Ok(())
+        }
+    }
 }
 
 /// What one walk of a feed found.
@@ -151,6 +184,11 @@ async fn poll_feed(
         }
         Fetched::NotFound => {
             feed.last_error = Some(format!("{first} answered 404 Not Found"));
+            events::save_feed(&mut *ctx.conn().await?, &feed).await?;
+            return Ok(0);
+        }
+        other @ (Fetched::Gone | Fetched::EmptyRepository) => {
+            feed.last_error = Some(format!("{first} answered {other:?}"));
             events::save_feed(&mut *ctx.conn().await?, &feed).await?;
             return Ok(0);
         }

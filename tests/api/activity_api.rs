@@ -167,7 +167,7 @@ fn sorted(names: &[&str]) -> Vec<String> {
     names
 }
 
-const ISSUE_KEYS: [&str; 22] = [
+const ISSUE_KEYS: [&str; 23] = [
     "url",
     "id",
     "github_id",
@@ -189,6 +189,7 @@ const ISSUE_KEYS: [&str; 22] = [
     "closed_by_login",
     "html_url",
     "transferred_to",
+    "deleted_at",
     "timeline",
 ];
 
@@ -242,6 +243,7 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
             "activity_synced_at",
             "timeline_synced_at",
             "last_error",
+            "blocked_at",
         ])
     );
     let (status, detail) = get_url(&app, url).await;

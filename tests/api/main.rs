@@ -16,6 +16,7 @@ mod faults;
 mod foundation;
 mod fuzz;
 mod github;
+mod github_answers;
 mod graph;
 mod jobs;
 mod leaderboards;

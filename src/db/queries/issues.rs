@@ -141,6 +141,7 @@ pub async fn timeline_due(
         .filter(issues::repository_id.eq(repository_id))
         .filter(issues::transferred_to_id.is_null())
         .filter(issues::vanished_at.is_null())
+        .filter(issues::deleted_at.is_null())
         .filter(
             issues::timeline_read_at
                 .is_null()
@@ -183,7 +184,7 @@ pub async fn mark_timeline_read(
 }
 
 /// The stored issues and pull requests of a repository that are still there as far as
-/// gitomatic knows (not transferred, not vanished).
+/// gitomatic knows (not transferred, not vanished, not deleted).
 pub async fn present(
     conn: &mut AsyncPgConnection,
     repository_id: Uuid,
@@ -192,6 +193,7 @@ pub async fn present(
         .filter(issues::repository_id.eq(repository_id))
         .filter(issues::transferred_to_id.is_null())
         .filter(issues::vanished_at.is_null())
+        .filter(issues::deleted_at.is_null())
         .order(issues::number)
         .select(StoredIssue::as_select())
         .load(conn)
@@ -211,6 +213,7 @@ pub async fn merge_unknown(
         .filter(issues::merged.is_null())
         .filter(issues::closed_at.ge(since))
         .filter(issues::transferred_to_id.is_null())
+        .filter(issues::deleted_at.is_null())
         .order(issues::number)
         .select(StoredIssue::as_select())
         .load(conn)
@@ -259,6 +262,20 @@ pub async fn mark_vanished(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(),
         .filter(issues::vanished_at.is_null())
         .set((
             issues::vanished_at.eq(diesel::dsl::now),
+            issues::row_updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records that GitHub deleted an issue (410 Gone for it or its timeline); the row stays,
+/// its timeline is not asked for again.
+pub async fn mark_deleted(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(issues::table.find(id))
+        .filter(issues::deleted_at.is_null())
+        .set((
+            issues::deleted_at.eq(diesel::dsl::now),
             issues::row_updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)
@@ -320,6 +337,8 @@ pub struct IssueRecord {
     pub merged_at: Option<DateTime<Utc>>,
     pub merged_by_login: Option<String>,
     pub transferred_to_id: Option<Uuid>,
+    /// When GitHub answered 410 Gone for it.
+    pub deleted_at: Option<DateTime<Utc>>,
     /// Whether what it became is a pull request (null when not transferred).
     #[diesel(sql_type = Nullable<Bool>)]
     pub transferred_to_is_pull_request: Option<bool>,
@@ -343,6 +362,8 @@ pub const ISSUE_FIELDS: &[Field] = &[
     Field::new("created_at", Kind::Timestamp),
     Field::new("updated_at", Kind::Timestamp),
     Field::new("closed_at", Kind::Timestamp),
+    Field::new("deleted_at", Kind::Timestamp),
+    Field::new("include_deleted", Kind::Include("deleted_at")),
 ];
 
 /// Filterable and orderable fields of pull-request lists: an issue's, and the merge.
@@ -359,6 +380,8 @@ pub const PULL_REQUEST_FIELDS: &[Field] = &[
     Field::new("merged", Kind::Boolean),
     Field::new("merged_at", Kind::Timestamp),
     Field::new("draft", Kind::Boolean),
+    Field::new("deleted_at", Kind::Timestamp),
+    Field::new("include_deleted", Kind::Include("deleted_at")),
 ];
 
 /// Issues, or pull requests: GitHub lists them together, the API apart.

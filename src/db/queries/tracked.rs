@@ -26,6 +26,22 @@ pub struct TrackedRepository {
     pub last_error: Option<String>,
     pub issues_watermark: Option<DateTime<Utc>>,
     pub commits_watermark: Option<DateTime<Utc>>,
+    /// When GitHub last answered that access to it is blocked (451, or 403 "Repository
+    /// access blocked"); cleared by a task posted by hand for it and by a successful sync.
+    pub blocked_at: Option<DateTime<Utc>>,
+}
+
+/// How long the scheduled jobs leave a repository alone after GitHub blocked access to it.
+pub const BLOCK_PAUSE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+impl TrackedRepository {
+    /// Until when the scheduled jobs leave it alone, if GitHub blocked it less than
+    /// [`BLOCK_PAUSE`] before `now`.
+    pub fn blocked_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.blocked_at
+            .map(|at| at + BLOCK_PAUSE)
+            .filter(|until| *until > now)
+    }
 }
 
 /// A tracked organization.
@@ -46,6 +62,7 @@ pub const REPOSITORY_FIELDS: &[Field] = &[
     Field::new("activity_synced_at", Kind::Timestamp),
     Field::new("timeline_synced_at", Kind::Timestamp),
     Field::new("last_error", Kind::Text),
+    Field::new("blocked_at", Kind::Timestamp),
 ];
 
 /// Filterable and orderable fields of tracked-organization lists.
@@ -121,9 +138,18 @@ pub async fn find_by_repository(
         .optional()?)
 }
 
-/// Every tracked repository's `owner/name`, oldest tracked first.
-pub async fn repository_names(conn: &mut AsyncPgConnection) -> Result<Vec<String>, DbError> {
+/// The `owner/name` of every tracked repository the scheduled jobs work on, oldest tracked
+/// first: all but those GitHub blocked less than [`BLOCK_PAUSE`] ago.
+pub async fn scheduled_repository_names(
+    conn: &mut AsyncPgConnection,
+) -> Result<Vec<String>, DbError> {
+    let blocked_since = Utc::now() - BLOCK_PAUSE;
     Ok(tracked_repositories::table
+        .filter(
+            tracked_repositories::blocked_at
+                .is_null()
+                .or(tracked_repositories::blocked_at.le(blocked_since)),
+        )
         .order((tracked_repositories::created_at, tracked_repositories::id))
         .select(tracked_repositories::full_name)
         .load(conn)
@@ -203,12 +229,13 @@ pub async fn advance_commits_watermark(
     Ok(())
 }
 
-/// Records a completed activity sync (and clears the last error).
+/// Records a completed activity sync (and clears the last error and any block).
 pub async fn mark_activity_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), DbError> {
     diesel::update(tracked_repositories::table.find(id))
         .set((
             tracked_repositories::activity_synced_at.eq(diesel::dsl::now),
             tracked_repositories::last_error.eq(None::<String>),
+            tracked_repositories::blocked_at.eq(None::<DateTime<Utc>>),
         ))
         .execute(conn)
         .await?;
@@ -235,6 +262,35 @@ pub async fn record_repository_error(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Records that GitHub blocks access to a tracked repository (`error` says how), now.
+pub async fn record_block(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+) -> Result<(), DbError> {
+    diesel::update(tracked_repositories::table.find(id))
+        .set((
+            tracked_repositories::last_error.eq(error),
+            tracked_repositories::blocked_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Lifts the block of the tracked repository known as `owner/name` (case-insensitive), so
+/// that jobs work on it again; false when it was not blocked (or is not tracked).
+pub async fn lift_block(conn: &mut AsyncPgConnection, full_name: &str) -> Result<bool, DbError> {
+    let lifted = diesel::sql_query(
+        "UPDATE tracked_repositories SET blocked_at = NULL
+         WHERE lower(full_name) = lower($1) AND blocked_at IS NOT NULL",
+    )
+    .bind::<Text, _>(full_name)
+    .execute(conn)
+    .await?;
+    Ok(lifted > 0)
 }
 
 /// One page of tracked repositories.

@@ -14,6 +14,7 @@ pub use reconcile::ActivityReconcile;
 pub use repository::RepositoryActivitySync;
 pub use timeline::IssueTimelineSync;
 
+use chrono::Utc;
 use serde::de::DeserializeOwned;
 
 use crate::context::AppContext;
@@ -47,22 +48,75 @@ pub(crate) fn parse_full_name(args: &mut Args) -> Result<FullName, TaskRequestEr
 }
 
 /// The tracked row of `full_name`, or a failure saying how to track it.
+///
+/// A repository GitHub blocked less than [`tracked::BLOCK_PAUSE`] ago fails at once, without
+/// a request (a task queued before the block met it); a task posted by hand for it lifts
+/// the block before it is queued.
 pub(crate) async fn tracked_repository(
     ctx: &AppContext,
     full_name: &FullName,
 ) -> Result<TrackedRepository, JobError> {
-    tracked::find_repository(&mut *ctx.conn().await?, full_name.as_str())
+    let tracked = tracked::find_repository(&mut *ctx.conn().await?, full_name.as_str())
         .await?
         .ok_or_else(|| {
             JobError::Failed(format!(
                 "{full_name} is not tracked; track it with POST /github/tracked_repositories/"
             ))
-        })
+        })?;
+    if let Some(until) = tracked.blocked_until(Utc::now()) {
+        return Err(JobError::Failed(format!(
+            "{} is left alone until {until}: {}; post a task for it by hand to try again",
+            tracked.full_name,
+            tracked
+                .last_error
+                .as_deref()
+                .unwrap_or("GitHub blocks access to it"),
+        )));
+    }
+    Ok(tracked)
 }
 
-/// Every tracked repository, oldest tracked first: what the activity crons enqueue for.
+/// Whether a failure is GitHub's block of the repository (451, or 403 "Repository access
+/// blocked").
+pub(crate) fn is_blocked(error: &JobError) -> bool {
+    matches!(error, JobError::Github(GithubError::Blocked { .. }))
+}
+
+/// Records GitHub's block of a tracked repository on its row (`last_error`, `blocked_at`):
+/// the scheduled jobs leave it alone for [`tracked::BLOCK_PAUSE`].
+pub(crate) async fn record_block(
+    ctx: &AppContext,
+    tracked: &TrackedRepository,
+    error: &JobError,
+) -> Result<(), JobError> {
+    tracing::warn!(
+        repository = %tracked.full_name,
+        %error,
+        pause_hours = tracked::BLOCK_PAUSE.num_hours(),
+        "GitHub blocks access to the repository; scheduled jobs skip it"
+    );
+    tracked::record_block(&mut *ctx.conn().await?, tracked.id, &error.to_string()).await?;
+    Ok(())
+}
+
+/// `outcome` of a job on a tracked repository, after recording the block it met, if any.
+pub(crate) async fn noting_block<T>(
+    ctx: &AppContext,
+    tracked: &TrackedRepository,
+    outcome: Result<T, JobError>,
+) -> Result<T, JobError> {
+    if let Err(error) = &outcome
+        && is_blocked(error)
+    {
+        record_block(ctx, tracked, error).await?;
+    }
+    outcome
+}
+
+/// Every tracked repository the scheduled jobs work on (none GitHub blocked less than
+/// [`tracked::BLOCK_PAUSE`] ago), oldest tracked first: what the activity crons enqueue for.
 pub(crate) async fn tracked_names(ctx: &AppContext) -> Result<Vec<FullName>, JobError> {
-    let names = tracked::repository_names(&mut *ctx.conn().await?).await?;
+    let names = tracked::scheduled_repository_names(&mut *ctx.conn().await?).await?;
     // Stored names passed the same check when tracked; one that does not parse is skipped.
     Ok(names
         .iter()

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CronEntry;
 use crate::context::AppContext;
+use crate::db::queries::tracked::TrackedRepository;
 use crate::db::queries::{issues, leaderboards};
 use crate::domain::FullName;
 use crate::github::activity::{Issue, PullRequest};
@@ -15,7 +16,8 @@ use crate::github::client::{Fetched, parse};
 use crate::github::{PageItems, RequestStats};
 use crate::jobs::activity::store::{self, Fresh, Home};
 use crate::jobs::activity::{
-    FULL_NAME, Pages, parse_full_name, store_page, tracked_names, tracked_repository, transfer,
+    FULL_NAME, Pages, noting_block, parse_full_name, store_page, tracked_names, tracked_repository,
+    transfer,
 };
 use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
@@ -52,37 +54,44 @@ impl BackgroundJob for ActivityReconcile {
     }
 
     async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
-        let (ctx, stats) = (run.ctx, run.stats);
-        let tracked = tracked_repository(ctx, &self.full_name).await?;
-        let Some(repository_id) = tracked.repository_id else {
-            tracing::debug!(repository = %self.full_name, "never synced; nothing to reconcile");
-            return Ok(Outcome::Succeeded);
-        };
-        let home = Home {
-            repository_id,
-            full_name: &tracked.full_name,
-        };
-        let listed = walk_all(ctx, stats, home).await?;
-        let stored = issues::present(&mut *ctx.conn().await?, repository_id).await?;
-        let mut vanished = 0;
-        for issue in stored
-            .iter()
-            .filter(|issue| !listed.contains(&issue.github_id))
-        {
-            vanished += 1;
-            look_up(ctx, stats, home, issue).await?;
-        }
-        let since = Utc::now() - chrono::TimeDelta::days(i64::from(ctx.config.reconcile_days));
-        let unknown = issues::merge_unknown(&mut *ctx.conn().await?, repository_id, since).await?;
-        for pull in &unknown {
-            read_merge(ctx, stats, home, pull).await?;
-        }
-        if vanished > 0 || !unknown.is_empty() {
-            leaderboards::rebuild(&mut *ctx.conn().await?, repository_id).await?;
-        }
-        tracing::debug!(repository = %tracked.full_name, vanished, merge_unknown = unknown.len(), "reconciled");
-        Ok(Outcome::Succeeded)
+        let tracked = tracked_repository(run.ctx, &self.full_name).await?;
+        let outcome = reconcile(run, &tracked).await;
+        noting_block(run.ctx, &tracked, outcome).await
     }
+}
+
+/// Finds what vanished from the repository's list and the merged state of recent pull
+/// requests.
+async fn reconcile(run: &JobRun<'_>, tracked: &TrackedRepository) -> Result<Outcome, JobError> {
+    let (ctx, stats) = (run.ctx, run.stats);
+    let Some(repository_id) = tracked.repository_id else {
+        tracing::debug!(repository = %tracked.full_name, "never synced; nothing to reconcile");
+        return Ok(Outcome::Succeeded);
+    };
+    let home = Home {
+        repository_id,
+        full_name: &tracked.full_name,
+    };
+    let listed = walk_all(ctx, stats, home).await?;
+    let stored = issues::present(&mut *ctx.conn().await?, repository_id).await?;
+    let mut vanished = 0;
+    for issue in stored
+        .iter()
+        .filter(|issue| !listed.contains(&issue.github_id))
+    {
+        vanished += 1;
+        look_up(ctx, stats, home, issue).await?;
+    }
+    let since = Utc::now() - chrono::TimeDelta::days(i64::from(ctx.config.reconcile_days));
+    let unknown = issues::merge_unknown(&mut *ctx.conn().await?, repository_id, since).await?;
+    for pull in &unknown {
+        read_merge(ctx, stats, home, pull).await?;
+    }
+    if vanished > 0 || !unknown.is_empty() {
+        leaderboards::rebuild(&mut *ctx.conn().await?, repository_id).await?;
+    }
+    tracing::debug!(repository = %tracked.full_name, vanished, merge_unknown = unknown.len(), "reconciled");
+    Ok(Outcome::Succeeded)
 }
 
 /// Walks every issue and pull request of the repository (unchanged pages are free 304s),
@@ -112,7 +121,7 @@ async fn walk_all(
 }
 
 /// Asks GitHub for an issue its repository no longer lists: a 301 is a transfer, a 404 a
-/// deletion, a 200 an issue listed again.
+/// disappearance (`vanished_at`), a 410 a deletion (`deleted_at`), a 200 an issue listed again.
 async fn look_up(
     ctx: &AppContext,
     stats: &RequestStats,
@@ -131,6 +140,10 @@ async fn look_up(
             issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
             Ok(())
         }
+        Fetched::Gone => {
+            issues::mark_deleted(&mut *ctx.conn().await?, issue.id).await?;
+            Ok(())
+        }
         Fetched::Modified { body, .. } => {
             let payload: Issue = parse(&url, &body)?;
             if payload.id == issue.github_id {
@@ -141,7 +154,7 @@ async fn look_up(
             }
             Ok(())
         }
-        Fetched::NotModified { .. } | Fetched::Accepted => Ok(()),
+        Fetched::NotModified { .. } | Fetched::Accepted | Fetched::EmptyRepository => Ok(()),
     }
 }
 
@@ -172,7 +185,8 @@ async fn read_merge(
             transfer::follow(ctx, stats, pull, home.full_name, &location).await?;
         }
         Fetched::NotFound => issues::mark_vanished(&mut *ctx.conn().await?, pull.id).await?,
-        Fetched::NotModified { .. } | Fetched::Accepted => {}
+        Fetched::Gone => issues::mark_deleted(&mut *ctx.conn().await?, pull.id).await?,
+        Fetched::NotModified { .. } | Fetched::Accepted | Fetched::EmptyRepository => {}
     }
     Ok(())
 }

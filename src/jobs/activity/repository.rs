@@ -29,7 +29,8 @@ use crate::github::{GithubError, PageItems, RequestStats};
 use crate::jobs::activity::store::{self, Fresh, Home};
 use crate::jobs::activity::timeline::IssueTimelineSync;
 use crate::jobs::activity::{
-    FULL_NAME, Pages, parse_full_name, resolve, store_page, tracked_names, tracked_repository,
+    FULL_NAME, Pages, is_blocked, parse_full_name, record_block, resolve, store_page,
+    tracked_names, tracked_repository,
 };
 use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
@@ -142,15 +143,17 @@ impl BackgroundJob for RepositoryActivitySync {
     async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
         let tracked = tracked_repository(run.ctx, &self.full_name).await?;
         let outcome = self.sync(run, &tracked.id).await;
-        if let Err(error) = &outcome
-            && error_is_final(error)
-        {
-            tracked::record_repository_error(
-                &mut *run.ctx.conn().await?,
-                tracked.id,
-                &error.to_string(),
-            )
-            .await?;
+        if let Err(error) = &outcome {
+            if is_blocked(error) {
+                record_block(run.ctx, &tracked, error).await?;
+            } else if error_is_final(error) {
+                tracked::record_repository_error(
+                    &mut *run.ctx.conn().await?,
+                    tracked.id,
+                    &error.to_string(),
+                )
+                .await?;
+            }
         }
         outcome
     }
@@ -361,8 +364,19 @@ async fn read_statistics(
         }
         Fetched::NotModified { .. } => return Ok(None),
         Fetched::Modified { body, etag, .. } => (body, etag),
+        // Not what GitHub answers here (it answers 204), but it means the same.
+        Fetched::EmptyRepository => (String::new(), None),
         Fetched::NotFound => {
             return Err(GithubError::NotFound {
+                what: format!(
+                    "contributor statistics of GitHub repository {}",
+                    home.full_name
+                ),
+            }
+            .into());
+        }
+        Fetched::Gone => {
+            return Err(GithubError::Gone {
                 what: format!(
                     "contributor statistics of GitHub repository {}",
                     home.full_name

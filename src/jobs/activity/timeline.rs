@@ -12,13 +12,15 @@ use serde::{Deserialize, Serialize};
 use crate::config::CronEntry;
 use crate::context::AppContext;
 use crate::db::queries::issues::{self, StoredIssue};
-use crate::db::queries::{leaderboards, tracked};
+use crate::db::queries::leaderboards;
+use crate::db::queries::tracked::{self, TrackedRepository};
 use crate::domain::FullName;
 use crate::github::activity::TimelineItem;
 use crate::github::{GithubError, PageItems, RequestStats};
 use crate::jobs::activity::store::Fresh;
 use crate::jobs::activity::{
-    FULL_NAME, Pages, parse_full_name, store_page, tracked_names, tracked_repository, transfer,
+    FULL_NAME, Pages, noting_block, parse_full_name, store_page, tracked_names, tracked_repository,
+    transfer,
 };
 use crate::jobs::{ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError};
 
@@ -56,6 +58,18 @@ impl BackgroundJob for IssueTimelineSync {
 
     async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
         let tracked = tracked_repository(run.ctx, &self.full_name).await?;
+        let outcome = self.read(run, &tracked).await;
+        noting_block(run.ctx, &tracked, outcome).await
+    }
+}
+
+impl IssueTimelineSync {
+    /// Reads the timelines that are due.
+    async fn read(
+        &self,
+        run: &JobRun<'_>,
+        tracked: &TrackedRepository,
+    ) -> Result<Outcome, JobError> {
         let Some(repository_id) = tracked.repository_id else {
             // Never synced: the activity sync reads the issues first, then asks for this.
             tracing::debug!(repository = %self.full_name, "no issues stored yet; nothing to read");
@@ -75,7 +89,8 @@ impl BackgroundJob for IssueTimelineSync {
 }
 
 /// Reads one issue's timeline completely and records it as read at the issue's `updated_at`;
-/// an issue that moved is followed as a transfer, one that is gone is marked vanished.
+/// an issue that moved is followed as a transfer, one that is gone is marked vanished (404)
+/// or deleted (410).
 pub(crate) async fn read_timeline(
     ctx: &AppContext,
     stats: &RequestStats,
@@ -100,6 +115,11 @@ pub(crate) async fn read_timeline(
             }
             Err(JobError::Github(GithubError::NotFound { .. })) => {
                 issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
+                return Ok(());
+            }
+            Err(JobError::Github(GithubError::Gone { .. })) => {
+                tracing::info!(issue = %format!("{full_name}#{}", issue.number), "deleted on GitHub (410); its timeline is not read again");
+                issues::mark_deleted(&mut *ctx.conn().await?, issue.id).await?;
                 return Ok(());
             }
             Err(error) => return Err(error),

@@ -32,6 +32,10 @@ pub async fn follow(
             issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
             return Ok(());
         }
+        Fetched::Gone => {
+            issues::mark_deleted(&mut *ctx.conn().await?, issue.id).await?;
+            return Ok(());
+        }
         other => {
             return Err(JobError::Failed(format!(
                 "{from_full_name}#{} moved to {location}, which answered {other:?}",

@@ -30,9 +30,18 @@ const SECONDARY_LIMIT_DOCS: &str = "https://docs.github.com/rest/overview/\
      rate-limits-for-the-rest-api#about-secondary-rate-limits";
 const SECONDARY_LIMIT_MESSAGE: &str =
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+const ISSUE_DOCS: &str = "https://docs.github.com/rest/issues/issues#get-an-issue";
+const TIMELINE_DOCS: &str =
+    "https://docs.github.com/rest/issues/timeline#list-timeline-events-for-an-issue";
+const COMMENTS_DOCS: &str = "https://docs.github.com/rest/issues/comments#list-issue-comments";
+const COMMITS_DOCS: &str = "https://docs.github.com/rest/commits/commits#list-commits";
 const REDIRECT_DOCS: &str =
     "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects";
 const DEFAULT_DATE: &str = "2011-01-25T18:44:36Z";
+/// GitHub's message for a repository it blocks (DMCA takedown or terms of service).
+const BLOCKED_MESSAGE: &str = "Repository access blocked";
+const DMCA_NOTICE: &str =
+    "https://github.com/github/dmca/blob/master/2011/01/2011-01-25-example.md";
 /// Repository ids start here so that a user id mistaken for a repository id finds nothing.
 const FIRST_REPO_ID: i64 = 1_000_001;
 /// Length of a quota window, as on GitHub.
@@ -63,6 +72,16 @@ pub struct Graph {
     /// Public events, in the order they happened (ids ascending): what `/events` and
     /// `/repos/{o}/{r}/events` serve, newest first.
     pub events: Vec<FakeEvent>,
+    /// Repositories GitHub blocks access to: every URL of theirs answers the block.
+    pub blocks: BTreeMap<i64, RepoBlock>,
+}
+
+/// Why GitHub blocks access to a repository, which decides how it answers: a DMCA takedown
+/// with 451, a terms-of-service block with 403; both say `Repository access blocked`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepoBlock {
+    Dmca,
+    Tos,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -613,6 +632,8 @@ pub struct Activity {
     pub stats_pending: BTreeSet<i64>,
     /// The last issue number given in each repository (numbers are never reused).
     pub numbers: BTreeMap<i64, i64>,
+    /// (repository, number) of deleted issues: their URLs answer 410 Gone.
+    pub deleted_issues: BTreeSet<(i64, i64)>,
     /// The last id given, by kind (`issue`, `pull`, `item`, `release`, `label`, `sha`).
     pub counters: BTreeMap<String, i64>,
 }
@@ -1156,6 +1177,31 @@ impl Graph {
         id
     }
 
+    /// Deletes an issue the way GitHub does: it leaves its repository's lists, and its URLs
+    /// (the issue, its timeline, its comments) answer 410 Gone.
+    pub fn delete_issue(&mut self, issue: i64) {
+        let deleted = self
+            .activity
+            .issues
+            .remove(&issue)
+            .unwrap_or_else(|| panic!("no issue {issue}"));
+        self.activity
+            .deleted_issues
+            .insert((deleted.repo, deleted.number));
+    }
+
+    /// GitHub blocks access to a repository from now on (`RepoBlock::Dmca`: 451,
+    /// `RepoBlock::Tos`: 403), until `unblock_repo`.
+    pub fn block_repo(&mut self, repo: i64, block: RepoBlock) {
+        self.repo(repo);
+        self.blocks.insert(repo, block);
+    }
+
+    /// GitHub lifts its block of a repository.
+    pub fn unblock_repo(&mut self, repo: i64) {
+        self.blocks.remove(&repo);
+    }
+
     /// Adds `items` comments to an issue (by its author and up to four other users in turn) and
     /// returns their ids: `long_timeline(issue, 250)` makes a 3-page timeline at `per_page=100`.
     pub fn long_timeline(&mut self, issue: i64, items: usize) -> Vec<i64> {
@@ -1385,6 +1431,7 @@ impl Graph {
         activity.releases.retain(|_, release| release.repo != repo);
         activity.stats_cached.remove(&repo);
         activity.stats_pending.remove(&repo);
+        activity.deleted_issues.retain(|&(of, _)| of != repo);
     }
 }
 
@@ -3131,6 +3178,49 @@ impl Reply {
         Reply::error(404, "Not Found", NOT_FOUND_DOCS)
     }
 
+    /// GitHub's answer for a blocked repository: 451 with the DMCA notice, or 403 for a
+    /// terms-of-service block (whose `block` names no notice).
+    fn blocked(block: RepoBlock) -> Reply {
+        match block {
+            RepoBlock::Dmca => Reply::json(
+                451,
+                &json!({
+                    "message": BLOCKED_MESSAGE,
+                    "block": {"reason": "dmca", "created_at": DEFAULT_DATE, "html_url": DMCA_NOTICE},
+                }),
+            ),
+            RepoBlock::Tos => Reply::json(
+                403,
+                &json!({
+                    "message": BLOCKED_MESSAGE,
+                    "block": {"reason": "tos", "created_at": DEFAULT_DATE},
+                }),
+            ),
+        }
+    }
+
+    /// 410 for a deleted issue (`docs`: the endpoint's documentation).
+    fn issue_deleted(docs: &str) -> Reply {
+        let body = json!({
+            "message": "This issue was deleted",
+            "documentation_url": docs,
+            "status": "410",
+        });
+        Reply::json(410, &body)
+    }
+
+    /// 204 with no body (GitHub's `stats/contributors` of an empty repository).
+    fn no_content() -> Reply {
+        Reply {
+            status: 204,
+            body: None,
+            headers: Vec::new(),
+            costs_quota: true,
+            resource: "core",
+            units: 1,
+        }
+    }
+
     fn moved(location: String) -> Reply {
         let body = json!({
             "message": "Moved Permanently",
@@ -3543,6 +3633,9 @@ impl State {
         let Some(repo) = repo else {
             return Reply::not_found();
         };
+        if let Some(&block) = self.graph.blocks.get(&repo) {
+            return Reply::blocked(block);
+        }
         if matches!(rest, ["stats", "contributors"]) {
             return self.contributors(repo);
         }
@@ -3642,6 +3735,13 @@ impl State {
         let Ok(number) = number.parse::<i64>() else {
             return Reply::not_found();
         };
+        if self.graph.activity.deleted_issues.contains(&(repo, number)) {
+            return Reply::issue_deleted(match tail {
+                ["timeline"] => TIMELINE_DOCS,
+                ["comments"] => COMMENTS_DOCS,
+                _ => ISSUE_DOCS,
+            });
+        }
         let Some(id) = self.graph.issue_id(repo, number) else {
             let Some(&moved) = self.graph.activity.issue_redirects.get(&(repo, number)) else {
                 return Reply::not_found();
@@ -3670,8 +3770,17 @@ impl State {
         }
     }
 
-    /// `/repos/{o}/{r}/commits`: newest first by committer date, `since`/`until` inclusive.
+    /// `/repos/{o}/{r}/commits`: newest first by committer date, `since`/`until` inclusive;
+    /// 409 for a repository without commits, as on GitHub.
     fn commits(&self, req: &Incoming, repo: i64) -> Reply {
+        if self.graph.commits_of(repo).is_empty() {
+            let body = json!({
+                "message": "Git Repository is empty.",
+                "documentation_url": COMMITS_DOCS,
+                "status": "409",
+            });
+            return Reply::json(409, &body);
+        }
         let (since, until) = match (req.time_param("since"), req.time_param("until")) {
             (Ok(since), Ok(until)) => (since, until),
             (Err(reply), _) | (_, Err(reply)) => return reply,
@@ -3688,10 +3797,14 @@ impl State {
     }
 
     /// `stats/contributors`: 202 while GitHub "computes" (the first request for a repository
-    /// with commits, the first after `stats_computing`), then 200.
+    /// with commits, the first after `stats_computing`), then 200; 204 without a body for a
+    /// repository without commits.
     fn contributors(&mut self, repo: i64) -> Reply {
         if self.graph.take_stats_computing(repo) {
             return Reply::json(202, &json!({}));
+        }
+        if self.graph.commits_of(repo).is_empty() {
+            return Reply::no_content();
         }
         Reply::ok(&self.render().contributors(repo))
     }

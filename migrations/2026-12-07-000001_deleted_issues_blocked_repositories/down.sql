@@ -1,0 +1,2 @@
+ALTER TABLE tracked_repositories DROP COLUMN blocked_at;
+ALTER TABLE issues DROP COLUMN deleted_at;
