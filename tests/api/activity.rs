@@ -613,7 +613,7 @@ async fn a_202_from_the_statistics_defers_the_sync_which_later_succeeds() {
     let task = app
         .enqueue(RepositoryActivitySync::of(full_name("alice/tool")))
         .await;
-    let deferred = wait_for_status(&app, task.id, "deferred").await;
+    let deferred = app.wait_for_status(task.id, "deferred").await;
     let wait = (deferred.not_before.expect("not_before") - chrono::Utc::now()).num_seconds();
     assert!((25..=120).contains(&wait), "deferred 30-120 s, got {wait}");
     assert!(
@@ -787,28 +787,6 @@ async fn backfill_tracks_the_repository_and_enqueues_one_task_per_month() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{all:?} must fail");
         assert!(stderr.contains(expected), "{all:?}: {stderr}");
-    }
-}
-
-async fn wait_for_status(
-    app: &TestApp,
-    id: uuid::Uuid,
-    status: &str,
-) -> gitomatic::db::queries::tasks::TaskRow {
-    let deadline = tokio::time::Instant::now() + IDLE;
-    loop {
-        let row = gitomatic::db::queries::tasks::find(&mut app.ctx.conn().await.expect("conn"), id)
-            .await
-            .expect("lookup")
-            .expect("task");
-        if row.status == status {
-            return row;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "task {id} never {status}: {row:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -280,7 +280,7 @@ async fn below_the_reserve_a_task_is_deferred_to_the_reset_and_then_succeeds_by_
     app.start_worker();
 
     let task = app.enqueue(profile_sync("center")).await;
-    let deferred = wait_for_status(&app, task.id, "deferred").await;
+    let deferred = app.wait_for_status(task.id, "deferred").await;
     let not_before = deferred.not_before.expect("not_before").timestamp();
     assert!(
         (reset + 1..=reset + 60).contains(&not_before),
@@ -312,7 +312,7 @@ async fn a_quota_running_out_mid_job_defers_and_resumes_with_nothing_lost() {
     app.start_worker();
 
     let task = app.enqueue(profile_sync("center")).await;
-    let deferred = wait_for_status(&app, task.id, "deferred").await;
+    let deferred = app.wait_for_status(task.id, "deferred").await;
     assert_eq!(deferred.github_requests, 5);
     assert_eq!(
         app.fake().quota().remaining,
@@ -334,27 +334,6 @@ async fn a_quota_running_out_mid_job_defers_and_resumes_with_nothing_lost() {
         Snapshot::of_database(&app).await,
         expected_after_profile_sync(&graph, "center")
     );
-}
-
-async fn wait_for_status(
-    app: &TestApp,
-    id: uuid::Uuid,
-    status: &str,
-) -> gitomatic::db::queries::tasks::TaskRow {
-    for _ in 0..600 {
-        let row = gitomatic::db::queries::tasks::find(
-            &mut app.ctx.conn().await.expect("a connection"),
-            id,
-        )
-        .await
-        .expect("lookup")
-        .expect("task");
-        if row.status == status {
-            return row;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("task {id} never became {status}");
 }
 
 struct Process(std::process::Child);

@@ -160,7 +160,7 @@ async fn with_every_identity_at_its_reserve_tasks_defer_to_the_earliest_reset_an
             username: GithubLogin::parse(&seed).expect("login"),
         })
         .await;
-    let deferred = wait_for_status(&app, task.id, "deferred").await;
+    let deferred = app.wait_for_status(task.id, "deferred").await;
     let not_before = deferred.not_before.expect("not_before").timestamp();
     let earliest = resets[1];
     assert!(
@@ -188,27 +188,6 @@ async fn with_every_identity_at_its_reserve_tasks_defer_to_the_earliest_reset_an
             assert_eq!(app.fake().token_quota(token, "core").remaining, RESERVE);
         }
     }
-}
-
-async fn wait_for_status(
-    app: &TestApp,
-    id: uuid::Uuid,
-    status: &str,
-) -> gitomatic::db::queries::tasks::TaskRow {
-    for _ in 0..600 {
-        let row = gitomatic::db::queries::tasks::find(
-            &mut app.ctx.conn().await.expect("a connection"),
-            id,
-        )
-        .await
-        .expect("lookup")
-        .expect("task");
-        if row.status == status {
-            return row;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("task {id} never became {status}");
 }
 
 // ---------------------------------------------------------------------------

@@ -136,7 +136,7 @@ async fn without_retry_after_the_pause_is_a_minute_doubling_while_it_repeats() {
             username: GithubLogin::parse(&seed).expect("login"),
         })
         .await;
-    let deferred = wait_for_status(&app, task.id, "deferred").await;
+    let deferred = app.wait_for_status(task.id, "deferred").await;
     let error = deferred.error.expect("the deferral says why");
     assert!(error.contains("secondary rate limit"), "{error}");
 
@@ -230,25 +230,4 @@ async fn only_pause(
         .expect("pauses");
     assert_eq!(pauses.len(), 1, "{pauses:?}");
     pauses.remove(0)
-}
-
-async fn wait_for_status(
-    app: &TestApp,
-    id: uuid::Uuid,
-    status: &str,
-) -> gitomatic::db::queries::tasks::TaskRow {
-    for _ in 0..400 {
-        let row = gitomatic::db::queries::tasks::find(
-            &mut app.ctx.conn().await.expect("a connection"),
-            id,
-        )
-        .await
-        .expect("lookup")
-        .expect("task");
-        if row.status == status {
-            return row;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("task {id} never became {status}");
 }

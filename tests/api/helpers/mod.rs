@@ -251,6 +251,30 @@ impl TestApp {
         }
     }
 
+    /// Waits (up to 30 s) until a task has this status and returns it.
+    pub async fn wait_for_status(
+        &self,
+        id: uuid::Uuid,
+        status: &str,
+    ) -> gitomatic::db::queries::tasks::TaskRow {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut conn = self.ctx.conn().await.expect("a connection");
+            let row = gitomatic::db::queries::tasks::find(&mut conn, id)
+                .await
+                .expect("task lookup")
+                .expect("task exists");
+            if row.status == status {
+                return row;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "task {id} never became {status}: {row:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until no task is queued, running or deferred.
     pub async fn wait_until_idle(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
