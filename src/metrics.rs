@@ -34,9 +34,10 @@ const TASK_DURATION_SUM: &str = "gitomatic_task_duration_seconds_sum";
 const QUEUE_MESSAGES: &str = "gitomatic_queue_messages";
 const HTTP_REQUESTS: &str = "gitomatic_http_requests_total";
 const HTTP_DURATION: &str = "gitomatic_http_request_duration_seconds";
+const GRAPHQL_FALLBACKS: &str = "gitomatic_graphql_fallbacks_total";
 
 /// Name, help and type of every family, in the order they are rendered.
-const FAMILIES: [(&str, &str, MetricType); 8] = [
+const FAMILIES: [(&str, &str, MetricType); 9] = [
     (
         GITHUB_REQUESTS,
         "GitHub responses by quota resource and HTTP status (304s included), all processes.",
@@ -76,6 +77,12 @@ const FAMILIES: [(&str, &str, MetricType); 8] = [
         HTTP_DURATION,
         "Time from receiving an HTTP request to its response head, in this web process.",
         MetricType::HISTOGRAM,
+    ),
+    (
+        GRAPHQL_FALLBACKS,
+        "Developers of GraphQL batches handed to REST (full_profile_sync), by reason \
+         (invalid_query, unavailable, timeout, error).",
+        MetricType::COUNTER,
     ),
 ];
 
@@ -204,6 +211,12 @@ impl Metrics {
             increments.push((TASK_DURATION, labels(&[("le", &le), ("name", name)]), 1.0));
         }
         self.add(increments);
+    }
+
+    /// Counts `developers` of a GraphQL batch handed to REST for `reason`.
+    pub fn graphql_fallbacks(&self, reason: &str, developers: u64) {
+        let amount = developers as f64;
+        self.add([(GRAPHQL_FALLBACKS, labels(&[("reason", reason)]), amount)]);
     }
 
     /// Adds this process's pending increments to the shared counters, in the caller's
@@ -339,7 +352,12 @@ async fn shared(
     let quotas = rate_limits::all(conn).await?;
     let mut families = BTreeMap::new();
 
-    for name in [GITHUB_REQUESTS, GITHUB_NOT_MODIFIED, TASKS] {
+    for name in [
+        GITHUB_REQUESTS,
+        GITHUB_NOT_MODIFIED,
+        TASKS,
+        GRAPHQL_FALLBACKS,
+    ] {
         let mut counter_family = family(name, help(name), MetricType::COUNTER);
         let mut metrics = Vec::new();
         for row in counters.iter().filter(|row| row.family == name) {

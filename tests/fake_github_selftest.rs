@@ -1581,3 +1581,89 @@ async fn graphql_reports_a_missing_login_beside_the_data_it_found_and_can_be_swi
         .expect("the fake answers");
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn graphql_refuses_a_document_github_s_schema_refuses_with_errors_and_no_data() {
+    let (graph, _) = star_with_followers(3);
+    let fake = FakeGithub::start(graph).await;
+    let before = fake.token_quota("tok", "graphql").remaining;
+    // `followers` lists users: a fragment on `Organization` can never apply there.
+    let query = "{ star: user(login: \"star\") {
+  followers(first: 10) { nodes { login ... on Organization { databaseId } } }
+} }";
+    let (status, _, body) = graphql(&fake, "tok", query, Value::Null).await;
+    assert_eq!(status, 200, "GitHub answers an invalid document with a 200");
+    assert!(body.get("data").is_none(), "no data key at all: {body}");
+    let error = &body["errors"][0];
+    assert_eq!(
+        error["message"],
+        "inline fragment with type condition `Organization` cannot be applied to `User`"
+    );
+    assert_eq!(error["locations"][0]["line"], 2, "{body}");
+    // A field the schema does not have, an argument of the wrong type.
+    for query in [
+        "{ user(login: \"star\") { followerCount } }",
+        "{ user(login: 1) { login } }",
+    ] {
+        let (status, _, body) = graphql(&fake, "tok", query, Value::Null).await;
+        assert_eq!(status, 200);
+        assert!(body.get("data").is_none() && body["errors"][0]["message"].is_string());
+    }
+    assert_eq!(
+        fake.token_quota("tok", "graphql").remaining,
+        before,
+        "refused documents cost nothing"
+    );
+    let received = fake.graphql_queries();
+    assert_eq!(received.len(), 3);
+    assert!(
+        received.iter().all(|q| !q.data && !q.errors.is_empty()),
+        "{received:#?}"
+    );
+}
+
+#[tokio::test]
+async fn graphql_answers_rate_limited_and_too_heavy_queries_as_injected() {
+    let (graph, _) = star_with_followers(3);
+    let fake = FakeGithub::start(graph).await;
+    let one = "{ a: user(login: \"star\") { login } }";
+    let two = "{ a: user(login: \"star\") { login } b: user(login: \"f1\") { login } }";
+
+    fake.graphql_rate_limited_next(1);
+    let (status, _, body) = graphql(&fake, "tok", one, Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["type"], "RATE_LIMITED", "{body}");
+    assert!(body.get("data").is_none());
+    let (_, _, body) = graphql(&fake, "tok", one, Value::Null).await;
+    assert_eq!(body["data"]["a"]["login"], "star", "only the next query");
+
+    // More than one user is too heavy; `f1` even alone.
+    fake.graphql_too_heavy_over(1, fake_github::graphql::Heavy::GatewayTimeout);
+    fake.graphql_heavy_login("f1");
+    assert_eq!(graphql(&fake, "tok", two, Value::Null).await.0, 504);
+    assert_eq!(graphql(&fake, "tok", one, Value::Null).await.0, 200);
+    let alone = "{ b: user(login: \"f1\") { login } }";
+    assert_eq!(graphql(&fake, "tok", alone, Value::Null).await.0, 504);
+    fake.graphql_too_heavy_over(1, fake_github::graphql::Heavy::SomethingWentWrong);
+    let (status, _, body) = graphql(&fake, "tok", two, Value::Null).await;
+    assert_eq!(status, 200);
+    assert!(body["data"].is_null(), "{body}");
+    let message = body["errors"][0]["message"].as_str().expect("a message");
+    assert!(message.starts_with("Something went wrong while executing your query"));
+
+    fake.graphql_refuse_next("Field 'gone' doesn't exist on type 'User'");
+    let (status, _, body) = graphql(&fake, "tok", one, Value::Null).await;
+    assert_eq!(status, 200);
+    assert!(body.get("data").is_none());
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Field 'gone' doesn't exist on type 'User'"
+    );
+
+    let logins: Vec<Vec<String>> = fake
+        .graphql_queries()
+        .into_iter()
+        .map(|q| q.logins)
+        .collect();
+    assert_eq!(logins[2], ["star", "f1"], "{logins:?}");
+}

@@ -251,7 +251,9 @@ pub struct TaskView {
     pub attempts: i32,
     /// When a deferred task runs again.
     pub not_before: Option<DateTime<Utc>>,
-    /// Why the task failed, or why it was last deferred.
+    /// Why the task failed, or why it was last deferred; for a succeeded task, a note on
+    /// how it did its work when the operator should know (a GraphQL batch that handed
+    /// developers to REST).
     pub error: Option<String>,
     /// Quota-costing GitHub requests spent (304s are free and not counted).
     pub github_requests: i32,

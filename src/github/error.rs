@@ -84,6 +84,17 @@ pub enum GithubError {
         /// What did not parse.
         message: String,
     },
+    /// GitHub answered a GraphQL query without data: it refused the document, or the query
+    /// was too heavy to run (see [`GraphqlRefusal`]).
+    #[error("GitHub refused the GraphQL query ({refusal}) at {url}: {message}")]
+    GraphqlRefused {
+        /// Why.
+        refusal: GraphqlRefusal,
+        /// Request URL.
+        url: String,
+        /// GitHub's messages (or the HTTP status).
+        message: String,
+    },
     /// The quota ledger or page cache could not be read or written.
     #[error(transparent)]
     Database(#[from] DbError),
@@ -101,5 +112,25 @@ impl GithubError {
             }
             _ => None,
         }
+    }
+}
+
+/// Why GitHub answered a GraphQL query without data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphqlRefusal {
+    /// A 200 with `errors` and no `data`: the document does not validate against GitHub's
+    /// schema (a bug in the query gitomatic built); sending it again changes nothing.
+    Invalid,
+    /// A 502/504, or a 200 whose only errors say the query timed out or "Something went
+    /// wrong while executing your query": the query is too heavy; a smaller one may pass.
+    TooHeavy,
+}
+
+impl std::fmt::Display for GraphqlRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GraphqlRefusal::Invalid => "invalid query",
+            GraphqlRefusal::TooHeavy => "too heavy",
+        })
     }
 }

@@ -7,6 +7,12 @@
 //! response's `x-ratelimit-*` headers (resource `graphql`) settle the reservation, and
 //! `rateLimit { cost }` in the answer reports what GitHub charged.
 //!
+//! GitHub's failure answers (SPEC-3 section 0) come back typed: `RATE_LIMITED` in
+//! `errors` marks the identity's `graphql` quota spent until its reset (the job is deferred,
+//! not failed); a 200 with `errors` and no `data` is a refused document
+//! ([`GraphqlRefusal::Invalid`]); a 502/504, or a 200 whose only errors say the query timed
+//! out, is a query too heavy to run ([`GraphqlRefusal::TooHeavy`]), for the caller to split.
+//!
 //! Payloads are converted to the REST types ([`User`], [`SimpleUser`], [`Repository`]) so
 //! that both paths store through the same mapping.
 
@@ -15,8 +21,9 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::github::client::{GithubClient, RequestStats, parse, status_error};
-use crate::github::error::GithubError;
+use crate::db::queries::rate_limits::{self, Observed};
+use crate::github::client::{GithubClient, Identity, RequestStats, parse, status_error};
+use crate::github::error::{GithubError, GraphqlRefusal};
 use crate::github::headers;
 use crate::github::pool::Resource;
 use crate::github::types::{Repository, SimpleUser, User};
@@ -66,6 +73,11 @@ impl Answer {
 
 impl GithubClient {
     /// Sends a GraphQL query priced at `points`, with retries; counts it into `stats`.
+    ///
+    /// GitHub's failure answers come back typed: `RATE_LIMITED` marks the identity's
+    /// `graphql` quota spent until its reset in the ledger (so no process sends from it
+    /// before) and is `QuotaExhausted`; a refused document or a query too heavy to run
+    /// (502, 504, a timeout) is [`GithubError::GraphqlRefused`], never retried as it is.
     pub async fn graphql(
         &self,
         stats: &RequestStats,
@@ -98,7 +110,21 @@ impl GithubClient {
             self.total().count_graphql(status, points);
             match status {
                 s if s.is_success() => {
-                    return answer(&url, &text, identity_reset(&headers));
+                    let raw: Raw = parse(&url, &text)?;
+                    if raw.rate_limited() {
+                        let reset = self.graphql_exhausted(identity, &headers).await?;
+                        tracing::warn!(github.identity = %identity.label, %reset,
+                            "GitHub answered RATE_LIMITED: GraphQL waits for the reset");
+                        return Err(GithubError::QuotaExhausted { reset });
+                    }
+                    return raw.into_answer(&url);
+                }
+                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => {
+                    return Err(GithubError::GraphqlRefused {
+                        refusal: GraphqlRefusal::TooHeavy,
+                        url,
+                        message: status.to_string(),
+                    });
                 }
                 StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
                     self.wait_out_limit(identity, attempt, status, &url, &headers, &text)
@@ -112,34 +138,81 @@ impl GithubClient {
             }
         }
     }
+
+    /// Records that GitHub said `RATE_LIMITED` to `identity`: its `graphql` row shows 0
+    /// left until the window's reset (from the answer's headers, else the stored row, else
+    /// a minute from now), which it returns.
+    async fn graphql_exhausted(
+        &self,
+        identity: &Identity,
+        headers: &http::HeaderMap,
+    ) -> Result<DateTime<Utc>, GithubError> {
+        let resource = Resource::Graphql.name();
+        let label = identity.label.as_str();
+        let mut conn = self.conn().await?;
+        let observed = headers::rate_limit(headers).filter(|o| o.resource == resource);
+        let stored = rate_limits::find(&mut conn, label, resource).await?;
+        let now = Utc::now();
+        let reset = observed
+            .as_ref()
+            .map(|o| o.reset)
+            .or(stored.as_ref().map(|row| row.rate_reset))
+            .filter(|reset| *reset > now)
+            .unwrap_or_else(|| now + chrono::Duration::seconds(60));
+        let limit = observed
+            .as_ref()
+            .map(|o| o.limit)
+            .or(stored.as_ref().map(|row| row.rate_limit))
+            .unwrap_or(0);
+        let spent = Observed {
+            resource: resource.to_owned(),
+            limit,
+            remaining: 0,
+            used: limit,
+            reset,
+        };
+        rate_limits::record(&mut conn, label, &spent, 0).await?;
+        Ok(reset)
+    }
 }
 
-/// Reads an answer: data and partial errors, or the error that stopped the whole query.
-fn answer(url: &str, text: &str, reset: Option<DateTime<Utc>>) -> Result<Answer, GithubError> {
-    {
-        #[derive(Deserialize)]
-        struct Raw {
-            #[serde(default)]
-            data: Option<Value>,
-            #[serde(default)]
-            errors: Vec<GraphqlError>,
-        }
-        let raw: Raw = parse(url, text)?;
-        if raw
-            .errors
+/// A GraphQL answer as sent: `data` (absent or null when the whole query failed) and
+/// `errors`.
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Vec<GraphqlError>,
+}
+
+impl Raw {
+    /// GitHub's GraphQL budget (or its secondary limit) stopped the query.
+    fn rate_limited(&self) -> bool {
+        self.errors
             .iter()
             .any(|error| error.kind.as_deref() == Some("RATE_LIMITED"))
-        {
-            return Err(GithubError::QuotaExhausted {
-                reset: reset.unwrap_or_else(Utc::now),
-            });
-        }
-        let Some(data) = raw.data.filter(Value::is_object) else {
-            // No data at all: the query itself was refused (a bug in the query we built).
-            let messages: Vec<&str> = raw.errors.iter().map(|e| e.message.as_str()).collect();
-            return Err(GithubError::Payload {
+    }
+
+    /// Data and partial errors, or why there is no data.
+    fn into_answer(self, url: &str) -> Result<Answer, GithubError> {
+        let Some(data) = self.data.filter(Value::is_object) else {
+            let messages: Vec<&str> = self.errors.iter().map(|e| e.message.as_str()).collect();
+            let refusal = if self.errors.is_empty() {
+                return Err(GithubError::Payload {
+                    url: url.to_owned(),
+                    message: "a GraphQL answer with neither data nor errors".into(),
+                });
+            } else if self.errors.iter().all(GraphqlError::is_timeout) {
+                GraphqlRefusal::TooHeavy
+            } else {
+                // The document itself was refused: a bug in the query gitomatic built.
+                GraphqlRefusal::Invalid
+            };
+            return Err(GithubError::GraphqlRefused {
+                refusal,
                 url: url.to_owned(),
-                message: format!("GraphQL query refused: {}", messages.join("; ")),
+                message: messages.join("; "),
             });
         };
         let cost = data
@@ -149,14 +222,26 @@ fn answer(url: &str, text: &str, reset: Option<DateTime<Utc>>) -> Result<Answer,
             .and_then(|cost| u32::try_from(cost).ok());
         Ok(Answer {
             data,
-            errors: raw.errors,
+            errors: self.errors,
             cost,
         })
     }
 }
 
-fn identity_reset(headers: &http::HeaderMap) -> Option<DateTime<Utc>> {
-    headers::rate_limit(headers).map(|observed| observed.reset)
+impl GraphqlError {
+    /// GitHub gave up on the query for its weight: it timed out, or "Something went wrong
+    /// while executing your query" (GitHub's words for a timeout it does not name).
+    pub fn is_timeout(&self) -> bool {
+        let message = self.message.to_lowercase();
+        [
+            "timed out",
+            "timeout",
+            "something went wrong while executing your query",
+            "couldn't respond to your request in time",
+        ]
+        .iter()
+        .any(|words| message.contains(words))
+    }
 }
 
 /// A GraphQL string literal (JSON's escaping is valid GraphQL).
@@ -168,17 +253,32 @@ pub fn literal(text: &str) -> String {
 // Selections and payloads
 // ---------------------------------------------------------------------------
 
-/// A listed account (followers, following, repository owners).
-pub const ACCOUNT_FIELDS: &str = "__typename login avatarUrl url \
-     ... on User { databaseId } ... on Organization { databaseId }";
+/// A listed user (the nodes of `followers` and `following`, which are `User`s: their
+/// fields are asked directly, a fragment on another type is a validation error there).
+pub const ACCOUNT_FIELDS: &str = "__typename databaseId login avatarUrl url";
+
+/// The fields of a repository's owner, as a literal (for [`REPOSITORY_FIELDS`] too).
+macro_rules! owner_fields {
+    () => {
+        "__typename login avatarUrl url \
+         ... on User { databaseId } ... on Organization { databaseId }"
+    };
+}
+
+/// A repository's owner (the `RepositoryOwner` interface: a user or an organization, each
+/// asked for its `databaseId`, which the interface does not have).
+pub const OWNER_FIELDS: &str = owner_fields!();
 
 /// A repository: every field the REST list payload gives that GraphQL has without nested
 /// connections (`watchers_count` is GitHub's legacy name of the stargazer count).
-pub const REPOSITORY_FIELDS: &str = "databaseId name nameWithOwner description homepageUrl \
+pub const REPOSITORY_FIELDS: &str = concat!(
+    "databaseId name nameWithOwner description homepageUrl \
      primaryLanguage { name } createdAt updatedAt pushedAt hasIssuesEnabled \
      hasProjectsEnabled hasWikiEnabled isPrivate isArchived isDisabled isFork \
-     stargazerCount forkCount owner { __typename login avatarUrl url \
-     ... on User { databaseId } ... on Organization { databaseId } }";
+     stargazerCount forkCount owner { ",
+    owner_fields!(),
+    " }"
+);
 
 /// The profile fields of a user (the counts come from the connections' `totalCount`).
 pub const PROFILE_FIELDS: &str = "databaseId login name company location email bio \

@@ -9,7 +9,7 @@
 
 pub mod activity;
 mod args;
-mod batch;
+pub mod batch;
 mod crawl;
 mod discovery;
 pub mod enqueue;
@@ -59,6 +59,9 @@ pub struct JobRun<'a> {
 pub enum Outcome {
     /// The work is done: the task succeeds.
     Succeeded,
+    /// The work is done, in a way the operator should hear of (a GraphQL batch that handed
+    /// developers to REST): the task succeeds with this note as its `error`.
+    SucceededWithNote(String),
     /// Run the task again at this time (a poller obeying `X-Poll-Interval`, GitHub still
     /// computing statistics): the task is `deferred` until then, with `reason` as its note.
     RunAgainAt {

@@ -22,7 +22,8 @@ const MAX_ATTEMPTS: i32 = 6;
 
 /// What became of one run, for the log line and the metrics.
 enum RunOutcome {
-    Succeeded,
+    /// With the job's note, if it left one.
+    Succeeded(Option<String>),
     Deferred(DateTime<Utc>),
     Failed(String),
 }
@@ -30,7 +31,7 @@ enum RunOutcome {
 impl RunOutcome {
     fn label(&self) -> &'static str {
         match self {
-            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Succeeded(_) => "succeeded",
             RunOutcome::Deferred(_) => "deferred",
             RunOutcome::Failed(_) => "failed",
         }
@@ -137,7 +138,8 @@ async fn record(
 ) -> Result<RunOutcome, DbError> {
     let requests = stats.requests();
     let (outcome, republish_at) = match result {
-        Ok(Outcome::Succeeded) => (RunOutcome::Succeeded, None),
+        Ok(Outcome::Succeeded) => (RunOutcome::Succeeded(None), None),
+        Ok(Outcome::SucceededWithNote(note)) => (RunOutcome::Succeeded(Some(note)), None),
         Ok(Outcome::RunAgainAt { at, reason }) => (RunOutcome::Deferred(at), Some((at, reason))),
         Err(JobError::Database(error)) if error.is_transient() => return Err(error),
         Err(JobError::Github(error)) => {
@@ -172,7 +174,11 @@ async fn record(
                     None
                 }
                 _ => {
-                    tasks::finish(conn, row.id, TaskStatus::Succeeded, None, requests).await?;
+                    let note = match &outcome {
+                        RunOutcome::Succeeded(note) => note.as_deref(),
+                        _ => None,
+                    };
+                    tasks::finish(conn, row.id, TaskStatus::Succeeded, note, requests).await?;
                     None
                 }
             };
@@ -252,7 +258,7 @@ impl Drop for Heartbeat {
 fn log_outcome(row: &TaskRow, outcome: &RunOutcome, elapsed: Duration, stats: &RequestStats) {
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     let detail = match outcome {
-        RunOutcome::Succeeded => String::new(),
+        RunOutcome::Succeeded(note) => note.clone().unwrap_or_default(),
         RunOutcome::Deferred(at) => format!("until {}", at.to_rfc3339()),
         RunOutcome::Failed(message) => message.clone(),
     };

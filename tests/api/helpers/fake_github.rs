@@ -20,8 +20,10 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+#[path = "github_graphql.rs"]
+pub mod github_graphql;
 #[path = "fake_graphql.rs"]
-mod graphql;
+pub mod graphql;
 
 const NOT_FOUND_DOCS: &str = "https://docs.github.com/rest";
 const RATE_LIMIT_DOCS: &str =
@@ -3442,6 +3444,8 @@ struct State {
     overrides: BTreeMap<String, String>,
     /// `POST /graphql` answers 404, as from a REST-only GitHub stand-in.
     graphql_disabled: bool,
+    /// GraphQL answers injected, and the queries received.
+    graphql_side: graphql::Side,
     /// `X-Poll-Interval` of the event feeds, in seconds.
     poll_interval: u64,
     /// Events a feed holds (GitHub: 300).
@@ -3953,6 +3957,7 @@ impl FakeGithub {
             latency: Duration::ZERO,
             overrides: BTreeMap::new(),
             graphql_disabled: false,
+            graphql_side: graphql::Side::default(),
             poll_interval: DEFAULT_POLL_INTERVAL_SECS,
             feed_depth: FEED_DEPTH,
             limited_tokens: BTreeMap::new(),

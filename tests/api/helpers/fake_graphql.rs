@@ -4,12 +4,18 @@
 //! repositories' fields), aliases, inline fragments, variables, cursors, and GitHub's cost
 //! rule: every connection needs as many requests as its parents' `first` multiplied, and a
 //! query costs max(1, round(requests / 100)) points of the token's `graphql` window.
+//!
+//! Every query is first validated against GitHub's published schema (`github_graphql.rs`):
+//! an invalid one gets GitHub's answer, a 200 with `errors` and no `data`, so every test
+//! that crawls over GraphQL also proves the documents gitomatic sends are valid. GitHub's
+//! failure answers can be injected: `RATE_LIMITED`, and 502/504/timeouts for queries naming
+//! more users than a limit (or a login made too heavy to answer even alone).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{Map, Value, json};
 
-use super::{Reply, State, base64, node_id};
+use super::{FakeGithub, Reply, State, base64, github_graphql, node_id};
 
 /// Connection fields of the schema served: each counts in a query's cost.
 const CONNECTIONS: &[&str] = &[
@@ -781,15 +787,194 @@ fn graphql_error(message: &str) -> Value {
     json!({"errors": [{"message": message, "locations": [{"line": 1, "column": 1}]}]})
 }
 
+// ---------------------------------------------------------------------------
+// Injected answers and the queries received
+// ---------------------------------------------------------------------------
+
+/// How GitHub answers a query too heavy to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heavy {
+    /// `502 Bad Gateway`.
+    BadGateway,
+    /// `504 Gateway Timeout`.
+    GatewayTimeout,
+    /// A 200 whose only error is GitHub's "Something went wrong while executing your query.
+    /// This may be the result of a timeout...".
+    SomethingWentWrong,
+}
+
+/// GitHub's words when a query runs out of time.
+const SOMETHING_WENT_WRONG: &str = "Something went wrong while executing your query. This may be \
+     the result of a timeout, or it could be a GitHub bug. Please include `FAKE:0001` when \
+     reporting this issue.";
+const GATEWAY_TIMEOUT: &str = "We couldn't respond to your request in time. Sorry about that. \
+     Please try resubmitting your request and contact us if the problem persists.";
+
+/// The GraphQL side's state beyond the graph.
+#[derive(Debug, Default)]
+pub(super) struct Side {
+    /// Queries left to answer `RATE_LIMITED`.
+    rate_limited: usize,
+    /// Messages of validation errors the next queries are refused with.
+    refusals: VecDeque<String>,
+    /// Queries naming more users than this are too heavy, answered so.
+    too_heavy: Option<(usize, Heavy)>,
+    /// Logins (lower-cased) whose queries are too heavy even alone.
+    heavy_logins: BTreeSet<String>,
+    received: Vec<ReceivedQuery>,
+}
+
+/// One `POST /graphql` the fake answered (not those refused before: no token, 404).
+#[derive(Clone, Debug)]
+pub struct ReceivedQuery {
+    /// The document as sent.
+    pub query: String,
+    /// The logins of its top-level `user`, `repositoryOwner` and `organization` fields.
+    pub logins: Vec<String>,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The messages of the answer's `errors`.
+    pub errors: Vec<String>,
+    /// Whether the answer had a `data` key.
+    pub data: bool,
+}
+
+impl Side {
+    /// The injected answer for a query naming `logins`, if any (consuming a `RATE_LIMITED`).
+    fn injected(&mut self, logins: &[String]) -> Option<Reply> {
+        if self.rate_limited > 0 {
+            self.rate_limited -= 1;
+            return Some(rate_limited());
+        }
+        if let Some(message) = self.refusals.pop_front() {
+            let mut reply = Reply::json(200, &graphql_error(&message));
+            reply.costs_quota = false;
+            return Some(reply);
+        }
+        let (max_users, heavy) = self.too_heavy?;
+        let too_heavy = logins.len() > max_users
+            || logins
+                .iter()
+                .any(|login| self.heavy_logins.contains(&login.to_lowercase()));
+        too_heavy.then(|| {
+            let mut reply = match heavy {
+                Heavy::BadGateway => Reply::json(502, &json!({"message": "Server Error"})),
+                Heavy::GatewayTimeout => Reply::json(504, &json!({"message": GATEWAY_TIMEOUT})),
+                Heavy::SomethingWentWrong => Reply::json(
+                    200,
+                    &json!({"data": null, "errors": [{"message": SOMETHING_WENT_WRONG}]}),
+                ),
+            };
+            reply.costs_quota = false;
+            reply
+        })
+    }
+}
+
+/// GitHub's answer when the token's GraphQL points (or its secondary limit) are spent.
+fn rate_limited() -> Reply {
+    let mut reply = Reply::json(
+        200,
+        &json!({"errors": [{
+            "type": "RATE_LIMITED",
+            "code": "graphql_rate_limit",
+            "message": "API rate limit already exceeded for user ID 1.",
+        }]}),
+    );
+    reply.costs_quota = false;
+    reply
+}
+
+/// The logins of the top-level fields that look an account up.
+fn logins_of(selections: &[Selection], variables: &Value) -> Vec<String> {
+    selections
+        .iter()
+        .filter_map(|selection| match selection {
+            Selection::Field(field)
+                if matches!(
+                    field.name.as_str(),
+                    "user" | "repositoryOwner" | "organization"
+                ) =>
+            {
+                let login = field.args.get("login")?;
+                resolve_arg(login, variables).as_str().map(str::to_owned)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+impl FakeGithub {
+    /// The next `n` GraphQL queries answer GitHub's `RATE_LIMITED` (a 200 with that error
+    /// and no data), costing nothing; the quota headers show the window as it stands.
+    pub fn graphql_rate_limited_next(&self, n: usize) {
+        self.state().graphql_side.rate_limited += n;
+    }
+
+    /// The next GraphQL query is refused as an invalid document (a 200 with this error
+    /// message and no data), whatever it asks: as GitHub refuses a query its schema no
+    /// longer validates.
+    pub fn graphql_refuse_next(&self, message: &str) {
+        self.state()
+            .graphql_side
+            .refusals
+            .push_back(message.to_owned());
+    }
+
+    /// From now on a GraphQL query naming more than `max_users` users (aliased `user` or
+    /// `repositoryOwner` fields) is too heavy: answered as `heavy` says, costing nothing.
+    pub fn graphql_too_heavy_over(&self, max_users: usize, heavy: Heavy) {
+        self.state().graphql_side.too_heavy = Some((max_users, heavy));
+    }
+
+    /// A query naming `login` is too heavy even alone (with [`Self::graphql_too_heavy_over`]).
+    pub fn graphql_heavy_login(&self, login: &str) {
+        self.state()
+            .graphql_side
+            .heavy_logins
+            .insert(login.to_lowercase());
+    }
+
+    /// Every GraphQL query answered so far, in order.
+    pub fn graphql_queries(&self) -> Vec<ReceivedQuery> {
+        self.state().graphql_side.received.clone()
+    }
+}
+
 impl State {
     /// `POST /graphql` as the token with `remaining` points left in its window.
     pub(super) fn graphql(&mut self, req: &super::Incoming, remaining: u32) -> Reply {
-        let mut reply = self.run_graphql(req, remaining);
+        let (mut reply, query, logins) = self.run_graphql(req, remaining);
         reply.resource = "graphql";
+        if let Some(query) = query {
+            let answer: Value = reply
+                .body
+                .as_deref()
+                .and_then(|body| serde_json::from_str(body).ok())
+                .unwrap_or(Value::Null);
+            let errors = answer["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|error| error["message"].as_str().map(str::to_owned))
+                .collect();
+            self.graphql_side.received.push(ReceivedQuery {
+                query,
+                logins,
+                status: reply.status,
+                errors,
+                data: answer.get("data").is_some(),
+            });
+        }
         reply
     }
 
-    fn run_graphql(&mut self, req: &super::Incoming, remaining: u32) -> Reply {
+    /// The reply, the query (when there was one) and the logins it names.
+    fn run_graphql(
+        &mut self,
+        req: &super::Incoming,
+        remaining: u32,
+    ) -> (Reply, Option<String>, Vec<String>) {
         if req.token().is_empty() {
             let mut reply = Reply::error(
                 401,
@@ -797,7 +982,7 @@ impl State {
                 GRAPHQL_DOCS,
             );
             reply.costs_quota = false;
-            return reply;
+            return (reply, None, Vec::new());
         }
         let free = |value: Value| {
             let mut reply = Reply::json(200, &value);
@@ -805,30 +990,52 @@ impl State {
             reply
         };
         let Ok(body) = serde_json::from_str::<Value>(&req.body) else {
-            return free(graphql_error("Problems parsing JSON"));
+            return (
+                free(graphql_error("Problems parsing JSON")),
+                None,
+                Vec::new(),
+            );
         };
         let Some(query) = body.get("query").and_then(Value::as_str) else {
-            return free(graphql_error(
-                "A query attribute must be specified and must be a string.",
-            ));
+            let message = "A query attribute must be specified and must be a string.";
+            return (free(graphql_error(message)), None, Vec::new());
         };
+        let received = Some(query.to_owned());
+        // GitHub validates the document against its schema before anything else: an
+        // invalid one is answered with the errors and no data at all.
+        let refusals = github_graphql::validate(query);
+        if !refusals.is_empty() {
+            let errors: Vec<Value> = refusals
+                .iter()
+                .map(|refusal| {
+                    let locations: Vec<Value> = refusal
+                        .locations
+                        .iter()
+                        .map(|(line, column)| json!({"line": line, "column": column}))
+                        .collect();
+                    json!({"message": refusal.message, "locations": locations})
+                })
+                .collect();
+            return (free(json!({ "errors": errors })), received, Vec::new());
+        }
         let variables = body.get("variables").cloned().unwrap_or(Value::Null);
         let selections =
             match tokenize(query).and_then(|tokens| Parser { tokens, at: 0 }.document()) {
                 Ok(selections) => selections,
-                Err(message) => return free(graphql_error(&format!("Parse error: {message}"))),
+                Err(message) => {
+                    let reply = free(graphql_error(&format!("Parse error: {message}")));
+                    return (reply, received, Vec::new());
+                }
             };
+        let logins = logins_of(&selections, &variables);
+        if let Some(reply) = self.graphql_side.injected(&logins) {
+            return (reply, received, logins);
+        }
         let cost = points(requests(&selections, 1, &variables));
         let token = req.token().to_owned();
         let quota = self.quotas_of(&token).graphql;
         if remaining < cost {
-            let mut reply = free(json!({"errors": [{
-                "type": "RATE_LIMITED",
-                "code": "graphql_rate_limit",
-                "message": "API rate limit already exceeded for user ID 1.",
-            }]}));
-            reply.status = 200;
-            return reply;
+            return (rate_limited(), received, logins);
         }
         let mut exec = Exec {
             state: self,
@@ -840,7 +1047,7 @@ impl State {
             used: quota.used,
             reset_epoch: quota.reset_epoch,
         };
-        match exec.object(&Node::Query, &selections, &[]) {
+        let reply = match exec.object(&Node::Query, &selections, &[]) {
             Ok(data) => {
                 let mut answer = json!({ "data": data });
                 if !exec.errors.is_empty() {
@@ -851,6 +1058,7 @@ impl State {
                 reply
             }
             Err(Invalid(message)) => free(graphql_error(&message)),
-        }
+        };
+        (reply, received, logins)
     }
 }

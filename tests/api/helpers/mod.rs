@@ -9,7 +9,7 @@ pub mod services;
 mod snapshot;
 mod test_db;
 
-pub use fake_github::{FakeGithub, Graph};
+pub use fake_github::{FakeGithub, Graph, github_graphql};
 pub use snapshot::Snapshot;
 pub use test_db::TestDb;
 
