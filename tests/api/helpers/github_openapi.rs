@@ -48,21 +48,11 @@ const EXCERPT_CHARS: usize = 160;
 /// Reasons quoted for the closest alternative of an `anyOf`.
 const MAX_REASONS: usize = 4;
 
-/// Where the published descriptions are unpacked.
-pub fn schemas_dir() -> PathBuf {
-    std::env::var_os("GITHUB_SCHEMAS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").unwrap_or_default();
-            PathBuf::from(home).join(".cache/gitomatic/github-schemas")
-        })
-}
-
 /// The description, loaded on first use; panics naming `./scripts/setup.sh` when it is missing.
 pub fn github_openapi() -> &'static GithubOpenApi {
     static DESCRIPTION_ONCE: OnceLock<GithubOpenApi> = OnceLock::new();
     DESCRIPTION_ONCE.get_or_init(|| {
-        let path = schemas_dir().join(DESCRIPTION);
+        let path = super::github_graphql::schemas_dir().join(DESCRIPTION);
         let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
             panic!(
                 "GitHub's OpenAPI description is missing at {} ({error}): run ./scripts/setup.sh \
