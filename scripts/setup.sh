@@ -150,4 +150,5 @@ ensure_rust
 ensure_postgres
 ensure_rabbitmq
 ensure_database
-log "PostgreSQL and RabbitMQ are up"
+ensure_github_schemas
+log "PostgreSQL and RabbitMQ are up; GitHub's descriptions are in $GITHUB_SCHEMAS"

@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_schemathesis
-ensure_github_schemas
 ensure_diesel_cli
 ./scripts/check-schema.sh
 cargo fmt --all -- --check
