@@ -65,7 +65,11 @@ async fn main() -> anyhow::Result<()> {
     )?)?;
     let mut conn = AsyncPgConnection::establish(&db.url).await?;
     let (stop, stopped) = watch::channel(false);
-    let worker = tokio::spawn(gitomatic::worker::run(ctx.clone(), stopped));
+    let worker = tokio::spawn(gitomatic::worker::run(
+        ctx.clone(),
+        support::registry(),
+        stopped,
+    ));
 
     for name in &names {
         tracked::track_repository(&mut *ctx.conn().await?, name.as_str(), None).await?;

@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
     let ctx = AppContext::new(config)?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-    tokio::spawn(gitomatic::api::serve(ctx, listener)?);
+    tokio::spawn(gitomatic::api::serve(ctx, support::registry(), listener)?);
     let http = reqwest::Client::new();
 
     // The most-followed developer: the largest sub-collection.

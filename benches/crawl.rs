@@ -283,7 +283,11 @@ impl Bench {
         }
         let ctx = AppContext::new(support::config(&db.url, &fake.url, &env)?)?;
         let (stop, stopped) = watch::channel(false);
-        let worker = tokio::spawn(gitomatic::worker::run(ctx.clone(), stopped));
+        let worker = tokio::spawn(gitomatic::worker::run(
+            ctx.clone(),
+            support::registry(),
+            stopped,
+        ));
         let conn = AsyncPgConnection::establish(&db.url).await?;
         Ok(Bench {
             ctx,

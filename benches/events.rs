@@ -41,7 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let ctx = AppContext::new(support::config(&db.url, "http://127.0.0.1:9", &[])?)?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-    tokio::spawn(gitomatic::api::serve(ctx, listener)?);
+    tokio::spawn(gitomatic::api::serve(ctx, support::registry(), listener)?);
     let http = reqwest::Client::new();
 
     let types = || EVENT_TYPES.iter().copied();

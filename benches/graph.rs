@@ -88,7 +88,10 @@ async fn main() -> anyhow::Result<()> {
         .context("build the app context")?;
     let listener = TcpListener::bind("127.0.0.1:0").context("bind the API listener")?;
     let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-    tokio::spawn(gitomatic::api::serve(ctx, listener).context("start the API server")?);
+    tokio::spawn(
+        gitomatic::api::serve(ctx, support::registry(), listener)
+            .context("start the API server")?,
+    );
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency * 2)
         .timeout(Duration::from_secs(300))

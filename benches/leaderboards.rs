@@ -73,7 +73,11 @@ async fn main() -> anyhow::Result<()> {
     let repository = repositories[0];
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
-    tokio::spawn(gitomatic::api::serve(ctx.clone(), listener)?);
+    tokio::spawn(gitomatic::api::serve(
+        ctx.clone(),
+        support::registry(),
+        listener,
+    )?);
     let http = reqwest::Client::new();
     let today = chrono::Utc::now().date_naive();
     let year_ago = today - chrono::Duration::days(365);

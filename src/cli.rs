@@ -1,6 +1,7 @@
 //! Command line: `gitomatic migrate | web | worker | scheduler | dev | backfill | token create NAME`.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -10,7 +11,7 @@ use crate::context::AppContext;
 use tokio::sync::watch;
 
 use crate::domain::FullName;
-use crate::jobs::{BackgroundJob, RepositoryActivitySync};
+use crate::jobs::{BackgroundJob, Registry, RepositoryActivitySync};
 use crate::{api, db, jobs, scheduler, telemetry, tokens, worker};
 
 /// GitHub developer and repository discovery service.
@@ -120,11 +121,12 @@ async fn run_roles(config: Config, roles: &[Role]) -> anyhow::Result<()> {
         None
     };
     let ctx = AppContext::new(config)?;
+    let registry = Arc::new(Registry::builtin());
     let (stop, stopped) = watch::channel(false);
     let mut running = tokio::task::JoinSet::new();
     if let Some(listener) = listener {
         let address = listener.local_addr()?;
-        let server = api::serve(ctx.clone(), listener)?;
+        let server = api::serve(ctx.clone(), registry.clone(), listener)?;
         let handle = server.handle();
         let mut stopped = stopped.clone();
         tracing::info!(address = %address, "web: serving the API");
@@ -139,15 +141,15 @@ async fn run_roles(config: Config, roles: &[Role]) -> anyhow::Result<()> {
         });
     }
     if roles.contains(&Role::Worker) {
-        let (ctx, stopped) = (ctx.clone(), stopped.clone());
+        let (ctx, registry, stopped) = (ctx.clone(), registry.clone(), stopped.clone());
         running.spawn(async move {
-            worker::run(ctx, stopped).await;
+            worker::run(ctx, registry, stopped).await;
             Ok(())
         });
     }
     if roles.contains(&Role::Scheduler) {
-        let (ctx, stopped) = (ctx.clone(), stopped.clone());
-        running.spawn(scheduler::run(ctx, stopped));
+        let (ctx, registry, stopped) = (ctx.clone(), registry.clone(), stopped.clone());
+        running.spawn(scheduler::run(ctx, registry, stopped));
     }
     let mut outcome = Ok(());
     tokio::select! {

@@ -1,11 +1,12 @@
-//! `AppContext`: what every role (web, worker, scheduler, CLI) shares.
+//! `AppContext`: what every role (web, worker, scheduler, CLI) shares: the configuration and
+//! the connections. Jobs run in it; the job kinds themselves (`jobs::Registry`) are given to
+//! the roles that dispatch them, beside it.
 
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::github::{ClientOptions, GithubClient, GithubError};
-use crate::jobs::Registry;
 use crate::live::LiveTasks;
 use crate::metrics::Metrics;
 use crate::queue::{Broker, Publisher, Topology};
@@ -23,8 +24,6 @@ pub struct AppContext {
     pub github: Arc<GithubClient>,
     /// Publishes job messages.
     pub publisher: Arc<Publisher>,
-    /// The job kinds this process knows.
-    pub registry: Arc<Registry>,
     /// The Prometheus families: this process's own, and its increments of the shared ones.
     pub metrics: Arc<Metrics>,
     /// Task status changes as they happen (listening starts with the first subscriber).
@@ -66,7 +65,6 @@ impl AppContext {
             config: Arc::new(config),
             db,
             broker,
-            registry: Arc::new(Registry::builtin()),
             metrics,
         })
     }
@@ -87,12 +85,6 @@ impl AppContext {
     /// A pooled database connection; the caller owns it (and any transaction on it).
     pub async fn conn(&self) -> Result<db::Conn, db::DbError> {
         Ok(self.db.get().await?)
-    }
-
-    /// The same context with another job registry (tests add kinds of their own).
-    pub fn with_registry(mut self, registry: Registry) -> Self {
-        self.registry = Arc::new(registry);
-        self
     }
 }
 

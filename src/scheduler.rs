@@ -14,7 +14,7 @@ use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 use crate::config::CronEntry;
 use crate::context::AppContext;
 use crate::db::queries::tasks;
-use crate::jobs::enqueue;
+use crate::jobs::{Registry, enqueue};
 
 /// How often the leader looks for stranded tasks, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -95,8 +95,13 @@ impl Leadership {
     }
 }
 
-/// Runs the scheduler until `shutdown` turns true.
-pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// Runs the scheduler, enqueueing what the job kinds of `registry` ask for, until `shutdown`
+/// turns true.
+pub async fn run(
+    ctx: AppContext,
+    registry: Arc<Registry>,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let leadership = Arc::new(Leadership::new(&ctx));
     let mut scheduler = JobScheduler::new().await?;
     for entry in CronEntry::ALL {
@@ -104,12 +109,14 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> anyhow
             tracing::info!(cron.variable = entry.variable(), "scheduler: entry is off");
             continue;
         };
-        let (tick_ctx, tick_leadership) = (ctx.clone(), leadership.clone());
+        let (tick_ctx, tick_registry, tick_leadership) =
+            (ctx.clone(), registry.clone(), leadership.clone());
         scheduler
             .add(CronJob::new_async(cron, move |_, _| {
                 let ctx = tick_ctx.clone();
+                let registry = tick_registry.clone();
                 let leadership = tick_leadership.clone();
-                Box::pin(async move { tick(&ctx, &leadership, entry).await })
+                Box::pin(async move { tick(&ctx, &registry, &leadership, entry).await })
             })?)
             .await?;
         tracing::info!(
@@ -141,7 +148,7 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> anyhow
 }
 
 /// One tick of a cron entry: the leader enqueues what every kind bound to it asks for.
-async fn tick(ctx: &AppContext, leadership: &Leadership, entry: CronEntry) {
+async fn tick(ctx: &AppContext, registry: &Registry, leadership: &Leadership, entry: CronEntry) {
     if !leadership.is_leader().await {
         tracing::debug!(
             cron.variable = entry.variable(),
@@ -149,7 +156,7 @@ async fn tick(ctx: &AppContext, leadership: &Leadership, entry: CronEntry) {
         );
         return;
     }
-    for kind in ctx.registry.scheduled_by(entry) {
+    for kind in registry.scheduled_by(entry) {
         let tasks = match kind.scheduled(ctx).await {
             Ok(tasks) => tasks,
             Err(error) => {

@@ -12,9 +12,15 @@ use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use gitomatic::config::Config;
 use gitomatic::context::AppContext;
+use gitomatic::jobs::Registry;
 use gitomatic::queue::Topology;
 use gitomatic::queue::topology::DELAY_BUCKETS;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+
+/// Every job kind gitomatic has, as the API, the worker and the scheduler take them.
+pub fn registry() -> Arc<Registry> {
+    Arc::new(Registry::builtin())
+}
 
 /// A freshly created and migrated database of the run's own, dropped `WITH (FORCE)` at the end.
 pub struct BenchDb {

@@ -16,6 +16,9 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 34.0;
 
+/// The most events of each type the avg-time chart plots (the latest ones).
+pub const CHART_EVENTS: i32 = 500;
+
 /// The data of one avg-time chart.
 pub struct AvgTimeChart {
     pub event_type: String,
@@ -52,7 +55,7 @@ pub fn avg_time(charts: &[AvgTimeChart], selection: &Selection<'_>) -> Markup {
     html! {
         p {
             "Each dot is the time between two consecutive events of a type (the latest "
-            (super::events::CHART_EVENTS) " events at most), in the order they happened; "
+            (CHART_EVENTS) " events at most), in the order they happened; "
             "the dotted line is the average over every stored event of the type: "
             "(last − first) / (count − 1)." (filters(selection))
         }

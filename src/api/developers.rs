@@ -1,5 +1,5 @@
-//! `/github/developers/`: developers, each with followers, following, starred and owned
-//! repositories as paginated sub-collections.
+//! `/github/developers/`: developers, each with followers, following and mutuals as
+//! paginated sub-collections, and a repository's stargazers: every list of developers.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use diesel_async::AsyncPgConnection;
@@ -7,10 +7,10 @@ use diesel_async::AsyncPgConnection;
 use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
 use crate::api::params::ListParams;
-use crate::api::views::{DeveloperView, ErrorView, Page, RepositoryView};
+use crate::api::views::{DeveloperView, ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::queries::developers::{self, DeveloperSet};
-use crate::db::queries::repositories::RepositorySet;
+use crate::db::queries::repositories;
 
 /// Default order of developer lists.
 pub const DEFAULT_ORDERING: &str = "-created_at";
@@ -90,40 +90,28 @@ pub async fn list_developer_mutuals(
     developer_list(&request, &ctx, DeveloperSet::MutualsOf(id)).await
 }
 
-/// Repositories a developer starred.
-#[utoipa::path(get, tag = "developers",
-    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
-    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route(
-    "/developers/{id}/starred_repositories/",
-    method = "GET",
-    method = "HEAD"
-)]
-pub async fn list_developer_starred_repositories(
+/// Developers who starred a repository.
+#[utoipa::path(get, tag = "repositories",
+    params(("id" = uuid::Uuid, Path, description = "The repository's id"), ListParams),
+    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route("/repositories/{id}/stargazers/", method = "GET", method = "HEAD")]
+pub async fn list_repository_stargazers(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
-    crate::api::repositories::repository_list(&request, &ctx, RepositorySet::StarredBy(id)).await
-}
-
-/// Repositories a developer owns.
-#[utoipa::path(get, tag = "developers",
-    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
-    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/developers/{id}/repositories/", method = "GET", method = "HEAD")]
-pub async fn list_developer_repositories(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
-    crate::api::repositories::repository_list(&request, &ctx, RepositorySet::OwnedBy(id)).await
+    let id = uuid_id(&id, "repository")?;
+    if repositories::get(&mut *ctx.conn().await?, id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!("No repository with id {id}.")));
+    }
+    developer_list(&request, &ctx, DeveloperSet::StargazersOf(id)).await
 }
 
 /// A list of developers (all, or a sub-collection).
-pub async fn developer_list(
+async fn developer_list(
     request: &HttpRequest,
     ctx: &AppContext,
     set: DeveloperSet,

@@ -29,8 +29,6 @@ use crate::github::types::EVENT_TYPES;
 pub const EVENT_ORDERING: &str = "-created_at";
 /// Default order of gaps: the latest detected first.
 pub const GAP_ORDERING: &str = "-detected_at";
-/// The most events of each type the avg-time chart plots (the latest ones).
-pub const CHART_EVENTS: i32 = 500;
 /// The farthest back an `offset` reaches: a century of minutes (GitHub has no older
 /// events; a larger offset counts the same events, and the time stays representable).
 const MAX_OFFSET_MINUTES: i64 = 100 * 366 * 24 * 60;
@@ -560,7 +558,8 @@ pub async fn event_avg_time_chart(
     };
     let selection = query.selection();
     let mut conn = ctx.conn().await?;
-    let moments = events::latest_moments(&mut conn, &types, &selection, CHART_EVENTS + 1).await?;
+    let moments =
+        events::latest_moments(&mut conn, &types, &selection, charts::CHART_EVENTS + 1).await?;
     let mut charts = Vec::with_capacity(types.len());
     for kind in &types {
         let span = events::span(&mut conn, kind, &selection).await?;

@@ -28,6 +28,7 @@ mod tracked;
 pub mod views;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -36,6 +37,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
 use crate::context::AppContext;
+use crate::jobs::Registry;
 
 /// Registers every route of the API, in the app and in the OpenAPI document at once.
 ///
@@ -65,8 +67,8 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(developers::get_developer)
         .service(developers::list_developer_followers)
         .service(developers::list_developer_following)
-        .service(developers::list_developer_starred_repositories)
-        .service(developers::list_developer_repositories)
+        .service(repositories::list_developer_starred_repositories)
+        .service(repositories::list_developer_repositories)
         .service(developers::list_developer_mutuals)
         .service(graph::developer_suggestions)
         .service(graph::developer_path)
@@ -74,7 +76,7 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(graph::export_graph)
         .service(repositories::list_repositories)
         .service(repositories::get_repository)
-        .service(repositories::list_repository_stargazers)
+        .service(developers::list_repository_stargazers)
         .service(rate_limits::list_rate_limits)
         .service(rate_limits::get_rate_limit)
         .service(tasks::list_tasks)
@@ -127,16 +129,23 @@ fn github_routes(cfg: &mut ServiceConfig) {
         .service(events::events_total_count_chart);
 }
 
-/// Starts serving the API on an already bound listener.
-pub fn serve(ctx: AppContext, listener: TcpListener) -> std::io::Result<Server> {
+/// Starts serving the API on an already bound listener; `registry` holds the job kinds that
+/// tasks may be triggered for.
+pub fn serve(
+    ctx: AppContext,
+    registry: Arc<Registry>,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
     let ctx = ctx.for_web().map_err(std::io::Error::other)?;
     // Built once, not once per worker: the document walks every route.
-    let document = openapi::document(&ctx.registry);
+    let document = openapi::document(&registry);
     let data = web::Data::new(ctx);
+    let registry = web::Data::from(registry);
     let redoc = web::Data::new(openapi::RedocPage::new(document.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(registry.clone())
             .app_data(redoc.clone())
             .app_data(web::PathConfig::default().error_handler(|error, _| {
                 error::ApiError::NotFound(format!("Not found: {error}")).into()

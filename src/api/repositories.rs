@@ -1,13 +1,14 @@
-//! `/github/repositories/`: repositories and their stargazers.
+//! `/github/repositories/`: repositories, and the repositories a developer starred or
+//! owns as paginated sub-collections: every list of repositories.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 
 use crate::api::collection::{detail, list, uuid_id};
+use crate::api::developers::existing_developer;
 use crate::api::error::ApiError;
 use crate::api::params::ListParams;
-use crate::api::views::{DeveloperView, ErrorView, Page, RepositoryView};
+use crate::api::views::{ErrorView, Page, RepositoryView};
 use crate::context::AppContext;
-use crate::db::queries::developers::DeveloperSet;
 use crate::db::queries::repositories::{self, RepositorySet};
 
 /// Default order of repository lists.
@@ -46,28 +47,40 @@ pub async fn get_repository(
     .respond(&request))
 }
 
-/// Developers who starred a repository.
-#[utoipa::path(get, tag = "repositories",
-    params(("id" = uuid::Uuid, Path, description = "The repository's id"), ListParams),
-    responses((status = 200, body = Page<DeveloperView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/repositories/{id}/stargazers/", method = "GET", method = "HEAD")]
-pub async fn list_repository_stargazers(
+/// Repositories a developer starred.
+#[utoipa::path(get, tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route(
+    "/developers/{id}/starred_repositories/",
+    method = "GET",
+    method = "HEAD"
+)]
+pub async fn list_developer_starred_repositories(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "repository")?;
-    if repositories::get(&mut *ctx.conn().await?, id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("No repository with id {id}.")));
-    }
-    crate::api::developers::developer_list(&request, &ctx, DeveloperSet::StargazersOf(id)).await
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
+    repository_list(&request, &ctx, RepositorySet::StarredBy(id)).await
+}
+
+/// Repositories a developer owns.
+#[utoipa::path(get, tag = "developers",
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
+    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+#[route("/developers/{id}/repositories/", method = "GET", method = "HEAD")]
+pub async fn list_developer_repositories(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
+    repository_list(&request, &ctx, RepositorySet::OwnedBy(id)).await
 }
 
 /// A list of repositories (all, or a sub-collection).
-pub async fn repository_list(
+async fn repository_list(
     request: &HttpRequest,
     ctx: &AppContext,
     set: RepositorySet,

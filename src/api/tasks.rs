@@ -55,8 +55,9 @@ pub struct TaskRequest {
 pub async fn list_tasks(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
+    registry: web::Data<Registry>,
 ) -> Result<HttpResponse, ApiError> {
-    refuse_unknown_job_names(&request, &ctx.registry)?;
+    refuse_unknown_job_names(&request, &registry)?;
     let rendered = list(
         &request,
         &ctx,
@@ -66,7 +67,7 @@ pub async fn list_tasks(
         TaskView::new,
     )
     .await?;
-    Ok(rendered.with_task_form(&ctx.registry).respond(&request))
+    Ok(rendered.with_task_form(&registry).respond(&request))
 }
 
 /// `name` is an enumerated field whose values the registry knows (not a fixed list): an
@@ -128,13 +129,13 @@ pub async fn get_task(
 pub async fn create_task(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
+    registry: web::Data<Registry>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     require_token(&request, &ctx).await?;
     let body = read_body(payload).await?;
     let (name, args) = parse_trigger(&request, &body)?;
-    let task = ctx
-        .registry
+    let task = registry
         .parse(name.as_deref(), args)
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     lift_block(&ctx, &task).await?;

@@ -13,7 +13,7 @@ use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::tasks::{self, TaskRow, TaskStatus};
 use crate::github::{GithubError, RequestStats, throttle};
-use crate::jobs::{JobError, JobRun, Outcome};
+use crate::jobs::{JobError, JobRun, Outcome, Registry};
 use crate::queue::JobMessage;
 use crate::queue::consume::Settle;
 
@@ -38,9 +38,10 @@ impl RunOutcome {
     }
 }
 
-/// Handles one job message; returns how to settle it.
-pub async fn handle(ctx: AppContext, message: JobMessage) -> Settle {
-    match handle_inner(&ctx, message.task_id).await {
+/// Handles one job message, running its task as the registry's kind of that name; returns
+/// how to settle it.
+pub async fn handle(ctx: AppContext, registry: &Registry, message: JobMessage) -> Settle {
+    match handle_inner(&ctx, registry, message.task_id).await {
         Ok(()) => Settle::Ack,
         Err(error) => {
             // Nothing could be recorded: give the database a moment, then try again.
@@ -51,7 +52,7 @@ pub async fn handle(ctx: AppContext, message: JobMessage) -> Settle {
     }
 }
 
-async fn handle_inner(ctx: &AppContext, task_id: Uuid) -> Result<(), DbError> {
+async fn handle_inner(ctx: &AppContext, registry: &Registry, task_id: Uuid) -> Result<(), DbError> {
     let mut conn = ctx.conn().await?;
     let Some(row) = tasks::find(&mut conn, task_id).await? else {
         tracing::warn!(task.id = %task_id, "worker: message for an unknown task dropped");
@@ -79,15 +80,20 @@ async fn handle_inner(ctx: &AppContext, task_id: Uuid) -> Result<(), DbError> {
         return Ok(());
     };
     drop(conn);
-    run_claimed(ctx, claimed, lease).await
+    run_claimed(ctx, registry, claimed, lease).await
 }
 
-async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<(), DbError> {
+async fn run_claimed(
+    ctx: &AppContext,
+    registry: &Registry,
+    row: TaskRow,
+    lease: Duration,
+) -> Result<(), DbError> {
     let started = Instant::now();
     let stats = RequestStats::default();
     let result = {
         let _heartbeat = Heartbeat::start(ctx, row.id, lease);
-        execute(ctx, &stats, &row).await
+        execute(ctx, registry, &stats, &row).await
     };
     let elapsed = started.elapsed();
     let outcome = record(ctx, &row, result, &stats, elapsed).await?;
@@ -98,10 +104,11 @@ async fn run_claimed(ctx: &AppContext, row: TaskRow, lease: Duration) -> Result<
 /// Runs the task's job through the registry; a panic becomes an error, not a lost task.
 async fn execute(
     ctx: &AppContext,
+    registry: &Registry,
     stats: &RequestStats,
     row: &TaskRow,
 ) -> Result<Outcome, JobError> {
-    let Some(kind) = ctx.registry.get(&row.name) else {
+    let Some(kind) = registry.get(&row.name) else {
         return Err(JobError::InvalidTask(format!(
             "task name {} not recognized",
             row.name

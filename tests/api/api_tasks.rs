@@ -542,7 +542,7 @@ async fn an_unknown_job_name_is_a_400_naming_the_registered_kinds() {
         message.contains("name") && message.contains("bogus_sync"),
         "{message}"
     );
-    for kind in app.ctx.registry.names() {
+    for kind in app.registry.names() {
         assert!(message.contains(kind), "{message} names {kind}");
         let (status, body) = get_json(&app, "/github/tasks/", &[("name", kind)]).await;
         assert_eq!(status, 200, "name={kind}: {body}");

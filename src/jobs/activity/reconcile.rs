@@ -15,6 +15,7 @@ use crate::github::activity::{Issue, PullRequest};
 use crate::github::client::{Fetched, parse};
 use crate::github::{PageItems, RequestStats};
 use crate::jobs::activity::store::{self, Fresh, Home};
+use crate::jobs::activity::timeline::read_timeline;
 use crate::jobs::activity::{
     FULL_NAME, Pages, noting_block, parse_full_name, store_page, tracked_names, tracked_repository,
     transfer,
@@ -134,7 +135,7 @@ async fn look_up(
     ));
     match ctx.github.get(stats, &url, None).await? {
         Fetched::Moved { location } => {
-            transfer::follow(ctx, stats, issue, home.full_name, &location).await
+            follow_transfer(ctx, stats, issue, home.full_name, &location).await
         }
         Fetched::NotFound => {
             issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
@@ -155,6 +156,21 @@ async fn look_up(
             Ok(())
         }
         Fetched::NotModified { .. } | Fetched::Accepted | Fetched::EmptyRepository => Ok(()),
+    }
+}
+
+/// Follows an issue GitHub moved to `location`, then reads the timeline of the issue it
+/// became.
+async fn follow_transfer(
+    ctx: &AppContext,
+    stats: &RequestStats,
+    issue: &issues::StoredIssue,
+    from_full_name: &str,
+    location: &str,
+) -> Result<(), JobError> {
+    match transfer::follow(ctx, stats, issue, from_full_name, location).await? {
+        Some(moved) => read_timeline(ctx, stats, &moved.full_name, &moved).await,
+        None => Ok(()),
     }
 }
 
@@ -182,7 +198,7 @@ async fn read_merge(
             .await?;
         }
         Fetched::Moved { location } => {
-            transfer::follow(ctx, stats, pull, home.full_name, &location).await?;
+            follow_transfer(ctx, stats, pull, home.full_name, &location).await?;
         }
         Fetched::NotFound => issues::mark_vanished(&mut *ctx.conn().await?, pull.id).await?,
         Fetched::Gone => issues::mark_deleted(&mut *ctx.conn().await?, pull.id).await?,

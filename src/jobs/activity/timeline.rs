@@ -89,14 +89,30 @@ impl IssueTimelineSync {
 }
 
 /// Reads one issue's timeline completely and records it as read at the issue's `updated_at`;
-/// an issue that moved is followed as a transfer, one that is gone is marked vanished (404)
-/// or deleted (410).
+/// an issue that moved is followed as a transfer and the timeline of the issue it became is
+/// read in its place (and so on along a chain of transfers), one that is gone is marked
+/// vanished (404) or deleted (410).
 pub(crate) async fn read_timeline(
     ctx: &AppContext,
     stats: &RequestStats,
     full_name: &str,
     issue: &StoredIssue,
 ) -> Result<(), JobError> {
+    let mut moved = read_or_follow(ctx, stats, full_name, issue).await?;
+    while let Some(issue) = moved {
+        moved = read_or_follow(ctx, stats, &issue.full_name, &issue).await?;
+    }
+    Ok(())
+}
+
+/// Reads one issue's timeline, or follows the issue to where it moved; returns the issue it
+/// became, whose timeline is still to be read.
+async fn read_or_follow(
+    ctx: &AppContext,
+    stats: &RequestStats,
+    full_name: &str,
+    issue: &StoredIssue,
+) -> Result<Option<StoredIssue>, JobError> {
     let path = format!(
         "/repos/{full_name}/issues/{}/timeline?per_page={}",
         issue.number,
@@ -115,12 +131,12 @@ pub(crate) async fn read_timeline(
             }
             Err(JobError::Github(GithubError::NotFound { .. })) => {
                 issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
-                return Ok(());
+                return Ok(None);
             }
             Err(JobError::Github(GithubError::Gone { .. })) => {
                 tracing::info!(issue = %format!("{full_name}#{}", issue.number), "deleted on GitHub (410); its timeline is not read again");
                 issues::mark_deleted(&mut *ctx.conn().await?, issue.id).await?;
-                return Ok(());
+                return Ok(None);
             }
             Err(error) => return Err(error),
         };
@@ -139,7 +155,7 @@ pub(crate) async fn read_timeline(
         }
     }
     issues::mark_timeline_read(&mut *ctx.conn().await?, issue.id, issue.updated_at).await?;
-    Ok(())
+    Ok(None)
 }
 
 /// The issue a moved timeline's `Location` belongs to: the URL without its query (the

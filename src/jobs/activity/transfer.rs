@@ -1,6 +1,7 @@
 //! Transfers: an issue whose URL answers 301 became another issue, usually in another
 //! repository. The new issue is fetched and stored, the transfer recorded, the old issue
-//! linked to the new one; nothing is deleted.
+//! linked to the new one; nothing is deleted. Reading the new issue's timeline is left to
+//! the caller.
 
 use diesel_async::AsyncConnection;
 
@@ -15,26 +16,27 @@ use crate::github::client::{Fetched, parse};
 use crate::jobs::JobError;
 use crate::jobs::activity::resolve;
 use crate::jobs::activity::store::{self, Home};
-use crate::jobs::activity::timeline::read_timeline;
 
 /// Follows `location` (where GitHub says `issue` went), stores the issue it became and
-/// links both; then reads the new issue's timeline.
+/// links both. Returns that new issue, whose timeline is still to be read; none when there
+/// is no other issue to read (the location is gone, or the same issue answers there under
+/// a new repository name).
 pub async fn follow(
     ctx: &AppContext,
     stats: &RequestStats,
     issue: &StoredIssue,
     from_full_name: &str,
     location: &str,
-) -> Result<(), JobError> {
+) -> Result<Option<StoredIssue>, JobError> {
     let payload: Issue = match ctx.github.get(stats, location, None).await? {
         Fetched::Modified { body, .. } => parse(location, &body)?,
         Fetched::NotFound => {
             issues::mark_vanished(&mut *ctx.conn().await?, issue.id).await?;
-            return Ok(());
+            return Ok(None);
         }
         Fetched::Gone => {
             issues::mark_deleted(&mut *ctx.conn().await?, issue.id).await?;
-            return Ok(());
+            return Ok(None);
         }
         other => {
             return Err(JobError::Failed(format!(
@@ -45,7 +47,7 @@ pub async fn follow(
     };
     if payload.id == issue.github_id {
         // The same issue under a new repository name: the next activity sync stores it.
-        return Ok(());
+        return Ok(None);
     }
     let to_full_name = payload
         .repository_full_name()
@@ -86,14 +88,13 @@ pub async fn follow(
         to = %format!("{to_full_name}#{}", payload.number),
         "issue transferred"
     );
-    let new_issue = StoredIssue {
+    Ok(Some(StoredIssue {
         id: new_id,
         github_id: payload.id,
         repository_id,
-        full_name: to_full_name.clone(),
+        full_name: to_full_name,
         number: payload.number,
         is_pull_request: payload.is_pull_request(),
         updated_at: payload.updated_at,
-    };
-    Box::pin(read_timeline(ctx, stats, &to_full_name, &new_issue)).await
+    }))
 }

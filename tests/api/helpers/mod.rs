@@ -15,12 +15,13 @@ pub use test_db::TestDb;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-
+use std::sync::Arc;
 use std::time::Duration;
 
 use gitomatic::config::Config;
 use gitomatic::context::AppContext;
 use gitomatic::github::ClientOptions;
+use gitomatic::jobs::Registry;
 use tokio::sync::watch;
 
 /// A running API server with its own database and queue prefix.
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub address: String,
     pub db: TestDb,
     pub ctx: AppContext,
+    /// The job kinds its API, workers and scheduler know.
+    pub registry: Arc<Registry>,
     pub env: HashMap<String, String>,
     pub http: reqwest::Client,
     /// The fake GitHub this app crawls, when started with one.
@@ -107,7 +110,7 @@ pub async fn spawn_crawler_on(
 /// Spawns the app crawling a fake GitHub with a job registry of the test's own (toy job
 /// kinds registered in the test binary only).
 pub async fn spawn_with_registry(
-    registry: gitomatic::jobs::Registry,
+    registry: Registry,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
     let github = FakeGithub::start(Graph::default()).await;
@@ -134,15 +137,14 @@ async fn start_app_on(
     options: ClientOptions,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
-    let registry = gitomatic::jobs::Registry::builtin();
-    start_app_with(db, github, options, registry, adjust).await
+    start_app_with(db, github, options, Registry::builtin(), adjust).await
 }
 
 async fn start_app_with(
     db: TestDb,
     github: Option<FakeGithub>,
     options: ClientOptions,
-    registry: gitomatic::jobs::Registry,
+    registry: Registry,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
     let mut env = test_env(&db);
@@ -152,17 +154,18 @@ async fn start_app_with(
     }
     adjust(&mut env);
     let config = config_from(&env);
-    let ctx = AppContext::with_github_options(config, options)
-        .expect("context builds")
-        .with_registry(registry);
+    let ctx = AppContext::with_github_options(config, options).expect("context builds");
+    let registry = Arc::new(registry);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
-    let server = gitomatic::api::serve(ctx.clone(), listener).expect("server starts");
+    let server =
+        gitomatic::api::serve(ctx.clone(), registry.clone(), listener).expect("server starts");
     tokio::spawn(server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
         ctx,
+        registry,
         env,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -182,14 +185,22 @@ impl TestApp {
     /// Starts an in-process worker on the app's queue; it stops when the app is dropped.
     pub fn start_worker(&mut self) {
         let (stop, stopped) = watch::channel(false);
-        tokio::spawn(gitomatic::worker::run(self.ctx.clone(), stopped));
+        tokio::spawn(gitomatic::worker::run(
+            self.ctx.clone(),
+            self.registry.clone(),
+            stopped,
+        ));
         self.workers.push(stop);
     }
 
     /// Starts an in-process scheduler (cron entries, stranded-task sweep).
     pub fn start_scheduler(&mut self) {
         let (stop, stopped) = watch::channel(false);
-        tokio::spawn(gitomatic::scheduler::run(self.ctx.clone(), stopped));
+        tokio::spawn(gitomatic::scheduler::run(
+            self.ctx.clone(),
+            self.registry.clone(),
+            stopped,
+        ));
         self.workers.push(stop);
     }
 
@@ -202,7 +213,11 @@ impl TestApp {
         tokio::task::JoinHandle<anyhow::Result<()>>,
     ) {
         let (stop, stopped) = watch::channel(false);
-        let handle = tokio::spawn(gitomatic::scheduler::run(self.ctx.clone(), stopped));
+        let handle = tokio::spawn(gitomatic::scheduler::run(
+            self.ctx.clone(),
+            self.registry.clone(),
+            stopped,
+        ));
         (stop, handle)
     }
 
