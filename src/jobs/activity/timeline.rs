@@ -98,8 +98,16 @@ pub(crate) async fn read_timeline(
     full_name: &str,
     issue: &StoredIssue,
 ) -> Result<(), JobError> {
+    let mut visited = vec![issue.id];
     let mut moved = read_or_follow(ctx, stats, full_name, issue).await?;
     while let Some(issue) = moved {
+        if visited.contains(&issue.id) {
+            // GitHub redirects in a circle: what was followed is recorded; stop here.
+            tracing::warn!(issue = %format!("{}#{}", issue.full_name, issue.number),
+                "a chain of transfers leads back to an issue already read; not followed again");
+            break;
+        }
+        visited.push(issue.id);
         moved = read_or_follow(ctx, stats, &issue.full_name, &issue).await?;
     }
     Ok(())
