@@ -10,11 +10,25 @@ use actix_web::{HttpResponse, route, web};
 
 use crate::api::error::ApiError;
 use crate::context::AppContext;
-use crate::metrics::CONTENT_TYPE;
+use crate::metrics::{CONTENT_TYPE, HTTP_DURATION, HTTP_REQUESTS, QUEUE_MESSAGES};
 use crate::queue::Topology;
 
 /// Longest wait for RabbitMQ's queue depths before the scrape answers without them.
 const QUEUE_DEPTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// HTTP methods kept as label values; anything else counts as `OTHER` (bounded labels).
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// The label value of a request's method: its standard name, or `OTHER`.
+fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(method))
+        .copied()
+        .unwrap_or("OTHER")
+}
 
 /// Answers every family in the Prometheus text format: the work of all processes from
 /// PostgreSQL (left out when it does not answer), this process's HTTP answers, and queue
@@ -40,7 +54,13 @@ pub async fn get_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse, Api
                 Vec::new()
             }
         };
-    ctx.metrics.set_queue_depths(&depths);
+    // Without an answer the family has no values rather than stale ones.
+    ctx.metrics.replace(
+        &QUEUE_MESSAGES,
+        depths
+            .iter()
+            .map(|(queue, messages)| ([queue.as_str()], f64::from(*messages))),
+    );
     // The shared families live in PostgreSQL; without it the scrape shows the rest.
     let mut conn = match ctx.conn().await {
         Ok(conn) => Some(conn),
@@ -78,8 +98,22 @@ pub async fn record_http(
         Err(error) => error.as_response_error().status_code(),
     };
     if let Some(ctx) = ctx {
+        let labels = [method_label(method.as_str()), status.as_str()];
+        ctx.metrics.count(&HTTP_REQUESTS, labels, 1.0);
         ctx.metrics
-            .http_request(method.as_str(), status.as_u16(), started.elapsed());
+            .observe(&HTTP_DURATION, [], started.elapsed().as_secs_f64());
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_label;
+
+    #[test]
+    fn methods_are_bounded_label_values() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("get"), "GET");
+        assert_eq!(method_label("BREW"), "OTHER");
+    }
 }

@@ -43,6 +43,7 @@ use crate::jobs::crawl::{Listed, store_repositories};
 use crate::jobs::{
     ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, TaskRequestError, profile, store,
 };
+use crate::metrics::GRAPHQL_FALLBACKS;
 
 /// Connections asked per developer in a batch query: four relations and the gist count.
 const CONNECTIONS_PER_DEVELOPER: u64 = 5;
@@ -222,7 +223,7 @@ async fn hand_to_rest(
             continue;
         };
         ctx.metrics
-            .graphql_fallbacks(reason.label(), u64::try_from(group.len()).unwrap_or(0));
+            .count(&GRAPHQL_FALLBACKS, [reason.label()], group.len() as f64);
         let logins: Vec<&str> = group.iter().map(|h| h.login.as_str()).collect();
         groups.push(format!(
             "{} ({}): {}",

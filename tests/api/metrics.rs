@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use gitomatic::domain::GithubLogin;
 use gitomatic::jobs::FullProfileSync;
+use gitomatic::metrics::Metrics;
 
-use crate::helpers::{Graph, TestApp, spawn_app_with, spawn_crawler_with};
+use crate::helpers::{Graph, TestApp, spawn_app, spawn_app_with, spawn_crawler_with};
 
 const TOKEN: &str = "ghp_metricsTestSecretToken0123456789";
 
@@ -355,4 +356,78 @@ async fn a_scrape_of_the_web_process_shows_the_work_of_a_separate_worker_process
         scrape.value(r#"gitomatic_github_quota_remaining{identity="anonymous",resource="core"}"#),
         f64::from(app.fake().quota().remaining)
     );
+}
+
+/// Families declared only in this test: the generic storage serves any of them.
+mod toy {
+    use gitomatic::metrics::{Counter, Histogram};
+
+    gitomatic::families! {
+        pub static JOBS: Counter<2> = Counter::shared(
+            "toy_jobs_total",
+            "Toy jobs by queue and outcome.",
+            &["queue", "outcome"],
+        );
+        pub static LATENCY: Histogram<1> = Histogram::shared(
+            "toy_latency_seconds",
+            "Toy latency by queue.",
+            &["queue"],
+            &[0.5, 5.0],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_newly_declared_shared_family_adds_up_across_processes_through_postgres() {
+    let app = spawn_app().await;
+    let process = || Metrics::with_families(toy::FAMILIES).expect("the toy families register");
+    // Two workers and the web process that is scraped, each with its own memory.
+    let (one, other, web) = (process(), process(), process());
+    one.count(&toy::JOBS, ["a", "ok"], 2.0);
+    other.count(&toy::JOBS, ["a", "ok"], 1.0);
+    other.count(&toy::JOBS, ["b", "failed"], 1.0);
+    one.observe(&toy::LATENCY, ["a"], 0.1);
+    other.observe(&toy::LATENCY, ["a"], 1.0);
+    let mut conn = app.ctx.conn().await.expect("a connection");
+    one.flush(&mut conn).await.expect("one flushes");
+    other.flush(&mut conn).await.expect("the other flushes");
+    // A later flush adds only what was counted since.
+    one.count(&toy::JOBS, ["a", "ok"], 1.0);
+    one.flush(&mut conn).await.expect("one flushes again");
+
+    let toys = Scrape::parse(&web.render(Some(&mut conn)).await.expect("renders"));
+    let types: Vec<(&str, &str)> = toys
+        .types
+        .iter()
+        .map(|(name, kind)| (name.as_str(), kind.as_str()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("toy_jobs_total", "counter"),
+            ("toy_latency_seconds", "histogram")
+        ]
+    );
+    assert_eq!(toys.value(r#"toy_jobs_total{outcome="ok",queue="a"}"#), 4.0);
+    assert_eq!(
+        toys.value(r#"toy_jobs_total{outcome="failed",queue="b"}"#),
+        1.0
+    );
+    assert_eq!(toys.series_with("toy_jobs_total", "").len(), 2);
+    for (le, count) in [("0.5", 1.0), ("5", 2.0), ("+Inf", 2.0)] {
+        assert_eq!(
+            toys.value(&format!(
+                r#"toy_latency_seconds_bucket{{queue="a",le="{le}"}}"#
+            )),
+            count,
+            "le={le}"
+        );
+    }
+    assert_eq!(toys.value(r#"toy_latency_seconds_count{queue="a"}"#), 2.0);
+    assert_eq!(toys.value(r#"toy_latency_seconds_sum{queue="a"}"#), 1.1);
+
+    // gitomatic's own scrape shows its declared families only, not these rows.
+    let own = scrape(&app).await;
+    assert_every_family_is_typed(&own);
+    assert!(own.samples.keys().all(|series| !series.starts_with("toy_")));
 }

@@ -9,7 +9,7 @@ use crate::db::DbError;
 /// One counter sample.
 #[derive(Clone, Debug, PartialEq, QueryableByName)]
 pub struct CounterRow {
-    /// The family (or histogram part: `_sum`).
+    /// The family (a histogram's sum: `<family>_sum`; its buckets carry an `le` label).
     #[diesel(sql_type = Text)]
     pub family: String,
     /// The labels, a JSON object of strings.
