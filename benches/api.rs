@@ -40,7 +40,9 @@ async fn main() -> anyhow::Result<()> {
             format!("bench-{}", uuid::Uuid::new_v4().simple()),
         ),
     ]);
-    let config = Config::from_lookup(|name| env.get(name).cloned())?;
+    let config = Config::from_lookup(&gitomatic::jobs::Registry::builtin().schedules(), |name| {
+        env.get(name).cloned()
+    })?;
     let ctx = AppContext::new(config)?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());

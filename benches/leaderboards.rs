@@ -51,7 +51,10 @@ async fn main() -> anyhow::Result<()> {
             format!("bench-{}", uuid::Uuid::new_v4().simple()),
         ),
     ]);
-    let ctx = AppContext::new(Config::from_lookup(|name| env.get(name).cloned())?)?;
+    let ctx = AppContext::new(Config::from_lookup(
+        &gitomatic::jobs::Registry::builtin().schedules(),
+        |name| env.get(name).cloned(),
+    )?)?;
     let repositories = repository_ids(&db).await?;
     let mut rebuilds = Vec::new();
     for repository in &repositories {

@@ -4,14 +4,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::context::AppContext;
 use tokio::sync::watch;
 
 use crate::domain::FullName;
-use crate::jobs::{BackgroundJob, Registry, RepositoryActivitySync};
+use crate::jobs::{BackgroundJob, Registry, RepositoryActivitySync, Schedule};
 use crate::{api, db, jobs, scheduler, telemetry, tokens, worker};
 
 /// GitHub developer and repository discovery service.
@@ -19,9 +19,9 @@ use crate::{api, db, jobs, scheduler, telemetry, tokens, worker};
 /// Configuration comes from the environment (DATABASE_URL, AMQP_URL, QUEUE_PREFIX, BIND,
 /// PORT, PUBLIC_URL, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TOKENS, GITHUB_QUOTA_RESERVE,
 /// GITHUB_GRAPHQL_RESERVE, GITHUB_GRAPHQL, GITHUB_GRAPHQL_BATCH, GITHUB_MAX_RPS,
-/// DISCOVERY_CRON, ACTIVITY_CRON, TIMELINE_CRON, RECONCILE_CRON, MEMBERS_CRON, EVENTS_CRON,
 /// DISCOVERY_BATCH, RECONCILE_DAYS, API_READ_AUTH, WORKER_CONCURRENCY, TASK_LEASE_SECS,
-/// TASK_RETRY_SECS, WEB_STATEMENT_TIMEOUT_MS, RUST_LOG); see the README.
+/// TASK_RETRY_SECS, WEB_STATEMENT_TIMEOUT_MS, RUST_LOG, and the schedules below); see the
+/// README.
 #[derive(Debug, Parser)]
 #[command(name = "gitomatic", version, about, long_about)]
 pub struct Cli {
@@ -72,8 +72,12 @@ enum TokenCommand {
 
 /// Parses the command line, validates the environment and runs the subcommand.
 pub async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let config = Config::from_env()?;
+    let schedules = Registry::builtin().schedules();
+    let command = Cli::command();
+    let about = command.get_long_about().map(ToString::to_string);
+    let command = command.long_about(with_schedules(about.unwrap_or_default(), &schedules));
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|error| error.exit());
+    let config = Config::from_env(&schedules)?;
     telemetry::init();
     match cli.command {
         Command::Migrate => migrate(&config).await,
@@ -86,6 +90,20 @@ pub async fn run() -> anyhow::Result<()> {
             command: TokenCommand::Create { name },
         } => create_token(config, &name).await,
     }
+}
+
+/// The help text followed by the job kinds' schedules: variable, default and what it
+/// schedules.
+fn with_schedules(about: String, schedules: &[Schedule]) -> String {
+    let mut text = about;
+    text.push_str("\n\nSchedules (6-field cron expressions, seconds first, or `off`):");
+    for schedule in schedules {
+        text.push_str(&format!(
+            "\n  {} (default `{}`): {}",
+            schedule.variable, schedule.default, schedule.description
+        ));
+    }
+    text
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {

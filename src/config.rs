@@ -33,8 +33,8 @@ pub struct Config {
     pub github_graphql_batch: u32,
     /// Most GitHub requests per second per identity (`GITHUB_MAX_RPS`).
     pub github_max_rps: u32,
-    /// The scheduler's cron expressions, by entry (`None`: the entry is `off`).
-    crons: [Option<String>; CronEntry::ALL.len()],
+    /// The schedules read, each with its cron expression (`None`: the schedule is `off`).
+    crons: Vec<(Schedule, Option<String>)>,
     /// Developers picked per discovery run (`DISCOVERY_BATCH`).
     pub discovery_batch: u32,
     /// Days back `activity_reconcile` re-reads closed pull requests (`RECONCILE_DAYS`).
@@ -80,7 +80,14 @@ impl std::fmt::Debug for Config {
             .field("github_graphql", &self.github_graphql)
             .field("github_graphql_batch", &self.github_graphql_batch)
             .field("github_max_rps", &self.github_max_rps)
-            .field("crons", &self.crons)
+            .field(
+                "crons",
+                &self
+                    .crons
+                    .iter()
+                    .map(|(schedule, cron)| (schedule.variable, cron))
+                    .collect::<Vec<_>>(),
+            )
             .field("discovery_batch", &self.discovery_batch)
             .field("reconcile_days", &self.reconcile_days)
             .field("read_auth_required", &self.read_auth_required)
@@ -106,13 +113,18 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads and validates the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Reads and validates the process environment, with the cron variable of each
+    /// schedule (the job registry's: `Registry::schedules`).
+    pub fn from_env(schedules: &[Schedule]) -> Result<Self, ConfigError> {
+        Self::from_lookup(schedules, |name| std::env::var(name).ok())
     }
 
-    /// Reads and validates configuration from any variable lookup (the environment, or a test map).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    /// Reads and validates configuration from any variable lookup (the environment, or a
+    /// test map), with the cron variable of each schedule.
+    pub fn from_lookup(
+        schedules: &[Schedule],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let env = Env(&lookup);
         let github_tokens = env.github_tokens()?;
         let github_graphql = env.graphql_switch()? && !github_tokens.is_empty();
@@ -142,7 +154,7 @@ impl Config {
                 .number("GITHUB_GRAPHQL_BATCH", 29, 1)
                 .and_then(|n| at_most("GITHUB_GRAPHQL_BATCH", n, 100))?,
             github_max_rps: env.number("GITHUB_MAX_RPS", 10, 1)?,
-            crons: env.crons()?,
+            crons: env.crons(schedules)?,
             discovery_batch: env.number("DISCOVERY_BATCH", 5, 1)?,
             reconcile_days: env.number("RECONCILE_DAYS", 365, 1)?,
             read_auth_required: env.read_auth()?,
@@ -162,64 +174,35 @@ impl Config {
 }
 
 impl Config {
-    /// The cron expression of a scheduler entry, or `None` when it is `off`.
-    pub fn cron(&self, entry: CronEntry) -> Option<&str> {
-        self.crons[entry as usize].as_deref()
+    /// The cron expression of the schedule set by `variable`; `None` when it is `off` or
+    /// is not a schedule this configuration read.
+    pub fn cron(&self, variable: &str) -> Option<&str> {
+        self.crons
+            .iter()
+            .find(|(schedule, _)| schedule.variable == variable)
+            .and_then(|(_, cron)| cron.as_deref())
+    }
+
+    /// Every schedule read, with its cron expression (`None`: `off`), in the order given.
+    pub fn crons(&self) -> impl Iterator<Item = (&Schedule, Option<&str>)> {
+        self.crons
+            .iter()
+            .map(|(schedule, cron)| (schedule, cron.as_deref()))
     }
 }
 
-/// The scheduler's cron entries, each read from its own variable (6 fields, seconds first,
-/// or `off`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CronEntry {
-    /// `DISCOVERY_CRON`: discovery of developers to sync.
-    Discovery,
-    /// `ACTIVITY_CRON`: activity syncs of tracked repositories.
-    Activity,
-    /// `TIMELINE_CRON`: timeline syncs of tracked repositories.
-    Timeline,
-    /// `RECONCILE_CRON`: the daily reconciliation of tracked repositories.
-    Reconcile,
-    /// `MEMBERS_CRON`: member syncs of tracked organizations.
-    Members,
-    /// `EVENTS_CRON`: polls of GitHub's event feeds.
-    Events,
-}
-
-impl CronEntry {
-    /// Every entry.
-    pub const ALL: [CronEntry; 6] = [
-        CronEntry::Discovery,
-        CronEntry::Activity,
-        CronEntry::Timeline,
-        CronEntry::Reconcile,
-        CronEntry::Members,
-        CronEntry::Events,
-    ];
-
-    /// The environment variable that sets it.
-    pub fn variable(self) -> &'static str {
-        match self {
-            CronEntry::Discovery => "DISCOVERY_CRON",
-            CronEntry::Activity => "ACTIVITY_CRON",
-            CronEntry::Timeline => "TIMELINE_CRON",
-            CronEntry::Reconcile => "RECONCILE_CRON",
-            CronEntry::Members => "MEMBERS_CRON",
-            CronEntry::Events => "EVENTS_CRON",
-        }
-    }
-
-    /// Its schedule when the variable is unset.
-    pub fn default_expression(self) -> &'static str {
-        match self {
-            CronEntry::Discovery => "0 0 * * * *",
-            CronEntry::Activity => "0 */30 * * * *",
-            CronEntry::Timeline => "0 */10 * * * *",
-            CronEntry::Reconcile => "0 0 5 * * *",
-            CronEntry::Members => "0 30 4 * * *",
-            CronEntry::Events => "0 * * * * *",
-        }
-    }
+/// A cron entry of the scheduler, declared by the job kind it enqueues
+/// (`BackgroundJob::SCHEDULE`): the variable that sets it (6 fields, seconds first, or
+/// `off`), its default, and what it schedules (`--help`). Kinds that declare the same
+/// schedule share one entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Schedule {
+    /// The environment variable, e.g. `DISCOVERY_CRON`.
+    pub variable: &'static str,
+    /// The cron expression when the variable is unset.
+    pub default: &'static str,
+    /// What a tick enqueues, in a few words.
+    pub description: &'static str,
 }
 
 /// Checks a cron expression with the parser that will run it (tokio-cron-scheduler's):
@@ -357,19 +340,28 @@ impl Env<'_> {
         }
     }
 
-    fn crons(&self) -> Result<[Option<String>; CronEntry::ALL.len()], ConfigError> {
-        let mut crons: [Option<String>; CronEntry::ALL.len()] = Default::default();
-        for entry in CronEntry::ALL {
-            crons[entry as usize] = self.cron(entry)?;
+    /// Each schedule's expression, in the order given; a variable given twice is read once.
+    fn crons(
+        &self,
+        schedules: &[Schedule],
+    ) -> Result<Vec<(Schedule, Option<String>)>, ConfigError> {
+        let mut crons: Vec<(Schedule, Option<String>)> = Vec::new();
+        for schedule in schedules {
+            if crons
+                .iter()
+                .all(|(read, _)| read.variable != schedule.variable)
+            {
+                crons.push((*schedule, self.cron(schedule)?));
+            }
         }
         Ok(crons)
     }
 
-    fn cron(&self, entry: CronEntry) -> Result<Option<String>, ConfigError> {
-        let name = entry.variable();
+    fn cron(&self, schedule: &Schedule) -> Result<Option<String>, ConfigError> {
+        let name = schedule.variable;
         let value = self
             .get(name)
-            .unwrap_or_else(|| entry.default_expression().to_owned());
+            .unwrap_or_else(|| schedule.default.to_owned());
         if value.trim().eq_ignore_ascii_case("off") {
             return Ok(None);
         }
@@ -471,12 +463,32 @@ mod tests {
     use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
+    /// Schedules as job kinds declare them; the first is declared by two kinds.
+    /// (The builtin kinds' schedules are tested with the registry.)
+    const SCHEDULES: &[Schedule] = &[
+        Schedule {
+            variable: "FIRST_CRON",
+            default: "0 0 * * * *",
+            description: "first things",
+        },
+        Schedule {
+            variable: "SECOND_CRON",
+            default: "0 */10 * * * *",
+            description: "second things",
+        },
+        Schedule {
+            variable: "FIRST_CRON",
+            default: "0 0 * * * *",
+            description: "first things",
+        },
+    ];
+
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
+        Config::from_lookup(SCHEDULES, |name| map.get(name).cloned())
     }
 
     #[test]
@@ -492,12 +504,14 @@ mod tests {
         assert_eq!(config.github_api_url.as_str(), "https://api.github.com/");
         assert_eq!(config.github_quota_reserve, 100);
         assert_eq!(config.github_max_rps, 10);
-        assert_eq!(config.cron(CronEntry::Discovery), Some("0 0 * * * *"));
-        assert_eq!(config.cron(CronEntry::Activity), Some("0 */30 * * * *"));
-        assert_eq!(config.cron(CronEntry::Timeline), Some("0 */10 * * * *"));
-        assert_eq!(config.cron(CronEntry::Reconcile), Some("0 0 5 * * *"));
-        assert_eq!(config.cron(CronEntry::Members), Some("0 30 4 * * *"));
-        assert_eq!(config.cron(CronEntry::Events), Some("0 * * * * *"));
+        assert_eq!(config.cron("FIRST_CRON"), Some("0 0 * * * *"));
+        assert_eq!(config.cron("SECOND_CRON"), Some("0 */10 * * * *"));
+        let read: Vec<&str> = config.crons().map(|(s, _)| s.variable).collect();
+        assert_eq!(
+            read,
+            ["FIRST_CRON", "SECOND_CRON"],
+            "each variable read once"
+        );
         assert_eq!(config.discovery_batch, 5);
         assert!(!config.read_auth_required);
         assert!(config.github_tokens.is_empty());
@@ -523,12 +537,10 @@ mod tests {
             ("GITHUB_QUOTA_RESERVE", "-3"),
             ("GITHUB_MAX_RPS", "0"),
             ("DISCOVERY_BATCH", "many"),
-            ("DISCOVERY_CRON", "0 * * * *"),
-            ("ACTIVITY_CRON", "0 0 99 * * *"),
-            ("TIMELINE_CRON", "every ten minutes"),
-            ("RECONCILE_CRON", "0 0 5 * *"),
-            ("MEMBERS_CRON", "0 61 4 * * *"),
-            ("EVENTS_CRON", "disabled"),
+            ("FIRST_CRON", "0 * * * *"),
+            ("SECOND_CRON", "0 0 99 * * *"),
+            ("SECOND_CRON", "every ten minutes"),
+            ("FIRST_CRON", "disabled"),
             ("DATABASE_URL", "mysql://x"),
             ("AMQP_URL", "http://x"),
             ("GITHUB_API_URL", "not a url"),
@@ -550,17 +562,23 @@ mod tests {
     }
 
     #[test]
-    fn each_cron_entry_can_be_off() {
-        for entry in CronEntry::ALL {
-            let config = config(&[(entry.variable(), "off")]).expect("valid");
-            assert_eq!(config.cron(entry), None, "{entry:?}");
-            assert!(
-                CronEntry::ALL
-                    .iter()
-                    .filter(|other| **other != entry)
-                    .all(|other| config.cron(*other).is_some())
-            );
-        }
+    fn each_schedule_can_be_off() {
+        let second_off = config(&[("SECOND_CRON", "off")]).expect("valid");
+        assert_eq!(second_off.cron("SECOND_CRON"), None);
+        assert_eq!(second_off.cron("FIRST_CRON"), Some("0 0 * * * *"));
+        let first_off = config(&[("FIRST_CRON", " OFF ")]).expect("valid");
+        assert_eq!(first_off.cron("FIRST_CRON"), None);
+        assert_eq!(first_off.cron("SECOND_CRON"), Some("0 */10 * * * *"));
+    }
+
+    #[test]
+    fn a_five_field_expression_is_refused_saying_so() {
+        let error = config(&[("FIRST_CRON", "0 * * * *")]).expect_err("5 fields");
+        assert_eq!(
+            error.to_string(),
+            "invalid FIRST_CRON=\"0 * * * *\": expected `off` or a 6-field cron expression \
+             with seconds, e.g. `0 0 * * * *` (found 5 fields)"
+        );
     }
 
     #[test]

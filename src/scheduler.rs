@@ -1,7 +1,7 @@
-//! `gitomatic scheduler`: on each cron entry (DISCOVERY_CRON, ACTIVITY_CRON, ...), enqueues
-//! what the job kinds bound to it ask for, and republishes stranded tasks. Only the
-//! scheduler holding a PostgreSQL advisory lock acts, so several schedulers never
-//! double-enqueue.
+//! `gitomatic scheduler`: on each cron entry the job kinds declare (DISCOVERY_CRON,
+//! ACTIVITY_CRON, ...), enqueues what the kinds bound to it ask for, and republishes
+//! stranded tasks. Only the scheduler holding a PostgreSQL advisory lock acts, so several
+//! schedulers never double-enqueue.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tokio::sync::{Mutex, watch};
 use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::queries::tasks;
 use crate::jobs::{Registry, enqueue};
@@ -104,9 +104,17 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let leadership = Arc::new(Leadership::new(&ctx));
     let mut scheduler = JobScheduler::new().await?;
-    for entry in CronEntry::ALL {
-        let Some(cron) = ctx.config.cron(entry) else {
-            tracing::info!(cron.variable = entry.variable(), "scheduler: entry is off");
+    for schedule in registry.schedules() {
+        anyhow::ensure!(
+            ctx.config
+                .crons()
+                .any(|(read, _)| read.variable == schedule.variable),
+            "the configuration did not read {} (a job kind's schedule): build it with the \
+             registry's schedules",
+            schedule.variable
+        );
+        let Some(cron) = ctx.config.cron(schedule.variable) else {
+            tracing::info!(cron.variable = schedule.variable, "scheduler: entry is off");
             continue;
         };
         let (tick_ctx, tick_registry, tick_leadership) =
@@ -116,11 +124,11 @@ pub async fn run(
                 let ctx = tick_ctx.clone();
                 let registry = tick_registry.clone();
                 let leadership = tick_leadership.clone();
-                Box::pin(async move { tick(&ctx, &registry, &leadership, entry).await })
+                Box::pin(async move { tick(&ctx, &registry, &leadership, schedule).await })
             })?)
             .await?;
         tracing::info!(
-            cron.variable = entry.variable(),
+            cron.variable = schedule.variable,
             cron.expression = cron,
             "scheduler: entry on"
         );
@@ -148,30 +156,30 @@ pub async fn run(
 }
 
 /// One tick of a cron entry: the leader enqueues what every kind bound to it asks for.
-async fn tick(ctx: &AppContext, registry: &Registry, leadership: &Leadership, entry: CronEntry) {
+async fn tick(ctx: &AppContext, registry: &Registry, leadership: &Leadership, schedule: Schedule) {
     if !leadership.is_leader().await {
         tracing::debug!(
-            cron.variable = entry.variable(),
+            cron.variable = schedule.variable,
             "scheduler: not the leader; tick left to the leader"
         );
         return;
     }
-    for kind in registry.scheduled_by(entry) {
+    for kind in registry.scheduled_by(schedule.variable) {
         let tasks = match kind.scheduled(ctx).await {
             Ok(tasks) => tasks,
             Err(error) => {
-                tracing::error!(cron.variable = entry.variable(), task.name = kind.name(), %error, "scheduler: cannot list what to enqueue");
+                tracing::error!(cron.variable = schedule.variable, task.name = kind.name(), %error, "scheduler: cannot list what to enqueue");
                 continue;
             }
         };
         for task in tasks {
             match enqueue(ctx, &task).await {
                 Ok((row, created)) => tracing::info!(
-                    cron.variable = entry.variable(), task.id = %row.id, task.name = %row.name,
+                    cron.variable = schedule.variable, task.id = %row.id, task.name = %row.name,
                     task.args = %row.args, created, "scheduler: task enqueued"
                 ),
                 Err(error) => tracing::error!(
-                    cron.variable = entry.variable(), task.name = kind.name(), %error,
+                    cron.variable = schedule.variable, task.name = kind.name(), %error,
                     "scheduler: cannot enqueue"
                 ),
             }

@@ -109,7 +109,10 @@ pub fn config(
         ("GITHUB_QUOTA_RESERVE", "0".to_owned()),
     ]);
     env.extend(extra.iter().cloned());
-    Ok(Config::from_lookup(|name| env.get(name).cloned())?)
+    Ok(Config::from_lookup(
+        &gitomatic::jobs::Registry::builtin().schedules(),
+        |name| env.get(name).cloned(),
+    )?)
 }
 
 /// Deletes the queues and exchanges under the run's QUEUE_PREFIX: they are durable and

@@ -69,6 +69,7 @@ impl BackgroundJob for GraphqlProfileBatch {
     const NAME: &'static str = "graphql_profile_batch";
     const DESCRIPTION: &'static str = "First syncs of several developers over GitHub's GraphQL API: profiles and every page of followers, following, starred and owned repositories, many developers per query.";
     const ARGS: &'static [ArgSpec] = &[USERNAMES];
+    const CLAIMS_LOGINS: Option<fn(&Self) -> &[GithubLogin]> = Some(|batch| &batch.usernames);
 
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
         let text = args.required_text(

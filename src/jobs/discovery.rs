@@ -3,18 +3,18 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::queries::developers::{self, Picked};
 use crate::db::queries::tasks::{self, NewTask};
 use crate::domain::GithubLogin;
 use crate::jobs::enqueue::publish_created;
 use crate::jobs::{
-    Args, BackgroundJob, FullProfileSync, GraphqlProfileBatch, JobError, JobRun, Outcome,
-    TaskRequestError,
+    Args, BackgroundJob, FullProfileSync, GraphqlProfileBatch, JobError, JobKind, JobRun, Outcome,
+    Registry, TaskRequestError,
 };
 
 /// Developers synced more recently than this are not picked again.
@@ -28,7 +28,11 @@ pub struct DiscoveryScraper {}
 impl BackgroundJob for DiscoveryScraper {
     const NAME: &'static str = "discovery_scraper";
     const DESCRIPTION: &'static str = "Enqueue syncs of the DISCOVERY_BATCH developers most in need of one (never synced first, then the stalest): GraphQL batches where there is nothing to revalidate, REST profile syncs where stored ETags make a re-sync free.";
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Discovery);
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "DISCOVERY_CRON",
+        default: "0 0 * * * *",
+        description: "discovery of developers to sync",
+    });
 
     fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
         Ok(Self {})
@@ -39,7 +43,7 @@ impl BackgroundJob for DiscoveryScraper {
     }
 
     async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
-        let enqueued = discover(run.ctx).await?;
+        let enqueued = discover(run.ctx, run.registry).await?;
         tracing::debug!(enqueued, "discovery: profile syncs enqueued");
         Ok(Outcome::Succeeded)
     }
@@ -47,19 +51,13 @@ impl BackgroundJob for DiscoveryScraper {
 
 /// Picks DISCOVERY_BATCH developers and enqueues their syncs (see [`plan_syncs`]) in one
 /// transaction with the pick; returns how many tasks were enqueued.
-async fn discover(ctx: &AppContext) -> Result<usize, JobError> {
+async fn discover(ctx: &AppContext, registry: &Registry) -> Result<usize, JobError> {
     let mut conn = ctx.conn().await?;
     let batch = ctx.config.discovery_batch;
     let created = conn
         .transaction::<_, JobError, _>(async |conn| {
-            let picked = developers::pick_for_discovery(
-                conn,
-                batch,
-                FRESH_FOR,
-                FullProfileSync::NAME,
-                GraphqlProfileBatch::NAME,
-            )
-            .await?;
+            let claimed = claimed_logins(registry, conn).await?;
+            let picked = developers::pick_for_discovery(conn, batch, FRESH_FOR, &claimed).await?;
             let mut created = Vec::new();
             for task in plan_syncs(ctx, &picked)? {
                 let (row, new) = tasks::insert_or_existing(conn, &task).await?;
@@ -73,6 +71,35 @@ async fn discover(ctx: &AppContext) -> Result<usize, JobError> {
     drop(conn);
     publish_created(ctx, &created).await;
     Ok(created.len())
+}
+
+/// The developers (lower-cased logins) that active tasks already sync: the job kinds that
+/// claim developers say which, from each active task's arguments. A task whose arguments
+/// do not parse claims nothing (it fails when run).
+async fn claimed_logins(
+    registry: &Registry,
+    conn: &mut AsyncPgConnection,
+) -> Result<Vec<String>, JobError> {
+    let kinds: Vec<&dyn JobKind> = registry.claiming_logins().collect();
+    let names: Vec<&str> = kinds.iter().map(|kind| kind.name()).collect();
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut claimed = Vec::new();
+    for (name, args) in tasks::active_args(conn, &names).await? {
+        let Some(kind) = kinds.iter().find(|kind| kind.name() == name) else {
+            continue;
+        };
+        match kind.claimed_logins(&args) {
+            Ok(logins) => claimed.extend(logins.iter().map(|l| l.as_str().to_lowercase())),
+            Err(error) => {
+                tracing::warn!(task.name = %name, %error, "discovery: an active task's arguments do not parse");
+            }
+        }
+    }
+    claimed.sort_unstable();
+    claimed.dedup();
+    Ok(claimed)
 }
 
 /// The cheaper sync of each developer: a REST `full_profile_sync` where a profile ETag is

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::events::{self, Feed, NewEvent, NewGap};
@@ -53,7 +53,11 @@ pub struct EventsPoll {}
 impl BackgroundJob for EventsPoll {
     const NAME: &'static str = "events_poll";
     const DESCRIPTION: &'static str = "Poll GitHub's public event feed and each tracked repository's feed that X-Poll-Interval allows: ETag on the first page, pages until an event already delivered, the last page or 300 events; each event stored once, gaps recorded.";
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Events);
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "EVENTS_CRON",
+        default: "0 * * * * *",
+        description: "polls of GitHub's event feeds",
+    });
 
     fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
         Ok(Self {})

@@ -2,10 +2,11 @@
 //!
 //! A job kind is one type implementing [`BackgroundJob`], in its own file: the type is its
 //! arguments (stored as the task's `args`), and the trait says how a trigger's arguments
-//! are parsed, which tasks count as identical, what quota a run needs, what a cron entry
-//! enqueues and how it runs. [`Registry::builtin`] lists the kinds, one line each; the API's
-//! trigger form and errors, the OpenAPI enum of task names, the scheduler and the worker's
-//! dispatch all read that one registry.
+//! are parsed, which tasks count as identical, which developers a task claims, what quota
+//! a run needs, its schedule (cron variable and default) and what a tick enqueues, and how
+//! it runs. [`Registry::builtin`] lists the kinds, one line each; the configuration's cron
+//! variables and `--help`, the API's trigger form and errors, the OpenAPI enum of task
+//! names, discovery, the scheduler and the worker's dispatch all read that one registry.
 
 pub mod activity;
 mod args;
@@ -36,16 +37,20 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::config::CronEntry;
+pub use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::tasks::NewTask;
+use crate::domain::GithubLogin;
 use crate::github::{GithubError, RequestStats};
 
 /// What one run of a job has at hand.
 pub struct JobRun<'a> {
     /// The process's shared context.
     pub ctx: &'a AppContext,
+    /// The job kinds of this process (discovery asks them which developers active tasks
+    /// claim).
+    pub registry: &'a Registry,
     /// GitHub requests of this run (the task's `github_requests` and the log line).
     pub stats: &'a RequestStats,
     /// The task being run.
@@ -87,8 +92,14 @@ pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The arguments a trigger may give (trigger form, OpenAPI).
     const ARGS: &'static [ArgSpec] = &[];
 
-    /// The cron entry that enqueues this kind, if any (see [`BackgroundJob::scheduled`]).
-    const SCHEDULE: Option<CronEntry> = None;
+    /// The cron entry that enqueues this kind, if any (see [`BackgroundJob::scheduled`]):
+    /// its variable, default and description. The configuration reads the variable of
+    /// every registered kind's schedule; kinds declaring the same schedule share its ticks.
+    const SCHEDULE: Option<Schedule> = None;
+
+    /// The developers whose profiles a task of this kind syncs, if it syncs any: discovery
+    /// picks no developer that an active task claims.
+    const CLAIMS_LOGINS: Option<fn(&Self) -> &[GithubLogin]> = None;
 
     /// Builds the job from a trigger's arguments, validating each.
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError>;

@@ -47,6 +47,8 @@ impl BackgroundJob for FullProfileSync {
     const DESCRIPTION: &'static str =
         "Sync one developer: the profile, followers, following, starred and owned repositories.";
     const ARGS: &'static [ArgSpec] = &[USERNAME];
+    const CLAIMS_LOGINS: Option<fn(&Self) -> &[GithubLogin]> =
+        Some(|job| std::slice::from_ref(&job.username));
 
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
         Ok(Self {

@@ -1,5 +1,7 @@
 //! The job registry: every job kind, by name. The worker dispatches through it, the API
-//! parses triggers and documents task names with it, the scheduler asks it what to enqueue.
+//! parses triggers and documents task names with it, the configuration reads the cron
+//! variables of its schedules, the scheduler asks it what to enqueue and discovery which
+//! developers active tasks claim.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -7,9 +9,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::queries::tasks::NewTask;
+use crate::domain::GithubLogin;
 use crate::jobs::{
     ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, EventsPoll, FullProfileSync,
     FullRepositorySync, GraphqlProfileBatch, IssueTimelineSync, JobError, JobRun, OrgMembersSync,
@@ -26,7 +29,11 @@ pub trait JobKind: Send + Sync {
     /// The arguments a trigger may give.
     fn args(&self) -> &'static [ArgSpec];
     /// The cron entry that enqueues this kind, if any.
-    fn schedule(&self) -> Option<CronEntry>;
+    fn schedule(&self) -> Option<Schedule>;
+    /// Whether tasks of this kind claim developers ([`BackgroundJob::CLAIMS_LOGINS`]).
+    fn claims_logins(&self) -> bool;
+    /// The developers a stored task of this kind claims, read from its arguments.
+    fn claimed_logins(&self, args: &Value) -> Result<Vec<GithubLogin>, JobError>;
     /// Parses a trigger's arguments into the task to insert.
     fn parse(&self, args: Args) -> Result<NewTask, TaskRequestError>;
     /// The tasks a tick of its cron entry enqueues.
@@ -51,8 +58,20 @@ impl<J: BackgroundJob> JobKind for Kind<J> {
         J::ARGS
     }
 
-    fn schedule(&self) -> Option<CronEntry> {
+    fn schedule(&self) -> Option<Schedule> {
         J::SCHEDULE
+    }
+
+    fn claims_logins(&self) -> bool {
+        J::CLAIMS_LOGINS.is_some()
+    }
+
+    fn claimed_logins(&self, args: &Value) -> Result<Vec<GithubLogin>, JobError> {
+        let Some(claims) = J::CLAIMS_LOGINS else {
+            return Ok(Vec::new());
+        };
+        let job = deserialize::<J>(args)?;
+        Ok(claims(&job).to_vec())
     }
 
     fn parse(&self, mut args: Args) -> Result<NewTask, TaskRequestError> {
@@ -71,14 +90,19 @@ impl<J: BackgroundJob> JobKind for Kind<J> {
     }
 
     async fn execute(&self, run: &JobRun<'_>, args: &Value) -> Result<Outcome, JobError> {
-        let job: J = serde_json::from_value(args.clone())
-            .map_err(|error| JobError::InvalidTask(format!("arguments of {}: {error}", J::NAME)))?;
+        let job = deserialize::<J>(args)?;
         let needed = job.estimate(run.ctx).await?;
         if needed > 0 {
             run.ctx.github.ensure_quota(needed).await?;
         }
         job.run(run).await
     }
+}
+
+/// A stored task's arguments as its kind's type.
+fn deserialize<J: BackgroundJob>(args: &Value) -> Result<J, JobError> {
+    serde_json::from_value(args.clone())
+        .map_err(|error| JobError::InvalidTask(format!("arguments of {}: {error}", J::NAME)))
 }
 
 /// The job kinds a process knows, in registration order.
@@ -103,8 +127,24 @@ impl Registry {
     }
 
     /// Adds a kind; a kind of the same name is replaced.
+    ///
+    /// # Panics
+    /// When the kind's schedule has the variable of another kind's schedule but another
+    /// default or description: kinds sharing a cron entry declare the same
+    /// [`Schedule`] (e.g. `const SCHEDULE: Option<Schedule> = EventsPoll::SCHEDULE;`).
     pub fn with<J: BackgroundJob>(mut self) -> Self {
         self.kinds.retain(|kind| kind.name() != J::NAME);
+        if let Some(schedule) = J::SCHEDULE {
+            let clash = self
+                .schedules()
+                .into_iter()
+                .find(|other| other.variable == schedule.variable && *other != schedule);
+            assert!(
+                clash.is_none(),
+                "job kind {} declares {schedule:?}, but another kind declares {clash:?}",
+                J::NAME
+            );
+        }
         self.kinds.push(Arc::new(Kind::<J>(PhantomData)));
         self
     }
@@ -124,10 +164,27 @@ impl Registry {
         self.kinds().find(|kind| kind.name() == name)
     }
 
-    /// The kinds a cron entry enqueues.
-    pub fn scheduled_by(&self, entry: CronEntry) -> impl Iterator<Item = &dyn JobKind> {
+    /// The schedules of the kinds, each once, in registration order: the cron variables
+    /// the configuration reads and the entries the scheduler runs.
+    pub fn schedules(&self) -> Vec<Schedule> {
+        let mut schedules: Vec<Schedule> = Vec::new();
+        for schedule in self.kinds().filter_map(JobKind::schedule) {
+            if !schedules.contains(&schedule) {
+                schedules.push(schedule);
+            }
+        }
+        schedules
+    }
+
+    /// The kinds the schedule set by `variable` enqueues.
+    pub fn scheduled_by<'a>(&'a self, variable: &'a str) -> impl Iterator<Item = &'a dyn JobKind> {
         self.kinds()
-            .filter(move |kind| kind.schedule() == Some(entry))
+            .filter(move |kind| kind.schedule().is_some_and(|s| s.variable == variable))
+    }
+
+    /// The kinds whose tasks claim developers (discovery skips those an active task claims).
+    pub fn claiming_logins(&self) -> impl Iterator<Item = &dyn JobKind> {
+        self.kinds().filter(|kind| kind.claims_logins())
     }
 
     /// Parses a trigger (a name, blank counting as missing, and its arguments) into the
@@ -157,6 +214,8 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Config, ConfigError};
+    use serde::{Deserialize, Serialize};
     use serde_json::{Map, json};
 
     fn args(value: Value) -> Args {
@@ -232,5 +291,154 @@ mod tests {
             "octo"
         );
         assert_eq!(key("discovery_scraper", json!({})), "{}");
+    }
+
+    /// The configuration read with the builtin kinds' schedules.
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let schedules = Registry::builtin().schedules();
+        Config::from_lookup(&schedules, |name| {
+            vars.iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn the_builtin_schedules_are_the_spec_entries_with_their_defaults() {
+        let registry = Registry::builtin();
+        let schedules: Vec<(&str, &str)> = registry
+            .schedules()
+            .iter()
+            .map(|s| (s.variable, s.default))
+            .collect();
+        assert_eq!(
+            schedules,
+            [
+                ("DISCOVERY_CRON", "0 0 * * * *"),
+                ("ACTIVITY_CRON", "0 */30 * * * *"),
+                ("TIMELINE_CRON", "0 */10 * * * *"),
+                ("RECONCILE_CRON", "0 0 5 * * *"),
+                ("MEMBERS_CRON", "0 30 4 * * *"),
+                ("EVENTS_CRON", "0 * * * * *"),
+            ]
+        );
+        let config = config(&[]).expect("the defaults are valid");
+        for (variable, default) in schedules {
+            assert_eq!(config.cron(variable), Some(default), "{variable}");
+        }
+        let bound = |variable| -> Vec<&str> {
+            registry.scheduled_by(variable).map(JobKind::name).collect()
+        };
+        assert_eq!(bound("DISCOVERY_CRON"), ["discovery_scraper"]);
+        assert_eq!(bound("ACTIVITY_CRON"), ["repository_activity_sync"]);
+        assert_eq!(bound("TIMELINE_CRON"), ["issue_timeline_sync"]);
+        assert_eq!(bound("RECONCILE_CRON"), ["activity_reconcile"]);
+        assert_eq!(bound("MEMBERS_CRON"), ["org_members_sync"]);
+        assert_eq!(bound("EVENTS_CRON"), ["events_poll"]);
+    }
+
+    #[test]
+    fn each_builtin_schedule_is_validated_and_can_be_off() {
+        for (name, value) in [
+            ("DISCOVERY_CRON", "0 * * * *"),
+            ("ACTIVITY_CRON", "0 0 99 * * *"),
+            ("TIMELINE_CRON", "every ten minutes"),
+            ("RECONCILE_CRON", "0 0 5 * *"),
+            ("MEMBERS_CRON", "0 61 4 * * *"),
+            ("EVENTS_CRON", "disabled"),
+        ] {
+            let error = config(&[(name, value)]).expect_err(name);
+            assert_eq!(error.variable, name);
+            assert!(error.to_string().contains(name), "{error}");
+        }
+        let error = config(&[("DISCOVERY_CRON", "0 * * * *")]).expect_err("5 fields");
+        assert!(
+            error.to_string().ends_with(
+                "6-field cron expression with seconds, e.g. `0 0 * * * *` (found 5 fields)"
+            ),
+            "{error}"
+        );
+        let variables: Vec<&str> = Registry::builtin()
+            .schedules()
+            .iter()
+            .map(|s| s.variable)
+            .collect();
+        for variable in &variables {
+            let config = config(&[(variable, "off")]).expect("valid");
+            assert_eq!(config.cron(variable), None, "{variable}");
+            assert!(
+                variables
+                    .iter()
+                    .filter(|other| *other != variable)
+                    .all(|other| config.cron(other).is_some()),
+                "{variable}"
+            );
+        }
+    }
+
+    /// A kind of this test that claims to run on EVENTS_CRON with another default.
+    #[derive(Serialize, Deserialize)]
+    struct Clashing {}
+
+    #[async_trait]
+    impl BackgroundJob for Clashing {
+        const NAME: &'static str = "clashing";
+        const DESCRIPTION: &'static str = "Declares EVENTS_CRON with another default.";
+        const SCHEDULE: Option<Schedule> = Some(Schedule {
+            variable: "EVENTS_CRON",
+            default: "0 0 * * * *",
+            description: "polls of GitHub's event feeds",
+        });
+
+        fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
+            Ok(Self {})
+        }
+
+        async fn run(&self, _run: &JobRun<'_>) -> Result<Outcome, JobError> {
+            Ok(Outcome::Succeeded)
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "job kind clashing declares")]
+    fn two_kinds_declaring_one_variable_differently_are_refused() {
+        let _ = Registry::builtin().with::<Clashing>();
+    }
+
+    #[test]
+    fn the_profile_syncing_kinds_say_which_developers_their_tasks_claim() {
+        let registry = Registry::builtin();
+        let claiming: Vec<&str> = registry.claiming_logins().map(JobKind::name).collect();
+        assert_eq!(claiming, ["full_profile_sync", "graphql_profile_batch"]);
+        let claimed = |name: &str, args: Value| -> Vec<String> {
+            registry
+                .get(name)
+                .expect("a builtin kind")
+                .claimed_logins(&args)
+                .expect("valid arguments")
+                .iter()
+                .map(|login| login.as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            claimed("full_profile_sync", json!({"username": "Octo"})),
+            ["Octo"]
+        );
+        assert_eq!(
+            claimed(
+                "graphql_profile_batch",
+                json!({"usernames": ["Octo", "mona"]})
+            ),
+            ["Octo", "mona"]
+        );
+        assert!(claimed("full_repository_sync", json!({})).is_empty());
+        assert!(
+            registry
+                .get("graphql_profile_batch")
+                .expect("a builtin kind")
+                .claimed_logins(&json!({"usernames": "Octo"}))
+                .is_err(),
+            "arguments that do not parse claim nothing"
+        );
     }
 }

@@ -116,6 +116,7 @@ async fn execute(
     };
     let run = JobRun {
         ctx,
+        registry,
         stats,
         task_id: row.id,
         attempt: row.attempts,

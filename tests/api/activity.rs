@@ -792,18 +792,17 @@ async fn backfill_tracks_the_repository_and_enqueues_one_task_per_month() {
 
 #[tokio::test]
 async fn each_activity_cron_enqueues_its_job_for_every_tracked_repository_or_organization() {
-    use gitomatic::config::CronEntry;
     let app = crate::helpers::spawn_crawler_with(Graph::default(), |env| {
-        for entry in CronEntry::ALL {
-            env.insert(entry.variable().into(), "off".into());
+        for schedule in gitomatic::jobs::Registry::builtin().schedules() {
+            env.insert(schedule.variable.into(), "off".into());
         }
-        for entry in [
-            CronEntry::Activity,
-            CronEntry::Timeline,
-            CronEntry::Reconcile,
-            CronEntry::Members,
+        for variable in [
+            "ACTIVITY_CRON",
+            "TIMELINE_CRON",
+            "RECONCILE_CRON",
+            "MEMBERS_CRON",
         ] {
-            env.insert(entry.variable().into(), "* * * * * *".into());
+            env.insert(variable.into(), "* * * * * *".into());
         }
     })
     .await;

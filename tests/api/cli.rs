@@ -107,6 +107,21 @@ async fn help_is_available_on_every_subcommand() {
     for variable in variables {
         assert!(help.contains(variable), "--help does not name {variable}");
     }
+    // The schedules come from the job kinds: --help lists each with its default, and the
+    // README's table gives the same default.
+    for schedule in gitomatic::jobs::Registry::builtin().schedules() {
+        let (variable, default) = (schedule.variable, schedule.default);
+        assert!(
+            help.contains(&format!("{variable} (default `{default}`)")),
+            "--help does not give {variable}'s default: {help}"
+        );
+        assert!(
+            readme
+                .lines()
+                .any(|line| line.starts_with(&format!("| `{variable}` | `{default}`"))),
+            "the README's table does not give {variable}'s default `{default}`"
+        );
+    }
 }
 
 #[tokio::test]

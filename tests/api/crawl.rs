@@ -272,6 +272,72 @@ async fn discovery_on_an_empty_database_does_nothing() {
 }
 
 #[tokio::test]
+async fn discovery_skips_the_developers_that_active_tasks_claim() {
+    use gitomatic::db::queries::tasks;
+    use gitomatic::jobs::{BackgroundJob, GraphqlProfileBatch};
+
+    let mut app = spawn_crawler_with(Graph::default(), |env| {
+        env.insert("DISCOVERY_BATCH".into(), "2".into());
+    })
+    .await;
+    // Never synced, discovered in this order: without the claims discovery would pick the
+    // first two.
+    for (github_id, login) in [
+        (1, "claimed-one"),
+        (2, "claimed-two"),
+        (3, "claimed-three"),
+        (4, "free-four"),
+        (5, "free-five"),
+    ] {
+        crate::helpers::seed::developer(&app, crate::helpers::seed::Dev::new(github_id, login))
+            .await;
+    }
+    let login = |login: &str| GithubLogin::parse(login).expect("login");
+    // Active tasks, inserted but never published so that no worker runs them: a profile
+    // sync and a GraphQL batch (logins in another case), and a finished sync that claims
+    // nothing any more.
+    let mut conn = app.ctx.conn().await.expect("connection");
+    for task in [
+        profile_sync("Claimed-One").to_task(),
+        GraphqlProfileBatch {
+            usernames: vec![login("CLAIMED-TWO"), login("claimed-three")],
+        }
+        .to_task(),
+        profile_sync("free-four").to_task(),
+    ] {
+        tasks::insert_or_existing(&mut conn, &task.expect("storable"))
+            .await
+            .expect("insert");
+    }
+    drop(conn);
+    crate::helpers::seed::execute(
+        &app,
+        "UPDATE tasks SET status = 'succeeded', finished_at = now() WHERE dedupe_key = 'free-four'",
+    )
+    .await;
+
+    app.start_worker();
+    let task = app.enqueue(DiscoveryScraper {}).await;
+    let done = app.wait_for_task(task.id, JOB_TIMEOUT).await;
+    assert_eq!(done.status, "succeeded", "{done:?}");
+    let syncs = |login: &str| {
+        format!(
+            "SELECT count(*) AS n FROM tasks WHERE name = 'full_profile_sync' AND dedupe_key = '{login}'"
+        )
+    };
+    assert_eq!(app.count(&syncs("claimed-one")).await, 1);
+    assert_eq!(app.count(&syncs("claimed-two")).await, 0);
+    assert_eq!(app.count(&syncs("claimed-three")).await, 0);
+    assert_eq!(app.count(&syncs("free-four")).await, 2, "a new sync");
+    assert_eq!(app.count(&syncs("free-five")).await, 1, "a new sync");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'graphql_profile_batch'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn below_the_reserve_a_task_is_deferred_to_the_reset_and_then_succeeds_by_itself() {
     let graph = center(3, 2, 1, 1);
     let mut app = spawn_crawler(graph.clone()).await;

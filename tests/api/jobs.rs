@@ -6,9 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use diesel_async::RunQueryDsl;
-use gitomatic::config::CronEntry;
 use gitomatic::jobs::{
-    ArgSpec, Args, BackgroundJob, JobError, JobRun, Outcome, Registry, TaskRequestError,
+    ArgSpec, Args, BackgroundJob, EventsPoll, JobError, JobRun, Outcome, Registry, Schedule,
+    TaskRequestError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -104,7 +104,8 @@ struct Tick {
 impl BackgroundJob for Tick {
     const NAME: &'static str = "toy_tick";
     const DESCRIPTION: &'static str = "Does nothing, every tick of EVENTS_CRON.";
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Events);
+    // Shares the builtin `events_poll`'s entry: its ticks enqueue both kinds.
+    const SCHEDULE: Option<Schedule> = EventsPoll::SCHEDULE;
 
     fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
         Ok(Self {
@@ -116,6 +117,34 @@ impl BackgroundJob for Tick {
         Ok(vec![Self {
             nonce: uuid::Uuid::new_v4().to_string(),
         }])
+    }
+
+    async fn run(&self, _run: &JobRun<'_>) -> Result<Outcome, JobError> {
+        Ok(Outcome::Succeeded)
+    }
+}
+
+/// Has a cron variable of its own, which nothing in `gitomatic::config` names: the
+/// configuration reads it because a registered kind declares it.
+#[derive(Serialize, Deserialize)]
+struct Chime {}
+
+#[async_trait]
+impl BackgroundJob for Chime {
+    const NAME: &'static str = "toy_chime";
+    const DESCRIPTION: &'static str = "Does nothing, every tick of TOY_CHIME_CRON.";
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "TOY_CHIME_CRON",
+        default: "0 0 0 1 1 *",
+        description: "toy chimes",
+    });
+
+    fn parse(_args: &mut Args) -> Result<Self, TaskRequestError> {
+        Ok(Self {})
+    }
+
+    async fn scheduled(_ctx: &gitomatic::context::AppContext) -> Result<Vec<Self>, JobError> {
+        Ok(vec![Self {}])
     }
 
     async fn run(&self, _run: &JobRun<'_>) -> Result<Outcome, JobError> {
@@ -362,12 +391,10 @@ async fn a_panicking_job_fails_its_task_with_the_panic_message_and_nothing_stays
 #[tokio::test]
 async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stops() {
     let app = toy_app(|env| {
-        env.insert("EVENTS_CRON".into(), "* * * * * *".into());
-        for entry in CronEntry::ALL {
-            if entry != CronEntry::Events {
-                env.insert(entry.variable().into(), "off".into());
-            }
+        for schedule in Registry::builtin().schedules() {
+            env.insert(schedule.variable.into(), "off".into());
         }
+        env.insert("EVENTS_CRON".into(), "* * * * * *".into());
     })
     .await;
     let ticks = || async {
@@ -439,4 +466,55 @@ async fn an_entry_that_is_off_enqueues_nothing() {
             >= 1,
         "the scheduler ran its other entries"
     );
+}
+
+#[tokio::test]
+async fn a_toy_kind_with_a_cron_variable_of_its_own_is_configured_and_scheduled() {
+    use gitomatic::config::Config;
+    let read = |registry: &Registry, value: &str| {
+        Config::from_lookup(&registry.schedules(), |name| {
+            (name == "TOY_CHIME_CRON").then(|| value.to_owned())
+        })
+    };
+    let registry = || Registry::builtin().with::<Chime>();
+    // Validated like the builtin schedules, because the kind is registered.
+    let error = read(&registry(), "0 * * * *").expect_err("5 fields");
+    assert_eq!(error.variable, "TOY_CHIME_CRON");
+    assert!(error.to_string().contains("(found 5 fields)"), "{error}");
+    read(&Registry::builtin(), "0 * * * *").expect("not a variable of the builtin kinds");
+
+    let app = spawn_with_registry(registry(), |env| {
+        for schedule in Registry::builtin().schedules() {
+            env.insert(schedule.variable.into(), "off".into());
+        }
+        env.insert("TOY_CHIME_CRON".into(), "* * * * * *".into());
+    })
+    .await;
+    let (stop, scheduler) = app.spawn_scheduler();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while app
+        .count("SELECT count(*) AS n FROM tasks WHERE name = 'toy_chime'")
+        .await
+        == 0
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no chime enqueued");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(true).expect("stop");
+    scheduler.await.expect("joined").expect("stopped cleanly");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM tasks WHERE name <> 'toy_chime'")
+            .await,
+        0,
+        "the builtin entries are off"
+    );
+
+    // A configuration read without the kind's schedule cannot run it: the scheduler says so.
+    let mut ctx = app.ctx.clone();
+    ctx.config = std::sync::Arc::new(read(&Registry::builtin(), "off").expect("valid"));
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let error = gitomatic::scheduler::run(ctx, app.registry.clone(), stopped)
+        .await
+        .expect_err("an unread schedule");
+    assert!(error.to_string().contains("TOY_CHIME_CRON"), "{error}");
 }

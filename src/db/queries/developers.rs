@@ -144,37 +144,29 @@ pub async fn mark_synced(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), D
 }
 
 /// Logins most in need of a sync: never synced first (oldest discovered first), then the
-/// stalest; skipping gone developers, those synced within `fresh`, those with an active
-/// task named `sync_task` whose dedupe key is their lower-cased login, and those listed in
-/// the `usernames` of an active task named `batch_task`.
+/// stalest; skipping gone developers, those synced within `fresh`, and those whose
+/// lower-cased login is in `claimed` (the developers active tasks already sync, as the job
+/// kinds tell: see `BackgroundJob::CLAIMS_LOGINS`). One statement: the bound array is
+/// an anti-join PostgreSQL hashes once, as it did the active tasks it replaces.
 pub async fn pick_for_discovery(
     conn: &mut AsyncPgConnection,
     batch: u32,
     fresh: std::time::Duration,
-    sync_task: &str,
-    batch_task: &str,
+    claimed: &[String],
 ) -> Result<Vec<Picked>, DbError> {
     let rows: Vec<Picked> = diesel::sql_query(
         "SELECT d.login, d.etag IS NOT NULL AS has_etag FROM developers d
          WHERE d.gone_at IS NULL
            AND (d.last_synced_at IS NULL OR d.last_synced_at < now() - $2)
            AND NOT EXISTS (
-               SELECT 1 FROM tasks t
-               WHERE t.name = $3
-                 AND t.dedupe_key = lower(d.login)
-                 AND t.status IN ('queued', 'running', 'deferred'))
-           AND NOT EXISTS (
-               SELECT 1 FROM tasks t, jsonb_array_elements_text(t.args -> 'usernames') AS u(login)
-               WHERE t.name = $4
-                 AND t.status IN ('queued', 'running', 'deferred')
-                 AND lower(u.login) = lower(d.login))
+               SELECT 1 FROM unnest($3::text[]) AS claimed(login)
+               WHERE claimed.login = lower(d.login))
          ORDER BY d.last_synced_at ASC NULLS FIRST, d.inserted_at ASC, d.github_id ASC
          LIMIT $1",
     )
     .bind::<diesel::sql_types::BigInt, _>(i64::from(batch))
     .bind::<diesel::sql_types::Interval, _>(pg_interval(fresh))
-    .bind::<diesel::sql_types::Text, _>(sync_task)
-    .bind::<diesel::sql_types::Text, _>(batch_task)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(claimed)
     .load(conn)
     .await?;
     Ok(rows)

@@ -210,6 +210,22 @@ pub async fn insert_or_existing(
     }
 }
 
+/// The name and arguments of every active task of these kinds. The predicate is the
+/// dedupe index's own, so PostgreSQL reads only the index's (active) rows.
+pub async fn active_args(
+    conn: &mut AsyncPgConnection,
+    names: &[&str],
+) -> Result<Vec<(String, serde_json::Value)>, DbError> {
+    Ok(tasks::table
+        .filter(tasks::name.eq_any(names))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            ACTIVE_PREDICATE,
+        ))
+        .select((tasks::name, tasks::args))
+        .load(conn)
+        .await?)
+}
+
 /// One task by id.
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<TaskRow>, DbError> {
     Ok(tasks::table

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::queries::{developers, members, repositories, tracked};
 use crate::domain::{FullName, GithubLogin};
@@ -34,7 +34,11 @@ impl BackgroundJob for OrgMembersSync {
         example: "github",
         required: true,
     }];
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Members);
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "MEMBERS_CRON",
+        default: "0 30 4 * * *",
+        description: "member syncs of tracked organizations",
+    });
 
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
         let org = args.required_text("org", "Missing org. Provide an organization login")?;

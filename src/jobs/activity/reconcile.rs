@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::queries::tracked::TrackedRepository;
 use crate::db::queries::{issues, leaderboards};
@@ -34,7 +34,11 @@ impl BackgroundJob for ActivityReconcile {
     const NAME: &'static str = "activity_reconcile";
     const DESCRIPTION: &'static str = "Reconcile a tracked repository: find issues that were transferred or deleted, and the merged state of recently closed pull requests where it is unknown.";
     const ARGS: &'static [ArgSpec] = &[FULL_NAME];
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Reconcile);
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "RECONCILE_CRON",
+        default: "0 0 5 * * *",
+        description: "daily reconciliation of tracked repositories",
+    });
 
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
         Ok(Self {

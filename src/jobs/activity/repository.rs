@@ -16,7 +16,7 @@ use diesel_async::AsyncConnection;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::queries::contributor_weeks::{self, NewContributorWeek};
@@ -106,7 +106,11 @@ impl BackgroundJob for RepositoryActivitySync {
             required: false,
         },
     ];
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Activity);
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "ACTIVITY_CRON",
+        default: "0 */30 * * * *",
+        description: "repository activity syncs of tracked repositories",
+    });
 
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
         let full_name = parse_full_name(args)?;

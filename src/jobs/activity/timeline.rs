@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::config::CronEntry;
+use crate::config::Schedule;
 use crate::context::AppContext;
 use crate::db::queries::issues::{self, StoredIssue};
 use crate::db::queries::leaderboards;
@@ -36,7 +36,11 @@ impl BackgroundJob for IssueTimelineSync {
     const NAME: &'static str = "issue_timeline_sync";
     const DESCRIPTION: &'static str = "Read the timeline of every issue and pull request of a tracked repository updated since its timeline was last read.";
     const ARGS: &'static [ArgSpec] = &[FULL_NAME];
-    const SCHEDULE: Option<CronEntry> = Some(CronEntry::Timeline);
+    const SCHEDULE: Option<Schedule> = Some(Schedule {
+        variable: "TIMELINE_CRON",
+        default: "0 */10 * * * *",
+        description: "issue timeline syncs of tracked repositories",
+    });
 
     fn parse(args: &mut Args) -> Result<Self, TaskRequestError> {
         Ok(Self {

@@ -66,9 +66,11 @@ pub fn test_env(db: &TestDb) -> HashMap<String, String> {
     ])
 }
 
-/// Builds a configuration from a variable map (no process environment involved).
-pub fn config_from(env: &HashMap<String, String>) -> Config {
-    Config::from_lookup(|name| env.get(name).cloned()).expect("test configuration is valid")
+/// Builds a configuration from a variable map (no process environment involved), with the
+/// cron variables of the registry's schedules.
+pub fn config_from(registry: &gitomatic::jobs::Registry, env: &HashMap<String, String>) -> Config {
+    Config::from_lookup(&registry.schedules(), |name| env.get(name).cloned())
+        .expect("test configuration is valid")
 }
 
 /// Spawns the app with a fresh database and default settings.
@@ -153,7 +155,7 @@ async fn start_app_with(
         env.insert("GITHUB_MAX_RPS".into(), "1000".into());
     }
     adjust(&mut env);
-    let config = config_from(&env);
+    let config = config_from(&registry, &env);
     let ctx = AppContext::with_github_options(config, options).expect("context builds");
     let registry = Arc::new(registry);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
