@@ -195,6 +195,6 @@ macro_rules! families {
         $($(#[$attr])* $vis static $name: $ty = $init;)+
 
         /// Every family declared here, in the order `/metrics` shows them.
-        pub static FAMILIES: &[&$crate::metrics::Family] = &[$($name.family()),+];
+        pub static FAMILIES: &[&$crate::metrics::family::Family] = &[$($name.family()),+];
     };
 }
