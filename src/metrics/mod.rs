@@ -14,7 +14,7 @@
 //! depths it reads from RabbitMQ at scrape time — stays in a prometheus registry of its own
 //! (never the global one, so several apps in one test process each read their own values).
 
-mod family;
+pub mod family;
 mod stored;
 
 use std::collections::{BTreeMap, BTreeSet};
