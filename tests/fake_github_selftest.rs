@@ -1062,7 +1062,9 @@ async fn contributor_stats_answer_202_then_200_with_every_week() {
         fake.url
     ))
     .await;
-    assert_eq!(empty.status(), 200, "nothing to compute without commits");
+    // GitHub answers an empty repository's statistics with 204 and no body.
+    assert_eq!(empty.status(), 204, "nothing to compute without commits");
+    assert_eq!(empty.text().await.expect("body"), "");
 }
 
 #[tokio::test]

@@ -110,6 +110,8 @@ async fn a_limited_identity_sends_nothing_from_any_worker_until_retry_after_whil
             "the limited identity sends again once its pause is over"
         );
     }
+    // The pause ends when GitHub said, whenever the crawl finished.
+    tokio::time::sleep(limit_ends.saturating_duration_since(Instant::now()) + IN_FLIGHT).await;
     let stored = rate_limit_pauses::active(
         &mut app.ctx.conn().await.expect("a connection"),
         &[identity_label(Some(&LIMITED.into()))],
