@@ -1,6 +1,6 @@
 //! `GithubClient`: the one client every GitHub request goes through. It owns the request
 //! pipeline (quota reservation, pacing, retries, secondary-limit pauses — see
-//! [`crate::github::pipeline`]) over the identity pool and its ledger, and offers the typed
+//! the `pipeline` module) over the identity pool and its ledger, and offers the typed
 //! requests the jobs make: conditional REST GETs, list pages, GraphQL queries and the
 //! throttle check.
 
