@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use http::StatusCode;
 
 use crate::db::DbError;
 
@@ -101,6 +102,37 @@ pub enum GithubError {
 }
 
 impl GithubError {
+    /// A status gitomatic does not handle, with GitHub's message from `body`.
+    pub(crate) fn status(status: StatusCode, url: &str, body: &str) -> Self {
+        GithubError::Status {
+            status: status.as_u16(),
+            url: url.to_owned(),
+            message: message_of(body),
+        }
+    }
+
+    /// A blocked repository: GitHub's message, with the block's reason and notice.
+    pub(crate) fn blocked(status: StatusCode, url: &str, body: &str) -> Self {
+        let parsed = serde_json::from_str::<ErrorBody>(body).ok();
+        let mut message = parsed
+            .as_ref()
+            .map_or_else(|| message_of(body), |error| error.message.clone());
+        if let Some(block) = parsed.and_then(|error| error.block) {
+            let details: Vec<String> = [block.reason, block.html_url]
+                .into_iter()
+                .flatten()
+                .collect();
+            if !details.is_empty() {
+                message = format!("{message} ({})", details.join(": "));
+            }
+        }
+        GithubError::Blocked {
+            status: status.as_u16(),
+            url: url.to_owned(),
+            message,
+        }
+    }
+
     /// When a job hit by this error should run again, if waiting is the cure.
     pub fn retry_at(&self) -> Option<DateTime<Utc>> {
         match self {
@@ -113,6 +145,30 @@ impl GithubError {
             _ => None,
         }
     }
+}
+
+/// GitHub's error body: `message`, and the `block` of a blocked repository.
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    message: String,
+    #[serde(default)]
+    block: Option<Block>,
+}
+
+/// Why GitHub blocks a repository: `{"reason": "dmca"|"tos"|..., "html_url": notice}`.
+#[derive(serde::Deserialize)]
+struct Block {
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+}
+
+/// The `message` of an error body, or the start of a body that has none.
+pub(crate) fn message_of(body: &str) -> String {
+    serde_json::from_str::<ErrorBody>(body)
+        .map(|error| error.message)
+        .unwrap_or_else(|_| body.chars().take(200).collect())
 }
 
 /// Why GitHub answered a GraphQL query without data.
@@ -132,5 +188,37 @@ impl std::fmt::Display for GraphqlRefusal {
             GraphqlRefusal::Invalid => "invalid query",
             GraphqlRefusal::TooHeavy => "too heavy",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GithubError, StatusCode};
+
+    #[test]
+    fn a_block_keeps_githubs_message_reason_and_notice() {
+        let dmca = r#"{"message":"Repository access blocked","block":{"reason":"dmca",
+            "created_at":"2020-10-23T19:57:33Z","html_url":"https://github.com/github/dmca/blob/master/x.md"}}"#;
+        let GithubError::Blocked {
+            status, message, ..
+        } = GithubError::blocked(
+            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+            "http://gh/repos/a/b",
+            dmca,
+        )
+        else {
+            panic!("a block");
+        };
+        assert_eq!(status, 451);
+        assert_eq!(
+            message,
+            "Repository access blocked (dmca: https://github.com/github/dmca/blob/master/x.md)"
+        );
+        let tos = r#"{"message":"Repository access blocked","block":{"reason":"tos","created_at":"2026-06-25T15:04:22Z"}}"#;
+        let error = GithubError::blocked(StatusCode::FORBIDDEN, "http://gh/repos/a/b", tos);
+        assert_eq!(
+            error.to_string(),
+            "GitHub answered 403 for http://gh/repos/a/b: Repository access blocked (tos)"
+        );
     }
 }

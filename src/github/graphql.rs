@@ -21,12 +21,11 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::db::queries::rate_limits::{self, Observed};
-use crate::github::client::{GithubClient, Identity, RequestStats, parse, status_error};
 use crate::github::error::{GithubError, GraphqlRefusal};
-use crate::github::headers;
-use crate::github::pool::Resource;
-use crate::github::types::{Repository, SimpleUser, User};
+use crate::github::identity::Request;
+use crate::github::ledger::Resource;
+use crate::github::pipeline::{Call, Exchange, Payer, Pipeline, RequestStats};
+use crate::github::types::{Repository, SimpleUser, User, parse};
 
 /// Items per connection page: GitHub's maximum.
 pub const PAGE: u32 = 100;
@@ -71,108 +70,60 @@ impl Answer {
     }
 }
 
-impl GithubClient {
-    /// Sends a GraphQL query priced at `points`, with retries; counts it into `stats`.
-    ///
-    /// GitHub's failure answers come back typed: `RATE_LIMITED` marks the identity's
-    /// `graphql` quota spent until its reset in the ledger (so no process sends from it
-    /// before) and is `QuotaExhausted`; a refused document or a query too heavy to run
-    /// (502, 504, a timeout) is [`GithubError::GraphqlRefused`], never retried as it is.
-    pub async fn graphql(
-        &self,
-        stats: &RequestStats,
-        query: &str,
-        points: u32,
-    ) -> Result<Answer, GithubError> {
-        let url = self.url("/graphql");
-        let body = serde_json::json!({ "query": query });
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let identity = self.reserve(Resource::Graphql, points).await?;
-            let sent = self.send_post(identity, &url, &body).await;
-            let headers = sent.as_ref().ok().map(|(_, headers, _)| headers);
-            self.settle(identity, Resource::Graphql, points, headers)
-                .await?;
-            let (status, headers, text) = match sent {
-                Ok(response) => response,
-                Err(GithubError::Unavailable { message, .. }) => {
-                    self.backoff_or_fail(attempt, message).await?;
-                    continue;
-                }
-                Err(paused @ GithubError::SecondaryLimit { .. }) => {
-                    self.retry_elsewhere(attempt, paused)?;
-                    continue;
-                }
-                Err(other) => return Err(other),
-            };
-            stats.count_graphql(status, points);
-            self.total().count_graphql(status, points);
-            match status {
-                s if s.is_success() => {
-                    let raw: Raw = parse(&url, &text)?;
-                    if raw.rate_limited() {
-                        let reset = self.graphql_exhausted(identity, &headers).await?;
-                        tracing::warn!(github.identity = %identity.label, %reset,
-                            "GitHub answered RATE_LIMITED: GraphQL waits for the reset");
-                        return Err(GithubError::QuotaExhausted { reset });
-                    }
-                    return raw.into_answer(&url);
-                }
-                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => {
-                    return Err(GithubError::GraphqlRefused {
-                        refusal: GraphqlRefusal::TooHeavy,
-                        url,
-                        message: status.to_string(),
-                    });
-                }
-                StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
-                    self.wait_out_limit(identity, attempt, status, &url, &headers, &text)
-                        .await?;
-                }
-                s if s.is_server_error() => {
-                    self.backoff_or_fail(attempt, format!("{status} from {url}"))
-                        .await?;
-                }
-                _ => return Err(status_error(status, &url, &text)),
+/// Sends a GraphQL query priced at `points` through `pipeline`, counted into `stats` (see
+/// `GithubClient::graphql`).
+pub(crate) async fn query(
+    pipeline: &Pipeline,
+    stats: &RequestStats,
+    query: &str,
+    points: u32,
+) -> Result<Answer, GithubError> {
+    let url = pipeline.url("/graphql");
+    let body = serde_json::json!({ "query": query });
+    let call = Call {
+        payer: Payer::Reserve {
+            resource: Resource::Graphql,
+            cost: points,
+            stats,
+        },
+        request: Request::Post {
+            url: &url,
+            body: &body,
+        },
+        // GitHub's 502/504 to a query means it is too heavy, not that GitHub is down.
+        keeps: |status, _| {
+            matches!(
+                status,
+                StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+            )
+        },
+    };
+    let Exchange {
+        status,
+        headers,
+        body: text,
+        identity,
+    } = pipeline.exchange(call).await?;
+    match status {
+        s if s.is_success() => {
+            let raw: Raw = parse(&url, &text)?;
+            if raw.rate_limited() {
+                let reset = pipeline
+                    .ledger()
+                    .spent_until_reset(identity, Resource::Graphql, &headers)
+                    .await?;
+                tracing::warn!(github.identity = %identity.label(), %reset,
+                    "GitHub answered RATE_LIMITED: GraphQL waits for the reset");
+                return Err(GithubError::QuotaExhausted { reset });
             }
+            raw.into_answer(&url)
         }
-    }
-
-    /// Records that GitHub said `RATE_LIMITED` to `identity`: its `graphql` row shows 0
-    /// left until the window's reset (from the answer's headers, else the stored row, else
-    /// a minute from now), which it returns.
-    async fn graphql_exhausted(
-        &self,
-        identity: &Identity,
-        headers: &http::HeaderMap,
-    ) -> Result<DateTime<Utc>, GithubError> {
-        let resource = Resource::Graphql.name();
-        let label = identity.label.as_str();
-        let mut conn = self.conn().await?;
-        let observed = headers::rate_limit(headers).filter(|o| o.resource == resource);
-        let stored = rate_limits::find(&mut conn, label, resource).await?;
-        let now = Utc::now();
-        let reset = observed
-            .as_ref()
-            .map(|o| o.reset)
-            .or(stored.as_ref().map(|row| row.rate_reset))
-            .filter(|reset| *reset > now)
-            .unwrap_or_else(|| now + chrono::Duration::seconds(60));
-        let limit = observed
-            .as_ref()
-            .map(|o| o.limit)
-            .or(stored.as_ref().map(|row| row.rate_limit))
-            .unwrap_or(0);
-        let spent = Observed {
-            resource: resource.to_owned(),
-            limit,
-            remaining: 0,
-            used: limit,
-            reset,
-        };
-        rate_limits::record(&mut conn, label, &spent, 0).await?;
-        Ok(reset)
+        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => Err(GithubError::GraphqlRefused {
+            refusal: GraphqlRefusal::TooHeavy,
+            url,
+            message: status.to_string(),
+        }),
+        _ => Err(GithubError::status(status, &url, &text)),
     }
 }
 

@@ -1,14 +1,14 @@
-//! Typed fetches on top of the client: users, repositories, and list pages remembered
+//! Typed REST fetches: single resources (users, repositories), and list pages remembered
 //! by ETag so that an unchanged page costs no quota.
 
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::db::queries::pages::{self, CachedPage};
-use crate::domain::{GithubLogin, RepoName};
-use crate::github::client::{Fetched, GithubClient, RequestStats, parse};
 use crate::github::error::GithubError;
-use crate::github::types::{GithubId, Repository, User};
+use crate::github::pipeline::{Pipeline, RequestStats};
+use crate::github::rest::{self, Fetched};
+use crate::github::types::{GithubId, parse};
 
 /// Items per list page: GitHub's maximum.
 pub const PER_PAGE: usize = 100;
@@ -70,136 +70,107 @@ impl<T: GithubId> ListPage<T> {
     }
 }
 
-impl GithubClient {
-    /// `GET /users/{login}`, conditional on the stored ETag.
-    pub async fn fetch_user(
-        &self,
-        stats: &RequestStats,
-        login: &GithubLogin,
-        etag: Option<&str>,
-    ) -> Result<Conditional<User>, GithubError> {
-        let url = self.url(&format!("/users/{login}"));
-        let what = || format!("GitHub user {login}");
-        self.fetch_one(stats, &url, etag, what).await
+/// Fetches one list page through `pipeline`, sending the remembered ETag (see
+/// `GithubClient::list_page`).
+pub(crate) async fn list_page<T: DeserializeOwned + GithubId>(
+    pipeline: &Pipeline,
+    stats: &RequestStats,
+    url: &str,
+    what: &str,
+    beyond: BeyondFullPage,
+) -> Result<ListPage<T>, GithubError> {
+    let cached = pages::find(&mut *pipeline.ledger().conn().await?, url).await?;
+    let etag = cached.as_ref().map(|page| page.etag.as_str());
+    let mut fetched = rest::fetch(pipeline, stats, url, etag).await?.0;
+    if let (Fetched::NotModified { next: None }, Some(page)) = (&fetched, &cached)
+        && beyond == BeyondFullPage::ReadAgain
+        && might_have_a_successor(page)
+    {
+        fetched = rest::fetch(pipeline, stats, url, None).await?.0;
     }
-
-    /// `GET /repos/{owner}/{name}`, conditional on the stored ETag; follows a rename or transfer.
-    pub async fn fetch_repository(
-        &self,
-        stats: &RequestStats,
-        owner: &GithubLogin,
-        name: &RepoName,
-        etag: Option<&str>,
-    ) -> Result<Conditional<Repository>, GithubError> {
-        let url = self.url(&format!("/repos/{owner}/{name}"));
-        let what = || format!("GitHub repository {owner}/{name}");
-        self.fetch_one(stats, &url, etag, what).await
-    }
-
-    /// The URL of a list's first page, e.g. `/users/octocat/followers`.
-    pub fn first_page_url(&self, path: &str) -> String {
-        self.url(&format!("{path}?per_page={PER_PAGE}"))
-    }
-
-    /// Fetches one list page, sending the remembered ETag.
-    pub async fn list_page<T: DeserializeOwned + GithubId>(
-        &self,
-        stats: &RequestStats,
-        url: &str,
-        what: &str,
-        beyond: BeyondFullPage,
-    ) -> Result<ListPage<T>, GithubError> {
-        let cached = pages::find(&mut *self.conn().await?, url).await?;
-        let etag = cached.as_ref().map(|page| page.etag.as_str());
-        let mut fetched = self.get(stats, url, etag).await?;
-        if let (Fetched::NotModified { next: None }, Some(page)) = (&fetched, &cached)
-            && beyond == BeyondFullPage::ReadAgain
-            && might_have_a_successor(page)
-        {
-            fetched = self.get(stats, url, None).await?;
-        }
-        match fetched {
-            Fetched::Modified { body, etag, next } => {
-                let items: Vec<T> = parse(url, &body)?;
-                let cache = etag.map(|etag| CachedPage {
-                    url: url.to_owned(),
-                    etag,
-                    next_url: next.clone(),
-                    item_ids: items.iter().map(GithubId::github_id).collect(),
-                });
-                Ok(ListPage {
-                    items: PageItems::Fresh(items),
-                    next,
-                    cache,
-                })
-            }
-            Fetched::NotModified { next } => {
-                let cached = cached.ok_or_else(|| GithubError::Status {
-                    status: 304,
-                    url: url.to_owned(),
-                    message: "304 Not Modified for a page that was never stored".into(),
-                })?;
-                let next = next.or_else(|| cached.next_url.clone()).or_else(|| {
-                    (beyond == BeyondFullPage::NextPageNumber && might_have_a_successor(&cached))
-                        .then(|| following_page(url))
-                        .flatten()
-                });
-                Ok(ListPage {
-                    items: PageItems::Unchanged(cached.item_ids),
-                    next,
-                    cache: None,
-                })
-            }
-            // No commits: the list is empty (nothing to cache; the next walk asks again).
-            Fetched::EmptyRepository => Ok(ListPage {
-                items: PageItems::Fresh(Vec::new()),
-                next: None,
-                cache: None,
-            }),
-            Fetched::NotFound => Err(GithubError::NotFound {
-                what: what.to_owned(),
-            }),
-            Fetched::Gone => Err(GithubError::Gone {
-                what: what.to_owned(),
-            }),
-            Fetched::Moved { location } => Err(GithubError::Moved {
+    match fetched {
+        Fetched::Modified { body, etag, next } => {
+            let items: Vec<T> = parse(url, &body)?;
+            let cache = etag.map(|etag| CachedPage {
                 url: url.to_owned(),
-                location,
-            }),
-            Fetched::Accepted => Err(still_computing(url)),
-        }
-    }
-
-    async fn fetch_one<T: DeserializeOwned>(
-        &self,
-        stats: &RequestStats,
-        url: &str,
-        etag: Option<&str>,
-        what: impl Fn() -> String,
-    ) -> Result<Conditional<T>, GithubError> {
-        let mut fetched = self.get(stats, url, etag).await?;
-        let mut url = url.to_owned();
-        if let Fetched::Moved { location } = fetched {
-            // Renamed or transferred: the stored ETag belongs to the old name.
-            url = location;
-            fetched = self.get(stats, &url, None).await?;
-        }
-        match fetched {
-            Fetched::Modified { body, etag, .. } => Ok(Conditional::Modified {
-                value: parse(&url, &body)?,
                 etag,
-            }),
-            Fetched::NotModified { .. } => Ok(Conditional::NotModified),
-            Fetched::NotFound => Err(GithubError::NotFound { what: what() }),
-            Fetched::Gone => Err(GithubError::Gone { what: what() }),
-            Fetched::Moved { location } => Err(GithubError::Moved { url, location }),
-            Fetched::Accepted => Err(still_computing(&url)),
-            Fetched::EmptyRepository => Err(GithubError::Status {
-                status: 409,
-                url,
-                message: "Git Repository is empty.".into(),
-            }),
+                next_url: next.clone(),
+                item_ids: items.iter().map(GithubId::github_id).collect(),
+            });
+            Ok(ListPage {
+                items: PageItems::Fresh(items),
+                next,
+                cache,
+            })
         }
+        Fetched::NotModified { next } => {
+            let cached = cached.ok_or_else(|| GithubError::Status {
+                status: 304,
+                url: url.to_owned(),
+                message: "304 Not Modified for a page that was never stored".into(),
+            })?;
+            let next = next.or_else(|| cached.next_url.clone()).or_else(|| {
+                (beyond == BeyondFullPage::NextPageNumber && might_have_a_successor(&cached))
+                    .then(|| following_page(url))
+                    .flatten()
+            });
+            Ok(ListPage {
+                items: PageItems::Unchanged(cached.item_ids),
+                next,
+                cache: None,
+            })
+        }
+        // No commits: the list is empty (nothing to cache; the next walk asks again).
+        Fetched::EmptyRepository => Ok(ListPage {
+            items: PageItems::Fresh(Vec::new()),
+            next: None,
+            cache: None,
+        }),
+        Fetched::NotFound => Err(GithubError::NotFound {
+            what: what.to_owned(),
+        }),
+        Fetched::Gone => Err(GithubError::Gone {
+            what: what.to_owned(),
+        }),
+        Fetched::Moved { location } => Err(GithubError::Moved {
+            url: url.to_owned(),
+            location,
+        }),
+        Fetched::Accepted => Err(still_computing(url)),
+    }
+}
+
+/// A conditional GET of one resource (a user, a repository) through `pipeline`; follows a
+/// rename or transfer; `what` names it in a `NotFound` or `Gone`.
+pub(crate) async fn fetch_one<T: DeserializeOwned>(
+    pipeline: &Pipeline,
+    stats: &RequestStats,
+    url: &str,
+    etag: Option<&str>,
+    what: impl Fn() -> String,
+) -> Result<Conditional<T>, GithubError> {
+    let mut fetched = rest::fetch(pipeline, stats, url, etag).await?.0;
+    let mut url = url.to_owned();
+    if let Fetched::Moved { location } = fetched {
+        // Renamed or transferred: the stored ETag belongs to the old name.
+        url = location;
+        fetched = rest::fetch(pipeline, stats, &url, None).await?.0;
+    }
+    match fetched {
+        Fetched::Modified { body, etag, .. } => Ok(Conditional::Modified {
+            value: parse(&url, &body)?,
+            etag,
+        }),
+        Fetched::NotModified { .. } => Ok(Conditional::NotModified),
+        Fetched::NotFound => Err(GithubError::NotFound { what: what() }),
+        Fetched::Gone => Err(GithubError::Gone { what: what() }),
+        Fetched::Moved { location } => Err(GithubError::Moved { url, location }),
+        Fetched::Accepted => Err(still_computing(&url)),
+        Fetched::EmptyRepository => Err(GithubError::Status {
+            status: 409,
+            url,
+            message: "Git Repository is empty.".into(),
+        }),
     }
 }
 

@@ -1,7 +1,18 @@
 //! Serde models of GitHub's payloads: unknown fields ignored, nullable fields optional.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+
+use crate::github::error::GithubError;
+
+/// Parses a JSON payload, naming the URL when it does not fit.
+pub fn parse<T: DeserializeOwned>(url: &str, body: &str) -> Result<T, GithubError> {
+    serde_json::from_str(body).map_err(|error| GithubError::Payload {
+        url: url.to_owned(),
+        message: error.to_string(),
+    })
+}
 
 /// A full user profile (`GET /users/{login}`).
 #[derive(Clone, Debug, Deserialize)]
