@@ -249,23 +249,8 @@ impl TestApp {
         id: uuid::Uuid,
         timeout: Duration,
     ) -> gitomatic::db::queries::tasks::TaskRow {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let mut conn = self.ctx.conn().await.expect("a connection");
-            let row = gitomatic::db::queries::tasks::find(&mut conn, id)
-                .await
-                .expect("task lookup")
-                .expect("task exists");
-            if row.is_terminal() {
-                return row;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "task {id} still {} after {timeout:?}: {row:?}",
-                row.status
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_row(id, timeout, "finished", |row| row.is_terminal())
+            .await
     }
 
     /// Waits (up to 30 s) until a task has this status and returns it.
@@ -274,19 +259,33 @@ impl TestApp {
         id: uuid::Uuid,
         status: &str,
     ) -> gitomatic::db::queries::tasks::TaskRow {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.wait_for_row(id, Duration::from_secs(30), status, |row| {
+            row.status == status
+        })
+        .await
+    }
+
+    /// Polls a task's row until `done` holds; fails after `timeout` naming `wanted`.
+    async fn wait_for_row(
+        &self,
+        id: uuid::Uuid,
+        timeout: Duration,
+        wanted: &str,
+        done: impl Fn(&gitomatic::db::queries::tasks::TaskRow) -> bool,
+    ) -> gitomatic::db::queries::tasks::TaskRow {
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let mut conn = self.ctx.conn().await.expect("a connection");
             let row = gitomatic::db::queries::tasks::find(&mut conn, id)
                 .await
                 .expect("task lookup")
                 .expect("task exists");
-            if row.status == status {
+            if done(&row) {
                 return row;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "task {id} never became {status}: {row:?}"
+                "task {id} not {wanted} after {timeout:?}: {row:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
