@@ -685,6 +685,21 @@ pub struct FakePull {
     pub head_ref: String,
 }
 
+impl FakePull {
+    /// A pull request just opened from branch `patch-{number}`.
+    fn opened(id: i64, number: i64) -> FakePull {
+        FakePull {
+            id,
+            draft: false,
+            merged_at: None,
+            merged_by: None,
+            merge_commit_sha: None,
+            omit_merged_at: false,
+            head_ref: format!("patch-{number}"),
+        }
+    }
+}
+
 /// One item of an issue's timeline. `event` is GitHub's name: `commented`, `labeled`,
 /// `unlabeled`, `closed`, `reopened`, `merged`, `committed`, `reviewed` or `cross-referenced`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -868,15 +883,7 @@ impl Graph {
         let at = self.tick();
         let id = self.next_id("issue", FIRST_ISSUE_ID);
         let number = self.next_number(repo);
-        let pull = pull.then(|| FakePull {
-            id: self.next_id("pull", FIRST_PULL_ID),
-            draft: false,
-            merged_at: None,
-            merged_by: None,
-            merge_commit_sha: None,
-            omit_merged_at: false,
-            head_ref: format!("patch-{number}"),
-        });
+        let pull = pull.then(|| FakePull::opened(self.next_id("pull", FIRST_PULL_ID), number));
         let issue = FakeIssue {
             id,
             repo,
@@ -2788,15 +2795,7 @@ impl Render<'_> {
             updated_at: at,
             closed_at: closed.then_some(at),
             closed_by: closed.then_some(actor.id),
-            pull: pull.then(|| FakePull {
-                id,
-                draft: false,
-                merged_at: None,
-                merged_by: None,
-                merge_commit_sha: None,
-                omit_merged_at: false,
-                head_ref: format!("patch-{number}"),
-            }),
+            pull: pull.then(|| FakePull::opened(id, number)),
             timeline: vec![comment, review],
         };
         let release = FakeRelease {
