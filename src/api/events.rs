@@ -1,4 +1,4 @@
-//! Event metrics: `/github/events/` and its gaps, the three metrics under
+//! Event metrics: `/github/events/`, the three metrics under
 //! `/github/metrics/` and the two chart pages under `/github/visualization/` (SPEC-2 C).
 //!
 //! Every metric is one SQL aggregate over the indexed columns of `events`; nothing loads
@@ -14,21 +14,22 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::collection::{detail, list, uuid_id};
+use diesel_async::AsyncPgConnection;
+
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::{self, ListParams};
+use crate::api::params;
 use crate::api::render::Rendered;
-use crate::api::views::{ErrorView, Page};
+use crate::api::resource::{Declaration, Operation, Resource};
+use crate::api::views::ErrorView;
 use crate::api::{charts, html};
 use crate::context::AppContext;
-use crate::db::queries::events::{self, EventRecord, GapRecord, Selection};
+use crate::db::DbError;
+use crate::db::filter::ListQuery;
+use crate::db::paginate::Page;
+use crate::db::queries::events::{self, EventRecord, Selection};
 use crate::github::types::EVENT_TYPES;
 
-/// Default order of events: the latest created first.
-pub const EVENT_ORDERING: &str = "-created_at";
-/// Default order of gaps: the latest detected first.
-pub const GAP_ORDERING: &str = "-detected_at";
 /// The farthest back an `offset` reaches: a century of minutes (GitHub has no older
 /// events; a larger offset counts the same events, and the time stays representable).
 const MAX_OFFSET_MINUTES: i64 = 100 * 366 * 24 * 60;
@@ -75,37 +76,6 @@ impl EventView {
             created_at: record.created_at,
             fetched_at: record.fetched_at,
             payload: record.payload,
-        }
-    }
-}
-
-/// A gap: a poll of `feed` never reached an event the feed had delivered before, so events
-/// created between `newest_stored_before` and `oldest_fetched` may be missing.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventGapView {
-    pub url: String,
-    pub id: Uuid,
-    /// `events` (the global feed) or `repos/owner/name/events`.
-    pub feed: String,
-    pub detected_at: DateTime<Utc>,
-    /// `created_at` of the newest event the feed had delivered before the poll.
-    pub newest_stored_before: DateTime<Utc>,
-    /// `created_at` of the oldest event the poll fetched.
-    pub oldest_fetched: DateTime<Utc>,
-    /// Events the poll fetched (300 when it read the whole feed).
-    pub events_fetched: i32,
-}
-
-impl EventGapView {
-    fn new(record: GapRecord, links: &Links) -> Self {
-        Self {
-            url: links.url(&format!("/github/events/gaps/{}/", record.id)),
-            id: record.id,
-            feed: record.feed,
-            detected_at: record.detected_at,
-            newest_stored_before: record.newest_stored_before,
-            oldest_fetched: record.oldest_fetched,
-            events_fetched: record.events_fetched,
         }
     }
 }
@@ -364,88 +334,48 @@ impl Query {
 // Resources
 // ---------------------------------------------------------------------------
 
-/// Lists stored events, the latest created first.
-#[utoipa::path(get, tag = "events", params(ListParams),
-    responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/events/", method = "GET", method = "HEAD")]
-pub async fn list_events(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, ApiError> {
-    let rendered = list(
-        &request,
-        &ctx,
-        events::FIELDS,
-        EVENT_ORDERING,
-        |mut conn, query| async move { events::list(&mut conn, &query).await },
-        EventView::new,
-    )
-    .await?;
-    Ok(rendered.respond(&request))
-}
+/// GitHub's public events, as polled.
+pub struct Events;
 
-/// Lists the gaps polls detected, the latest first.
-#[utoipa::path(get, tag = "events", params(ListParams),
-    responses((status = 200, body = Page<EventGapView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/events/gaps/", method = "GET", method = "HEAD")]
-pub async fn list_event_gaps(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, ApiError> {
-    let rendered = list(
-        &request,
-        &ctx,
-        events::GAP_FIELDS,
-        GAP_ORDERING,
-        |mut conn, query| async move { events::list_gaps(&mut conn, &query).await },
-        EventGapView::new,
-    )
-    .await?;
-    Ok(rendered.respond(&request))
-}
+impl Resource for Events {
+    type Record = EventRecord;
+    type View = EventView;
+    type Scope = ();
+    type Id = Uuid;
 
-/// One gap.
-#[utoipa::path(get, tag = "events",
-    params(("id" = uuid::Uuid, Path, description = "The gap's id")),
-    responses((status = 200, body = EventGapView), (status = 404, body = ErrorView)))]
-#[route("/events/gaps/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_event_gap(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "gap")?;
-    let record = events::get_gap(&mut *ctx.conn().await?, id).await?;
-    Ok(detail(
-        &request,
-        &ctx,
-        record,
-        || format!("No gap with id {id}."),
-        EventGapView::new,
-    )?
-    .respond(&request))
-}
+    const DECLARATION: Declaration = Declaration {
+        name: "events",
+        path: "/events/",
+        singular: "event",
+        tag: "events",
+        fields: events::FIELDS,
+        ordering: "-created_at",
+        list: Operation {
+            id: "list_events",
+            summary: "Lists stored events, the latest created first.",
+        },
+        detail: Operation {
+            id: "get_event",
+            summary: "One event.",
+        },
+    };
+    const ALL: () = ();
 
-/// One event.
-#[utoipa::path(get, tag = "events",
-    params(("id" = uuid::Uuid, Path, description = "The event's id")),
-    responses((status = 200, body = EventView), (status = 404, body = ErrorView)))]
-#[route("/events/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_event(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "event")?;
-    let record = events::get(&mut *ctx.conn().await?, id).await?;
-    Ok(detail(
-        &request,
-        &ctx,
-        record,
-        || format!("No event with id {id}."),
-        EventView::new,
-    )?
-    .respond(&request))
+    fn view(record: EventRecord, links: &Links) -> EventView {
+        EventView::new(record, links)
+    }
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        (): (),
+        query: &ListQuery,
+    ) -> Result<Page<EventRecord>, DbError> {
+        events::list(conn, query).await
+    }
+
+    async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<EventRecord>, DbError> {
+        events::get(conn, id).await
+    }
 }
 
 // ---------------------------------------------------------------------------

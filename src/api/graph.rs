@@ -10,11 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::collection::page_of;
-use crate::api::developers::existing_developer;
+use crate::api::developers::Developers;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::{self, DEFAULT_PAGE_SIZE};
 use crate::api::render::Rendered;
+use crate::api::resource::existing;
 use crate::api::views::{DeveloperView, ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::paginate;
@@ -92,9 +93,9 @@ pub async fn developer_path(
             }
         }
     }
+    let source = existing::<Developers>(&ctx, &ids.0).await?;
+    let target = existing::<Developers>(&ctx, &ids.1).await?;
     let mut conn = ctx.conn().await?;
-    let source = existing_developer(&mut conn, &ids.0).await?;
-    let target = existing_developer(&mut conn, &ids.1).await?;
     let chain = match path::shortest(&mut conn, source, target, max_depth).await? {
         Search::Found(chain) => chain,
         Search::NoPath => {
@@ -161,8 +162,8 @@ pub async fn developer_suggestions(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, page_size) = page_only(&request)?;
+    let developer = existing::<Developers>(&ctx, &id).await?;
     let mut conn = ctx.conn().await?;
-    let developer = existing_developer(&mut conn, &id).await?;
     let offset = i64::from(page - 1) * i64::from(page_size);
     // One extra row says whether a next page exists.
     let rows = queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;

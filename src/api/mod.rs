@@ -1,12 +1,13 @@
 //! The HTTP API: routes, content negotiation, errors and documentation.
 
-mod activity;
 mod auth;
 mod charts;
 mod collection;
+mod commits;
 mod dashboard;
 mod developers;
 pub mod error;
+mod event_gaps;
 mod events;
 mod fallback;
 mod graph;
@@ -16,15 +17,20 @@ mod issues;
 mod leaderboards;
 pub mod links;
 mod live;
+mod members;
 mod metrics;
 pub mod openapi;
 mod params;
 mod rate_limits;
+mod releases;
 mod render;
 mod repositories;
+pub mod resource;
 mod root;
 mod tasks;
+mod timeline_items;
 mod tracked;
+mod transfers;
 pub mod views;
 
 use std::net::TcpListener;
@@ -36,6 +42,7 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
+use crate::api::resource::Collection;
 use crate::context::AppContext;
 use crate::jobs::Registry;
 
@@ -60,68 +67,51 @@ pub fn routes(cfg: &mut ServiceConfig) {
         );
 }
 
+/// Every read-only resource, each declared once in its own file (see [`resource`]): its
+/// list, detail and sub-collections, in the order they are matched.
+pub fn resources() -> Vec<Collection> {
+    vec![
+        Collection::of::<developers::Developers>(),
+        Collection::of::<repositories::Repositories>(),
+        Collection::of::<rate_limits::RateLimits>(),
+        Collection::of::<tasks::Tasks>(),
+        Collection::of::<tracked::TrackedRepositories>(),
+        Collection::of::<tracked::TrackedOrganizations>(),
+        Collection::of::<issues::Issues>(),
+        Collection::of::<issues::PullRequests>(),
+        Collection::of::<timeline_items::TimelineItems>(),
+        Collection::of::<transfers::Transfers>(),
+        Collection::of::<members::Members>(),
+        Collection::of::<commits::Commits>(),
+        Collection::of::<releases::Releases>(),
+        // Before events, whose `/events/{id}/` would take `gaps` for an id.
+        Collection::of::<event_gaps::EventGaps>(),
+        Collection::of::<events::Events>(),
+    ]
+}
+
 /// The resources under `/github/`, with paths relative to that scope.
 fn github_routes(cfg: &mut ServiceConfig) {
     cfg.service(root::get_root)
-        .service(developers::list_developers)
-        .service(developers::get_developer)
-        .service(developers::list_developer_followers)
-        .service(developers::list_developer_following)
-        .service(repositories::list_developer_starred_repositories)
-        .service(repositories::list_developer_repositories)
-        .service(developers::list_developer_mutuals)
-        .service(graph::developer_suggestions)
+        // Before the tasks, whose `/tasks/{id}/` would take `live` for an id.
+        .service(live::task_stream);
+    for collection in resources() {
+        cfg.service(collection);
+    }
+    cfg.service(graph::developer_suggestions)
         .service(graph::developer_path)
         .service(graph::get_graph)
         .service(graph::export_graph)
-        .service(repositories::list_repositories)
-        .service(repositories::get_repository)
-        .service(developers::list_repository_stargazers)
-        .service(rate_limits::list_rate_limits)
-        .service(rate_limits::get_rate_limit)
-        .service(tasks::list_tasks)
-        // Before `tasks/{id}/`, which would take `live` for an id.
-        .service(live::task_stream)
-        .service(tasks::get_task)
         .service(tasks::create_task)
-        .service(tracked::list_tracked_repositories)
-        .service(tracked::get_tracked_repository)
         .service(tracked::track_repository)
         .service(tracked::untrack_repository)
-        .service(tracked::list_tracked_organizations)
-        .service(tracked::get_tracked_organization)
         .service(tracked::track_organization)
         .service(tracked::untrack_organization)
-        .service(issues::list_issues)
-        .service(issues::get_issue)
-        .service(issues::list_issue_timeline)
-        .service(issues::list_pull_requests)
-        .service(issues::get_pull_request)
-        .service(issues::list_pull_request_timeline)
-        .service(issues::list_repository_issues)
-        .service(issues::list_repository_pull_requests)
-        .service(issues::list_timeline_items)
-        .service(issues::get_timeline_item)
-        .service(activity::list_transfers)
-        .service(activity::get_transfer)
-        .service(activity::list_members)
-        .service(activity::get_member)
-        .service(activity::list_commits)
-        .service(activity::get_commit)
-        .service(activity::list_repository_commits)
-        .service(activity::list_releases)
-        .service(activity::get_release)
-        .service(activity::list_repository_releases)
         .service(leaderboards::repository_leaderboard)
         .service(leaderboards::global_leaderboard)
         .service(leaderboards::get_weights)
         .service(leaderboards::put_weights)
         .service(dashboard::dashboard)
-        // `/events/gaps/` before `/events/{id}/`, which would take `gaps` for an id.
-        .service(events::list_event_gaps)
-        .service(events::get_event_gap)
-        .service(events::list_events)
-        .service(events::get_event)
         .service(events::event_avg_time)
         .service(events::events_total_count)
         .service(events::multiple_events_repos)

@@ -2,16 +2,14 @@
 //! the document at `/github/swagger.json`, Redoc at `/github/redoc/`, all served offline.
 
 use actix_web::{App, HttpResponse, route, web};
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as Document, RefOr, Required};
+use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::api::fallback;
-use crate::db::filter::{Field, Kind};
-use crate::db::queries;
+use crate::api::root::COLLECTIONS;
 use crate::jobs::Registry;
 
 /// The vendored Redoc bundle (see vendor/redoc/).
@@ -63,83 +61,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The lists and the fields they filter on.
-fn filtered_lists() -> [(&'static str, &'static [Field]); 27] {
-    [
-        ("/github/developers/", queries::developers::FIELDS),
-        (
-            "/github/developers/{id}/mutuals/",
-            queries::developers::FIELDS,
-        ),
-        (
-            "/github/developers/{id}/followers/",
-            queries::developers::FIELDS,
-        ),
-        (
-            "/github/developers/{id}/following/",
-            queries::developers::FIELDS,
-        ),
-        (
-            "/github/developers/{id}/starred_repositories/",
-            queries::repositories::FIELDS,
-        ),
-        (
-            "/github/developers/{id}/repositories/",
-            queries::repositories::FIELDS,
-        ),
-        ("/github/repositories/", queries::repositories::FIELDS),
-        (
-            "/github/repositories/{id}/stargazers/",
-            queries::developers::FIELDS,
-        ),
-        ("/github/rate_limit/", queries::rate_limits::FIELDS),
-        ("/github/tasks/", queries::tasks::FIELDS),
-        (
-            "/github/tracked_repositories/",
-            queries::tracked::REPOSITORY_FIELDS,
-        ),
-        (
-            "/github/tracked_organizations/",
-            queries::tracked::ORGANIZATION_FIELDS,
-        ),
-        ("/github/issues/", queries::issues::ISSUE_FIELDS),
-        (
-            "/github/repositories/{id}/issues/",
-            queries::issues::ISSUE_FIELDS,
-        ),
-        (
-            "/github/pull_requests/",
-            queries::issues::PULL_REQUEST_FIELDS,
-        ),
-        (
-            "/github/repositories/{id}/pull_requests/",
-            queries::issues::PULL_REQUEST_FIELDS,
-        ),
-        ("/github/issues/{id}/timeline/", queries::timeline::FIELDS),
-        (
-            "/github/pull_requests/{id}/timeline/",
-            queries::timeline::FIELDS,
-        ),
-        ("/github/timeline_items/", queries::timeline::FIELDS),
-        ("/github/transfers/", queries::transfers::FIELDS),
-        ("/github/members/", queries::members::FIELDS),
-        ("/github/commits/", queries::commits::FIELDS),
-        (
-            "/github/repositories/{id}/commits/",
-            queries::commits::FIELDS,
-        ),
-        ("/github/releases/", queries::releases::FIELDS),
-        (
-            "/github/repositories/{id}/releases/",
-            queries::releases::FIELDS,
-        ),
-        ("/github/events/", queries::events::FIELDS),
-        ("/github/events/gaps/", queries::events::GAP_FIELDS),
-    ]
-}
-
 /// The complete document: the paths and schemas of every route [`crate::api::routes`]
-/// registers, plus every filter parameter of every list.
+/// registers (a resource's filter parameters come with it, see [`crate::api::resource`]).
 pub fn document(registry: &Registry) -> Document {
     // The same registration `serve` mounts, on an app that is never run.
     let (_, mut doc) = App::new()
@@ -147,24 +70,28 @@ pub fn document(registry: &Registry) -> Document {
         .openapi(ApiDoc::openapi())
         .configure(crate::api::routes)
         .split_for_parts();
-    for (path, fields) in filtered_lists() {
-        let Some(operation) = doc
-            .paths
-            .paths
-            .get_mut(path)
-            .and_then(|item| item.get.as_mut())
-        else {
-            continue;
-        };
-        let parameters = operation.parameters.get_or_insert_with(Vec::new);
-        for field in fields {
-            for lookup in field.lookups() {
-                parameters.push(RefOr::T(filter_parameter(field, lookup)));
-            }
-        }
-    }
     document_task_names(&mut doc, registry);
+    document_root_links(&mut doc);
     doc
+}
+
+/// The root's link to every collection, a required string property each, from the same
+/// declarations that mount them.
+fn document_root_links(doc: &mut Document) {
+    let Some(RefOr::T(Schema::Object(root))) = doc
+        .components
+        .as_mut()
+        .and_then(|components| components.schemas.get_mut("RootView"))
+    else {
+        return;
+    };
+    for (name, path) in COLLECTIONS.iter() {
+        let link = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(format!("`/github{path}`")));
+        root.properties.insert((*name).to_owned(), link.into());
+        root.required.push((*name).to_owned());
+    }
 }
 
 /// The task `name` of triggers and task resources: an enum of the registry's kinds, each
@@ -221,52 +148,6 @@ fn document_task_names(doc: &mut Document, registry: &Registry) {
     }
 }
 
-fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
-    let (schema_type, format, meaning) = match (lookup, field.kind) {
-        ("__isnull", _) => (Type::Boolean, None, "is (true) or is not (false) null"),
-        (_, Kind::TextArray) => (Type::String, None, "has this element (exact)"),
-        ("__contains", _) => (Type::String, None, "contains, case-insensitive"),
-        ("__lte", Kind::Integer) => (Type::Integer, None, "at most"),
-        ("__gte", Kind::Integer) => (Type::Integer, None, "at least"),
-        ("__lte", _) => (
-            Type::String,
-            Some(KnownFormat::DateTime),
-            "at or before (RFC 3339 or YYYY-MM-DD)",
-        ),
-        ("__gte", _) => (
-            Type::String,
-            Some(KnownFormat::DateTime),
-            "at or after (RFC 3339 or YYYY-MM-DD)",
-        ),
-        (_, Kind::Text) => (Type::String, None, "equals"),
-        (_, Kind::Integer) => (Type::Integer, None, "equals"),
-        (_, Kind::Timestamp) => (Type::String, Some(KnownFormat::DateTime), "equals"),
-        (_, Kind::Boolean) => (Type::Boolean, None, "equals"),
-        (_, Kind::Choice(_)) => (Type::String, None, "equals"),
-        (_, Kind::Include(_)) => (Type::Boolean, None, ""),
-    };
-    let mut schema = ObjectBuilder::new().schema_type(schema_type);
-    if let (Kind::Choice(values), "") = (field.kind, lookup) {
-        schema = schema.enum_values(Some(values.iter().copied()));
-    }
-    if let Some(format) = format {
-        schema = schema.format(Some(SchemaFormat::KnownFormat(format)));
-    }
-    ParameterBuilder::new()
-        .name(format!("{}{lookup}", field.name))
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(match field.kind {
-            Kind::Include(column) => format!(
-                "{}: true lists those whose {column} is set too (left out by default)",
-                field.name
-            ),
-            _ => format!("{}: {meaning}", field.name),
-        }))
-        .schema(Some(schema))
-        .build()
-}
-
 /// Mounts the documentation, which is not itself documented: Swagger UI, the document,
 /// Redoc and its script, and the redirects of their paths without a trailing slash.
 ///
@@ -320,34 +201,27 @@ impl RedocPage {
 mod tests {
     use super::*;
 
-    /// The filterable list operations: those documenting `ordering` (boards page, but are
-    /// ranked, not ordered or filtered).
-    fn lists(doc: &Document) -> Vec<String> {
-        doc.paths
-            .paths
-            .iter()
-            .filter(|(_, item)| {
-                item.get.as_ref().is_some_and(|get| {
-                    get.parameters.iter().flatten().any(|parameter| {
-                        matches!(parameter, RefOr::T(parameter) if parameter.name == "ordering")
-                    })
-                })
-            })
-            .map(|(path, _)| path.clone())
-            .collect()
-    }
-
     #[test]
     fn every_list_and_only_a_list_gets_filter_parameters() {
-        let doc = document(&Registry::builtin());
-        let mut documented = lists(&doc);
-        let mut filtered: Vec<String> = filtered_lists()
-            .iter()
-            .map(|(path, _)| (*path).to_owned())
-            .collect();
-        documented.sort();
-        filtered.sort();
-        assert_eq!(documented, filtered);
+        let doc = serde_json::to_value(document(&Registry::builtin())).expect("json");
+        let mut lists = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            let Some(parameters) = item["get"]["parameters"].as_array() else {
+                continue;
+            };
+            let names: Vec<&str> = parameters
+                .iter()
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let filters = names.iter().filter(|name| name.contains("__")).count();
+            if names.contains(&"ordering") {
+                lists += 1;
+                assert!(filters > 0, "{path} orders but documents no filter lookup");
+            } else {
+                assert_eq!(filters, 0, "{path} is no list but documents filter lookups");
+            }
+        }
+        assert!(lists >= 27, "only {lists} lists documented");
     }
 
     #[test]

@@ -121,18 +121,3 @@ pub fn detail_query(request: &HttpRequest) -> Result<(), ApiError> {
         None => Ok(()),
     }
 }
-
-/// The paging, ordering and format parameters of every list (filters are documented per list).
-#[derive(Debug, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(dead_code, reason = "documents the parameters; list_query parses them")]
-pub struct ListParams {
-    /// 1-based page number (default 1); a page past the last answers 404.
-    pub page: Option<u32>,
-    /// Items per page, 1-100 (default 10).
-    pub page_size: Option<u32>,
-    /// A field to order by, `-` first for descending (default `-created_at`; `-updated_at` for rate_limit and issues/pull requests; `created_at` for tracked repositories and organizations; `position` for timelines; `-detected_at` for transfers; `login` for members; `-authored_at` for commits; `-published_at` for releases; `-detected_at` for event gaps).
-    pub ordering: Option<String>,
-    /// `json` forces JSON, `api` the browsable HTML.
-    pub format: Option<String>,
-}

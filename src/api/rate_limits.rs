@@ -1,51 +1,55 @@
 //! `/github/rate_limit/`: the GitHub quota per identity and resource.
 
-use actix_web::{HttpRequest, HttpResponse, route, web};
+use diesel_async::AsyncPgConnection;
 
-use crate::api::collection::{detail, list};
-use crate::api::error::ApiError;
-use crate::api::params::ListParams;
-use crate::api::views::{ErrorView, Page, RateLimitView};
-use crate::context::AppContext;
-use crate::db::queries::rate_limits;
+use crate::api::links::Links;
+use crate::api::resource::{Declaration, Operation, Resource};
+use crate::api::views::RateLimitView;
+use crate::db::DbError;
+use crate::db::filter::ListQuery;
+use crate::db::paginate::Page;
+use crate::db::queries::rate_limits::{self, RateLimitRow};
 
-/// Default order of the rate-limit list: most recently updated first.
-pub const DEFAULT_ORDERING: &str = "-updated_at";
+/// The quota rows, one per identity and GitHub resource.
+pub struct RateLimits;
 
-/// Lists rate-limit rows.
-#[utoipa::path(get, tag = "rate_limit", params(ListParams),
-    responses((status = 200, body = Page<RateLimitView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/rate_limit/", method = "GET", method = "HEAD")]
-pub async fn list_rate_limits(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, ApiError> {
-    let rendered = list(
-        &request,
-        &ctx,
-        rate_limits::FIELDS,
-        DEFAULT_ORDERING,
-        |mut conn, query| async move { rate_limits::list(&mut conn, &query).await },
-        RateLimitView::new,
-    )
-    .await?;
-    Ok(rendered.respond(&request))
-}
+impl Resource for RateLimits {
+    type Record = RateLimitRow;
+    type View = RateLimitView;
+    type Scope = ();
+    type Id = i64;
 
-/// One rate-limit row.
-#[utoipa::path(get, tag = "rate_limit",
-    params(("id" = i64, Path, description = "The row's id")),
-    responses((status = 200, body = RateLimitView), (status = 404, body = ErrorView)))]
-#[route("/rate_limit/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_rate_limit(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let missing = || format!("No rate limit with id {:?}.", id.as_str());
-    let record = match id.parse::<i64>() {
-        Ok(id) => rate_limits::get(&mut *ctx.conn().await?, id).await?,
-        Err(_) => None,
+    const DECLARATION: Declaration = Declaration {
+        name: "rate_limit",
+        path: "/rate_limit/",
+        singular: "rate limit",
+        tag: "rate_limit",
+        fields: rate_limits::FIELDS,
+        ordering: "-updated_at",
+        list: Operation {
+            id: "list_rate_limits",
+            summary: "Lists rate-limit rows.",
+        },
+        detail: Operation {
+            id: "get_rate_limit",
+            summary: "One rate-limit row.",
+        },
     };
-    Ok(detail(&request, &ctx, record, missing, RateLimitView::new)?.respond(&request))
+    const ALL: () = ();
+
+    fn view(record: RateLimitRow, links: &Links) -> RateLimitView {
+        RateLimitView::new(record, links)
+    }
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        (): (),
+        query: &ListQuery,
+    ) -> Result<Page<RateLimitRow>, DbError> {
+        rate_limits::list(conn, query).await
+    }
+
+    async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<RateLimitRow>, DbError> {
+        rate_limits::get(conn, id).await
+    }
 }

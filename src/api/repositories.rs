@@ -1,98 +1,91 @@
-//! `/github/repositories/`: repositories, and the repositories a developer starred or
-//! owns as paginated sub-collections: every list of repositories.
+//! `/github/repositories/`: repositories, with their stargazers; and the repositories a
+//! developer starred or owns, as the developer's sub-collections.
 
-use actix_web::{HttpRequest, HttpResponse, route, web};
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
 
-use crate::api::collection::{detail, list, uuid_id};
-use crate::api::developers::existing_developer;
-use crate::api::error::ApiError;
-use crate::api::params::ListParams;
-use crate::api::views::{ErrorView, Page, RepositoryView};
-use crate::context::AppContext;
-use crate::db::queries::repositories::{self, RepositorySet};
+use crate::api::developers::Developers;
+use crate::api::links::Links;
+use crate::api::resource::{Collection, Declaration, Operation, Resource};
+use crate::api::views::RepositoryView;
+use crate::db::DbError;
+use crate::db::filter::ListQuery;
+use crate::db::paginate::Page;
+use crate::db::queries::developers::DeveloperSet;
+use crate::db::queries::repositories::{self, RepositoryRecord, RepositorySet};
 
-/// Default order of repository lists.
-pub const DEFAULT_ORDERING: &str = "-created_at";
+/// GitHub repositories.
+pub struct Repositories;
 
-/// Lists repositories.
-#[utoipa::path(get, tag = "repositories", params(ListParams),
-    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/repositories/", method = "GET", method = "HEAD")]
-pub async fn list_repositories(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, ApiError> {
-    repository_list(&request, &ctx, RepositorySet::All).await
-}
+impl Resource for Repositories {
+    type Record = RepositoryRecord;
+    type View = RepositoryView;
+    type Scope = RepositorySet;
+    type Id = Uuid;
 
-/// One repository.
-#[utoipa::path(get, tag = "repositories",
-    params(("id" = uuid::Uuid, Path, description = "The repository's id")),
-    responses((status = 200, body = RepositoryView), (status = 404, body = ErrorView)))]
-#[route("/repositories/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_repository(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "repository")?;
-    let record = repositories::get(&mut *ctx.conn().await?, id).await?;
-    Ok(detail(
-        &request,
-        &ctx,
-        record,
-        || format!("No repository with id {id}."),
-        RepositoryView::new,
-    )?
-    .respond(&request))
-}
+    const DECLARATION: Declaration = Declaration {
+        name: "repositories",
+        path: "/repositories/",
+        singular: "repository",
+        tag: "repositories",
+        fields: repositories::FIELDS,
+        ordering: "-created_at",
+        list: Operation {
+            id: "list_repositories",
+            summary: "Lists repositories.",
+        },
+        detail: Operation {
+            id: "get_repository",
+            summary: "One repository.",
+        },
+    };
+    const ALL: RepositorySet = RepositorySet::All;
 
-/// Repositories a developer starred.
-#[utoipa::path(get, tag = "developers",
-    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
-    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route(
-    "/developers/{id}/starred_repositories/",
-    method = "GET",
-    method = "HEAD"
-)]
-pub async fn list_developer_starred_repositories(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
-    repository_list(&request, &ctx, RepositorySet::StarredBy(id)).await
-}
+    fn view(record: RepositoryRecord, links: &Links) -> RepositoryView {
+        RepositoryView::new(record, links)
+    }
 
-/// Repositories a developer owns.
-#[utoipa::path(get, tag = "developers",
-    params(("id" = uuid::Uuid, Path, description = "The developer's id"), ListParams),
-    responses((status = 200, body = Page<RepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/developers/{id}/repositories/", method = "GET", method = "HEAD")]
-pub async fn list_developer_repositories(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = existing_developer(&mut *ctx.conn().await?, &id).await?;
-    repository_list(&request, &ctx, RepositorySet::OwnedBy(id)).await
-}
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        scope: RepositorySet,
+        query: &ListQuery,
+    ) -> Result<Page<RepositoryRecord>, DbError> {
+        repositories::list(conn, scope, query).await
+    }
 
-/// A list of repositories (all, or a sub-collection).
-async fn repository_list(
-    request: &HttpRequest,
-    ctx: &AppContext,
-    set: RepositorySet,
-) -> Result<HttpResponse, ApiError> {
-    let rendered = list(
-        request,
-        ctx,
-        repositories::FIELDS,
-        DEFAULT_ORDERING,
-        |mut conn, query| async move { repositories::list(&mut conn, set, &query).await },
-        RepositoryView::new,
-    )
-    .await?;
-    Ok(rendered.respond(request))
+    async fn get(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<RepositoryRecord>, DbError> {
+        repositories::get(conn, id).await
+    }
+
+    fn nested() -> Vec<Collection> {
+        vec![
+            Collection::nested::<Repositories, Developers>(
+                "stargazers",
+                Operation {
+                    id: "list_repository_stargazers",
+                    summary: "Developers who starred a repository.",
+                },
+                DeveloperSet::StargazersOf,
+            ),
+            Collection::nested::<Developers, Repositories>(
+                "starred_repositories",
+                Operation {
+                    id: "list_developer_starred_repositories",
+                    summary: "Repositories a developer starred.",
+                },
+                RepositorySet::StarredBy,
+            ),
+            Collection::nested::<Developers, Repositories>(
+                "repositories",
+                Operation {
+                    id: "list_developer_repositories",
+                    summary: "Repositories a developer owns.",
+                },
+                RepositorySet::OwnedBy,
+            ),
+        ]
+    }
 }

@@ -1,5 +1,8 @@
 //! `GET /github/`: the API root, linking every collection and the docs.
 
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -11,19 +14,10 @@ use crate::context::AppContext;
 /// Links to every collection and the documentation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RootView {
-    pub developers: String,
-    pub repositories: String,
-    pub rate_limit: String,
-    pub tasks: String,
-    pub tracked_repositories: String,
-    pub tracked_organizations: String,
-    pub issues: String,
-    pub pull_requests: String,
-    pub timeline_items: String,
-    pub transfers: String,
-    pub members: String,
-    pub commits: String,
-    pub releases: String,
+    /// Every resource collection by name (the document lists them as properties).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub collections: BTreeMap<&'static str, String>,
     /// Contributors of every tracked repository, ranked.
     pub leaderboards: String,
     /// The weights of the leaderboards (`PUT` to change them).
@@ -32,14 +26,21 @@ pub struct RootView {
     pub tasks_live: String,
     /// The dashboard (HTML).
     pub dashboard: String,
-    pub events: String,
-    pub event_gaps: String,
     /// The follow graph in numbers, and its export.
     pub graph: String,
     pub metrics: EventMetricsView,
     pub visualization: EventChartsView,
     pub docs: DocsView,
 }
+
+/// The name and path (below `/github`) of every collection [`crate::api::resources`]
+/// mounts, read once.
+pub static COLLECTIONS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    crate::api::resources()
+        .iter()
+        .flat_map(|collection| collection.links().to_vec())
+        .collect()
+});
 
 /// The event metrics, each linked with an example query (their parameters are required).
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,25 +74,14 @@ pub struct DocsView {
 pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpResponse {
     let links = Links::new(&request, &ctx.config);
     Rendered::ok(RootView {
-        developers: links.url("/github/developers/"),
-        repositories: links.url("/github/repositories/"),
-        rate_limit: links.url("/github/rate_limit/"),
-        tasks: links.url("/github/tasks/"),
-        tracked_repositories: links.url("/github/tracked_repositories/"),
-        tracked_organizations: links.url("/github/tracked_organizations/"),
-        issues: links.url("/github/issues/"),
-        pull_requests: links.url("/github/pull_requests/"),
-        timeline_items: links.url("/github/timeline_items/"),
-        transfers: links.url("/github/transfers/"),
-        members: links.url("/github/members/"),
-        commits: links.url("/github/commits/"),
-        releases: links.url("/github/releases/"),
+        collections: COLLECTIONS
+            .iter()
+            .map(|(name, path)| (*name, links.url(&format!("/github{path}"))))
+            .collect(),
         leaderboards: links.url("/github/leaderboards/"),
         leaderboard_weights: links.url("/github/leaderboards/weights/"),
         tasks_live: links.url("/github/tasks/live/"),
         dashboard: links.url("/github/dashboard/"),
-        events: links.url("/github/events/"),
-        event_gaps: links.url("/github/events/gaps/"),
         graph: links.url("/github/graph/"),
         metrics: EventMetricsView {
             event_avg_time: links.url("/github/metrics/event-avg-time?event_type=PushEvent"),

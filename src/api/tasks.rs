@@ -1,27 +1,30 @@
 //! `/github/tasks/`: task runs, and `POST` to trigger one.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
 use crate::api::auth::require_token;
-use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::{ListParams, query_pairs};
+use crate::api::params::query_pairs;
 use crate::api::render::Rendered;
-use crate::api::views::{ErrorView, Page, TaskView};
+use crate::api::resource::{Declaration, Operation, Resource};
+use crate::api::views::{ErrorView, TaskView};
 use crate::context::AppContext;
-use crate::db::queries::tasks::{self, NewTask};
+use crate::db::DbError;
+use crate::db::filter::ListQuery;
+use crate::db::paginate::Page;
+use crate::db::queries::tasks::{self, NewTask, TaskRow};
 use crate::db::queries::tracked;
 use crate::jobs::activity::FULL_NAME;
 use crate::jobs::{Args, Registry, enqueue};
-
-/// Default order of the task list: newest first.
-pub const DEFAULT_ORDERING: &str = "-created_at";
 
 /// Largest accepted trigger body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -48,64 +51,75 @@ pub struct TaskRequest {
     pub args: Option<Map<String, Value>>,
 }
 
-/// Lists task runs, newest first.
-#[utoipa::path(get, tag = "tasks", params(ListParams),
-    responses((status = 200, body = Page<TaskView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/tasks/", method = "GET", method = "HEAD")]
-pub async fn list_tasks(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    registry: web::Data<Registry>,
-) -> Result<HttpResponse, ApiError> {
-    refuse_unknown_job_names(&request, &registry)?;
-    let rendered = list(
-        &request,
-        &ctx,
-        tasks::FIELDS,
-        DEFAULT_ORDERING,
-        |mut conn, query| async move { tasks::list(&mut conn, &query).await },
-        TaskView::new,
-    )
-    .await?;
-    Ok(rendered.with_task_form(&registry).respond(&request))
-}
+/// Task runs; `POST` triggers one.
+pub struct Tasks;
 
-/// `name` is an enumerated field whose values the registry knows (not a fixed list): an
-/// exact `name=` filter on a kind nobody registered is a 400, like `status=bogus`.
-fn refuse_unknown_job_names(request: &HttpRequest, registry: &Registry) -> Result<(), ApiError> {
-    let names = registry.names();
-    for (key, value) in query_pairs(request)? {
-        if key == "name" && !names.contains(&value.as_str()) {
-            return Err(ApiError::BadRequest(format!(
-                "Invalid value for name: expected one of {}, got {:?}",
-                names.join(", "),
-                value.chars().take(100).collect::<String>()
-            )));
+impl Resource for Tasks {
+    type Record = TaskRow;
+    type View = TaskView;
+    type Scope = ();
+    type Id = Uuid;
+
+    const DECLARATION: Declaration = Declaration {
+        name: "tasks",
+        path: "/tasks/",
+        singular: "task",
+        tag: "tasks",
+        fields: tasks::FIELDS,
+        ordering: "-created_at",
+        list: Operation {
+            id: "list_tasks",
+            summary: "Lists task runs, newest first.",
+        },
+        detail: Operation {
+            id: "get_task",
+            summary: "One task run.",
+        },
+    };
+    const ALL: () = ();
+
+    fn view(record: TaskRow, links: &Links) -> TaskView {
+        TaskView::new(record, links)
+    }
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        (): (),
+        query: &ListQuery,
+    ) -> Result<Page<TaskRow>, DbError> {
+        tasks::list(conn, query).await
+    }
+
+    async fn get(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<TaskRow>, DbError> {
+        tasks::find(conn, id).await
+    }
+
+    /// `name` is an enumerated field whose values the registry knows (not a fixed list):
+    /// an exact `name=` filter on a kind nobody registered is a 400, like `status=bogus`.
+    fn check(request: &HttpRequest) -> Result<(), ApiError> {
+        let Some(registry) = request.app_data::<web::Data<Registry>>() else {
+            return Ok(());
+        };
+        let names = registry.names();
+        for (key, value) in query_pairs(request)? {
+            if key == "name" && !value.is_empty() && !names.contains(&value.as_str()) {
+                return Err(ApiError::BadRequest(format!(
+                    "Invalid value for name: expected one of {}, got {:?}",
+                    names.join(", "),
+                    value.chars().take(100).collect::<String>()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The browsable list carries the form that triggers a task.
+    fn decorate(rendered: Rendered, request: &HttpRequest) -> Rendered {
+        match request.app_data::<web::Data<Registry>>() {
+            Some(registry) => rendered.with_task_form(registry),
+            None => rendered,
         }
     }
-    Ok(())
-}
-
-/// One task run.
-#[utoipa::path(get, tag = "tasks",
-    params(("id" = uuid::Uuid, Path, description = "The task's id")),
-    responses((status = 200, body = TaskView), (status = 404, body = ErrorView)))]
-#[route("/tasks/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_task(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "task")?;
-    let record = tasks::find(&mut *ctx.conn().await?, id).await?;
-    Ok(detail(
-        &request,
-        &ctx,
-        record,
-        || format!("No task with id {id}."),
-        TaskView::new,
-    )?
-    .respond(&request))
 }
 
 /// Triggers a task; an identical queued, running or deferred task is returned instead of

@@ -1,40 +1,238 @@
 //! `/github/tracked_repositories/` and `/github/tracked_organizations/`: what repository
 //! activity follows. `POST` tracks (and queues the first sync), `DELETE` stops tracking
-//! and keeps the data.
+//! and keeps the data; both kinds share one [`Trackable`] path through the two.
 
-use actix_web::{HttpRequest, HttpResponse, delete, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, delete, post, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::api::auth::require_token;
-use crate::api::collection::{detail, list, uuid_id};
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::ListParams;
 use crate::api::render::Rendered;
+use crate::api::resource::{self, Declaration, Operation, Resource};
 use crate::api::tasks::{body_fields, read_body};
-use crate::api::views::{ErrorView, Page, TrackedOrganizationView, TrackedRepositoryView};
+use crate::api::views::{ErrorView, TrackedOrganizationView, TrackedRepositoryView};
 use crate::context::AppContext;
 use crate::db::DbError;
+use crate::db::filter::ListQuery;
+use crate::db::paginate::Page;
 use crate::db::queries::tasks::{self, NewTask, TaskRow};
-use crate::db::queries::tracked;
+use crate::db::queries::tracked::{self, Tracked, TrackedOrganization, TrackedRepository};
 use crate::domain::{FullName, GithubLogin};
 use crate::jobs::{BackgroundJob, OrgMembersSync, RepositoryActivitySync, publish_created};
 
-/// A tracking request's one field, after the token check: `field` of a JSON or form body.
-async fn required_field(
+/// Tracked repositories: their issues, pull requests, commits and releases are synced.
+pub struct TrackedRepositories;
+
+/// Tracked organizations: their members are synced and their repositories tracked.
+pub struct TrackedOrganizations;
+
+impl Resource for TrackedRepositories {
+    type Record = TrackedRepository;
+    type View = TrackedRepositoryView;
+    type Scope = ();
+    type Id = Uuid;
+
+    const DECLARATION: Declaration = Declaration {
+        name: "tracked_repositories",
+        path: "/tracked_repositories/",
+        singular: "tracked repository",
+        tag: "activity",
+        fields: tracked::REPOSITORY_FIELDS,
+        ordering: "created_at",
+        list: Operation {
+            id: "list_tracked_repositories",
+            summary: "Lists tracked repositories, oldest tracked first.",
+        },
+        detail: Operation {
+            id: "get_tracked_repository",
+            summary: "One tracked repository.",
+        },
+    };
+    const ALL: () = ();
+
+    fn view(record: TrackedRepository, links: &Links) -> TrackedRepositoryView {
+        TrackedRepositoryView::new(record, links)
+    }
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        (): (),
+        query: &ListQuery,
+    ) -> Result<Page<TrackedRepository>, DbError> {
+        tracked::list(conn, query).await
+    }
+
+    async fn get(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<TrackedRepository>, DbError> {
+        tracked::get(conn, id).await
+    }
+}
+
+impl Resource for TrackedOrganizations {
+    type Record = TrackedOrganization;
+    type View = TrackedOrganizationView;
+    type Scope = ();
+    type Id = Uuid;
+
+    const DECLARATION: Declaration = Declaration {
+        name: "tracked_organizations",
+        path: "/tracked_organizations/",
+        singular: "tracked organization",
+        tag: "activity",
+        fields: tracked::ORGANIZATION_FIELDS,
+        ordering: "created_at",
+        list: Operation {
+            id: "list_tracked_organizations",
+            summary: "Lists tracked organizations, oldest tracked first.",
+        },
+        detail: Operation {
+            id: "get_tracked_organization",
+            summary: "One tracked organization.",
+        },
+    };
+    const ALL: () = ();
+
+    fn view(record: TrackedOrganization, links: &Links) -> TrackedOrganizationView {
+        TrackedOrganizationView::new(record, links)
+    }
+
+    async fn list(
+        conn: &mut AsyncPgConnection,
+        (): (),
+        query: &ListQuery,
+    ) -> Result<Page<TrackedOrganization>, DbError> {
+        tracked::list(conn, query).await
+    }
+
+    async fn get(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> Result<Option<TrackedOrganization>, DbError> {
+        tracked::get(conn, id).await
+    }
+}
+
+/// What a tracking request names and how it is tracked: the one difference between
+/// tracking a repository and an organization.
+trait Trackable: Resource<Id = Uuid, Record: Tracked> {
+    /// The body field naming it.
+    const FIELD: &'static str;
+    /// What that field holds, for the 400 when it is missing.
+    const EXPECTED: &'static str;
+
+    /// Its name on GitHub, checked, and the task of its first sync.
+    fn parse(raw: &str) -> Result<(String, NewTask), ApiError>;
+
+    /// Tracks it unless it is tracked already: the row, and whether it is new.
+    fn track(
+        conn: &mut AsyncPgConnection,
+        key: &str,
+    ) -> impl Future<Output = Result<(Self::Record, bool), DbError>> + Send;
+
+    /// The row's id.
+    fn id(row: &Self::Record) -> Uuid;
+}
+
+impl Trackable for TrackedRepositories {
+    const FIELD: &'static str = "full_name";
+    const EXPECTED: &'static str = "the repository as owner/name";
+
+    fn parse(raw: &str) -> Result<(String, NewTask), ApiError> {
+        let full_name = FullName::parse(raw)
+            .map_err(|error| ApiError::BadRequest(format!("Invalid full_name: {error}")))?;
+        let task = first_sync(RepositoryActivitySync::of(full_name.clone()))?;
+        Ok((full_name.as_str().to_owned(), task))
+    }
+
+    async fn track(
+        conn: &mut AsyncPgConnection,
+        full_name: &str,
+    ) -> Result<(TrackedRepository, bool), DbError> {
+        tracked::track_repository(conn, full_name, None).await
+    }
+
+    fn id(row: &TrackedRepository) -> Uuid {
+        row.id
+    }
+}
+
+impl Trackable for TrackedOrganizations {
+    const FIELD: &'static str = "login";
+    const EXPECTED: &'static str = "the organization's login";
+
+    fn parse(raw: &str) -> Result<(String, NewTask), ApiError> {
+        let login = GithubLogin::parse(raw)
+            .map_err(|error| ApiError::BadRequest(format!("Invalid login: {error}")))?;
+        let task = first_sync(OrgMembersSync { org: login.clone() })?;
+        Ok((login.as_str().to_owned(), task))
+    }
+
+    async fn track(
+        conn: &mut AsyncPgConnection,
+        login: &str,
+    ) -> Result<(TrackedOrganization, bool), DbError> {
+        tracked::track_organization(conn, login).await
+    }
+
+    fn id(row: &TrackedOrganization) -> Uuid {
+        row.id
+    }
+}
+
+/// Tracks what the body names: 201 with its first sync queued, or 200 when it was
+/// tracked already.
+async fn track<T: Trackable>(
     request: &HttpRequest,
     ctx: &AppContext,
     payload: web::Payload,
-    field: &str,
-    meaning: &str,
-) -> Result<String, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     require_token(request, ctx).await?;
     let body = read_body(payload).await?;
     let fields = body_fields(request, &body)?;
-    required_text(&fields, field, meaning)
+    let raw = required_text(&fields, T::FIELD, T::EXPECTED)?;
+    let (key, task) = T::parse(&raw)?;
+    let links = Links::new(request, &ctx.config);
+    let (row, queued) = ctx
+        .conn()
+        .await?
+        .transaction::<_, DbError, _>(async |conn| {
+            let (row, created) = T::track(conn, &key).await?;
+            Ok((row, queue_first_sync(conn, created, &task).await?))
+        })
+        .await?;
+    let id = T::id(&row);
+    let view = T::view(row, &links);
+    let Some(task) = publish_first_sync(ctx, queued).await else {
+        return Ok(Rendered::ok(view).respond(request));
+    };
+    let singular = T::DECLARATION.singular;
+    tracing::info!(tracked.id = %id, task.id = %task.id, %key, "{singular} tracked");
+    let location = links.url(&format!("/github{}{id}/", T::DECLARATION.path));
+    Ok(Rendered::created(view, location).respond(request))
+}
+
+/// Stops tracking: 204, or 404 when it is not tracked.
+async fn untrack<T: Trackable>(
+    request: &HttpRequest,
+    ctx: &AppContext,
+    raw: &str,
+) -> Result<HttpResponse, ApiError> {
+    require_token(request, ctx).await?;
+    let id = resource::item_id::<Uuid>(raw, T::DECLARATION.singular)?;
+    let singular = T::DECLARATION.singular;
+    if tracked::untrack::<T::Record>(&mut *ctx.conn().await?, id).await? {
+        tracing::info!(tracked.id = %id, "{singular} no longer tracked");
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound(format!("No {singular} with id {id}.")))
+    }
 }
 
 /// The task of the first sync of something newly tracked.
@@ -68,9 +266,6 @@ async fn publish_first_sync(ctx: &AppContext, queued: Option<(TaskRow, bool)>) -
     Some(task)
 }
 
-/// Default order of the tracked lists: oldest tracked first.
-pub const DEFAULT_ORDERING: &str = "created_at";
-
 /// A repository to track (JSON or form body).
 #[derive(Debug, Deserialize, ToSchema)]
 #[expect(
@@ -93,48 +288,6 @@ pub struct TrackOrganizationRequest {
     /// The organization's login (`[A-Za-z0-9-]{1,39}`).
     #[schema(example = "github")]
     pub login: String,
-}
-
-/// Lists tracked repositories, oldest tracked first.
-#[utoipa::path(get, tag = "activity", params(ListParams),
-    responses((status = 200, body = Page<TrackedRepositoryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/tracked_repositories/", method = "GET", method = "HEAD")]
-pub async fn list_tracked_repositories(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, ApiError> {
-    let rendered = list(
-        &request,
-        &ctx,
-        tracked::REPOSITORY_FIELDS,
-        DEFAULT_ORDERING,
-        |mut conn, query| async move { tracked::list_repositories(&mut conn, &query).await },
-        TrackedRepositoryView::new,
-    )
-    .await?;
-    Ok(rendered.respond(&request))
-}
-
-/// One tracked repository.
-#[utoipa::path(get, tag = "activity",
-    params(("id" = uuid::Uuid, Path, description = "The tracked repository's id")),
-    responses((status = 200, body = TrackedRepositoryView), (status = 404, body = ErrorView)))]
-#[route("/tracked_repositories/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_tracked_repository(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "tracked repository")?;
-    let record = tracked::get_repository(&mut *ctx.conn().await?, id).await?;
-    Ok(detail(
-        &request,
-        &ctx,
-        record,
-        || format!("No tracked repository with id {id}."),
-        TrackedRepositoryView::new,
-    )?
-    .respond(&request))
 }
 
 /// Tracks a repository and queues `repository_activity_sync` for it; a repository tracked
@@ -161,32 +314,7 @@ pub async fn track_repository(
     ctx: web::Data<AppContext>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = required_field(
-        &request,
-        &ctx,
-        payload,
-        "full_name",
-        "the repository as owner/name",
-    )
-    .await?;
-    let full_name = FullName::parse(&raw)
-        .map_err(|error| ApiError::BadRequest(format!("Invalid full_name: {error}")))?;
-    let task = first_sync(RepositoryActivitySync::of(full_name.clone()))?;
-    let links = Links::new(&request, &ctx.config);
-    let (row, queued) = ctx
-        .conn()
-        .await?
-        .transaction::<_, DbError, _>(async |conn| {
-            let (row, created) = tracked::track_repository(conn, full_name.as_str(), None).await?;
-            Ok((row, queue_first_sync(conn, created, &task).await?))
-        })
-        .await?;
-    let Some(task) = publish_first_sync(&ctx, queued).await else {
-        return Ok(Rendered::ok(TrackedRepositoryView::new(row, &links)).respond(&request));
-    };
-    tracing::info!(tracked.id = %row.id, task.id = %task.id, full_name = %row.full_name, "repository tracked");
-    let location = links.tracked_repository(row.id);
-    Ok(Rendered::created(TrackedRepositoryView::new(row, &links), location).respond(&request))
+    track::<TrackedRepositories>(&request, &ctx, payload).await
 }
 
 /// Stops tracking a repository; its issues, pull requests, commits and releases are kept.
@@ -205,58 +333,7 @@ pub async fn untrack_repository(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_token(&request, &ctx).await?;
-    let id = uuid_id(&id, "tracked repository")?;
-    if tracked::untrack_repository(&mut *ctx.conn().await?, id).await? {
-        tracing::info!(tracked.id = %id, "repository no longer tracked");
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::NotFound(format!(
-            "No tracked repository with id {id}."
-        )))
-    }
-}
-
-/// Lists tracked organizations, oldest tracked first.
-#[utoipa::path(get, tag = "activity", params(ListParams),
-    responses((status = 200, body = Page<TrackedOrganizationView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
-#[route("/tracked_organizations/", method = "GET", method = "HEAD")]
-pub async fn list_tracked_organizations(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-) -> Result<HttpResponse, ApiError> {
-    let rendered = list(
-        &request,
-        &ctx,
-        tracked::ORGANIZATION_FIELDS,
-        DEFAULT_ORDERING,
-        |mut conn, query| async move { tracked::list_organizations(&mut conn, &query).await },
-        TrackedOrganizationView::new,
-    )
-    .await?;
-    Ok(rendered.respond(&request))
-}
-
-/// One tracked organization.
-#[utoipa::path(get, tag = "activity",
-    params(("id" = uuid::Uuid, Path, description = "The tracked organization's id")),
-    responses((status = 200, body = TrackedOrganizationView), (status = 404, body = ErrorView)))]
-#[route("/tracked_organizations/{id}/", method = "GET", method = "HEAD")]
-pub async fn get_tracked_organization(
-    request: HttpRequest,
-    ctx: web::Data<AppContext>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = uuid_id(&id, "tracked organization")?;
-    let record = tracked::get_organization(&mut *ctx.conn().await?, id).await?;
-    Ok(detail(
-        &request,
-        &ctx,
-        record,
-        || format!("No tracked organization with id {id}."),
-        TrackedOrganizationView::new,
-    )?
-    .respond(&request))
+    untrack::<TrackedRepositories>(&request, &ctx, &id).await
 }
 
 /// Tracks an organization and queues `org_members_sync` for it (which also tracks every
@@ -283,25 +360,7 @@ pub async fn track_organization(
     ctx: web::Data<AppContext>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = required_field(&request, &ctx, payload, "login", "the organization's login").await?;
-    let login = GithubLogin::parse(&raw)
-        .map_err(|error| ApiError::BadRequest(format!("Invalid login: {error}")))?;
-    let task = first_sync(OrgMembersSync { org: login.clone() })?;
-    let links = Links::new(&request, &ctx.config);
-    let (row, queued) = ctx
-        .conn()
-        .await?
-        .transaction::<_, DbError, _>(async |conn| {
-            let (row, created) = tracked::track_organization(conn, login.as_str()).await?;
-            Ok((row, queue_first_sync(conn, created, &task).await?))
-        })
-        .await?;
-    let Some(task) = publish_first_sync(&ctx, queued).await else {
-        return Ok(Rendered::ok(TrackedOrganizationView::new(row, &links)).respond(&request));
-    };
-    tracing::info!(tracked.id = %row.id, task.id = %task.id, login = %row.login, "organization tracked");
-    let location = links.tracked_organization(row.id);
-    Ok(Rendered::created(TrackedOrganizationView::new(row, &links), location).respond(&request))
+    track::<TrackedOrganizations>(&request, &ctx, payload).await
 }
 
 /// Stops tracking an organization; its members and repositories are kept.
@@ -320,16 +379,7 @@ pub async fn untrack_organization(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_token(&request, &ctx).await?;
-    let id = uuid_id(&id, "tracked organization")?;
-    if tracked::untrack_organization(&mut *ctx.conn().await?, id).await? {
-        tracing::info!(tracked.id = %id, "organization no longer tracked");
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::NotFound(format!(
-            "No tracked organization with id {id}."
-        )))
-    }
+    untrack::<TrackedOrganizations>(&request, &ctx, &id).await
 }
 
 /// A required text field of a body; the error names it and says what it should be.

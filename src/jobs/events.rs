@@ -138,7 +138,9 @@ async fn blocked(ctx: &AppContext, mut feed: Feed, error: GithubError) -> Result
         .strip_prefix("repos/")
         .and_then(|rest| rest.strip_suffix("/events"));
     let tracked = match full_name {
-        Some(full_name) => tracked::find_repository(&mut *ctx.conn().await?, full_name).await?,
+        Some(full_name) => {
+            tracked::find::<tracked::TrackedRepository>(&mut *ctx.conn().await?, full_name).await?
+        }
         None => None,
     };
     match tracked {

@@ -73,6 +73,25 @@ pub const ORGANIZATION_FIELDS: &[Field] = &[
     Field::new("last_error", Kind::Text),
 ];
 
+/// One of the two kinds of tracked rows: a repository or an organization, each known by
+/// a unique key (case-insensitive).
+pub trait Tracked: QueryableByName<diesel::pg::Pg> + Send + 'static {
+    /// Its table.
+    const TABLE: &'static str;
+    /// The column naming it on GitHub: `full_name` or `login`.
+    const KEY: &'static str;
+}
+
+impl Tracked for TrackedRepository {
+    const TABLE: &'static str = "tracked_repositories";
+    const KEY: &'static str = "full_name";
+}
+
+impl Tracked for TrackedOrganization {
+    const TABLE: &'static str = "tracked_organizations";
+    const KEY: &'static str = "login";
+}
+
 /// Tracks `owner/name` unless it is tracked already (names compare case-insensitively);
 /// returns the row and whether it is new.
 pub async fn track_repository(
@@ -80,7 +99,7 @@ pub async fn track_repository(
     full_name: &str,
     organization_id: Option<Uuid>,
 ) -> Result<(TrackedRepository, bool), DbError> {
-    let inserted: Option<TrackedRepository> = diesel::sql_query(
+    let inserted = diesel::sql_query(
         "INSERT INTO tracked_repositories (full_name, organization_id) VALUES ($1, $2)
          ON CONFLICT (lower(full_name)) DO NOTHING RETURNING *",
     )
@@ -89,40 +108,83 @@ pub async fn track_repository(
     .get_result(conn)
     .await
     .optional()?;
+    inserted_or_existing(conn, inserted, full_name).await
+}
+
+/// Tracks an organization unless it is tracked already; returns the row and whether it is new.
+pub async fn track_organization(
+    conn: &mut AsyncPgConnection,
+    login: &str,
+) -> Result<(TrackedOrganization, bool), DbError> {
+    let inserted = diesel::sql_query(
+        "INSERT INTO tracked_organizations (login) VALUES ($1)
+         ON CONFLICT (lower(login)) DO NOTHING RETURNING *",
+    )
+    .bind::<Text, _>(login)
+    .get_result(conn)
+    .await
+    .optional()?;
+    inserted_or_existing(conn, inserted, login).await
+}
+
+/// The row an insert made (new), else the one tracked already under `key`.
+async fn inserted_or_existing<T: Tracked>(
+    conn: &mut AsyncPgConnection,
+    inserted: Option<T>,
+    key: &str,
+) -> Result<(T, bool), DbError> {
     if let Some(row) = inserted {
         return Ok((row, true));
     }
-    let existing = find_repository(conn, full_name).await?.ok_or_else(|| {
-        DbError::Inconsistent(format!("{full_name} is neither tracked nor trackable"))
-    })?;
+    let existing = find::<T>(conn, key)
+        .await?
+        .ok_or_else(|| DbError::Inconsistent(format!("{key} is neither tracked nor trackable")))?;
     Ok((existing, false))
 }
 
-/// The tracked repository known as `owner/name` (case-insensitive).
-pub async fn find_repository(
+/// The tracked row known on GitHub as `key` (case-insensitive).
+pub async fn find<T: Tracked>(
     conn: &mut AsyncPgConnection,
-    full_name: &str,
-) -> Result<Option<TrackedRepository>, DbError> {
+    key: &str,
+) -> Result<Option<T>, DbError> {
+    // Table and column from the trait's constants, never from input.
+    Ok(diesel::sql_query(format!(
+        "SELECT * FROM {} WHERE lower({}) = lower($1)",
+        T::TABLE,
+        T::KEY
+    ))
+    .bind::<Text, _>(key)
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
+/// One tracked row by id.
+pub async fn get<T: Tracked>(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<T>, DbError> {
     Ok(
-        diesel::sql_query("SELECT * FROM tracked_repositories WHERE lower(full_name) = lower($1)")
-            .bind::<Text, _>(full_name)
+        diesel::sql_query(format!("SELECT * FROM {} WHERE id = $1", T::TABLE))
+            .bind::<SqlUuid, _>(id)
             .get_result(conn)
             .await
             .optional()?,
     )
 }
 
-/// One tracked repository by id.
-pub async fn get_repository(
+/// Stops tracking (what was gathered stays); false when it was not tracked.
+pub async fn untrack<T: Tracked>(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
+    let deleted = diesel::sql_query(format!("DELETE FROM {} WHERE id = $1", T::TABLE))
+        .bind::<SqlUuid, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(deleted > 0)
+}
+
+/// One page of tracked rows.
+pub async fn list<T: Tracked>(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> Result<Option<TrackedRepository>, DbError> {
-    Ok(tracked_repositories::table
-        .find(id)
-        .select(TrackedRepository::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    query: &ListQuery,
+) -> Result<Page<T>, DbError> {
+    paginate::load(conn, T::TABLE, None, query).await
 }
 
 /// The tracked repository of a stored repository, if it is tracked.
@@ -154,14 +216,6 @@ pub async fn scheduled_repository_names(
         .select(tracked_repositories::full_name)
         .load(conn)
         .await?)
-}
-
-/// Stops tracking a repository (its activity stays); false when it was not tracked.
-pub async fn untrack_repository(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
-    let deleted = diesel::delete(tracked_repositories::table.find(id))
-        .execute(conn)
-        .await?;
-    Ok(deleted > 0)
 }
 
 /// Where the repository is on GitHub now (it may have been renamed or transferred): the
@@ -293,63 +347,6 @@ pub async fn lift_block(conn: &mut AsyncPgConnection, full_name: &str) -> Result
     Ok(lifted > 0)
 }
 
-/// One page of tracked repositories.
-pub async fn list_repositories(
-    conn: &mut AsyncPgConnection,
-    query: &ListQuery,
-) -> Result<Page<TrackedRepository>, DbError> {
-    paginate::load(conn, "tracked_repositories", None, query).await
-}
-
-/// Tracks an organization unless it is tracked already; returns the row and whether it is new.
-pub async fn track_organization(
-    conn: &mut AsyncPgConnection,
-    login: &str,
-) -> Result<(TrackedOrganization, bool), DbError> {
-    let inserted: Option<TrackedOrganization> = diesel::sql_query(
-        "INSERT INTO tracked_organizations (login) VALUES ($1)
-         ON CONFLICT (lower(login)) DO NOTHING RETURNING *",
-    )
-    .bind::<Text, _>(login)
-    .get_result(conn)
-    .await
-    .optional()?;
-    if let Some(row) = inserted {
-        return Ok((row, true));
-    }
-    let existing = find_organization(conn, login).await?.ok_or_else(|| {
-        DbError::Inconsistent(format!("{login} is neither tracked nor trackable"))
-    })?;
-    Ok((existing, false))
-}
-
-/// The tracked organization with this login (case-insensitive).
-pub async fn find_organization(
-    conn: &mut AsyncPgConnection,
-    login: &str,
-) -> Result<Option<TrackedOrganization>, DbError> {
-    Ok(
-        diesel::sql_query("SELECT * FROM tracked_organizations WHERE lower(login) = lower($1)")
-            .bind::<Text, _>(login)
-            .get_result(conn)
-            .await
-            .optional()?,
-    )
-}
-
-/// One tracked organization by id.
-pub async fn get_organization(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> Result<Option<TrackedOrganization>, DbError> {
-    Ok(tracked_organizations::table
-        .find(id)
-        .select(TrackedOrganization::as_select())
-        .first(conn)
-        .await
-        .optional()?)
-}
-
 /// Every tracked organization's login.
 pub async fn organization_logins(conn: &mut AsyncPgConnection) -> Result<Vec<String>, DbError> {
     Ok(tracked_organizations::table
@@ -357,15 +354,6 @@ pub async fn organization_logins(conn: &mut AsyncPgConnection) -> Result<Vec<Str
         .select(tracked_organizations::login)
         .load(conn)
         .await?)
-}
-
-/// Stops tracking an organization (its members and repositories stay); false when it was
-/// not tracked.
-pub async fn untrack_organization(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, DbError> {
-    let deleted = diesel::delete(tracked_organizations::table.find(id))
-        .execute(conn)
-        .await?;
-    Ok(deleted > 0)
 }
 
 /// Records a completed members sync (`error` None) or why it failed.
@@ -393,14 +381,6 @@ pub async fn record_members_sync(
         }
     };
     Ok(())
-}
-
-/// One page of tracked organizations.
-pub async fn list_organizations(
-    conn: &mut AsyncPgConnection,
-    query: &ListQuery,
-) -> Result<Page<TrackedOrganization>, DbError> {
-    paginate::load(conn, "tracked_organizations", None, query).await
 }
 
 /// Tracked repositories, oldest tracked first, at most `limit`.

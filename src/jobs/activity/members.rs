@@ -61,14 +61,17 @@ impl BackgroundJob for OrgMembersSync {
 
     async fn run(&self, run: &JobRun<'_>) -> Result<Outcome, JobError> {
         let ctx = run.ctx;
-        let org = tracked::find_organization(&mut *ctx.conn().await?, self.org.as_str())
-            .await?
-            .ok_or_else(|| {
-                JobError::Failed(format!(
-                    "organization {} is not tracked; track it with POST /github/tracked_organizations/",
-                    self.org
-                ))
-            })?;
+        let org = tracked::find::<tracked::TrackedOrganization>(
+            &mut *ctx.conn().await?,
+            self.org.as_str(),
+        )
+        .await?
+        .ok_or_else(|| {
+            JobError::Failed(format!(
+                "organization {} is not tracked; track it with POST /github/tracked_organizations/",
+                self.org
+            ))
+        })?;
         let outcome = sync(ctx, run, &self.org, org.id).await;
         let error = match &outcome {
             Err(JobError::Github(error)) if error.retry_at().is_some() => return outcome,

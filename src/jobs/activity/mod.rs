@@ -56,13 +56,14 @@ pub(crate) async fn tracked_repository(
     ctx: &AppContext,
     full_name: &FullName,
 ) -> Result<TrackedRepository, JobError> {
-    let tracked = tracked::find_repository(&mut *ctx.conn().await?, full_name.as_str())
-        .await?
-        .ok_or_else(|| {
-            JobError::Failed(format!(
-                "{full_name} is not tracked; track it with POST /github/tracked_repositories/"
-            ))
-        })?;
+    let tracked =
+        tracked::find::<tracked::TrackedRepository>(&mut *ctx.conn().await?, full_name.as_str())
+            .await?
+            .ok_or_else(|| {
+                JobError::Failed(format!(
+                    "{full_name} is not tracked; track it with POST /github/tracked_repositories/"
+                ))
+            })?;
     if let Some(until) = tracked.blocked_until(Utc::now()) {
         return Err(JobError::Failed(format!(
             "{} is left alone until {until}: {}; post a task for it by hand to try again",

@@ -175,9 +175,12 @@ fn error_is_final(error: &JobError) -> bool {
 impl RepositoryActivitySync {
     async fn sync(&self, run: &JobRun<'_>, tracked_id: &uuid::Uuid) -> Result<Outcome, JobError> {
         let (ctx, stats) = (run.ctx, run.stats);
-        let tracked = tracked::get_repository(&mut *ctx.conn().await?, *tracked_id)
-            .await?
-            .ok_or_else(|| JobError::Failed(format!("{} is no longer tracked", self.full_name)))?;
+        let tracked =
+            tracked::get::<tracked::TrackedRepository>(&mut *ctx.conn().await?, *tracked_id)
+                .await?
+                .ok_or_else(|| {
+                    JobError::Failed(format!("{} is no longer tracked", self.full_name))
+                })?;
         let (repository_id, full_name) = resolve(ctx, stats, &self.full_name).await?;
         if tracked.repository_id != Some(repository_id) || tracked.full_name != full_name {
             tracked::resolve_repository(
