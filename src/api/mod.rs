@@ -46,23 +46,27 @@ use crate::api::resource::Collection;
 use crate::context::AppContext;
 use crate::jobs::Registry;
 
+/// The read-only resources an API serves: [`resources`], or more (an embedding program,
+/// or a test, may add its own).
+pub type Resources = fn() -> Vec<Collection>;
+
 /// Registers every route of the API, in the app and in the OpenAPI document at once.
 ///
 /// This is the one list of routes: [`serve`] mounts it and [`openapi::document`] reads the
-/// document from it, so a route cannot be served without being documented. `service`
-/// here only takes handlers carrying both `#[utoipa::path(...)]` and an actix route macro
-/// (`#[route("/path/", method = "GET", method = "HEAD")]`), whose path is written once,
-/// relative to its scope: to add a route, write such a handler and add one `.service(..)`
-/// line — in [`github_routes`] for a `/github/` resource, beside `/health/` below for a
-/// public one outside `/github` (such as `/metrics`). Undocumented routes (the docs pages
-/// themselves) are mounted by [`serve`] outside this function.
-pub fn routes(cfg: &mut ServiceConfig) {
+/// document from it, so a route cannot be served without being documented. A read-only
+/// resource is one line in [`resources`] (see [`resource`]). Any other route is a handler
+/// carrying both `#[utoipa::path(...)]` and an actix route macro (`#[route("/path/", method
+/// = "GET", method = "HEAD")]`), whose path is written once, relative to its scope, and one
+/// `.service(..)` line — in [`github_routes`] for a `/github/` route, beside `/health/`
+/// below for a public one outside `/github` (such as `/metrics`). Undocumented routes (the
+/// docs pages themselves) are mounted by [`serve`] outside this function.
+pub fn routes(cfg: &mut ServiceConfig, resources: Resources) {
     cfg.service(health::get_health)
         .service(metrics::get_metrics)
         .service(
             // Every `/github/` resource; reads need a token when `API_READ_AUTH=required`.
             scope::scope("/github")
-                .configure(github_routes)
+                .configure(|cfg| github_routes(cfg, resources))
                 .wrap(from_fn(auth::read_auth)),
         );
 }
@@ -91,7 +95,7 @@ pub fn resources() -> Vec<Collection> {
 }
 
 /// The resources under `/github/`, with paths relative to that scope.
-fn github_routes(cfg: &mut ServiceConfig) {
+fn github_routes(cfg: &mut ServiceConfig, resources: Resources) {
     cfg.service(root::get_root)
         // Before the tasks, whose `/tasks/{id}/` would take `live` for an id.
         .service(live::task_stream);
@@ -126,9 +130,20 @@ pub fn serve(
     registry: Arc<Registry>,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
+    serve_with(ctx, registry, listener, resources)
+}
+
+/// [`serve`], with these read-only resources instead of [`resources`].
+pub fn serve_with(
+    ctx: AppContext,
+    registry: Arc<Registry>,
+    listener: TcpListener,
+    resources: Resources,
+) -> std::io::Result<Server> {
     let ctx = ctx.for_web().map_err(std::io::Error::other)?;
     // Built once, not once per worker: the document walks every route.
-    let document = openapi::document(&registry);
+    let document = openapi::document_with(&registry, resources);
+    let collections = web::Data::new(root::Collections::of(resources));
     let data = web::Data::new(ctx);
     let registry = web::Data::from(registry);
     let redoc = web::Data::new(openapi::RedocPage::new(document.clone()));
@@ -137,6 +152,7 @@ pub fn serve(
             .app_data(data.clone())
             .app_data(registry.clone())
             .app_data(redoc.clone())
+            .app_data(collections.clone())
             .app_data(web::PathConfig::default().error_handler(|error, _| {
                 error::ApiError::NotFound(format!("Not found: {error}")).into()
             }))
@@ -148,7 +164,7 @@ pub fn serve(
             // The docs are public: mounted before the `/github` scope, outside its auth.
             .configure(|cfg| openapi::docs(cfg, document.clone()))
             .into_utoipa_app()
-            .configure(routes)
+            .configure(|cfg| routes(cfg, resources))
             .default_service(web::to(fallback::not_found))
             .into_app()
     })

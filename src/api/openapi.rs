@@ -8,8 +8,9 @@ use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::api::Resources;
 use crate::api::fallback;
-use crate::api::root::COLLECTIONS;
+use crate::api::root::Collections;
 use crate::jobs::Registry;
 
 /// The vendored Redoc bundle (see vendor/redoc/).
@@ -64,20 +65,25 @@ impl Modify for BearerAuth {
 /// The complete document: the paths and schemas of every route [`crate::api::routes`]
 /// registers (a resource's filter parameters come with it, see [`crate::api::resource`]).
 pub fn document(registry: &Registry) -> Document {
+    document_with(registry, crate::api::resources)
+}
+
+/// The document of an API serving these read-only resources (see [`crate::api::serve_with`]).
+pub fn document_with(registry: &Registry, resources: Resources) -> Document {
     // The same registration `serve` mounts, on an app that is never run.
     let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::api::routes)
+        .configure(|cfg| crate::api::routes(cfg, resources))
         .split_for_parts();
     document_task_names(&mut doc, registry);
-    document_root_links(&mut doc);
+    document_root_links(&mut doc, &Collections::of(resources));
     doc
 }
 
 /// The root's link to every collection, a required string property each, from the same
 /// declarations that mount them.
-fn document_root_links(doc: &mut Document) {
+fn document_root_links(doc: &mut Document, collections: &Collections) {
     let Some(RefOr::T(Schema::Object(root))) = doc
         .components
         .as_mut()
@@ -85,7 +91,7 @@ fn document_root_links(doc: &mut Document) {
     else {
         return;
     };
-    for (name, path) in COLLECTIONS.iter() {
+    for (name, path) in &collections.0 {
         let link = ObjectBuilder::new()
             .schema_type(Type::String)
             .description(Some(format!("`/github{path}`")));

@@ -331,14 +331,23 @@ fn json_ref(name: impl Into<String>) -> utoipa::openapi::Content {
         .build()
 }
 
+/// A 200: the JSON of this schema, or the browsable page (`format=api`, or a browser's
+/// `Accept`).
 fn response(name: impl Into<String>) -> utoipa::openapi::Response {
+    let page = ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
     ResponseBuilder::new()
+        .description("The JSON, or the browsable HTML page")
         .content("application/json", json_ref(name))
+        .content("text/html", page)
         .build()
 }
 
 fn error_response() -> utoipa::openapi::Response {
-    response(ErrorView::name())
+    ResponseBuilder::new()
+        .content("application/json", json_ref(ErrorView::name()))
+        .build()
 }
 
 /// The `id` path parameter of an item of a `singular`.

@@ -1,12 +1,12 @@
 //! `GET /github/`: the API root, linking every collection and the docs.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::Resources;
 use crate::api::links::Links;
 use crate::api::render::Rendered;
 use crate::context::AppContext;
@@ -33,14 +33,21 @@ pub struct RootView {
     pub docs: DocsView,
 }
 
-/// The name and path (below `/github`) of every collection [`crate::api::resources`]
-/// mounts, read once.
-pub static COLLECTIONS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
-    crate::api::resources()
-        .iter()
-        .flat_map(|collection| collection.links().to_vec())
-        .collect()
-});
+/// The name and path (below `/github`) of every collection the API mounts.
+#[derive(Clone, Debug)]
+pub struct Collections(pub Vec<(&'static str, &'static str)>);
+
+impl Collections {
+    /// The links of these resources, in their order.
+    pub fn of(resources: Resources) -> Self {
+        Self(
+            resources()
+                .iter()
+                .flat_map(|collection| collection.links().to_vec())
+                .collect(),
+        )
+    }
+}
 
 /// The event metrics, each linked with an example query (their parameters are required).
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,10 +78,15 @@ pub struct DocsView {
 /// Links to every resource collection and to the API documentation.
 #[utoipa::path(get, tag = "meta", responses((status = 200, body = RootView)))]
 #[route("/", method = "GET", method = "HEAD")]
-pub async fn get_root(request: HttpRequest, ctx: web::Data<AppContext>) -> HttpResponse {
+pub async fn get_root(
+    request: HttpRequest,
+    ctx: web::Data<AppContext>,
+    collections: web::Data<Collections>,
+) -> HttpResponse {
     let links = Links::new(&request, &ctx.config);
     Rendered::ok(RootView {
-        collections: COLLECTIONS
+        collections: collections
+            .0
             .iter()
             .map(|(name, path)| (*name, links.url(&format!("/github{path}"))))
             .collect(),

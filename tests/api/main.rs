@@ -25,4 +25,5 @@ mod leaderboards;
 mod metrics;
 mod partial_payloads;
 mod quota;
+mod resources;
 mod secondary_limit;

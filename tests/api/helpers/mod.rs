@@ -121,7 +121,21 @@ pub async fn spawn_with_registry(
         Some(github),
         test_client_options(),
         registry,
+        gitomatic::api::resources,
         adjust,
+    )
+    .await
+}
+
+/// Spawns the app serving these read-only resources (the built-in ones and a test's own).
+pub async fn spawn_app_serving(resources: gitomatic::api::Resources) -> TestApp {
+    start_app_with(
+        TestDb::new().await,
+        None,
+        test_client_options(),
+        Registry::builtin(),
+        resources,
+        |_| {},
     )
     .await
 }
@@ -139,7 +153,15 @@ async fn start_app_on(
     options: ClientOptions,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
-    start_app_with(db, github, options, Registry::builtin(), adjust).await
+    start_app_with(
+        db,
+        github,
+        options,
+        Registry::builtin(),
+        gitomatic::api::resources,
+        adjust,
+    )
+    .await
 }
 
 async fn start_app_with(
@@ -147,6 +169,7 @@ async fn start_app_with(
     github: Option<FakeGithub>,
     options: ClientOptions,
     registry: Registry,
+    resources: gitomatic::api::Resources,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
     let mut env = test_env(&db);
@@ -160,8 +183,8 @@ async fn start_app_with(
     let registry = Arc::new(registry);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().expect("local address").port();
-    let server =
-        gitomatic::api::serve(ctx.clone(), registry.clone(), listener).expect("server starts");
+    let server = gitomatic::api::serve_with(ctx.clone(), registry.clone(), listener, resources)
+        .expect("server starts");
     tokio::spawn(server);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
