@@ -1,12 +1,14 @@
 //! `/github/developers/`: developers, each with followers, following and mutuals as
 //! paginated sub-collections.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::links::Links;
 use crate::api::resource::{Collection, Declaration, Operation, Resource};
-use crate::api::views::DeveloperView;
 use crate::db::DbError;
 use crate::db::filter::ListQuery;
 use crate::db::paginate::Page;
@@ -85,5 +87,76 @@ impl Resource for Developers {
                 DeveloperSet::MutualsOf,
             ),
         ]
+    }
+}
+
+/// A GitHub developer (user or organization).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeveloperView {
+    pub url: String,
+    pub id: Uuid,
+    pub github_id: i64,
+    pub login: String,
+    pub name: Option<String>,
+    pub location: Option<String>,
+    pub bio: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub html_url: Option<String>,
+    /// When the GitHub account was created (null until the profile was fetched).
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the GitHub profile last changed.
+    pub updated_at: Option<DateTime<Utc>>,
+    pub followers_count: Option<i32>,
+    pub following_count: Option<i32>,
+    pub public_gists: Option<i32>,
+    pub public_repos: Option<i32>,
+    /// When gitomatic last completed a full profile sync (null: discovered, never synced).
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// Developers following this one.
+    pub followers: String,
+    /// Developers this one follows.
+    pub following: String,
+    /// Repositories this developer starred.
+    pub starred_repositories: String,
+    /// Repositories this developer owns.
+    pub repositories: String,
+    /// Developers this one follows who follow it back.
+    pub mutuals: String,
+    /// Developers followed by those this one follows, not followed yet, scored.
+    pub suggestions: String,
+}
+
+impl DeveloperView {
+    /// The view of a record.
+    pub fn new(record: DeveloperRecord, links: &Links) -> Self {
+        let id = record.id;
+        Self {
+            url: links.developer(id, ""),
+            id,
+            github_id: record.github_id,
+            login: record.login,
+            name: record.name,
+            location: record.location,
+            bio: record.bio,
+            company: record.company,
+            email: record.email,
+            avatar_url: record.avatar_url,
+            html_url: record.html_url,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            followers_count: record.followers_count,
+            following_count: record.following_count,
+            public_gists: record.public_gists,
+            public_repos: record.public_repos,
+            last_synced_at: record.last_synced_at,
+            followers: links.developer(id, "followers/"),
+            following: links.developer(id, "following/"),
+            starred_repositories: links.developer(id, "starred_repositories/"),
+            repositories: links.developer(id, "repositories/"),
+            mutuals: links.developer(id, "mutuals/"),
+            suggestions: links.developer(id, "suggestions/"),
+        }
     }
 }

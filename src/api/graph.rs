@@ -10,13 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::collection::page_of;
+use crate::api::developers::DeveloperView;
 use crate::api::developers::Developers;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::{self, DEFAULT_PAGE_SIZE};
 use crate::api::render::Rendered;
 use crate::api::resource::existing;
-use crate::api::views::{DeveloperView, ErrorView, Page};
+use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::paginate;
 use crate::db::queries::developers;

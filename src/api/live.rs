@@ -11,7 +11,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params;
-use crate::api::views::{ErrorView, TaskView};
+use crate::api::tasks::TaskView;
+use crate::api::views::ErrorView;
 use crate::context::AppContext;
 use crate::db::queries::tasks::TaskRow;
 

@@ -1,12 +1,14 @@
 //! `/github/releases/`: the releases of tracked repositories, and each repository's.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::links::Links;
 use crate::api::repositories::Repositories;
 use crate::api::resource::{Collection, Declaration, Operation, Resource};
-use crate::api::views::ReleaseView;
 use crate::db::DbError;
 use crate::db::filter::ListQuery;
 use crate::db::paginate::Page;
@@ -65,5 +67,48 @@ impl Resource for Releases {
             },
             Some,
         )]
+    }
+}
+
+/// A release of a tracked repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseView {
+    pub url: String,
+    pub id: Uuid,
+    pub github_id: i64,
+    /// The repository.
+    pub repository: String,
+    pub full_name: String,
+    pub tag_name: String,
+    pub name: Option<String>,
+    /// The author's account (null when it is not stored).
+    pub author: Option<String>,
+    pub author_login: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub created_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+}
+
+impl ReleaseView {
+    /// The view of a record.
+    pub fn new(record: ReleaseRecord, links: &Links) -> Self {
+        Self {
+            url: links.release(record.id),
+            id: record.id,
+            github_id: record.github_id,
+            repository: links.repository(record.repository_id, ""),
+            full_name: record.full_name,
+            tag_name: record.tag_name,
+            name: record.name,
+            author: record.author_id.map(|id| links.developer(id, "")),
+            author_login: record.author_login,
+            draft: record.draft,
+            prerelease: record.prerelease,
+            created_at: record.created_at,
+            published_at: record.published_at,
+            html_url: record.html_url,
+        }
     }
 }

@@ -1,13 +1,15 @@
 //! `/github/repositories/`: repositories, with their stargazers; and the repositories a
 //! developer starred or owns, as the developer's sub-collections.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::developers::Developers;
 use crate::api::links::Links;
 use crate::api::resource::{Collection, Declaration, Operation, Resource};
-use crate::api::views::RepositoryView;
 use crate::db::DbError;
 use crate::db::filter::ListQuery;
 use crate::db::paginate::Page;
@@ -87,5 +89,97 @@ impl Resource for Repositories {
                 RepositorySet::OwnedBy,
             ),
         ]
+    }
+}
+
+/// A GitHub repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryView {
+    pub url: String,
+    pub id: Uuid,
+    /// The owning developer.
+    pub owner: String,
+    pub github_id: i64,
+    pub owner_github_id: i64,
+    pub name: String,
+    pub full_name: String,
+    pub description: Option<String>,
+    pub homepage: Option<String>,
+    pub language: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    /// Unknown (null) for a repository only seen in GraphQL answers, which lack the field.
+    pub has_downloads: Option<bool>,
+    pub has_issues: bool,
+    /// Unknown (null) for a repository only seen in GraphQL answers, which lack the field.
+    pub has_pages: Option<bool>,
+    pub has_projects: bool,
+    pub has_wiki: bool,
+    pub private: bool,
+    pub archived: bool,
+    pub disabled: bool,
+    pub fork: bool,
+    pub stargazers_count: i32,
+    /// Only known once the repository itself was synced.
+    pub subscribers_count: Option<i32>,
+    pub watchers_count: i32,
+    pub forks_count: i32,
+    /// Unknown (null) for a repository only seen in GraphQL batches (a nested count there
+    /// would cost 100 times the batch).
+    pub open_issues_count: Option<i32>,
+    /// When gitomatic last completed a full repository sync.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// Developers who starred this repository.
+    pub stargazers: String,
+    /// Its issues (tracked repositories only have any).
+    pub issues: String,
+    /// Its pull requests.
+    pub pull_requests: String,
+    /// Its commits.
+    pub commits: String,
+    /// Its releases.
+    pub releases: String,
+}
+
+impl RepositoryView {
+    /// The view of a record.
+    pub fn new(record: RepositoryRecord, links: &Links) -> Self {
+        let id = record.id;
+        Self {
+            url: links.repository(id, ""),
+            id,
+            owner: links.developer(record.owner_id, ""),
+            github_id: record.github_id,
+            owner_github_id: record.owner_github_id,
+            name: record.name,
+            full_name: record.full_name,
+            description: record.description,
+            homepage: record.homepage,
+            language: record.language,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            pushed_at: record.pushed_at,
+            has_downloads: record.has_downloads,
+            has_issues: record.has_issues,
+            has_pages: record.has_pages,
+            has_projects: record.has_projects,
+            has_wiki: record.has_wiki,
+            private: record.private,
+            archived: record.archived,
+            disabled: record.disabled,
+            fork: record.fork,
+            stargazers_count: record.stargazers_count,
+            subscribers_count: record.subscribers_count,
+            watchers_count: record.watchers_count,
+            forks_count: record.forks_count,
+            open_issues_count: record.open_issues_count,
+            last_synced_at: record.last_synced_at,
+            stargazers: links.repository(id, "stargazers/"),
+            issues: links.repository(id, "issues/"),
+            pull_requests: links.repository(id, "pull_requests/"),
+            commits: links.repository(id, "commits/"),
+            releases: links.repository(id, "releases/"),
+        }
     }
 }

@@ -2,8 +2,10 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -16,12 +18,12 @@ use crate::api::links::Links;
 use crate::api::params::query_pairs;
 use crate::api::render::Rendered;
 use crate::api::resource::{Declaration, Operation, Resource};
-use crate::api::views::{ErrorView, TaskView};
+use crate::api::views::ErrorView;
 use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::filter::ListQuery;
 use crate::db::paginate::Page;
-use crate::db::queries::tasks::{self, NewTask, TaskRow};
+use crate::db::queries::tasks::{self, NewTask, TaskRow, TaskStatus};
 use crate::db::queries::tracked;
 use crate::jobs::activity::FULL_NAME;
 use crate::jobs::{Args, Registry, enqueue};
@@ -253,4 +255,56 @@ pub(crate) fn body_fields(
         }
     };
     Ok(fields)
+}
+
+/// One task run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskView {
+    pub url: String,
+    pub id: Uuid,
+    /// The job kind.
+    pub name: String,
+    /// The job's arguments.
+    #[schema(value_type = Object)]
+    pub args: serde_json::Value,
+    /// The login argument, for full_profile_sync and full_repository_sync.
+    pub username: Option<String>,
+    /// The repository argument, for full_repository_sync.
+    pub repo_name: Option<String>,
+    pub status: TaskStatus,
+    /// Runs started so far.
+    pub attempts: i32,
+    /// When a deferred task runs again.
+    pub not_before: Option<DateTime<Utc>>,
+    /// Why the task failed, or why it was last deferred; for a succeeded task, a note on
+    /// how it did its work when the operator should know (a GraphQL batch that handed
+    /// developers to REST).
+    pub error: Option<String>,
+    /// Quota-costing GitHub requests spent (304s are free and not counted).
+    pub github_requests: i32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl TaskView {
+    /// The view of a row.
+    pub fn new(row: TaskRow, links: &Links) -> Self {
+        Self {
+            url: links.task(row.id),
+            id: row.id,
+            name: row.name,
+            args: row.args,
+            username: row.username,
+            repo_name: row.repo_name,
+            status: row.status,
+            attempts: row.attempts,
+            not_before: row.not_before,
+            error: row.error,
+            github_requests: row.github_requests,
+            created_at: row.created_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+        }
+    }
 }

@@ -1,13 +1,15 @@
 //! `/github/timeline_items/`: what happened to issues and pull requests, in GitHub's
 //! order, and each one's timeline as its sub-collection.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::issues::{Issues, PullRequests};
 use crate::api::links::Links;
 use crate::api::resource::{Collection, Declaration, Operation, Resource};
-use crate::api::views::TimelineItemView;
 use crate::db::DbError;
 use crate::db::filter::ListQuery;
 use crate::db::paginate::Page;
@@ -79,5 +81,45 @@ impl Resource for TimelineItems {
                 Some,
             ),
         ]
+    }
+}
+
+/// One item of an issue's or pull request's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineItemView {
+    pub url: String,
+    pub id: Uuid,
+    /// The issue or pull request.
+    pub issue: String,
+    /// 0-based place in the timeline.
+    pub position: i32,
+    /// commented, labeled, unlabeled, closed, reopened, merged, committed, reviewed,
+    /// cross-referenced, transferred, ...
+    pub event: String,
+    pub actor_login: Option<String>,
+    /// A review's submitted_at, a commit's author date, otherwise GitHub's created_at.
+    pub created_at: Option<DateTime<Utc>>,
+    /// The item's own fields (label name, commit sha, review state, comment body, source issue).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl TimelineItemView {
+    /// The view of a record.
+    pub fn new(record: TimelineItemRecord, links: &Links) -> Self {
+        Self {
+            url: links.timeline_item(record.id),
+            id: record.id,
+            issue: links.issue(
+                record.issue_is_pull_request.unwrap_or(false),
+                record.issue_id,
+                "",
+            ),
+            position: record.position,
+            event: record.event,
+            actor_login: record.actor_login,
+            created_at: record.created_at,
+            details: record.details,
+        }
     }
 }

@@ -3,8 +3,10 @@
 //! and keeps the data; both kinds share one [`Trackable`] path through the two.
 
 use actix_web::{HttpRequest, HttpResponse, delete, post, web};
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -15,7 +17,7 @@ use crate::api::links::Links;
 use crate::api::render::Rendered;
 use crate::api::resource::{self, Declaration, Operation, Resource};
 use crate::api::tasks::{body_fields, read_body};
-use crate::api::views::{ErrorView, TrackedOrganizationView, TrackedRepositoryView};
+use crate::api::views::ErrorView;
 use crate::context::AppContext;
 use crate::db::DbError;
 use crate::db::filter::ListQuery;
@@ -396,5 +398,82 @@ fn required_text(
         Some(_) => Err(ApiError::BadRequest(format!(
             "Invalid {name}: expected a string, {expected}"
         ))),
+    }
+}
+
+/// A repository whose activity gitomatic follows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedRepositoryView {
+    pub url: String,
+    pub id: Uuid,
+    /// `owner/name` as tracked; follows GitHub when the repository is renamed or transferred.
+    pub full_name: String,
+    /// The repository (null until the first sync found it).
+    pub repository: Option<String>,
+    /// The tracked organization that brought it in, if any.
+    pub organization: Option<String>,
+    /// Its contributors, ranked (null until the first sync found the repository).
+    pub leaderboard: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When issues, pull requests, commits and releases were last synced completely.
+    pub activity_synced_at: Option<DateTime<Utc>>,
+    /// When the timelines were last synced completely.
+    pub timeline_synced_at: Option<DateTime<Utc>>,
+    /// Why the last sync failed (cleared by a successful one).
+    pub last_error: Option<String>,
+    /// When GitHub last answered that access to it is blocked (451, or 403 "Repository
+    /// access blocked"): the scheduled jobs leave it alone for 24 hours from then. Cleared
+    /// by a task posted by hand for it, or a successful sync.
+    pub blocked_at: Option<DateTime<Utc>>,
+}
+
+impl TrackedRepositoryView {
+    /// The view of a row.
+    pub fn new(row: TrackedRepository, links: &Links) -> Self {
+        Self {
+            url: links.tracked_repository(row.id),
+            id: row.id,
+            full_name: row.full_name,
+            repository: row.repository_id.map(|id| links.repository(id, "")),
+            organization: row.organization_id.map(|id| links.tracked_organization(id)),
+            leaderboard: row
+                .repository_id
+                .map(|id| links.repository(id, "leaderboard/")),
+            created_at: row.created_at,
+            activity_synced_at: row.activity_synced_at,
+            timeline_synced_at: row.timeline_synced_at,
+            last_error: row.last_error,
+            blocked_at: row.blocked_at,
+        }
+    }
+}
+
+/// An organization whose members (and repositories) gitomatic follows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedOrganizationView {
+    pub url: String,
+    pub id: Uuid,
+    pub login: String,
+    pub created_at: DateTime<Utc>,
+    /// When the members were last synced completely.
+    pub members_synced_at: Option<DateTime<Utc>>,
+    /// Why the last members sync failed.
+    pub last_error: Option<String>,
+    /// Its members, present and past.
+    pub members: String,
+}
+
+impl TrackedOrganizationView {
+    /// The view of a row.
+    pub fn new(row: TrackedOrganization, links: &Links) -> Self {
+        Self {
+            url: links.tracked_organization(row.id),
+            id: row.id,
+            members: links.members_of(&row.login),
+            login: row.login,
+            created_at: row.created_at,
+            members_synced_at: row.members_synced_at,
+            last_error: row.last_error,
+        }
     }
 }
