@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -18,9 +18,10 @@ use diesel_async::AsyncPgConnection;
 
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params;
+use crate::api::params::{self, Rendering};
 use crate::api::render::Rendered;
 use crate::api::resource::{Declaration, Operation, Resource};
+use crate::api::values::Positive;
 use crate::api::views::ErrorView;
 use crate::api::{charts, html};
 use crate::context::AppContext;
@@ -125,10 +126,9 @@ pub struct RepositoryEventsView {
 // Parameters
 // ---------------------------------------------------------------------------
 
-/// GitHub's event types, for the document (the handlers check [`EVENT_TYPES`], which a test
-/// keeps equal to these).
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "documents the values; the handlers parse text")]
+/// GitHub's event types.
+// In the order of `EVENT_TYPES`, which `name` reads (a test keeps the two equal).
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
 #[expect(
     clippy::enum_variant_names,
     reason = "GitHub's names, which all end in Event"
@@ -154,69 +154,67 @@ pub enum EventTypeName {
     WatchEvent,
 }
 
+impl EventTypeName {
+    /// GitHub's name of the type, as stored.
+    pub fn name(self) -> &'static str {
+        EVENT_TYPES[self as usize]
+    }
+}
+
 /// Parameters of `/github/metrics/event-avg-time`.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct AvgTimeParams {
-    /// GitHub's event type (required).
+    /// GitHub's event type, such as `PushEvent`.
     #[param(inline)]
     pub event_type: EventTypeName,
     /// Only events whose `payload.action` is this.
     pub action: Option<String>,
     /// Only events of this repository, `owner/name`.
     pub repository_name: Option<String>,
-    /// `json` forces JSON, `api` the browsable HTML.
-    pub format: Option<String>,
 }
 
 /// Parameters of `/github/metrics/events-total-count`.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct TotalCountParams {
-    /// Minutes back from now, a positive integer (required).
-    #[param(minimum = 1)]
-    pub offset: i64,
+    /// Minutes back from now, a positive integer.
+    #[param(inline)]
+    pub offset: Positive,
     /// Only events whose `payload.action` is this.
     pub action: Option<String>,
     /// Only events of this repository, `owner/name`.
     pub repository_name: Option<String>,
-    /// `json` forces JSON, `api` the browsable HTML.
-    pub format: Option<String>,
+}
+
+impl TotalCountParams {
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            action: self.action.as_deref(),
+            repository_name: self.repository_name.as_deref(),
+        }
+    }
 }
 
 /// Parameters of `/github/metrics/multiple-events-repos`.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct MultipleReposParams {
-    /// GitHub's event type (required).
+    /// GitHub's event type, such as `PushEvent`.
     #[param(inline)]
     pub event_type: EventTypeName,
     /// The fewest events a repository needs, a positive integer (default 2).
-    #[param(minimum = 1)]
-    pub minimal_events_count: Option<i64>,
-    /// `json` forces JSON, `api` the browsable HTML.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub minimal_events_count: Option<Positive>,
 }
 
 /// Parameters of `/github/visualization/event-avg-time`.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct AvgTimeChartParams {
     /// One event type; every type when absent.
     #[param(inline)]
@@ -225,109 +223,6 @@ pub struct AvgTimeChartParams {
     pub action: Option<String>,
     /// Only events of this repository, `owner/name`.
     pub repository_name: Option<String>,
-}
-
-/// Parameters of `/github/visualization/events-total-count`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
-pub struct TotalCountChartParams {
-    /// Minutes back from now, a positive integer (required).
-    #[param(minimum = 1)]
-    pub offset: i64,
-    /// Only events whose `payload.action` is this.
-    pub action: Option<String>,
-    /// Only events of this repository, `owner/name`.
-    pub repository_name: Option<String>,
-}
-
-/// A metric's query parameters: only the allowed names, the last value of each; an empty
-/// value counts as absent.
-struct Query(BTreeMap<String, String>);
-
-impl Query {
-    fn parse(request: &HttpRequest, allowed: &[&str]) -> Result<Self, ApiError> {
-        let mut values = BTreeMap::new();
-        for (key, value) in params::query_pairs(request)? {
-            if !allowed.contains(&key.as_str()) {
-                return Err(ApiError::BadRequest(format!(
-                    "Unknown parameter: {key} (this resource takes {})",
-                    allowed.join(", ")
-                )));
-            }
-            values.insert(key, value);
-        }
-        if let Some(format) = values
-            .get("format")
-            .filter(|f| !matches!(f.as_str(), "json" | "api" | "html"))
-        {
-            return Err(ApiError::BadRequest(format!(
-                "Invalid format: {format:?} (json, api or html)"
-            )));
-        }
-        Ok(Self(values))
-    }
-
-    fn optional(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
-    }
-
-    fn required(&self, name: &str, what: &str) -> Result<&str, ApiError> {
-        self.optional(name)
-            .ok_or_else(|| ApiError::BadRequest(format!("Missing {name}: provide {what}")))
-    }
-
-    /// A GitHub event type, required or not.
-    fn event_type(&self, required: bool) -> Result<Option<&str>, ApiError> {
-        let raw = if required {
-            Some(self.required("event_type", "a GitHub event type such as PushEvent")?)
-        } else {
-            self.optional("event_type")
-        };
-        match raw {
-            Some(raw) if !EVENT_TYPES.contains(&raw) => Err(ApiError::BadRequest(format!(
-                "Invalid event_type: {:?} is not a GitHub event type (one of {})",
-                raw.chars().take(100).collect::<String>(),
-                EVENT_TYPES.join(", ")
-            ))),
-            other => Ok(other),
-        }
-    }
-
-    /// A positive integer.
-    fn positive(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        let Some(raw) = self.optional(name) else {
-            return Ok(None);
-        };
-        raw.parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "Invalid {name}: {:?} is not a positive integer",
-                    raw.chars().take(100).collect::<String>()
-                ))
-            })
-    }
-
-    fn offset(&self) -> Result<i64, ApiError> {
-        self.required("offset", "a number of minutes, a positive integer")?;
-        Ok(self.positive("offset")?.unwrap_or_default())
-    }
-
-    fn selection(&self) -> Selection<'_> {
-        Selection {
-            action: self.optional("action"),
-            repository_name: self.optional("repository_name"),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -384,24 +279,24 @@ impl Resource for Events {
 
 /// The mean time between consecutive events of a type: (last − first) / (count − 1),
 /// null with fewer than 2 events.
-#[utoipa::path(get, tag = "events", params(AvgTimeParams),
+#[utoipa::path(get, tag = "events", params(AvgTimeParams, Rendering),
     responses((status = 200, body = EventAvgTimeView), (status = 400, body = ErrorView)))]
 #[route("/metrics/event-avg-time", method = "GET", method = "HEAD")]
 pub async fn event_avg_time(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::parse(
-        &request,
-        &["event_type", "action", "repository_name", "format"],
-    )?;
-    let event_type = query.event_type(true)?.unwrap_or_default();
-    let selection = query.selection();
+    let query: AvgTimeParams = params::typed(&request)?;
+    let event_type = query.event_type.name();
+    let selection = Selection {
+        action: query.action.as_deref(),
+        repository_name: query.repository_name.as_deref(),
+    };
     let span = events::span(&mut *ctx.conn().await?, event_type, &selection).await?;
     Ok(Rendered::ok(EventAvgTimeView {
         event_type: event_type.to_owned(),
-        action: selection.action.map(str::to_owned),
-        repository_name: selection.repository_name.map(str::to_owned),
+        action: query.action.clone(),
+        repository_name: query.repository_name.clone(),
         count: span.count,
         average_seconds: span.average_seconds(),
     })
@@ -409,20 +304,24 @@ pub async fn event_avg_time(
 }
 
 /// Events created in the last `offset` minutes, by type.
-#[utoipa::path(get, tag = "events", params(TotalCountParams),
+#[utoipa::path(get, tag = "events", params(TotalCountParams, Rendering),
     responses((status = 200, body = EventsTotalCountView), (status = 400, body = ErrorView)))]
 #[route("/metrics/events-total-count", method = "GET", method = "HEAD")]
 pub async fn events_total_count(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::parse(&request, &["offset", "action", "repository_name", "format"])?;
+    let query: TotalCountParams = params::typed(&request)?;
     let view = total_count(&ctx, &query).await?;
     Ok(Rendered::ok(view).respond(&request))
 }
 
-async fn total_count(ctx: &AppContext, query: &Query) -> Result<EventsTotalCountView, ApiError> {
-    let offset = query.offset()?;
+/// Events created in the last `offset` minutes, by type: the metric and its chart.
+async fn total_count(
+    ctx: &AppContext,
+    query: &TotalCountParams,
+) -> Result<EventsTotalCountView, ApiError> {
+    let Positive(offset) = query.offset;
     let since = Utc::now() - chrono::Duration::minutes(offset.min(MAX_OFFSET_MINUTES));
     let found = events::counts_since(&mut *ctx.conn().await?, since, &query.selection()).await?;
     let mut counts: BTreeMap<String, i64> = EVENT_TYPES
@@ -442,16 +341,16 @@ async fn total_count(ctx: &AppContext, query: &Query) -> Result<EventsTotalCount
 
 /// Repositories with at least `minimal_events_count` events of a type, by count descending,
 /// then name.
-#[utoipa::path(get, tag = "events", params(MultipleReposParams),
+#[utoipa::path(get, tag = "events", params(MultipleReposParams, Rendering),
     responses((status = 200, body = MultipleEventsReposView), (status = 400, body = ErrorView)))]
 #[route("/metrics/multiple-events-repos", method = "GET", method = "HEAD")]
 pub async fn multiple_events_repos(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::parse(&request, &["event_type", "minimal_events_count", "format"])?;
-    let event_type = query.event_type(true)?.unwrap_or_default();
-    let minimum = query.positive("minimal_events_count")?.unwrap_or(2);
+    let query: MultipleReposParams = params::typed(&request)?;
+    let event_type = query.event_type.name();
+    let minimum = query.minimal_events_count.map_or(2, |Positive(n)| n);
     let rows = events::repositories_with(&mut *ctx.conn().await?, event_type, minimum).await?;
     Ok(Rendered::ok(MultipleEventsReposView {
         event_type: event_type.to_owned(),
@@ -481,12 +380,16 @@ pub async fn event_avg_time_chart(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::parse(&request, &["event_type", "action", "repository_name"])?;
-    let types: Vec<String> = match query.event_type(false)? {
-        Some(one) => vec![one.to_owned()],
+    // HTML only: no `format`.
+    let query: AvgTimeChartParams = params::typed_unrendered(&request)?;
+    let types: Vec<String> = match query.event_type {
+        Some(one) => vec![one.name().to_owned()],
         None => EVENT_TYPES.iter().map(|kind| (*kind).to_owned()).collect(),
     };
-    let selection = query.selection();
+    let selection = Selection {
+        action: query.action.as_deref(),
+        repository_name: query.repository_name.as_deref(),
+    };
     let mut conn = ctx.conn().await?;
     let moments =
         events::latest_moments(&mut conn, &types, &selection, charts::CHART_EVENTS + 1).await?;
@@ -518,7 +421,7 @@ pub async fn event_avg_time_chart(
 
 /// An HTML page with an SVG bar chart: events created in the last `offset` minutes, a bar
 /// per type.
-#[utoipa::path(get, tag = "events", params(TotalCountChartParams),
+#[utoipa::path(get, tag = "events", params(TotalCountParams),
     responses((status = 200, description = "An HTML page with a server-rendered SVG bar chart", content_type = "text/html", body = String),
         (status = 400, body = ErrorView)))]
 #[route("/visualization/events-total-count", method = "GET", method = "HEAD")]
@@ -526,7 +429,8 @@ pub async fn events_total_count_chart(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = Query::parse(&request, &["offset", "action", "repository_name"])?;
+    // HTML only: no `format`.
+    let query: TotalCountParams = params::typed_unrendered(&request)?;
     let view = total_count(&ctx, &query).await?;
     let page = html::chart_page(
         request.path(),
@@ -563,5 +467,10 @@ mod tests {
             .filter_map(serde_json::Value::as_str)
             .collect();
         assert_eq!(documented, EVENT_TYPES);
+        // So `name` answers what the parameter said.
+        for name in EVENT_TYPES {
+            let kind: EventTypeName = serde_json::from_value(name.into()).expect("a type");
+            assert_eq!(kind.name(), name);
+        }
     }
 }

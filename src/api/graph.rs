@@ -5,7 +5,8 @@
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, route, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -14,9 +15,10 @@ use crate::api::developers::DeveloperView;
 use crate::api::developers::Developers;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::{self, DEFAULT_PAGE_SIZE};
+use crate::api::params::{self, PageNumber, PageSize, Rendering};
 use crate::api::render::Rendered;
 use crate::api::resource::existing;
+use crate::api::values::{QueryValue, integer_schema, query_value};
 use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::paginate;
@@ -44,24 +46,50 @@ pub struct PathView {
 }
 
 /// Parameters of a path query.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct PathParams {
-    /// The longest path searched, 1 to 6 (default 6).
-    max_depth: Option<u32>,
-    /// `json` forces JSON, `api` the browsable HTML.
-    format: Option<String>,
+    /// The longest path searched (default 6).
+    #[serde(default)]
+    #[param(inline)]
+    max_depth: Depth,
 }
+
+/// The longest path searched: 1 to [`MAX_DEPTH`] follows, [`MAX_DEPTH`] by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Depth(u32);
+
+impl Default for Depth {
+    fn default() -> Self {
+        Self(MAX_DEPTH)
+    }
+}
+
+impl QueryValue for Depth {
+    fn expected() -> String {
+        format!("an integer from 1 to {MAX_DEPTH}")
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        raw.parse()
+            .ok()
+            .filter(|depth| (1..=MAX_DEPTH).contains(depth))
+            .map(Self)
+    }
+
+    fn schema() -> ObjectBuilder {
+        integer_schema(1, Some(i64::from(MAX_DEPTH)), KnownFormat::Int32)
+    }
+}
+
+query_value!(Depth);
 
 /// The shortest chain of follows from one developer to another.
 #[utoipa::path(get, tag = "graph",
     params(("id" = uuid::Uuid, Path, description = "The first developer's id"),
            ("other_id" = uuid::Uuid, Path, description = "The last developer's id"),
-           PathParams),
+           PathParams, Rendering),
     responses((status = 200, body = PathView), (status = 400, body = ErrorView),
               (status = 404, body = ErrorView, description = "an unknown developer, or no follow path within max_depth steps"),
               (status = 422, body = ErrorView, description = "the search grew too large before it ended")))]
@@ -71,29 +99,9 @@ pub async fn developer_path(
     ctx: web::Data<AppContext>,
     ids: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut max_depth = MAX_DEPTH;
-    for (key, raw) in params::query_pairs(&request)? {
-        match key.as_str() {
-            "max_depth" => {
-                max_depth = raw
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|depth| (1..=MAX_DEPTH).contains(depth))
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!(
-                            "Invalid max_depth: expected an integer from 1 to {MAX_DEPTH}, got {raw:?}"
-                        ))
-                    })?;
-            }
-            "format" => {}
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "Unknown parameter: {key} (a path takes max_depth)"
-                )));
-            }
-        }
-    }
+    let PathParams {
+        max_depth: Depth(max_depth),
+    } = params::typed(&request)?;
     let source = existing::<Developers>(&ctx, &ids.0).await?;
     let target = existing::<Developers>(&ctx, &ids.1).await?;
     let mut conn = ctx.conn().await?;
@@ -136,25 +144,24 @@ pub struct SuggestionView {
 }
 
 /// Parameters of the suggestions list.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct SuggestionParams {
     /// 1-based page number (default 1); a page past the last answers 404.
-    page: Option<u32>,
+    #[serde(default)]
+    #[param(inline)]
+    page: PageNumber,
     /// Items per page, 1-100 (default 10).
-    page_size: Option<u32>,
-    /// `json` forces JSON, `api` the browsable HTML.
-    format: Option<String>,
+    #[serde(default)]
+    #[param(inline)]
+    page_size: PageSize,
 }
 
 /// Developers followed by those this one follows, that it does not follow yet, by score
 /// (how many of those it follows follow them), then login.
 #[utoipa::path(get, tag = "graph",
-    params(("id" = uuid::Uuid, Path, description = "The developer's id"), SuggestionParams),
+    params(("id" = uuid::Uuid, Path, description = "The developer's id"), SuggestionParams, Rendering),
     responses((status = 200, body = Page<SuggestionView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
 #[route("/developers/{id}/suggestions/", method = "GET", method = "HEAD")]
 pub async fn developer_suggestions(
@@ -162,7 +169,10 @@ pub async fn developer_suggestions(
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (page, page_size) = page_only(&request)?;
+    let SuggestionParams {
+        page: PageNumber(page),
+        page_size: PageSize(page_size),
+    } = params::typed(&request)?;
     let developer = existing::<Developers>(&ctx, &id).await?;
     let mut conn = ctx.conn().await?;
     let offset = i64::from(page - 1) * i64::from(page_size);
@@ -182,24 +192,6 @@ pub async fn developer_suggestions(
         .collect();
     let page = page_of(&request, &links, page, total, loaded.has_next, results)?;
     Ok(Rendered::ok(page).respond(&request))
-}
-
-/// `page` and `page_size` of a list without filters or ordering; anything else is a 400.
-fn page_only(request: &HttpRequest) -> Result<(u32, u32), ApiError> {
-    let (mut page, mut page_size) = (1, DEFAULT_PAGE_SIZE);
-    for (key, raw) in params::query_pairs(request)? {
-        match key.as_str() {
-            "page" => page = params::page_number(&raw)?,
-            "page_size" => page_size = params::page_size(&raw)?,
-            "format" => {}
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "Unknown parameter: {key} (this list takes page and page_size)"
-                )));
-            }
-        }
-    }
-    Ok((page, page_size))
 }
 
 // ---------------------------------------------------------------------------
@@ -303,39 +295,57 @@ pub async fn get_graph(
 // ---------------------------------------------------------------------------
 
 /// Parameters of the export.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the parameters; the handler parses them"
-)]
+#[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// `jsonl` (default), `csv` or `graphml`.
+    #[serde(default)]
     #[param(inline)]
-    format: Option<ExportFormat>,
+    format: ExportFormat,
     /// `follows` (default: developer → developer it follows) or `stars` (developer →
     /// repository it starred).
+    #[serde(default)]
     #[param(inline)]
-    relation: Option<ExportRelation>,
+    relation: ExportRelation,
 }
 
-/// The export's formats, as documented (parsed by [`Format::parse`]).
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[expect(dead_code, reason = "documents the values; Format::parse reads them")]
-enum ExportFormat {
+/// The export's formats.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
     Jsonl,
     Csv,
     Graphml,
 }
 
-/// The exported relations, as documented (parsed by [`Relation::parse`]).
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[expect(dead_code, reason = "documents the values; Relation::parse reads them")]
-enum ExportRelation {
+impl From<ExportFormat> for Format {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Jsonl => Format::JsonLines,
+            ExportFormat::Csv => Format::Csv,
+            ExportFormat::Graphml => Format::GraphMl,
+        }
+    }
+}
+
+/// The exported relations.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportRelation {
+    #[default]
     Follows,
     Stars,
+}
+
+impl From<ExportRelation> for Relation {
+    fn from(relation: ExportRelation) -> Self {
+        match relation {
+            ExportRelation::Follows => Relation::Follows,
+            ExportRelation::Stars => Relation::Stars,
+        }
+    }
 }
 
 /// The whole of a relation, streamed: JSON Lines `{"source", "target"}`, CSV with the
@@ -351,30 +361,9 @@ pub async fn export_graph(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut format, mut relation) = (Format::JsonLines, Relation::Follows);
-    for (key, raw) in params::query_pairs(&request)? {
-        match key.as_str() {
-            "format" => {
-                format = Format::parse(raw.trim()).ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "Invalid format: expected jsonl, csv or graphml, got {raw:?}"
-                    ))
-                })?;
-            }
-            "relation" => {
-                relation = Relation::parse(raw.trim()).ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "Invalid relation: expected follows or stars, got {raw:?}"
-                    ))
-                })?;
-            }
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "Unknown parameter: {key} (the export takes format and relation)"
-                )));
-            }
-        }
-    }
+    // `format` is the export's own (jsonl, csv or graphml), not the rendering.
+    let query: ExportParams = params::typed_unrendered(&request)?;
+    let (format, relation) = (Format::from(query.format), Relation::from(query.relation));
     let export = Export::new(ctx.get_ref().clone(), relation, format);
     let body = futures_util::stream::try_unfold(export, |mut export| async move {
         match export.next_chunk().await {

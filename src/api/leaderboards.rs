@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, put, route, web};
 use chrono::{Duration, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
@@ -12,8 +12,9 @@ use crate::api::auth::require_token;
 use crate::api::collection::{page_of, uuid_id};
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::{self, DEFAULT_PAGE_SIZE};
+use crate::api::params::{self, PageNumber, PageSize, Rendering};
 use crate::api::render::Rendered;
+use crate::api::values::{Day, Flag};
 use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::queries::leaderboards::{self, BoardQuery, BoardRow, KINDS, LINE_BONUS_CAP};
@@ -23,23 +24,28 @@ use crate::db::queries::tracked;
 const DEFAULT_WINDOW_DAYS: i64 = 730;
 
 /// The parameters of a board.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[expect(
-    dead_code,
-    reason = "documents the query; it is parsed by `BoardParams::parse`"
-)]
+#[serde(deny_unknown_fields)]
 pub struct BoardParams {
     /// First day counted, `YYYY-MM-DD` (default: the 730 days that end with `until`).
-    since: Option<NaiveDate>,
+    #[param(inline)]
+    since: Option<Day>,
     /// Last day counted, `YYYY-MM-DD` (default: today).
-    until: Option<NaiveDate>,
+    #[param(inline)]
+    until: Option<Day>,
     /// Rank bots too (logins ending in `[bot]`, GitHub type Bot); default false.
-    include_bots: Option<bool>,
-    /// 1-based page.
-    page: Option<u32>,
+    #[serde(default)]
+    #[param(inline)]
+    include_bots: Flag,
+    /// 1-based page number (default 1); a page past the last answers 404.
+    #[serde(default)]
+    #[param(inline)]
+    page: PageNumber,
     /// Contributors per page (1-100, default 10).
-    page_size: Option<u32>,
+    #[serde(default)]
+    #[param(inline)]
+    page_size: PageSize,
 }
 
 /// A parsed board request.
@@ -69,45 +75,15 @@ impl Board {
         }
     }
 
+    /// The board a request's parameters ask for; `since` after `until` is a 400.
     fn parse(request: &HttpRequest) -> Result<Board, ApiError> {
-        let mut since = None;
-        let mut until = None;
-        let mut include_bots = false;
-        let mut page = 1;
-        let mut page_size = DEFAULT_PAGE_SIZE;
-        for (key, raw) in params::query_pairs(request)? {
-            let invalid = |expected: &str| {
-                ApiError::BadRequest(format!("Invalid {key}: expected {expected}, got {raw:?}"))
-            };
-            match key.as_str() {
-                "since" | "until" => {
-                    let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-                        .map_err(|_| invalid("a date as YYYY-MM-DD"))?;
-                    if key == "since" {
-                        since = Some(day);
-                    } else {
-                        until = Some(day);
-                    }
-                }
-                "include_bots" => {
-                    include_bots = match raw.trim() {
-                        "true" | "1" => true,
-                        "false" | "0" => false,
-                        _ => return Err(invalid("true or false")),
-                    }
-                }
-                "page" => page = params::page_number(&raw)?,
-                "page_size" => page_size = params::page_size(&raw)?,
-                "format" => {}
-                _ => {
-                    return Err(ApiError::BadRequest(format!(
-                        "Unknown parameter: {key} (a board takes since, until, include_bots, page and page_size)"
-                    )));
-                }
-            }
-        }
-        let until = until.unwrap_or_else(|| Utc::now().date_naive());
-        let since = since.unwrap_or_else(|| default_since(until));
+        let query: BoardParams = params::typed(request)?;
+        let until = query
+            .until
+            .map_or_else(|| Utc::now().date_naive(), |Day(day)| day);
+        let since = query
+            .since
+            .map_or_else(|| default_since(until), |Day(day)| day);
         if since > until {
             return Err(ApiError::BadRequest(format!(
                 "Invalid since: {since} is after until ({until})"
@@ -116,9 +92,9 @@ impl Board {
         Ok(Board {
             since,
             until,
-            include_bots,
-            page,
-            page_size,
+            include_bots: query.include_bots.0,
+            page: query.page.0,
+            page_size: query.page_size.0,
         })
     }
 
@@ -180,7 +156,7 @@ impl LeaderboardEntryView {
 
 /// The contributors of one tracked repository, ranked.
 #[utoipa::path(get, tag = "leaderboards",
-    params(("id" = uuid::Uuid, Path, description = "The repository's id (it must be tracked)"), BoardParams),
+    params(("id" = uuid::Uuid, Path, description = "The repository's id (it must be tracked)"), BoardParams, Rendering),
     responses((status = 200, body = Page<LeaderboardEntryView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
 #[route("/repositories/{id}/leaderboard/", method = "GET", method = "HEAD")]
 pub async fn repository_leaderboard(
@@ -203,7 +179,7 @@ pub async fn repository_leaderboard(
 
 /// The contributors of every tracked repository, ranked: each contributor's score is the
 /// sum of their per-repository scores (each repository's line bonus capped on its own).
-#[utoipa::path(get, tag = "leaderboards", params(BoardParams),
+#[utoipa::path(get, tag = "leaderboards", params(BoardParams, Rendering),
     responses((status = 200, body = Page<LeaderboardEntryView>), (status = 400, body = ErrorView),
         (status = 404, body = ErrorView, description = "A page past the last")))]
 #[route("/leaderboards/", method = "GET", method = "HEAD")]

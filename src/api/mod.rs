@@ -31,6 +31,7 @@ mod tasks;
 mod timeline_items;
 mod tracked;
 mod transfers;
+mod values;
 pub mod views;
 
 use std::net::TcpListener;

@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Deserialize;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
+use crate::api::params;
 use crate::api::render::Rendered;
 use crate::api::resource::{self, Declaration, Operation, Resource};
 use crate::api::tasks::{body_fields, read_body};
@@ -124,13 +125,11 @@ impl Resource for TrackedOrganizations {
 /// What a tracking request names and how it is tracked: the one difference between
 /// tracking a repository and an organization.
 trait Trackable: Resource<Id = Uuid, Record: Tracked> {
-    /// The body field naming it.
-    const FIELD: &'static str;
-    /// What that field holds, for the 400 when it is missing.
-    const EXPECTED: &'static str;
+    /// The body naming it, which also documents it.
+    type Request: DeserializeOwned + ToSchema;
 
-    /// Its name on GitHub, checked, and the task of its first sync.
-    fn parse(raw: &str) -> Result<(String, NewTask), ApiError>;
+    /// Its name on GitHub, and the task of its first sync.
+    fn parse(request: Self::Request) -> Result<(String, NewTask), ApiError>;
 
     /// Tracks it unless it is tracked already: the row, and whether it is new.
     fn track(
@@ -143,12 +142,10 @@ trait Trackable: Resource<Id = Uuid, Record: Tracked> {
 }
 
 impl Trackable for TrackedRepositories {
-    const FIELD: &'static str = "full_name";
-    const EXPECTED: &'static str = "the repository as owner/name";
+    type Request = TrackRepositoryRequest;
 
-    fn parse(raw: &str) -> Result<(String, NewTask), ApiError> {
-        let full_name = FullName::parse(raw)
-            .map_err(|error| ApiError::BadRequest(format!("Invalid full_name: {error}")))?;
+    fn parse(request: TrackRepositoryRequest) -> Result<(String, NewTask), ApiError> {
+        let full_name = request.full_name;
         let task = first_sync(RepositoryActivitySync::of(full_name.clone()))?;
         Ok((full_name.as_str().to_owned(), task))
     }
@@ -166,12 +163,10 @@ impl Trackable for TrackedRepositories {
 }
 
 impl Trackable for TrackedOrganizations {
-    const FIELD: &'static str = "login";
-    const EXPECTED: &'static str = "the organization's login";
+    type Request = TrackOrganizationRequest;
 
-    fn parse(raw: &str) -> Result<(String, NewTask), ApiError> {
-        let login = GithubLogin::parse(raw)
-            .map_err(|error| ApiError::BadRequest(format!("Invalid login: {error}")))?;
+    fn parse(request: TrackOrganizationRequest) -> Result<(String, NewTask), ApiError> {
+        let login = request.login;
         let task = first_sync(OrgMembersSync { org: login.clone() })?;
         Ok((login.as_str().to_owned(), task))
     }
@@ -198,8 +193,7 @@ async fn track<T: Trackable>(
     require_token(request, ctx).await?;
     let body = read_body(payload).await?;
     let fields = body_fields(request, &body)?;
-    let raw = required_text(&fields, T::FIELD, T::EXPECTED)?;
-    let (key, task) = T::parse(&raw)?;
+    let (key, task) = T::parse(params::from_fields(fields)?)?;
     let links = Links::new(request, &ctx.config);
     let (row, queued) = ctx
         .conn()
@@ -270,26 +264,18 @@ async fn publish_first_sync(ctx: &AppContext, queued: Option<(TaskRow, bool)>) -
 
 /// A repository to track (JSON or form body).
 #[derive(Debug, Deserialize, ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the body; it is read as a JSON object or form"
-)]
 pub struct TrackRepositoryRequest {
-    /// `owner/name` by GitHub's syntax.
-    #[schema(example = "octocat/hello-world")]
-    pub full_name: String,
+    /// The repository as `owner/name`, by GitHub's syntax.
+    #[schema(value_type = String, example = "octocat/hello-world")]
+    pub full_name: FullName,
 }
 
 /// An organization to track (JSON or form body).
 #[derive(Debug, Deserialize, ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the body; it is read as a JSON object or form"
-)]
 pub struct TrackOrganizationRequest {
     /// The organization's login (`[A-Za-z0-9-]{1,39}`).
-    #[schema(example = "github")]
-    pub login: String,
+    #[schema(value_type = String, example = "github")]
+    pub login: GithubLogin,
 }
 
 /// Tracks a repository and queues `repository_activity_sync` for it; a repository tracked
@@ -382,23 +368,6 @@ pub async fn untrack_organization(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     untrack::<TrackedOrganizations>(&request, &ctx, &id).await
-}
-
-/// A required text field of a body; the error names it and says what it should be.
-fn required_text(
-    fields: &Map<String, Value>,
-    name: &str,
-    expected: &str,
-) -> Result<String, ApiError> {
-    match fields.get(name) {
-        Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
-        None | Some(Value::Null) | Some(Value::String(_)) => Err(ApiError::BadRequest(format!(
-            "Missing {name}: give {expected}"
-        ))),
-        Some(_) => Err(ApiError::BadRequest(format!(
-            "Invalid {name}: expected a string, {expected}"
-        ))),
-    }
 }
 
 /// A repository whose activity gitomatic follows.

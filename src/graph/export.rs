@@ -29,16 +29,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format named by the `format` parameter.
-    pub fn parse(raw: &str) -> Option<Format> {
-        match raw {
-            "jsonl" => Some(Format::JsonLines),
-            "csv" => Some(Format::Csv),
-            "graphml" => Some(Format::GraphMl),
-            _ => None,
-        }
-    }
-
     /// The `format` parameter's value.
     pub fn name(self) -> &'static str {
         match self {
@@ -64,15 +54,6 @@ impl Relation {
         match self {
             Relation::Follows => "follows",
             Relation::Stars => "stars",
-        }
-    }
-
-    /// The relation named by the `relation` parameter.
-    pub fn parse(raw: &str) -> Option<Relation> {
-        match raw {
-            "follows" => Some(Relation::Follows),
-            "stars" => Some(Relation::Stars),
-            _ => None,
         }
     }
 }

@@ -284,6 +284,12 @@ async fn tracking_a_repository_answers_201_then_200_and_queues_one_sync() {
         assert_eq!(status, 400, "{bad}: {answer}");
         assert!(error(&answer).contains("full_name"), "{bad}: {answer}");
     }
+    // A missing full_name says what to give.
+    let (_, _, answer) = post(&app, path, Some(&token), &json!({"full_name": null})).await;
+    assert_eq!(
+        error(&answer),
+        "Missing full_name: the repository as `owner/name`, by GitHub's syntax"
+    );
     let (_, listed) = get_json(&app, path, &[]).await;
     assert_eq!(listed["count"], 1);
     assert_eq!(results(&listed)[0], created);

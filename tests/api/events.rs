@@ -535,7 +535,7 @@ type Case = (
 #[tokio::test]
 async fn every_validation_error_is_a_400_naming_the_parameter() {
     let app = spawn_app().await;
-    let cases: [Case; 24] = [
+    let cases: [Case; 28] = [
         ("/github/metrics/event-avg-time", &[], "event_type"),
         (
             "/github/metrics/event-avg-time",
@@ -630,6 +630,27 @@ async fn every_validation_error_is_a_400_naming_the_parameter() {
             &[("event_type", "PushEvent"), ("format", "xml")],
             "format",
         ),
+        (
+            "/github/metrics/events-total-count",
+            &[("offset", "5"), ("format", "csv")],
+            "format",
+        ),
+        (
+            "/github/metrics/multiple-events-repos",
+            &[("event_type", "PushEvent"), ("colour", "red")],
+            "colour",
+        ),
+        // The charts are HTML only: they take no format.
+        (
+            "/github/visualization/event-avg-time",
+            &[("format", "json")],
+            "format",
+        ),
+        (
+            "/github/visualization/events-total-count",
+            &[("offset", "5"), ("colour", "")],
+            "colour",
+        ),
         // PostgreSQL text cannot hold a NUL: refused before any query.
         (
             "/github/metrics/event-avg-time",
@@ -648,6 +669,34 @@ async fn every_validation_error_is_a_400_naming_the_parameter() {
         let message = seed::error(&body);
         assert!(message.contains(parameter), "{path} {query:?}: {message}");
     }
+    // An unknown parameter's error says what the resource takes.
+    let (_, body) = get_json(
+        &app,
+        "/github/metrics/events-total-count",
+        &[("offset", "5"), ("since", "yesterday")],
+    )
+    .await;
+    assert_eq!(
+        seed::error(&body),
+        "Unknown parameter: since (this resource takes offset, action, repository_name, format)"
+    );
+    // An empty value counts as absent (django-filter's rule).
+    let (status, body) = get_json(
+        &app,
+        "/github/metrics/event-avg-time",
+        &[
+            ("event_type", "PushEvent"),
+            ("action", ""),
+            ("repository_name", " "),
+            ("format", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["action"].is_null() && body["repository_name"].is_null(),
+        "{body}"
+    );
     // An unknown type's error lists GitHub's types.
     let (_, body) = get_json(
         &app,

@@ -287,16 +287,21 @@ async fn paths_are_shortest_and_every_step_is_a_follow() {
         (status, seed::error(&body)),
         (404, "no follow path within 4 steps")
     );
+    let next = format!("/github/developers/{}/path/{}/", world.ids[0], world.ids[1]);
     for bad in ["0", "7", "two", "-1"] {
-        let (status, body) = get_json(
-            &app,
-            &format!("/github/developers/{}/path/{}/", world.ids[0], world.ids[1]),
-            &[("max_depth", bad)],
-        )
-        .await;
+        let (status, body) = get_json(&app, &next, &[("max_depth", bad)]).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert!(seed::error(&body).contains("max_depth"), "{body}");
     }
+    // An unknown parameter and a rendering that does not exist are 400s naming them; an
+    // empty max_depth is no max_depth.
+    for (key, value) in [("depth", "2"), ("format", "xml")] {
+        let (status, body) = get_json(&app, &next, &[(key, value)]).await;
+        assert_eq!(status, 400, "{key}={value}: {body}");
+        assert!(seed::error(&body).contains(key), "{body}");
+    }
+    let (status, body) = get_json(&app, &next, &[("max_depth", ""), ("format", "json")]).await;
+    assert_eq!(status, 200, "{body}");
     let unknown = Uuid::new_v4();
     let (status, body) = get_json(
         &app,
@@ -384,11 +389,20 @@ async fn mutuals_and_suggestions_match_set_arithmetic() {
         assert_eq!(status, 200, "{link}");
     }
     let suggestions = format!("/github/developers/{}/suggestions/", world.ids[0]);
-    for (key, value) in [("page", "0"), ("page_size", "101"), ("ordering", "login")] {
+    for (key, value) in [
+        ("page", "0"),
+        ("page_size", "101"),
+        ("ordering", "login"),
+        ("format", "xml"),
+    ] {
         let (status, body) = get_json(&app, &suggestions, &[(key, value)]).await;
         assert_eq!(status, 400, "{key}={value}: {body}");
         assert!(seed::error(&body).contains(key), "{body}");
     }
+    // Empty paging values count as absent: the first page of 10.
+    let (status, body) = get_json(&app, &suggestions, &[("page", ""), ("page_size", " ")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["previous"].is_null(), "{body}");
     let (status, _) = get_json(&app, &suggestions, &[("page", "999")]).await;
     assert_eq!(status, 404);
 }

@@ -568,13 +568,28 @@ async fn board_requests_name_what_is_wrong() {
     );
     let (status, body) = get("/github/leaderboards/?colour=red").await;
     assert_eq!(
+        (status, body["error"].as_str()),
+        (
+            400,
+            Some(
+                "Unknown parameter: colour (this resource takes since, until, include_bots, \
+                 page, page_size, format)"
+            )
+        ),
+        "{body}"
+    );
+    let (status, body) = get("/github/leaderboards/?format=xml").await;
+    assert_eq!(
         (
             status,
-            body["error"].as_str().is_some_and(|e| e.contains("colour"))
+            body["error"].as_str().is_some_and(|e| e.contains("format"))
         ),
         (400, true),
         "{body}"
     );
+    // Empty values count as absent (django-filter's rule): the default board.
+    let (status, body) = get("/github/leaderboards/?since=&until=&include_bots=&page=").await;
+    assert_eq!((status, body["count"].clone()), (200, json!(0)), "{body}");
     let (status, _) = get("/github/leaderboards/?since=2026-02-01&until=2026-01-01").await;
     assert_eq!(status, 400);
     let (status, body) = get("/github/leaderboards/").await;
