@@ -75,6 +75,9 @@ pub fn page_size(raw: &str) -> Result<u32, ApiError> {
 }
 
 /// Parses a list request against the list's fields; every error names the parameter.
+/// An empty value (blank) is no value, as django-filter reads a submitted form: an empty
+/// filter filters nothing, an empty `page`, `page_size`, `ordering` or `format` is the
+/// default; an unknown name is a 400 all the same.
 pub fn list_query(
     request: &HttpRequest,
     fields: &[Field],
@@ -87,6 +90,7 @@ pub fn list_query(
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
     };
     let page = single("page").map_or(Ok(1), page_number)?;
     let page_size = single("page_size").map_or(Ok(DEFAULT_PAGE_SIZE), page_size)?;
@@ -100,7 +104,11 @@ pub fn list_query(
     let mut filters = pairs
         .iter()
         .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
-        .map(|(key, value)| Filter::parse(fields, key, value).map_err(ApiError::BadRequest))
+        .filter_map(|(key, value)| {
+            Filter::parse_unless_empty(fields, key, value)
+                .map_err(ApiError::BadRequest)
+                .transpose()
+        })
         .collect::<Result<Vec<_>, _>>()?;
     filters.extend(Filter::defaults(fields, &filters));
     Ok(ListQuery {
