@@ -18,12 +18,13 @@ use crate::db::paginate;
 use crate::db::{Conn, DbError};
 
 /// Parses the list parameters, loads the page on a pooled connection and renders
-/// `{count, next, previous, results}`.
+/// `{count, next, previous, results}`, with `Link` and `Allow` (read-only: a list that
+/// takes `POST` says so with [`Rendered::with_allow`]) and, in HTML, the filter form.
 pub async fn list<R, V, F, Fut>(
     request: &HttpRequest,
     ctx: &AppContext,
-    fields: &[Field],
-    default_ordering: &str,
+    fields: &'static [Field],
+    default_ordering: &'static str,
     load: F,
     view: impl Fn(R, &Links) -> V,
 ) -> Result<Rendered, ApiError>
@@ -74,7 +75,7 @@ where
         loaded.has_next,
         results,
     )?;
-    Ok(Rendered::ok(page))
+    Ok(Rendered::list(page).with_filters(fields, default_ordering))
 }
 
 /// One page of a list, however it was computed (a filtered list, a board, suggestions):

@@ -191,7 +191,7 @@ pub async fn developer_suggestions(
         })
         .collect();
     let page = page_of(&request, &links, page, total, loaded.has_next, results)?;
-    Ok(Rendered::ok(page).respond(&request))
+    Ok(Rendered::list(page).respond(&request))
 }
 
 // ---------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 //! paging links and, on the task list, a form to trigger a task. Templates are maud's
 //! `html!`, which escapes every value it is given.
 
+use actix_web::http::StatusCode;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
+use crate::api::filter_form;
 use crate::jobs::Registry;
 
 /// The page's style sheet (inline: the page loads nothing from elsewhere).
@@ -13,6 +15,7 @@ body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}\
 header{background:#24292f;color:#fff;padding:.7em 1.2em}header a{color:#fff;text-decoration:none;font-weight:bold}\
 nav.crumbs{padding:.6em 1.2em;background:#eee}nav.crumbs a{color:#0969da}\
 main{padding:1em 1.2em}pre{background:#fff;border:1px solid #ddd;padding:1em;overflow:auto;line-height:1.4}\
+nav.crumbs,h1{overflow-wrap:anywhere}pre .header b{color:#555}\
 a{color:#0969da}.k{color:#953800}.s{color:#0a3069}.n{color:#0550ae}.l{color:#8250df}\
 .paging a{margin-right:1em}form{background:#fff;border:1px solid #ddd;padding:1em;margin-bottom:1em}\
 label{display:inline-block;min-width:8em}input,select{margin:.2em 0;padding:.2em}\
@@ -47,8 +50,27 @@ document.getElementById('trigger').addEventListener('submit', async (event) => {
 });
 "#;
 
-/// The whole page for the resource at `path`; `json_url` shows the same resource as JSON.
-pub fn page(path: &str, json_url: &str, body: &Value, form: Option<&Markup>) -> String {
+/// What a browsable page shows of one answer.
+pub struct Browsable<'a> {
+    /// The resource's path, for the title and breadcrumbs.
+    pub path: &'a str,
+    /// The same resource as JSON.
+    pub json_url: &'a str,
+    /// The answer's status.
+    pub status: StatusCode,
+    /// The answer's headers worth showing (`Allow`, `Link`, `Location`, `Content-Type`),
+    /// those it carries only, as sent.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Forms shown above the answer (a list's filters, the task trigger).
+    pub forms: &'a [Markup],
+    /// The answer's body.
+    pub body: &'a Value,
+}
+
+/// The whole page of an answer: forms, then the status line and headers, then the body.
+pub fn page(answer: &Browsable<'_>) -> String {
+    let path = answer.path;
+    let body = answer.body;
     let title = path
         .trim_matches('/')
         .rsplit('/')
@@ -62,7 +84,7 @@ pub fn page(path: &str, json_url: &str, body: &Value, form: Option<&Markup>) -> 
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – gitomatic" }
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(filter_form::STYLE)) }
             }
             body {
                 header {
@@ -73,11 +95,20 @@ pub fn page(path: &str, json_url: &str, body: &Value, form: Option<&Markup>) -> 
                 nav.crumbs { (breadcrumbs(path)) }
                 main {
                     h1 { (title) }
-                    @if let Some(form) = form { (form) }
+                    @for form in answer.forms { (form) }
                     (paging_links(body))
-                    pre { (json_value(body, 0)) }
+                    pre.response {
+                        span #response-headers {
+                            b { "HTTP " (answer.status.as_u16()) " " (answer.status.canonical_reason().unwrap_or("")) }
+                            @for (name, value) in answer.headers {
+                                "\n" span.header { b { (name) ":" } " " (value) }
+                            }
+                        }
+                        "\n\n"
+                        span #response-body { (json_value(body, 0)) }
+                    }
                     (paging_links(body))
-                    p { a href=(json_url) { "JSON" } }
+                    p { a href=(answer.json_url) { "JSON" } }
                 }
             }
         }
@@ -252,6 +283,40 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The page of a 200 JSON answer with `body` at `path`, no form.
+    fn render(path: &str, body: &Value) -> String {
+        page(&Browsable {
+            path,
+            json_url: "?format=json",
+            status: StatusCode::OK,
+            headers: &[("Content-Type", "text/html; charset=utf-8")],
+            forms: &[],
+            body,
+        })
+    }
+
+    #[test]
+    fn the_status_line_and_the_headers_come_above_the_body_escaped() {
+        let html = page(&Browsable {
+            path: "/github/x/",
+            json_url: "?format=json",
+            status: StatusCode::CREATED,
+            headers: &[
+                ("Allow", "GET, HEAD, POST"),
+                ("Link", r#"<http://h/x/?a=1&b=<2>>; rel="next""#),
+                ("Content-Type", "text/html; charset=utf-8"),
+            ],
+            forms: &[],
+            body: &json!({}),
+        });
+        let block = "<pre class=\"response\"><span id=\"response-headers\"><b>HTTP 201 Created</b>\n\
+            <span class=\"header\"><b>Allow:</b> GET, HEAD, POST</span>\n\
+            <span class=\"header\"><b>Link:</b> &lt;http://h/x/?a=1&amp;b=&lt;2&gt;&gt;; rel=&quot;next&quot;</span>\n\
+            <span class=\"header\"><b>Content-Type:</b> text/html; charset=utf-8</span></span>\n\n\
+            <span id=\"response-body\">{}</span></pre>";
+        assert!(html.contains(block), "{html}");
+    }
+
     #[test]
     fn markup_in_data_is_escaped_and_urls_become_links() {
         let body = json!({
@@ -259,7 +324,7 @@ mod tests {
             "url": "http://host/github/developers/1/",
             "next": "http://host/github/developers/?page=2",
         });
-        let html = page("/github/developers/", "?format=json", &body, None);
+        let html = render("/github/developers/", &body);
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(
             html.contains("&lt;script&gt;alert('x')&lt;/script&gt;"),
@@ -272,12 +337,7 @@ mod tests {
 
     #[test]
     fn json_is_pretty_printed_two_spaces_a_level() {
-        let html = page(
-            "/github/x/",
-            "?format=json",
-            &json!({"a": [1, {"b": null}]}),
-            None,
-        );
+        let html = render("/github/x/", &json!({"a": [1, {"b": null}]}));
         let expected = "{\n  <span class=\"k\">&quot;a&quot;</span>: [\n    <span class=\"n\">1</span>,\n    {\n      <span class=\"k\">&quot;b&quot;</span>: <span class=\"l\">null</span>\n    }\n  ]\n}";
         assert!(html.contains(expected), "{html}");
     }
@@ -298,12 +358,7 @@ mod tests {
 
     #[test]
     fn a_javascript_url_in_data_is_not_a_link() {
-        let html = page(
-            "/github/x/",
-            "?format=json",
-            &json!({"homepage": "javascript:alert(1)"}),
-            None,
-        );
+        let html = render("/github/x/", &json!({"homepage": "javascript:alert(1)"}));
         assert!(!html.contains("href=\"javascript"));
     }
 }

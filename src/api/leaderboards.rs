@@ -206,7 +206,7 @@ async fn respond(
         .map(|row| LeaderboardEntryView::new(row, &links, repository_id.is_none()))
         .collect();
     let page = page_of(request, &links, board.page, total, total > shown, results)?;
-    Ok(Rendered::ok(page).respond(request))
+    Ok(Rendered::list(page).respond(request))
 }
 
 /// The weights of the leaderboards: points per kind, and `line_bonus_cap`.

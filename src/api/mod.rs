@@ -10,6 +10,7 @@ pub mod error;
 mod event_gaps;
 mod events;
 mod fallback;
+mod filter_form;
 mod graph;
 mod health;
 mod html;

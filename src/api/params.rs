@@ -141,6 +141,9 @@ impl QueryValue for PageSize {
 query_value!(PageSize);
 
 /// Parses a list request against the list's fields; every error names the parameter.
+/// An empty value (blank) is no value, as django-filter reads a submitted form: an empty
+/// filter filters nothing, an empty `page`, `page_size`, `ordering` or `format` is the
+/// default; an unknown name is a 400 all the same.
 pub fn list_query(
     request: &HttpRequest,
     fields: &[Field],
@@ -153,6 +156,7 @@ pub fn list_query(
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
     };
     let page = single("page").map_or(Ok(1), page_number)?;
     let page_size = single("page_size").map_or(Ok(DEFAULT_PAGE_SIZE), page_size)?;
@@ -166,7 +170,11 @@ pub fn list_query(
     let mut filters = pairs
         .iter()
         .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
-        .map(|(key, value)| Filter::parse(fields, key, value).map_err(ApiError::BadRequest))
+        .filter_map(|(key, value)| {
+            Filter::parse_unless_empty(fields, key, value)
+                .map_err(ApiError::BadRequest)
+                .transpose()
+        })
         .collect::<Result<Vec<_>, _>>()?;
     filters.extend(Filter::defaults(fields, &filters));
     Ok(ListQuery {

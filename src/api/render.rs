@@ -7,15 +7,29 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
-use crate::api::{html, params};
+use crate::api::views::Page;
+use crate::api::{filter_form, html, params};
+use crate::db::filter::Field;
 use crate::jobs::Registry;
+
+/// The methods of a list that only reads (all but the task and tracked lists).
+pub const READ_ONLY: &str = "GET, HEAD";
+/// The methods of a list that also creates: the tasks and the tracked lists.
+pub const READ_AND_POST: &str = "GET, HEAD, POST";
 
 /// A response body waiting for content negotiation.
 pub struct Rendered {
     body: Value,
     status: StatusCode,
     location: Option<String>,
+    /// `Link` (RFC 8288): the next and previous pages of a list.
+    link: Option<String>,
+    /// `Allow`: the methods the path answers, when known.
+    allow: Option<&'static str>,
+    /// The list's fields and default ordering, for the filter form of the HTML page.
+    filters: Option<(&'static [Field], &'static str)>,
     /// HTML shown above the JSON on the browsable page (the task trigger form).
     form: Option<maud::Markup>,
 }
@@ -27,7 +41,25 @@ impl Rendered {
             body: serde_json::to_value(body).unwrap_or(Value::Null),
             status: StatusCode::OK,
             location: None,
+            link: None,
+            allow: None,
+            filters: None,
             form: None,
+        }
+    }
+
+    /// 200 with a page of a list: `Link` names its next and previous pages, and `Allow`
+    /// says [`READ_ONLY`] until [`Rendered::with_allow`] says otherwise.
+    pub fn list<V: ToSchema + Serialize>(page: Page<V>) -> Self {
+        let link = [(&page.next, "next"), (&page.previous, "prev")]
+            .into_iter()
+            .filter_map(|(url, rel)| url.as_ref().map(|url| format!("<{url}>; rel=\"{rel}\"")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self {
+            link: Some(link).filter(|link| !link.is_empty()),
+            allow: Some(READ_ONLY),
+            ..Self::ok(page)
         }
     }
 
@@ -49,6 +81,23 @@ impl Rendered {
         }
     }
 
+    /// Sets `Allow`: the methods the path answers (`GET, HEAD, POST`).
+    pub fn with_allow(mut self, methods: &'static str) -> Self {
+        self.allow = Some(methods);
+        self
+    }
+
+    /// Adds the filter form of a list over `fields` to the HTML page (built only when the
+    /// answer is HTML).
+    pub fn with_filters(
+        mut self,
+        fields: &'static [Field],
+        default_ordering: &'static str,
+    ) -> Self {
+        self.filters = Some((fields, default_ordering));
+        self
+    }
+
     /// Adds the form that triggers a task of any registered kind to the HTML page.
     pub fn with_task_form(mut self, registry: &Registry) -> Self {
         self.form = Some(html::task_form(registry));
@@ -57,23 +106,38 @@ impl Rendered {
 
     /// Negotiates the format and answers, or 304 when the client's ETag still matches.
     pub fn respond(self, request: &HttpRequest) -> HttpResponse {
-        let as_html = wants_html(request);
-        let (bytes, content_type) = if as_html {
-            (
-                html::page(
-                    request.path(),
-                    &json_url(request),
-                    &self.body,
-                    self.form.as_ref(),
-                )
-                .into_bytes(),
-                "text/html; charset=utf-8",
-            )
+        let content_type = if wants_html(request) {
+            "text/html; charset=utf-8"
         } else {
-            (
-                serde_json::to_vec(&self.body).unwrap_or_default(),
-                "application/json",
-            )
+            "application/json"
+        };
+        // The headers the answer carries that the HTML page shows, in DRF's order.
+        let headers: Vec<(&str, &str)> = [
+            ("Allow", self.allow),
+            ("Link", self.link.as_deref()),
+            ("Location", self.location.as_deref()),
+            ("Content-Type", Some(content_type)),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value)))
+        .collect();
+        let bytes = if content_type.starts_with("text/html") {
+            let mut forms = Vec::new();
+            if let Some((fields, ordering)) = self.filters {
+                forms.push(filter_form::form(request, fields, ordering));
+            }
+            forms.extend(self.form);
+            html::page(&html::Browsable {
+                path: request.path(),
+                json_url: &json_url(request),
+                status: self.status,
+                headers: &headers,
+                forms: &forms,
+                body: &self.body,
+            })
+            .into_bytes()
+        } else {
+            serde_json::to_vec(&self.body).unwrap_or_default()
         };
         let etag = format!(
             "\"{}\"",
@@ -93,14 +157,12 @@ impl Rendered {
                 .finish();
         }
         let mut response = HttpResponse::build(self.status);
-        response
-            .insert_header((header::CONTENT_TYPE, content_type))
-            .insert_header((header::VARY, "Accept"));
+        response.insert_header((header::VARY, "Accept"));
+        for (name, value) in headers {
+            response.insert_header((name, value));
+        }
         if cacheable {
             response.insert_header((header::ETAG, etag));
-        }
-        if let Some(location) = self.location {
-            response.insert_header((header::LOCATION, location));
         }
         response.body(bytes)
     }

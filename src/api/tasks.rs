@@ -16,7 +16,7 @@ use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::query_pairs;
-use crate::api::render::Rendered;
+use crate::api::render::{READ_AND_POST, Rendered};
 use crate::api::resource::{Declaration, Operation, Resource};
 use crate::api::views::ErrorView;
 use crate::context::AppContext;
@@ -115,8 +115,10 @@ impl Resource for Tasks {
         Ok(())
     }
 
-    /// The browsable list carries the form that triggers a task.
+    /// The list also takes `POST` ([`create_task`]); its browsable page carries the form
+    /// that triggers a task.
     fn decorate(rendered: Rendered, request: &HttpRequest) -> Rendered {
+        let rendered = rendered.with_allow(READ_AND_POST);
         match request.app_data::<web::Data<Registry>>() {
             Some(registry) => rendered.with_task_form(registry),
             None => rendered,

@@ -15,7 +15,7 @@ use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params;
-use crate::api::render::Rendered;
+use crate::api::render::{READ_AND_POST, Rendered};
 use crate::api::resource::{self, Declaration, Operation, Resource};
 use crate::api::tasks::{body_fields, read_body};
 use crate::api::views::ErrorView;
@@ -76,6 +76,11 @@ impl Resource for TrackedRepositories {
     ) -> Result<Option<TrackedRepository>, DbError> {
         tracked::get(conn, id).await
     }
+
+    /// The list also takes `POST` ([`track_repository`]).
+    fn decorate(rendered: Rendered, _request: &HttpRequest) -> Rendered {
+        rendered.with_allow(READ_AND_POST)
+    }
 }
 
 impl Resource for TrackedOrganizations {
@@ -119,6 +124,11 @@ impl Resource for TrackedOrganizations {
         id: Uuid,
     ) -> Result<Option<TrackedOrganization>, DbError> {
         tracked::get(conn, id).await
+    }
+
+    /// The list also takes `POST` ([`track_organization`]).
+    fn decorate(rendered: Rendered, _request: &HttpRequest) -> Rendered {
+        rendered.with_allow(READ_AND_POST)
     }
 }
 

@@ -126,8 +126,23 @@ impl ListQuery {
 }
 
 impl Filter {
-    /// Parses `key=raw` against the fields of a list; the error names the parameter.
-    pub fn parse(fields: &[Field], key: &str, raw: &str) -> Result<Filter, String> {
+    /// Parses `key=raw` as [`Filter::parse`] does, except that an empty value (nothing but
+    /// whitespace) is no filter at all, as django-filter reads it: a form submits its empty
+    /// fields. The key must still be one of the list's parameters.
+    pub fn parse_unless_empty(
+        fields: &[Field],
+        key: &str,
+        raw: &str,
+    ) -> Result<Option<Filter>, String> {
+        if raw.trim().is_empty() {
+            Self::resolve(fields, key)?;
+            return Ok(None);
+        }
+        Self::parse(fields, key, raw).map(Some)
+    }
+
+    /// The field and lookup a parameter name means, or an error naming it.
+    fn resolve(fields: &[Field], key: &str) -> Result<(Field, Lookup), String> {
         let (name, lookup) = match key.rsplit_once("__") {
             Some((name, "contains")) => (name, Lookup::Contains),
             Some((name, "lte")) => (name, Lookup::Lte),
@@ -152,6 +167,12 @@ impl Filter {
                     .join(", ")
             ));
         }
+        Ok((field, lookup))
+    }
+
+    /// Parses `key=raw` against the fields of a list; the error names the parameter.
+    pub fn parse(fields: &[Field], key: &str, raw: &str) -> Result<Filter, String> {
+        let (field, lookup) = Self::resolve(fields, key)?;
         let invalid = |expected: &str| {
             format!(
                 "Invalid value for {key}: expected {expected}, got {:?}",
@@ -450,6 +471,35 @@ mod tests {
         // Exact values only: no case folding, no lookups of text.
         assert!(Filter::parse(FIELDS, "status", "Queued").is_err());
         assert!(Filter::parse(FIELDS, "status__contains", "que").is_err());
+    }
+
+    #[test]
+    fn an_empty_value_is_no_filter_but_the_name_must_be_known() {
+        for (key, raw) in [
+            ("login", ""),
+            ("followers_count__gte", ""),
+            ("created_at__lte", "  "),
+            ("status", ""),
+            ("labels__contains", ""),
+            ("fork__isnull", ""),
+        ] {
+            assert!(
+                Filter::parse_unless_empty(FIELDS, key, raw)
+                    .expect("a known name")
+                    .is_none(),
+                "{key}={raw:?}"
+            );
+        }
+        for key in ["bogus", "login__lte", "labels"] {
+            let error = Filter::parse_unless_empty(FIELDS, key, "").expect_err("unknown");
+            assert!(error.contains(key), "{error}");
+        }
+        assert!(
+            Filter::parse_unless_empty(FIELDS, "login", "amy")
+                .expect("a filter")
+                .is_some()
+        );
+        assert!(Filter::parse_unless_empty(FIELDS, "followers_count", "x").is_err());
     }
 
     #[test]

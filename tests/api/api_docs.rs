@@ -1296,18 +1296,22 @@ async fn only_the_task_list_page_has_a_trigger_form() {
     ] {
         assert!(tasks.contains(name), "the form offers {name}");
     }
+    assert!(tasks.contains(r#"<form id="trigger">"#), "the trigger form");
     for field in ["username", "repo_name"] {
         assert!(
-            tasks.contains(&format!("name=\"{field}\"")),
+            tasks.contains(&format!(r#"id="arg-{field}" name="{field}""#)),
             "an input {field}"
         );
     }
+    // Other lists have their filter form only.
     let developers = get_with(&app, "/github/developers/", &[("accept", "text/html")])
         .await
         .text()
         .await
         .expect("html");
-    assert!(!developers.contains("<form"));
+    assert!(!developers.contains(r#"id="trigger""#));
+    assert_eq!(developers.matches("<form").count(), 1, "{developers}");
+    assert!(developers.contains(r#"<form id="filters" method="get""#));
 }
 
 #[tokio::test]

@@ -623,6 +623,103 @@ async fn malformed_paging_parameters_are_400_naming_them() {
     }
 }
 
+/// The `Link` and `Allow` headers of a GET of `path?query`, and the JSON body.
+async fn list_headers(
+    app: &TestApp,
+    path: &str,
+    query: &[(&str, &str)],
+) -> (Option<String>, Option<String>, Value) {
+    let response = app
+        .http
+        .get(format!("{}{path}", app.address))
+        .query(query)
+        .send()
+        .await
+        .expect("request reaches the app");
+    assert_eq!(response.status(), 200, "{path} {query:?}");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().expect("ASCII").to_owned())
+    };
+    let (link, allow) = (header("link"), header("allow"));
+    (link, allow, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn lists_answer_with_link_to_their_next_and_previous_pages_and_allow() {
+    let app = spawn_app().await;
+    seed_developers(&app, 12).await;
+    let path = "/github/developers/";
+    let link_of = |body: &Value| {
+        let next = body["next"]
+            .as_str()
+            .map(|url| format!(r#"<{url}>; rel="next""#));
+        let prev = body["previous"]
+            .as_str()
+            .map(|url| format!(r#"<{url}>; rel="prev""#));
+        [next, prev].into_iter().flatten().collect::<Vec<_>>()
+    };
+    // Page 1: next only; page 2: both; page 3, the last: prev only. Same targets as the body.
+    for (page, rels) in [
+        ("1", vec!["next"]),
+        ("2", vec!["next", "prev"]),
+        ("3", vec!["prev"]),
+    ] {
+        let (link, allow, body) =
+            list_headers(&app, path, &[("page_size", "5"), ("page", page)]).await;
+        let link = link.expect("a Link header");
+        let parts: Vec<String> = link.split(", ").map(str::to_owned).collect();
+        assert_eq!(parts, link_of(&body), "page {page}: {link}");
+        for (part, rel) in parts.iter().zip(&rels) {
+            assert!(part.ends_with(&format!(r#"; rel="{rel}""#)), "{part}");
+            assert!(
+                part.starts_with(&format!("<{}{path}?", app.address)),
+                "{part}"
+            );
+        }
+        assert_eq!(parts.len(), rels.len(), "page {page}: {link}");
+        assert_eq!(allow.as_deref(), Some("GET, HEAD"), "page {page}");
+    }
+    // One page: no Link at all; Allow all the same.
+    let (link, allow, _) = list_headers(&app, path, &[("page_size", "100")]).await;
+    assert_eq!(link, None);
+    assert_eq!(allow.as_deref(), Some("GET, HEAD"));
+    // The HTML page carries them too.
+    let response = app
+        .get("/github/developers/?page_size=5&page=2&format=api")
+        .await;
+    assert!(
+        response.headers()["link"]
+            .to_str()
+            .expect("ASCII")
+            .contains(r#"rel="prev""#)
+    );
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+    // Lists that also create say POST, and it is true: the others answer POST with 405.
+    for (path, allow) in [
+        ("/github/tasks/", "GET, HEAD, POST"),
+        ("/github/tracked_repositories/", "GET, HEAD, POST"),
+        ("/github/tracked_organizations/", "GET, HEAD, POST"),
+        ("/github/repositories/", "GET, HEAD"),
+        ("/github/leaderboards/", "GET, HEAD"),
+    ] {
+        let (_, given, _) = list_headers(&app, path, &[]).await;
+        assert_eq!(given.as_deref(), Some(allow), "{path}");
+        if !allow.contains("POST") {
+            let status = app
+                .http
+                .post(format!("{}{path}", app.address))
+                .send()
+                .await
+                .expect("request reaches the app")
+                .status();
+            assert_eq!(status, 405, "POST {path}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_list_path_without_its_slash_redirects_keeping_the_query() {
     let app = spawn_app().await;
@@ -1197,6 +1294,61 @@ async fn malformed_filter_values_are_400_naming_the_parameter() {
         assert_eq!(status, 400, "{path}?{key}={value}: {body}");
         assert!(error(&body).contains(key), "{path}?{key}={value}: {body}");
     }
+}
+
+#[tokio::test]
+async fn an_empty_filter_value_is_no_filter_and_an_unknown_name_still_400() {
+    let app = spawn_app().await;
+    seed_people(&app).await;
+    let everyone = ["amy", "bea", "cal", "dan", "eve"];
+    // As a browser submits a form's empty fields (django-filter ignores them).
+    assert_developers(&app, &[("login", "")], &everyone).await;
+    assert_developers(&app, &[("followers_count__gte", "")], &everyone).await;
+    assert_developers(
+        &app,
+        &[
+            ("login", ""),
+            ("followers_count__gte", ""),
+            ("created_at__lte", " "),
+            ("bio__isnull", ""),
+        ],
+        &everyone,
+    )
+    .await;
+    // An empty one beside a set one: only the set one filters.
+    assert_developers(
+        &app,
+        &[("location__contains", "berlin"), ("login", "")],
+        &["amy", "bea"],
+    )
+    .await;
+    // Empty paging, ordering and format are their defaults.
+    let (_, default) = get_json(&app, "/github/developers/", &[]).await;
+    let (status, body) = get_json(
+        &app,
+        "/github/developers/",
+        &[
+            ("page", ""),
+            ("page_size", ""),
+            ("ordering", ""),
+            ("format", ""),
+        ],
+    )
+    .await;
+    assert_eq!((status, &body), (200, &default));
+    // The name must still be one the list takes, empty or not.
+    for key in ["bogus", "login__lte", "etag"] {
+        let (status, body) = get_json(&app, "/github/developers/", &[(key, "")]).await;
+        assert_eq!(status, 400, "?{key}=: {body}");
+        assert!(error(&body).contains(key), "?{key}=: {body}");
+    }
+    // An empty status on the tasks list (a choice) filters nothing either.
+    let (status, body) = get_json(&app, "/github/tasks/", &[("status", ""), ("name", "")]).await;
+    assert_eq!(
+        (status, &body["count"]),
+        (200, &serde_json::json!(0)),
+        "{body}"
+    );
 }
 
 #[tokio::test]

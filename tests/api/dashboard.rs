@@ -1,22 +1,18 @@
 //! The live task stream, and the dashboard in a real browser: headless Chromium (Debian's
 //! `chromium`) driven over the DevTools protocol, the test reading the rendered DOM.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use gitomatic::domain::{FullName, GithubLogin};
 use gitomatic::jobs::{FullProfileSync, RepositoryActivitySync};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::activity::{track_and_sync, world};
+use crate::helpers::browser::{Browser, WAIT};
 use crate::helpers::seed::get_json;
 use crate::helpers::{Graph, spawn_crawler};
-
-const WAIT: Duration = Duration::from_secs(30);
 
 /// Reads `event: task` events off a Server-Sent Events body until `done` says stop.
 async fn read_events<B: AsRef<[u8]>>(
@@ -175,139 +171,6 @@ async fn a_client_that_never_reads_holds_up_neither_the_stream_nor_the_writers()
         "1,501 writes took {writing:?}"
     );
     drop(stalled);
-}
-
-/// A headless Chromium and one of its pages, driven over the DevTools protocol.
-struct Browser {
-    process: Child,
-    profile: PathBuf,
-    page: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-    next_id: u64,
-}
-
-impl Browser {
-    /// Starts Chromium and opens `url` in a new page.
-    async fn open(url: &str) -> Browser {
-        let profile =
-            std::env::temp_dir().join(format!("gitomatic-chromium-{}", uuid::Uuid::new_v4()));
-        let process = Command::new("chromium")
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--window-size=1280,1000",
-                "--remote-debugging-port=0",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg("about:blank")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromium starts (Debian package `chromium`, installed by scripts/setup.sh)");
-        // Chromium writes the port it chose into the profile.
-        let port_file = profile.join("DevToolsActivePort");
-        let deadline = tokio::time::Instant::now() + WAIT;
-        let port = loop {
-            if let Some(port) = std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|text| text.lines().next().map(str::to_owned))
-                .filter(|line| !line.is_empty())
-            {
-                break port;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "chromium never listened"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        let target: Value = reqwest::Client::new()
-            .put(format!("http://127.0.0.1:{port}/json/new?{url}"))
-            .send()
-            .await
-            .expect("DevTools answers")
-            .json()
-            .await
-            .expect("a target");
-        let socket = target["webSocketDebuggerUrl"]
-            .as_str()
-            .expect("a page socket");
-        let (page, _) = tokio_tungstenite::connect_async(socket)
-            .await
-            .expect("DevTools socket");
-        Browser {
-            process,
-            profile,
-            page,
-            next_id: 0,
-        }
-    }
-
-    /// Calls a DevTools method and returns its result.
-    async fn call(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        let message = json!({"id": id, "method": method, "params": params}).to_string();
-        self.page
-            .send(Message::text(message))
-            .await
-            .expect("send to DevTools");
-        loop {
-            let message = tokio::time::timeout(WAIT, self.page.next())
-                .await
-                .expect("DevTools answers in time")
-                .expect("the socket stays open")
-                .expect("a message");
-            let Message::Text(text) = message else {
-                continue;
-            };
-            let answer: Value = serde_json::from_str(&text).expect("json");
-            if answer["id"] == id {
-                return answer["result"].clone();
-            }
-        }
-    }
-
-    /// Evaluates a JavaScript expression in the page and returns its value.
-    async fn eval(&mut self, expression: &str) -> Value {
-        let result = self
-            .call(
-                "Runtime.evaluate",
-                json!({"expression": expression, "returnByValue": true}),
-            )
-            .await;
-        result["result"]["value"].clone()
-    }
-
-    /// Evaluates `expression` until it gives `expected`.
-    async fn wait_for(&mut self, expression: &str, expected: Value) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let value = self.eval(expression).await;
-            if value == expected {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{expression} is {value}, never {expected}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
 }
 
 #[tokio::test]

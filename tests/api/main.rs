@@ -7,6 +7,7 @@ mod activity_api;
 mod api_docs;
 mod api_lists;
 mod api_tasks;
+mod browsable;
 mod cli;
 mod conformance_graphql;
 mod conformance_rest;
