@@ -17,7 +17,7 @@ use crate::db::filter::{Field, ListQuery, MAX_OFFSET};
 use crate::db::paginate;
 use crate::db::{Conn, DbError};
 
-/// Parses the list parameters, loads the page on a pooled connection and renders
+/// Parses the list parameters, lets `check` refuse what the fields cannot say, loads the page on a pooled connection and renders
 /// `{count, next, previous, results}`, with `Link` and `Allow` (read-only: a list that
 /// takes `POST` says so with [`Rendered::with_allow`]) and, in HTML, the filter form.
 pub async fn list<R, V, F, Fut>(
@@ -25,6 +25,7 @@ pub async fn list<R, V, F, Fut>(
     ctx: &AppContext,
     fields: &'static [Field],
     default_ordering: &'static str,
+    check: impl FnOnce(&ListQuery) -> Result<(), ApiError>,
     load: F,
     view: impl Fn(R, &Links) -> V,
 ) -> Result<Rendered, ApiError>
@@ -34,6 +35,7 @@ where
     V: Serialize + ToSchema,
 {
     let query = params::list_query(request, fields, default_ordering)?;
+    check(&query)?;
     let conn = ctx.conn().await?;
     let page = query.page;
     let offset = query.offset();

@@ -18,6 +18,8 @@ use crate::jobs::Registry;
 pub const READ_ONLY: &str = "GET, HEAD";
 /// The methods of a list that also creates: the tasks and the tracked lists.
 pub const READ_AND_POST: &str = "GET, HEAD, POST";
+/// The methods of an item that can be deleted: a tracked repository or organization.
+pub const READ_AND_DELETE: &str = "GET, HEAD, DELETE";
 
 /// A response body waiting for content negotiation.
 pub struct Rendered {

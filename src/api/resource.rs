@@ -30,7 +30,7 @@ use crate::api::collection;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::MAX_PAGE_SIZE;
-use crate::api::render::Rendered;
+use crate::api::render::{READ_ONLY, Rendered};
 use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::DbError;
@@ -125,8 +125,14 @@ pub trait Resource: 'static {
         id: Self::Id,
     ) -> impl Future<Output = Result<Option<Self::Record>, DbError>> + Send;
 
-    /// A check of a list request beyond the declared fields (none by default).
-    fn check(_request: &HttpRequest) -> Result<(), ApiError> {
+    /// The methods its list path answers (`Allow`): a list that also creates says so.
+    const LIST_ALLOW: &'static str = READ_ONLY;
+    /// The methods an item's path answers (`Allow`).
+    const DETAIL_ALLOW: &'static str = READ_ONLY;
+
+    /// A check of a parsed list request beyond what the declared fields can say (none by
+    /// default; tasks refuse a `name` no registered job kind has).
+    fn check(_query: &ListQuery, _request: &HttpRequest) -> Result<(), ApiError> {
         Ok(())
     }
 
@@ -192,7 +198,7 @@ impl Collection {
                             ctx: web::Data<AppContext>,
                             id: web::Path<String>| async move {
             let id = existing::<P>(&ctx, &id).await?;
-            respond_list::<C>(&request, &ctx, scope(id)).await
+            respond_list::<C>(&request, &ctx, scope(id), READ_ONLY).await
         };
         Self {
             routes: vec![get_route(&path).to(handler)],
@@ -248,25 +254,28 @@ async fn list<R: Resource>(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    respond_list::<R>(&request, &ctx, R::ALL).await
+    respond_list::<R>(&request, &ctx, R::ALL, R::LIST_ALLOW).await
 }
 
+/// A list of `R` in `scope`, answering `allow` in `Allow` (a sub-collection only reads).
 async fn respond_list<R: Resource>(
     request: &HttpRequest,
     ctx: &AppContext,
     scope: R::Scope,
+    allow: &'static str,
 ) -> Result<HttpResponse, ApiError> {
-    R::check(request)?;
     let declaration = R::DECLARATION;
     let rendered = collection::list(
         request,
         ctx,
         declaration.fields,
         declaration.ordering,
+        |query| R::check(query, request),
         |mut conn, query| async move { R::list(&mut conn, scope, &query).await },
         R::view,
     )
-    .await?;
+    .await?
+    .with_allow(allow);
     Ok(R::decorate(rendered, request).respond(request))
 }
 
@@ -285,6 +294,7 @@ async fn detail<R: Resource>(
         || format!("No {singular} with id {id}."),
         R::view,
     )?
+    .with_allow(R::DETAIL_ALLOW)
     .respond(&request))
 }
 

@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
-use crate::api::params::query_pairs;
 use crate::api::render::{READ_AND_POST, Rendered};
 use crate::api::resource::{Declaration, Operation, Resource};
 use crate::api::views::ErrorView;
@@ -96,29 +95,30 @@ impl Resource for Tasks {
         tasks::find(conn, id).await
     }
 
+    const LIST_ALLOW: &'static str = READ_AND_POST;
+
     /// `name` is an enumerated field whose values the registry knows (not a fixed list):
     /// an exact `name=` filter on a kind nobody registered is a 400, like `status=bogus`.
-    fn check(request: &HttpRequest) -> Result<(), ApiError> {
+    fn check(query: &ListQuery, request: &HttpRequest) -> Result<(), ApiError> {
         let Some(registry) = request.app_data::<web::Data<Registry>>() else {
             return Ok(());
         };
         let names = registry.names();
-        for (key, value) in query_pairs(request)? {
-            if key == "name" && !value.is_empty() && !names.contains(&value.as_str()) {
-                return Err(ApiError::BadRequest(format!(
-                    "Invalid value for name: expected one of {}, got {:?}",
-                    names.join(", "),
-                    value.chars().take(100).collect::<String>()
-                )));
-            }
+        match query
+            .exact_values("name")
+            .find(|name| !names.contains(name))
+        {
+            Some(unknown) => Err(ApiError::BadRequest(format!(
+                "Invalid value for name: expected one of {}, got {:?}",
+                names.join(", "),
+                unknown.chars().take(100).collect::<String>()
+            ))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    /// The list also takes `POST` ([`create_task`]); its browsable page carries the form
-    /// that triggers a task.
+    /// The browsable list carries the form that triggers a task ([`create_task`]).
     fn decorate(rendered: Rendered, request: &HttpRequest) -> Rendered {
-        let rendered = rendered.with_allow(READ_AND_POST);
         match request.app_data::<web::Data<Registry>>() {
             Some(registry) => rendered.with_task_form(registry),
             None => rendered,

@@ -15,7 +15,7 @@ use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params;
-use crate::api::render::{READ_AND_POST, Rendered};
+use crate::api::render::{READ_AND_DELETE, READ_AND_POST, Rendered};
 use crate::api::resource::{self, Declaration, Operation, Resource};
 use crate::api::tasks::{body_fields, read_body};
 use crate::api::views::ErrorView;
@@ -78,9 +78,8 @@ impl Resource for TrackedRepositories {
     }
 
     /// The list also takes `POST` ([`track_repository`]).
-    fn decorate(rendered: Rendered, _request: &HttpRequest) -> Rendered {
-        rendered.with_allow(READ_AND_POST)
-    }
+    const LIST_ALLOW: &'static str = READ_AND_POST;
+    const DETAIL_ALLOW: &'static str = READ_AND_DELETE;
 }
 
 impl Resource for TrackedOrganizations {
@@ -127,9 +126,8 @@ impl Resource for TrackedOrganizations {
     }
 
     /// The list also takes `POST` ([`track_organization`]).
-    fn decorate(rendered: Rendered, _request: &HttpRequest) -> Rendered {
-        rendered.with_allow(READ_AND_POST)
-    }
+    const LIST_ALLOW: &'static str = READ_AND_POST;
+    const DETAIL_ALLOW: &'static str = READ_AND_DELETE;
 }
 
 /// What a tracking request names and how it is tracked: the one difference between

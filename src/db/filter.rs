@@ -112,6 +112,18 @@ pub struct ListQuery {
 pub const MAX_OFFSET: u64 = 1_000_000;
 
 impl ListQuery {
+    /// The values of the exact filters on the field `name` (`name=value`), in order.
+    pub fn exact_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.filters.iter().filter_map(move |filter| match filter {
+            Filter {
+                field,
+                lookup: Lookup::Exact,
+                value: Value::Text(text),
+            } if field.name == name => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
     /// Whether this is the whole list in the order `[-]name`: no filter, that ordering.
     pub fn is_unfiltered_in_order(&self, name: &str, descending: bool) -> bool {
         self.filters.is_empty()

@@ -718,6 +718,33 @@ async fn lists_answer_with_link_to_their_next_and_previous_pages_and_allow() {
             assert_eq!(status, 405, "POST {path}");
         }
     }
+    // An item says what its path answers: a tracked repository can be deleted, a developer
+    // not; a sub-collection only reads.
+    let (tracked, _) = gitomatic::db::queries::tracked::track_repository(
+        &mut app.ctx.conn().await.expect("conn"),
+        "alice/tool",
+        None,
+    )
+    .await
+    .expect("tracked");
+    let developers = app.get("/github/developers/").await;
+    let developers: Value = developers.json().await.expect("JSON");
+    let developer = developers["results"][0]["url"].as_str().expect("url");
+    for (url, allow) in [
+        (
+            format!(
+                "{}/github/tracked_repositories/{}/",
+                app.address, tracked.id
+            ),
+            "GET, HEAD, DELETE",
+        ),
+        (developer.to_owned(), "GET, HEAD"),
+        (format!("{developer}followers/"), "GET, HEAD"),
+    ] {
+        let response = app.http.get(&url).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.headers()["allow"], allow, "{url}");
+    }
 }
 
 #[tokio::test]
