@@ -2,9 +2,10 @@
 //! the document at `/github/swagger.json`, Redoc at `/github/redoc/`, all served offline.
 
 use actix_web::{App, HttpResponse, route, web};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as Document, RefOr};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -78,7 +79,37 @@ pub fn document_with(registry: &Registry, resources: Resources) -> Document {
         .split_for_parts();
     document_task_names(&mut doc, registry);
     document_root_links(&mut doc, &Collections::of(resources));
+    document_browsable_pages(&mut doc);
     doc
+}
+
+/// Every `GET` that takes `format` answers its 200 as the browsable HTML page too (with
+/// `format=api`, or to a browser's `Accept`): the document says so.
+fn document_browsable_pages(doc: &mut Document) {
+    let takes_format =
+        |operation: &Operation| {
+            operation.parameters.iter().flatten().any(
+                |parameter| matches!(parameter, RefOr::T(parameter) if parameter.name == "format"),
+            )
+        };
+    for item in doc.paths.paths.values_mut() {
+        let Some(operation) = item
+            .get
+            .as_mut()
+            .filter(|operation| takes_format(operation))
+        else {
+            continue;
+        };
+        if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
+            ok.content.entry("text/html".to_owned()).or_insert_with(|| {
+                RefOr::T(
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build(),
+                )
+            });
+        }
+    }
 }
 
 /// The root's link to every collection, a required string property each, from the same

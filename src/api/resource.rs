@@ -341,23 +341,16 @@ fn json_ref(name: impl Into<String>) -> utoipa::openapi::Content {
         .build()
 }
 
-/// A 200: the JSON of this schema, or the browsable page (`format=api`, or a browser's
-/// `Accept`).
+/// An answer with the JSON of this schema (the document adds the browsable page to
+/// every 200 that takes `format`, see `openapi::document_browsable_pages`).
 fn response(name: impl Into<String>) -> utoipa::openapi::Response {
-    let page = ContentBuilder::new()
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .build();
     ResponseBuilder::new()
-        .description("The JSON, or the browsable HTML page")
         .content("application/json", json_ref(name))
-        .content("text/html", page)
         .build()
 }
 
 fn error_response() -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .content("application/json", json_ref(ErrorView::name()))
-        .build()
+    response(ErrorView::name())
 }
 
 /// The `id` path parameter of an item of a `singular`.
@@ -420,10 +413,14 @@ fn detail_operation<R: Resource>() -> utoipa::openapi::path::Operation {
         .operation_id(Some(declaration.detail.id))
         .summary(Some(declaration.detail.summary))
         .tag(declaration.tag)
-        .parameters(Some([id_parameter::<R::Id>(declaration.singular)]))
+        .parameters(Some([
+            id_parameter::<R::Id>(declaration.singular),
+            format_parameter(),
+        ]))
         .responses(
             ResponsesBuilder::new()
                 .response("200", response(R::View::name()))
+                .response("400", error_response())
                 .response("404", error_response())
                 .build(),
         )
@@ -467,14 +464,19 @@ fn list_parameters(ordering: &str) -> [Parameter; 4] {
             ),
             ObjectBuilder::new().schema_type(Type::String),
         ),
-        query_parameter(
-            "format",
-            "`json` forces JSON, `api` the browsable HTML.".into(),
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(["json", "api", "html"])),
-        ),
+        format_parameter(),
     ]
+}
+
+/// `format`, which lists and items take: `json` or the browsable page.
+fn format_parameter() -> Parameter {
+    query_parameter(
+        "format",
+        "`json` forces JSON, `api` the browsable HTML.".into(),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["json", "api", "html"])),
+    )
 }
 
 /// The parameter of one lookup of one field (`from_number__lte`).

@@ -33,23 +33,48 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// A task trigger (JSON or form body): the task's name and its arguments, in `args` or as
 /// top-level fields (a form's fields are top-level).
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the body; it is read as a JSON object or form"
-)]
 pub struct TaskRequest {
     /// The job kind (the document's enum lists every kind this server runs).
     #[schema(example = "full_profile_sync")]
-    pub name: Option<String>,
+    name: Option<String>,
     /// GitHub login (`[A-Za-z0-9-]{1,39}`), for full_profile_sync and full_repository_sync.
-    #[schema(example = "octocat")]
-    pub username: Option<String>,
+    #[schema(value_type = Option<String>, example = "octocat")]
+    username: Option<Value>,
     /// Repository name (`[A-Za-z0-9._-]{1,100}`), for full_repository_sync.
-    #[schema(example = "hello-world")]
-    pub repo_name: Option<String>,
+    #[schema(value_type = Option<String>, example = "hello-world")]
+    repo_name: Option<Value>,
     /// The job's arguments as an object; each must be one the job takes.
     #[schema(value_type = Option<Object>, example = json!({"username": "octocat"}))]
-    pub args: Option<Map<String, Value>>,
+    args: Option<Map<String, Value>>,
+    /// Any other top-level field: an argument of the job, as a form sends it.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    top_level: Map<String, Value>,
+}
+
+impl TaskRequest {
+    /// The trigger in a body's fields: the task's name and its arguments; a 400 names
+    /// the field that is not what it should be.
+    fn parse(fields: Map<String, Value>) -> Result<(Option<String>, Args), ApiError> {
+        let request: TaskRequest = serde_path_to_error::deserialize(Value::Object(fields))
+            .map_err(|error| {
+                ApiError::BadRequest(match error.path().to_string().as_str() {
+                    "name" => "name must be a string".into(),
+                    "args" => "args must be a JSON object".into(),
+                    path => format!("Invalid {path}: {}", error.inner()),
+                })
+            })?;
+        let mut top_level = request.top_level;
+        if let Some(username) = request.username {
+            top_level.insert("username".into(), username);
+        }
+        if let Some(repo_name) = request.repo_name {
+            top_level.insert("repo_name".into(), repo_name);
+        }
+        let args = Args::new(request.args.unwrap_or_default(), top_level)
+            .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        Ok((request.name, args))
+    }
 }
 
 /// Task runs; `POST` triggers one.
@@ -152,7 +177,7 @@ pub async fn create_task(
 ) -> Result<HttpResponse, ApiError> {
     require_token(&request, &ctx).await?;
     let body = read_body(payload).await?;
-    let (name, args) = parse_trigger(&request, &body)?;
+    let (name, args) = TaskRequest::parse(body_fields(&request, &body)?)?;
     let task = registry
         .parse(name.as_deref(), args)
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
@@ -188,24 +213,6 @@ pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// The trigger's task name and arguments, from a JSON object or a form.
-fn parse_trigger(request: &HttpRequest, body: &[u8]) -> Result<(Option<String>, Args), ApiError> {
-    let mut fields = body_fields(request, body)?;
-    let name = match fields.remove("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name),
-        Some(_) => return Err(ApiError::BadRequest("name must be a string".into())),
-    };
-    let explicit = match fields.remove("args") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(args)) => args,
-        Some(_) => return Err(ApiError::BadRequest("args must be a JSON object".into())),
-    };
-    let args =
-        Args::new(explicit, fields).map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    Ok((name, args))
 }
 
 /// The fields of a JSON object or form body (an empty body has none).
