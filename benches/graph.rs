@@ -10,7 +10,8 @@
 //! and `BENCH_GRAPH_REQUESTS` (400 per case; none started after `BENCH_GRAPH_CASE_SECONDS`,
 //! default 60, so that a pathologically slow case does not take an hour) the load;
 //! `WEB_STATEMENT_TIMEOUT_MS`, when set, is passed to the app (0 shows how long what the
-//! default timeout cuts off takes). Needs PostgreSQL on 127.0.0.1:5432 (RabbitMQ is not
+//! default timeout cuts off takes); `BENCH_JSON=path` writes the results there too, a JSON
+//! array of one object per case. Needs PostgreSQL on 127.0.0.1:5432 (RabbitMQ is not
 //! used: nothing is enqueued).
 //!
 //! The shape: each edge's followee is developer `1 + floor(n·u³)` for a uniform `u` (the
@@ -230,6 +231,9 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     println!();
+    if let Some(path) = std::env::var_os("BENCH_JSON") {
+        write_json(std::path::Path::new(&path), &table)?;
+    }
     match &export {
         Ok(export) => println!("{export}"),
         Err(()) => println!("export (`/github/graph/export/?format=jsonl`): failed"),
@@ -1261,4 +1265,33 @@ async fn stream(http: &reqwest::Client, url: &str) -> anyhow::Result<Option<(u64
 /// server under test does not have), not a 404 of the feature itself.
 fn no_route(status: StatusCode, body: &str) -> bool {
     status == StatusCode::NOT_FOUND && body.contains(NO_ROUTE)
+}
+
+/// Writes the measured cases to `path` as a JSON array, one object per case (`case`,
+/// `p50_ms`, `p99_ms`, `requests_per_s`, `requests`; the figures null for a case that was
+/// not available), for scripts that compare runs.
+fn write_json(path: &std::path::Path, table: &[(String, Outcome)]) -> anyhow::Result<()> {
+    let cases: Vec<serde_json::Value> = table
+        .iter()
+        .map(|(label, outcome)| match outcome {
+            Outcome::Measured(latency) => serde_json::json!({
+                "case": label,
+                "p50_ms": latency.p50_ms,
+                "p99_ms": latency.p99_ms,
+                "requests_per_s": latency.per_second,
+                "requests": latency.requests,
+            }),
+            Outcome::NotAvailable => serde_json::json!({
+                "case": label,
+                "p50_ms": null,
+                "p99_ms": null,
+                "requests_per_s": null,
+                "requests": 0,
+            }),
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&cases).context("the results as JSON")?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {} cases to {}", cases.len(), path.display());
+    Ok(())
 }
