@@ -134,6 +134,31 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect()
     };
+    // Cursor pages deep in a list: the `next` link of a page reached by number past row
+    // 10,000 (or of a walk by cursor) is a cursor; each case asks for that page.
+    let filtered = "followers_count__gte=5&location__contains=ber&ordering=-followers_count";
+    let cursor_cases = [
+        (
+            "developer list, cursor page after row 500,000",
+            format!("{base}/github/developers/?page=50000"),
+        ),
+        (
+            "followers of the most-followed, cursor page after the middle",
+            format!(
+                "{}/followers/?page={}",
+                developer(top),
+                follower_pages / 2 + 1
+            ),
+        ),
+        (
+            "filtered, ordered list, cursor page 2",
+            format!("{base}/github/developers/?{filtered}&cursor="),
+        ),
+    ];
+    let mut cursor_urls = Vec::new();
+    for (label, from) in cursor_cases {
+        cursor_urls.push((label, next_link(&http, &from).await?));
+    }
     // A sub-collection of the most-followed developer (`rest` after its URL).
     let top_case =
         |label: &str, rest: &str| Case::ok(label, vec![format!("{}/{rest}", developer(top))]);
@@ -185,7 +210,14 @@ async fn main() -> anyhow::Result<()> {
         top_case("mutuals of the high-degree developer", "mutuals/"),
         top_case("suggestions for the high-degree developer", "suggestions/"),
         Case::ok("graph stats", vec![format!("{base}/github/graph/")]),
-    ];
+    ]
+    .into_iter()
+    .chain(
+        cursor_urls
+            .into_iter()
+            .map(|(label, url)| Case::ok(label, vec![url])),
+    )
+    .collect::<Vec<_>>();
 
     let mut table = Vec::new();
     let mut failures = Vec::new();
@@ -1011,6 +1043,32 @@ async fn path_pairs(
     exec(conn, "DROP TABLE bfs").await?;
     pairs.truncate(wanted);
     Ok(pairs)
+}
+
+/// The `next` link of the page at `url`, which must be a cursor link.
+async fn next_link(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    anyhow::ensure!(
+        status == StatusCode::OK,
+        "GET {url} answered {status}: {body}"
+    );
+    let next = body["next"]
+        .as_str()
+        .with_context(|| format!("GET {url}: no next link"))?;
+    anyhow::ensure!(
+        next.contains("cursor="),
+        "GET {url}: next is no cursor: {next}"
+    );
+    Ok(next.to_owned())
 }
 
 // ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::api::params;
 use crate::config::Config;
+use crate::db::cursor::Cursor;
 
 /// Builds absolute URLs for one request.
 #[derive(Clone, Debug)]
@@ -119,10 +120,24 @@ impl Links {
         self.url(&format!("/github/releases/{id}/"))
     }
 
-    /// The current request's URL with `page` set (`None` for the first page drops it).
+    /// The current request's URL with `page` set (`None` for the first page drops it) and
+    /// no `cursor`.
     pub fn page(&self, request: &HttpRequest, page: u32) -> String {
         let page = page.to_string();
-        let query = params::query_with(request, "page", (page != "1").then_some(page.as_str()));
+        let query = params::query_with(request, "cursor", None);
+        let query =
+            params::query_string_with(&query, "page", (page != "1").then_some(page.as_str()));
+        self.with_query(request, &query)
+    }
+
+    /// The current request's URL with `cursor` set and no `page`.
+    pub fn cursor(&self, request: &HttpRequest, cursor: &Cursor) -> String {
+        let query = params::query_with(request, "page", None);
+        let query = params::query_string_with(&query, "cursor", Some(&cursor.encode()));
+        self.with_query(request, &query)
+    }
+
+    fn with_query(&self, request: &HttpRequest, query: &str) -> String {
         let path = self.url(request.path());
         if query.is_empty() {
             path

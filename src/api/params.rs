@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::error::ApiError;
 use crate::api::values::{QueryValue, integer_schema, query_value};
+use crate::db::cursor::Cursor;
 use crate::db::filter::{Field, Filter, ListQuery, Ordering};
 
 /// Items per page unless `page_size` says otherwise.
@@ -24,7 +25,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 10;
 /// Largest `page_size`.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// Parameters every list accepts besides its filters.
-pub const RESERVED: [&str; 4] = ["page", "page_size", "ordering", "format"];
+pub const RESERVED: [&str; 5] = ["page", "page_size", "ordering", "format", "cursor"];
 
 /// The decoded query string, in order (repeated keys kept). A NUL character is refused
 /// here, once for every resource: PostgreSQL text cannot hold one.
@@ -46,7 +47,12 @@ pub fn query_pairs(request: &HttpRequest) -> Result<Vec<(String, String)>, ApiEr
 /// The request's query string with `key` set to `value`, or removed when `value` is `None`;
 /// the other parameters keep their order. A malformed query string counts as empty.
 pub fn query_with(request: &HttpRequest, key: &str, value: Option<&str>) -> String {
-    let mut pairs = query_pairs(request).unwrap_or_default();
+    query_string_with(request.query_string(), key, value)
+}
+
+/// [`query_with`] on a query string of its own.
+pub fn query_string_with(query: &str, key: &str, value: Option<&str>) -> String {
+    let mut pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default();
     pairs.retain(|(k, _)| k != key);
     if let Some(value) = value {
         pairs.push((key.to_owned(), value.to_owned()));
@@ -177,12 +183,50 @@ pub fn list_query(
         })
         .collect::<Result<Vec<_>, _>>()?;
     filters.extend(Filter::defaults(fields, &filters));
+    // `cursor=` left empty asks for the first page walked by cursor: its `next` is one.
+    let cursor = match single("cursor") {
+        Some(text) => Some(list_cursor(request, &ordering, text)?),
+        None if pairs.iter().any(|(key, _)| key == "cursor") => Some(Cursor {
+            list: request.path().to_owned(),
+            ordering: ordering.name(),
+            position: None,
+            backwards: false,
+        }),
+        None => None,
+    };
     Ok(ListQuery {
         filters,
         ordering,
         page,
         page_size,
+        cursor,
     })
+}
+
+/// Reads `cursor=` for this list and ordering; a cursor of another list or ordering, or
+/// one that was altered, is a 400 saying which.
+fn list_cursor(request: &HttpRequest, ordering: &Ordering, text: &str) -> Result<Cursor, ApiError> {
+    let cursor = Cursor::decode(text).map_err(ApiError::BadRequest)?;
+    if cursor.list != request.path() {
+        return Err(ApiError::BadRequest(format!(
+            "Invalid cursor: it walks {}, not this list",
+            cursor.list
+        )));
+    }
+    if cursor.ordering != ordering.name() {
+        return Err(ApiError::BadRequest(format!(
+            "Invalid cursor: it was made for ordering={}, and this request orders by {}; \
+             start again without a cursor to change the order",
+            cursor.ordering,
+            ordering.name()
+        )));
+    }
+    if let Some(position) = &cursor.position {
+        ordering
+            .check_position(position)
+            .map_err(ApiError::BadRequest)?;
+    }
+    Ok(cursor)
 }
 
 /// Rejects any query parameter on a detail page but `format`.

@@ -437,8 +437,8 @@ impl IntoItem for utoipa::openapi::path::Operation {
     }
 }
 
-/// `page`, `page_size`, `ordering` and `format`, which every list takes.
-fn list_parameters(ordering: &str) -> [Parameter; 4] {
+/// `page`, `page_size`, `ordering`, `cursor` and `format`, which every list takes.
+fn list_parameters(ordering: &str) -> [Parameter; 5] {
     let page_number = |minimum: u32, maximum: Option<u32>| {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
@@ -460,8 +460,13 @@ fn list_parameters(ordering: &str) -> [Parameter; 4] {
         query_parameter(
             "ordering",
             format!(
-                "A field to order by, `-` first for descending (default `{ordering}`); `id` breaks ties."
+                "A field to order by, `-` first for descending (default `{ordering}`); rows without a value come last either way, and `id` breaks ties in the same direction."
             ),
+            ObjectBuilder::new().schema_type(Type::String),
+        ),
+        query_parameter(
+            "cursor",
+            "An opaque position from a `next` or `previous` link: the page after (or before) it, at the same cost at any depth; `page` is then ignored. Left empty, the first page walked by cursor. A cursor of another list or ordering, or an altered one, answers 400.".into(),
             ObjectBuilder::new().schema_type(Type::String),
         ),
         format_parameter(),

@@ -7,9 +7,16 @@ use utoipa::ToSchema;
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
-    /// Items in the whole (filtered) list.
+    /// Items in the whole (filtered) list: exact up to 10,000, an estimate above (then
+    /// `count_is_estimate` is true).
     pub count: i64,
-    /// The next page, absent on the last.
+    /// `true` when `count` is the planner's estimate rather than a count (above 10,000
+    /// items); absent when `count` is exact.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub count_is_estimate: bool,
+    /// The next page, absent on the last: a page number, or a `cursor` once the client
+    /// walks by cursor or past row 10,000.
     pub next: Option<String>,
     /// The previous page, absent on the first.
     pub previous: Option<String>,

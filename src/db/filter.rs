@@ -5,6 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
+use serde_json::Value as Json;
+
+use crate::db::cursor::{Cursor, Position};
 
 /// The type of a filterable column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +91,9 @@ pub struct Filter {
     value: Value,
 }
 
-/// The order of a list: a field, descending or not, then `id` as tie-breaker.
+/// The order of a list: a field, descending or not, then `id` as tie-breaker in the same
+/// direction, so that one b-tree on `(field, id)` serves both directions. Rows without a
+/// value come last either way (see [`Segment`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Ordering {
     field: Field,
@@ -106,6 +111,9 @@ pub struct ListQuery {
     pub page: u32,
     /// Items per page.
     pub page_size: u32,
+    /// Where a cursor page starts (`?cursor=`), already checked against this list and
+    /// ordering; `page` is then ignored.
+    pub cursor: Option<Cursor>,
 }
 
 /// Deepest row offset served; deeper pages need narrower filters.
@@ -124,15 +132,16 @@ impl ListQuery {
         })
     }
 
-    /// Whether this is the whole list in the order `[-]name`: no filter, that ordering.
-    pub fn is_unfiltered_in_order(&self, name: &str, descending: bool) -> bool {
-        self.filters.is_empty()
-            && self.ordering.field.name == name
-            && self.ordering.descending == descending
+    /// Whether this is the whole list ordered by `name`, either way: no filter, that field.
+    pub fn is_unfiltered_by(&self, name: &str) -> bool {
+        self.filters.is_empty() && self.ordering.field.name == name
     }
 
-    /// Rows skipped before this page.
+    /// Rows skipped before this page (none for a cursor page: it starts at its position).
     pub fn offset(&self) -> u64 {
+        if self.cursor.is_some() {
+            return 0;
+        }
         u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
     }
 }
@@ -242,6 +251,60 @@ impl Filter {
 }
 
 impl Ordering {
+    /// The ordering as a query parameter gives it: `field` or `-field`.
+    pub fn name(&self) -> String {
+        format!(
+            "{}{}",
+            if self.descending { "-" } else { "" },
+            self.field.name
+        )
+    }
+
+    /// Checks that a cursor's position is a value of this ordering's field (and an id):
+    /// the error names what does not fit.
+    pub fn check_position(&self, position: &Position) -> Result<(), String> {
+        if !position.key.is_null() && key_value(self.field.kind, &position.key).is_none() {
+            return Err(format!(
+                "Invalid cursor: its position is not a value of {}",
+                self.field.name
+            ));
+        }
+        row_id(&position.id)
+            .map(|_| ())
+            .ok_or_else(|| "Invalid cursor: its position names no row id".to_owned())
+    }
+
+    /// The index ranges a page walks, in order, starting at the list's first row or after
+    /// `from` (before it, walking back, when `backwards`).
+    ///
+    /// The list is the rows with a key in the ordering's direction, then the rows without
+    /// one (NULLS LAST either way, as the lists always were). Each part is one range of the
+    /// `(field, id)` index, walked forward or backward; a NULLS LAST descending order is no
+    /// single range of that index, two are.
+    pub fn segments(&self, from: Option<&Position>, backwards: bool) -> Vec<Segment> {
+        let descending = self.descending != backwards;
+        let keyed = |after: Option<Position>| Segment {
+            nulls: false,
+            descending,
+            after,
+        };
+        let nulls = |after: Option<Position>| Segment {
+            nulls: true,
+            descending,
+            after,
+        };
+        match (from, backwards) {
+            (None, false) => vec![keyed(None), nulls(None)],
+            (None, true) => vec![nulls(None), keyed(None)],
+            (Some(at), false) if at.key.is_null() => vec![nulls(Some(at.clone()))],
+            (Some(at), false) => vec![keyed(Some(at.clone())), nulls(None)],
+            (Some(at), true) if at.key.is_null() => {
+                vec![nulls(Some(at.clone())), keyed(None)]
+            }
+            (Some(at), true) => vec![keyed(Some(at.clone()))],
+        }
+    }
+
     /// Parses `ordering=[-]field`.
     pub fn parse(fields: &[Field], raw: &str) -> Result<Ordering, String> {
         let (descending, name) = match raw.strip_prefix('-') {
@@ -302,7 +365,7 @@ fn like_escape(text: &str) -> String {
 }
 
 /// A boxed raw query with explicit `$n` placeholders.
-type Sql = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
+pub type Sql = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
 
 /// Which rows of a table a list shows, before its filters.
 #[derive(Clone, Copy, Debug)]
@@ -374,40 +437,192 @@ fn filtered_within(
                     Lookup::Gte => ">=",
                     _ => "=",
                 };
-                let clause = format!(" AND {column} {op} {}", next());
-                match value {
-                    Value::Text(text) => sql.sql(clause).bind::<Text, _>(text.clone()),
-                    Value::Integer(i) => sql.sql(clause).bind::<BigInt, _>(*i),
-                    Value::Timestamp(t) => sql.sql(clause).bind::<Timestamptz, _>(*t),
-                    Value::Boolean(b) => sql.sql(clause).bind::<Bool, _>(*b),
-                }
+                bind_value(sql.sql(format!(" AND {column} {op} {}", next())), value)
             }
         };
     }
     (sql, n)
 }
 
-/// One page and the first row of the next: `SELECT {columns} ... ORDER BY <ordering>
-/// NULLS LAST, t.id LIMIT page_size + 1 OFFSET ...`, `columns` being `t.*` and any computed
-/// columns a record needs. The extra row tells whether a next page exists, whatever the count.
-///
-/// Kept apart from the count so that the page can walk an index and stop after
-/// `page_size + 1` rows instead of materialising the whole filtered set.
-pub fn page_sql(table: &'static str, columns: &str, scope: Scope, query: &ListQuery) -> Sql {
-    let (sql, bound) = filtered(columns, table, scope, query);
-    let direction = if query.ordering.descending {
-        "DESC"
-    } else {
-        "ASC"
+/// One index range of a list's walk: the rows with a key or those without one, walked in
+/// one direction, strictly after a position when it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    /// The rows whose ordering key is NULL (else those with one).
+    pub nulls: bool,
+    /// The walk's direction, for the key and the `id` alike.
+    pub descending: bool,
+    /// The row the walk starts after.
+    pub after: Option<Position>,
+}
+
+/// Up to `limit` rows of one [`Segment`], skipping `offset`: `SELECT {columns},
+/// to_jsonb(t.<key>) AS cursor_key, to_jsonb(t.id) AS cursor_id FROM {table} t WHERE
+/// <scope> AND <filters> AND t.<key> IS [NOT] NULL [AND (t.<key>, t.id) > (key, id)]
+/// ORDER BY t.<key>, t.id LIMIT .. OFFSET ..` (`<` and `DESC` walking down): one range of
+/// the `(key, id)` index, read no further than the page needs.
+pub fn segment_sql(
+    table: &'static str,
+    columns: &str,
+    scope: Scope,
+    query: &ListQuery,
+    segment: &Segment,
+    limit: u64,
+    offset: u64,
+) -> Sql {
+    let walked = Walked {
+        key: query.ordering.field.name,
+        id: "id",
     };
+    segment_sql_on(
+        ("", ""),
+        table,
+        columns,
+        scope,
+        query,
+        walked,
+        segment,
+        limit,
+        offset,
+    )
+}
+
+/// The columns a walk reads its position from: the ordering key and the row id, as the
+/// table names them (a list's own `field` and `id`; a follow edge's copy of the listed
+/// side's creation date and its id).
+#[derive(Clone, Copy, Debug)]
+pub struct Walked {
+    /// The column holding the ordering key.
+    pub key: &'static str,
+    /// The column holding the row id.
+    pub id: &'static str,
+}
+
+/// [`segment_sql`] over other key and id columns, inside `wrap` (an enclosing query's text
+/// before and after the segment's, such as a join of the rows read to what they list).
+#[allow(clippy::too_many_arguments)]
+pub fn segment_sql_on(
+    wrap: (&str, &str),
+    table: &'static str,
+    columns: &str,
+    scope: Scope,
+    query: &ListQuery,
+    walked: Walked,
+    segment: &Segment,
+    limit: u64,
+    offset: u64,
+) -> Sql {
+    let Walked { key, id: id_column } = walked;
+    let select =
+        format!("{columns}, to_jsonb(t.{key}) AS cursor_key, to_jsonb(t.{id_column}) AS cursor_id");
+    let (mut sql, mut bound) = filtered_within(wrap.0, &select, table, scope, query);
+    let (direction, beyond) = if segment.descending {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let null = if segment.nulls {
+        "IS NULL"
+    } else {
+        "IS NOT NULL"
+    };
+    sql = sql.sql(format!(" AND t.{key} {null}"));
+    if let Some(after) = &segment.after {
+        let id = row_id(&after.id);
+        let value = key_value(query.ordering.field.kind, &after.key);
+        match value.filter(|_| !segment.nulls) {
+            Some(value) => {
+                sql = bind_value(
+                    sql.sql(format!(
+                        " AND (t.{key}, t.{id_column}) {beyond} (${}, ",
+                        bound + 1
+                    )),
+                    &value,
+                );
+                bound += 1;
+                sql = bind_id(sql.sql(format!("${})", bound + 1)), id);
+            }
+            None => {
+                sql = bind_id(
+                    sql.sql(format!(" AND t.{id_column} {beyond} ${}", bound + 1)),
+                    id,
+                );
+            }
+        }
+        bound += 1;
+    }
     sql.sql(format!(
-        " ORDER BY t.{} {direction} NULLS LAST, t.id ASC LIMIT ${} OFFSET ${}",
-        query.ordering.field.name,
+        " ORDER BY t.{key} {direction}, t.{id_column} {direction} LIMIT ${} OFFSET ${}{}",
         bound + 1,
-        bound + 2
+        bound + 2,
+        wrap.1
     ))
-    .bind::<BigInt, _>(i64::from(query.page_size) + 1)
-    .bind::<BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
+    .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind::<BigInt, _>(i64::try_from(offset).unwrap_or(i64::MAX))
+}
+
+/// A row id from a position: a UUID or an integer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RowId {
+    Uuid(uuid::Uuid),
+    Integer(i64),
+}
+
+fn row_id(id: &Json) -> Option<RowId> {
+    match id {
+        Json::String(text) => uuid::Uuid::parse_str(text).ok().map(RowId::Uuid),
+        Json::Number(number) => number.as_i64().map(RowId::Integer),
+        _ => None,
+    }
+}
+
+fn bind_id(sql: Sql, id: Option<RowId>) -> Sql {
+    match id {
+        Some(RowId::Uuid(id)) => sql.bind::<diesel::sql_types::Uuid, _>(id),
+        Some(RowId::Integer(id)) => sql.bind::<BigInt, _>(id),
+        // Checked when the cursor was read; a position without an id matches nothing.
+        None => sql.bind::<diesel::sql_types::Nullable<BigInt>, _>(None::<i64>),
+    }
+}
+
+/// A position's key as a value of the field's kind (`to_jsonb` gives timestamps as
+/// RFC 3339 text, integers as numbers).
+fn key_value(kind: Kind, key: &Json) -> Option<Value> {
+    match (kind, key) {
+        (Kind::Text | Kind::Choice(_), Json::String(text)) => Some(Value::Text(text.clone())),
+        (Kind::Integer, Json::Number(number)) => number.as_i64().map(Value::Integer),
+        (Kind::Timestamp, Json::String(text)) => DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|time| Value::Timestamp(time.with_timezone(&Utc))),
+        (Kind::Boolean, Json::Bool(flag)) => Some(Value::Boolean(*flag)),
+        _ => None,
+    }
+}
+
+fn bind_value(sql: Sql, value: &Value) -> Sql {
+    match value {
+        Value::Text(text) => sql.bind::<Text, _>(text.clone()),
+        Value::Integer(i) => sql.bind::<BigInt, _>(*i),
+        Value::Timestamp(t) => sql.bind::<Timestamptz, _>(*t),
+        Value::Boolean(b) => sql.bind::<Bool, _>(*b),
+    }
+}
+
+/// The number of rows in one segment (without its position): what an offset page that
+/// lies past every row with a key skips before the rows without one.
+pub fn segment_count_sql(
+    table: &'static str,
+    scope: Scope,
+    query: &ListQuery,
+    segment: &Segment,
+) -> Sql {
+    let (sql, _) = filtered("count(*) AS total_count", table, scope, query);
+    let null = if segment.nulls {
+        "IS NULL"
+    } else {
+        "IS NOT NULL"
+    };
+    sql.sql(format!(" AND t.{} {null}", query.ordering.field.name))
 }
 
 /// The size of the filtered list, counting at most `cap + 1` rows:
@@ -549,6 +764,7 @@ mod tests {
                 ordering: Ordering::parse(SWITCHED, "number").expect("an ordering"),
                 page: 1,
                 page_size: 10,
+                cursor: None,
             };
             sql_text(&capped_count_sql("issues", Scope::All, &query, 100))
         };
@@ -590,6 +806,7 @@ mod tests {
             ordering: Ordering::parse(FIELDS, "login").expect("an ordering"),
             page: 1,
             page_size: 10,
+            cursor: None,
         };
         let text = sql_text(&capped_count_sql("issues", Scope::All, &query, 100));
         assert!(text.contains("t.labels @> ARRAY[$1]::text[]"), "{text}");
@@ -603,6 +820,7 @@ mod tests {
             ordering: Ordering::parse(FIELDS, "login").expect("an ordering"),
             page: 1,
             page_size: 10,
+            cursor: None,
         };
         let fixed = sql_text(&capped_count_sql(
             "issues",
@@ -614,15 +832,28 @@ mod tests {
             fixed.contains("AND (NOT t.is_pull_request) AND t.login = $1"),
             "{fixed}"
         );
-        let bound = sql_text(&page_sql(
+        let after = Segment {
+            nulls: false,
+            descending: true,
+            after: Some(Position {
+                key: Json::String("amy".into()),
+                id: Json::String(uuid::Uuid::nil().to_string()),
+            }),
+        };
+        let bound = sql_text(&segment_sql(
             "issues",
             "t.*",
             Scope::Of("t.repository_id = $1", uuid::Uuid::nil()),
             &query,
+            &after,
+            11,
+            0,
         ));
         assert!(
-            bound.contains("AND (t.repository_id = $1) AND t.login = $2")
-                && bound.contains("LIMIT $3 OFFSET $4"),
+            bound.contains(
+                "AND (t.repository_id = $1) AND t.login = $2 AND t.login IS NOT NULL \
+                 AND (t.login, t.id) < ($3, $4) ORDER BY t.login DESC, t.id DESC LIMIT $5 OFFSET $6"
+            ),
             "{bound}"
         );
         let all = sql_text(&capped_count_sql("issues", Scope::All, &query, 100));
@@ -637,5 +868,89 @@ mod tests {
             estimate.starts_with("EXPLAIN (FORMAT JSON) SELECT 1 FROM issues t"),
             "{estimate}"
         );
+    }
+
+    fn at(key: Json) -> Position {
+        Position {
+            key,
+            id: Json::from(7),
+        }
+    }
+
+    fn segment(nulls: bool, descending: bool, after: Option<Position>) -> Segment {
+        Segment {
+            nulls,
+            descending,
+            after,
+        }
+    }
+
+    #[test]
+    fn rows_without_a_key_come_last_either_way_and_each_part_is_one_index_range() {
+        let up = Ordering::parse(FIELDS, "login").expect("ordering");
+        let down = Ordering::parse(FIELDS, "-login").expect("ordering");
+        assert_eq!(
+            down.segments(None, false),
+            [segment(false, true, None), segment(true, true, None)]
+        );
+        assert_eq!(
+            up.segments(None, false),
+            [segment(false, false, None), segment(true, false, None)]
+        );
+        // After a row with a key: the rest of the keyed rows, then every row without one.
+        let keyed = at(Json::String("amy".into()));
+        assert_eq!(
+            down.segments(Some(&keyed), false),
+            [
+                segment(false, true, Some(keyed.clone())),
+                segment(true, true, None)
+            ]
+        );
+        // After a row without a key: only later rows without one.
+        let unkeyed = at(Json::Null);
+        assert_eq!(
+            down.segments(Some(&unkeyed), false),
+            [segment(true, true, Some(unkeyed.clone()))]
+        );
+        // Back from a keyed row: the keyed rows before it, walked the other way.
+        assert_eq!(
+            down.segments(Some(&keyed), true),
+            [segment(false, false, Some(keyed))]
+        );
+        // Back from a row without a key: those before it, then every keyed row.
+        assert_eq!(
+            up.segments(Some(&unkeyed), true),
+            [
+                segment(true, true, Some(unkeyed)),
+                segment(false, true, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_position_must_be_a_value_of_the_ordering_field() {
+        let by_count = Ordering::parse(FIELDS, "-followers_count").expect("ordering");
+        assert!(by_count.check_position(&at(Json::from(12))).is_ok());
+        assert!(by_count.check_position(&at(Json::Null)).is_ok());
+        let error = by_count
+            .check_position(&at(Json::String("12".into())))
+            .expect_err("text for an integer");
+        assert!(error.contains("followers_count"), "{error}");
+        let by_time = Ordering::parse(FIELDS, "created_at").expect("ordering");
+        assert!(
+            by_time
+                .check_position(&at(Json::String("2020-01-02T03:04:05.5+00:00".into())))
+                .is_ok()
+        );
+        assert!(
+            by_time
+                .check_position(&at(Json::String("yesterday".into())))
+                .is_err()
+        );
+        let no_id = Position {
+            key: Json::Null,
+            id: Json::Bool(true),
+        };
+        assert!(by_time.check_position(&no_id).is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! diesel-async with a deadpool pool: async all the way, no libpq, and migrations run
 //! through diesel's sync harness on a blocking thread.
 
+pub mod cursor;
 pub mod filter;
 pub mod paginate;
 pub mod queries;

@@ -1,33 +1,50 @@
-//! One page of a list: the page's rows (and whether a next page exists) and the list's
-//! count, on the caller's connection.
+//! One page of a list: the page's rows (and whether rows come before and after it) and the
+//! list's count, on the caller's connection.
 //!
-//! The page walks an index and stops after `page_size + 1` rows. The count is exact up
-//! to [`EXACT_COUNT_LIMIT`] rows and counts no further: past it, `count` is PostgreSQL's
-//! estimate of the filtered list (never below the limit). Counting a filtered list of a
-//! million rows on every page costs more than the page itself; the `next` link never
-//! depends on the count.
+//! A page walks the `(ordering key, id)` index from its start — an offset, or a cursor's
+//! position — and stops after `page_size + 1` rows (see [`Ordering::segments`]): a cursor
+//! page costs the same at any depth. The count never costs more than the page: a last
+//! page counts itself, a list the planner puts far above [`EXACT_COUNT_LIMIT`] takes the
+//! planner's estimate, and any other is counted up to the limit and no further. Past the
+//! limit the count is an estimate, flagged as such; the `next` link never depends on it.
 
 use diesel::QueryableByName;
 use diesel::pg::Pg;
-use diesel::sql_types::{BigInt, Json};
+use diesel::row::NamedRow;
+use diesel::sql_types::{BigInt, Json, Jsonb, Nullable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
 
 use crate::db::DbError;
+use crate::db::cursor::Position;
 pub use crate::db::filter::Scope as Rows;
-use crate::db::filter::{ListQuery, capped_count_sql, estimate_sql, page_sql};
+use crate::db::filter::{
+    ListQuery, Segment, Sql, capped_count_sql, estimate_sql, segment_count_sql, segment_sql,
+};
 
 /// Lists up to this many rows are counted exactly; longer ones are estimated.
 pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 
-/// Rows of one page, the size of the whole list and whether another page follows.
+/// A planner's estimate above this is taken as it is, without counting: at ten times the
+/// exact limit, the list is not one of the short ones an estimate could misreport.
+pub const TRUSTED_ESTIMATE: i64 = 10 * EXACT_COUNT_LIMIT;
+
+/// Rows of one page, the size of the whole list and what lies around the page.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     /// The page's rows.
     pub rows: Vec<T>,
     /// Rows in the whole list: exact up to [`EXACT_COUNT_LIMIT`], else an estimate.
     pub total: i64,
+    /// Whether `total` is an estimate.
+    pub estimated: bool,
     /// Whether rows follow this page.
     pub has_next: bool,
+    /// Whether rows precede this page.
+    pub has_previous: bool,
+    /// The positions of the first and the last row shown (for cursors); `None` on an
+    /// empty page or one made without a walk.
+    pub bounds: Option<(Position, Position)>,
 }
 
 impl<T> Page<T> {
@@ -39,8 +56,77 @@ impl<T> Page<T> {
         Page {
             rows,
             total,
+            estimated: false,
             has_next,
+            has_previous: false,
+            bounds: None,
         }
+    }
+}
+
+/// A row read with its position (`cursor_key`, `cursor_id`: `to_jsonb` of the ordering key,
+/// `NULL` for a row without one, and of the row id).
+pub struct Keyed<T> {
+    /// The record.
+    pub row: T,
+    cursor_key: Option<Value>,
+    cursor_id: Value,
+}
+
+impl<T: QueryableByName<Pg>> QueryableByName<Pg> for Keyed<T> {
+    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        Ok(Keyed {
+            row: T::build(row)?,
+            cursor_key: NamedRow::get::<Nullable<Jsonb>, _>(row, "cursor_key")?,
+            cursor_id: NamedRow::get::<Jsonb, _>(row, "cursor_id")?,
+        })
+    }
+}
+
+impl<T> Keyed<T> {
+    fn position(&self) -> Position {
+        Position {
+            key: self.cursor_key.clone().unwrap_or(Value::Null),
+            id: self.cursor_id.clone(),
+        }
+    }
+}
+
+/// The queries of one list's walk: a segment's rows, and its size.
+pub trait Walk {
+    /// Up to `limit` rows of `segment` after skipping `offset`, with their positions.
+    fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql;
+    /// How many rows `segment` holds.
+    fn count(&self, segment: &Segment) -> Sql;
+}
+
+/// The walk of a table's filtered rows, selecting `columns`.
+pub struct TableWalk<'a> {
+    /// The table.
+    pub table: &'static str,
+    /// The columns read (`t.*` and any computed ones).
+    pub columns: &'a str,
+    /// Which of its rows the list shows, before the filters.
+    pub rows: Rows,
+    /// The filters and the ordering.
+    pub query: &'a ListQuery,
+}
+
+impl Walk for TableWalk<'_> {
+    fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql {
+        segment_sql(
+            self.table,
+            self.columns,
+            self.rows,
+            self.query,
+            segment,
+            limit,
+            offset,
+        )
+    }
+
+    fn count(&self, segment: &Segment) -> Sql {
+        segment_count_sql(self.table, self.rows, self.query, segment)
     }
 }
 
@@ -84,30 +170,121 @@ pub async fn load_rows<T>(
 where
     T: QueryableByName<Pg> + Send + 'static,
 {
-    let page = page_sql(table, columns, rows, query).load(conn).await?;
-    let total = count(conn, table, rows, query).await?;
-    Ok(Page::from_rows(page, query.page_size, total))
+    let walk = TableWalk {
+        table,
+        columns,
+        rows,
+        query,
+    };
+    let mut page = walk_page(conn, query, &walk).await?;
+    if let Some(total) = page_count(query, &page) {
+        page.total = total;
+    } else {
+        (page.total, page.estimated) = count(conn, table, rows, query).await?;
+    }
+    Ok(page)
 }
 
-/// The size of the filtered list: exact up to [`EXACT_COUNT_LIMIT`], else the planner's
-/// estimate, at least the limit + 1.
+/// The list's size when the page itself tells it: the last page of a walk from the top or
+/// from an offset.
+pub fn page_count<T>(query: &ListQuery, page: &Page<T>) -> Option<i64> {
+    let offset = query.offset();
+    let from_offset = query
+        .cursor
+        .as_ref()
+        .is_none_or(|cursor| cursor.position.is_none());
+    let counted = from_offset && !page.has_next && (offset == 0 || !page.rows.is_empty());
+    counted.then(|| {
+        i64::try_from(offset)
+            .unwrap_or(i64::MAX)
+            .saturating_add(i64::try_from(page.rows.len()).unwrap_or(i64::MAX))
+    })
+}
+
+/// Walks the segments of `query`'s order from its start (offset or cursor) until the page
+/// and one row more are read; the page comes in list order, its total not yet counted.
+pub async fn walk_page<T>(
+    conn: &mut AsyncPgConnection,
+    query: &ListQuery,
+    walk: &(dyn Walk + Sync),
+) -> Result<Page<T>, DbError>
+where
+    T: QueryableByName<Pg> + Send + 'static,
+{
+    let (segments, mut skip, backwards) = match &query.cursor {
+        None => (query.ordering.segments(None, false), query.offset(), false),
+        Some(cursor) => (
+            query
+                .ordering
+                .segments(cursor.position.as_ref(), cursor.backwards),
+            0,
+            cursor.backwards,
+        ),
+    };
+    let want = u64::from(query.page_size) + 1;
+    let mut rows: Vec<Keyed<T>> = Vec::new();
+    for (n, segment) in segments.iter().enumerate() {
+        let need = want - rows.len() as u64;
+        if need == 0 {
+            break;
+        }
+        let read: Vec<Keyed<T>> = walk.rows(segment, need, skip).load(conn).await?;
+        if read.is_empty() && skip > 0 && n + 1 < segments.len() {
+            // The page lies past this whole segment: skip its rows in the next.
+            let size: Count = walk.count(segment).get_result(conn).await?;
+            skip = skip.saturating_sub(u64::try_from(size.total_count).unwrap_or(0));
+        } else {
+            skip = 0;
+        }
+        rows.extend(read);
+    }
+    let page_size = usize::try_from(query.page_size).unwrap_or(usize::MAX);
+    let more = rows.len() > page_size;
+    rows.truncate(page_size);
+    if backwards {
+        rows.reverse();
+    }
+    let bounds = <[Keyed<T>]>::first(&rows)
+        .zip(rows.last())
+        .map(|(first, last)| (first.position(), last.position()));
+    let (has_next, has_previous) = match &query.cursor {
+        None => (more, query.offset() > 0),
+        Some(cursor) if cursor.backwards => (true, more),
+        Some(cursor) => (more, cursor.position.is_some()),
+    };
+    Ok(Page {
+        rows: rows.into_iter().map(|keyed| keyed.row).collect(),
+        total: 0,
+        estimated: false,
+        has_next,
+        has_previous,
+        bounds,
+    })
+}
+
+/// The size of the filtered list and whether it is an estimate: the planner's estimate
+/// when far above [`EXACT_COUNT_LIMIT`], else counted exactly up to the limit and
+/// estimated past it (never below the limit + 1).
 pub async fn count(
     conn: &mut AsyncPgConnection,
     table: &'static str,
     rows: Rows,
     query: &ListQuery,
-) -> Result<i64, DbError> {
-    let counted: Count = capped_count_sql(table, rows, query, EXACT_COUNT_LIMIT)
-        .get_result(conn)
-        .await?;
-    if counted.total_count <= EXACT_COUNT_LIMIT {
-        return Ok(counted.total_count);
-    }
+) -> Result<(i64, bool), DbError> {
     let plan: Plan = estimate_sql(table, rows, query).get_result(conn).await?;
     let estimate = plan.plan[0]["Plan"]["Plan Rows"]
         .as_f64()
         .map_or(0, |rows| rows.round() as i64);
-    Ok(estimate.max(EXACT_COUNT_LIMIT + 1))
+    if estimate > TRUSTED_ESTIMATE {
+        return Ok((estimate, true));
+    }
+    let counted: Count = capped_count_sql(table, rows, query, EXACT_COUNT_LIMIT)
+        .get_result(conn)
+        .await?;
+    if counted.total_count <= EXACT_COUNT_LIMIT {
+        return Ok((counted.total_count, false));
+    }
+    Ok((estimate.max(EXACT_COUNT_LIMIT + 1), true))
 }
 
 #[cfg(test)]

@@ -902,11 +902,16 @@ async fn ties_are_broken_by_id_so_the_order_is_stable_across_requests_and_pages(
                 "{ordering}: same order every time"
             );
         }
-        // Within a tie, by id.
+        // Within a tie, by id, in the ordering's direction.
         let counts = column(&first, "followers_count");
+        let descending = ordering.starts_with('-');
         for (pair, ids) in counts.windows(2).zip(ids.windows(2)) {
             if pair[0] == pair[1] {
-                assert!(ids[0] < ids[1], "{ordering}: {ids:?} tie not by id");
+                assert_eq!(
+                    ids[0] > ids[1],
+                    descending,
+                    "{ordering}: {ids:?} tie not by id"
+                );
             }
         }
         // Pages of 5 are consecutive slices of the same order.

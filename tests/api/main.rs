@@ -12,6 +12,7 @@ mod cli;
 mod conformance_graphql;
 mod conformance_rest;
 mod crawl;
+mod cursors;
 mod dashboard;
 mod events;
 mod faults;

@@ -8,8 +8,8 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::filter::{Field, Kind, ListQuery};
-use crate::db::paginate::{self, Page};
+use crate::db::filter::{self, Field, Kind, ListQuery, Segment, Sql, Walked};
+use crate::db::paginate::{self, Page, Rows};
 use crate::db::schema::developers;
 use crate::db::{DbError, pg_interval};
 
@@ -266,26 +266,25 @@ impl DeveloperSet {
         }
     }
 
-    /// A follow sub-collection: (its owner, the edge column fixed to the owner, the edge
-    /// column listed, the listed side's creation date on the edge, the owner's stored count).
-    fn follow_edges(
-        self,
-    ) -> Option<(Uuid, &'static str, &'static str, &'static str, &'static str)> {
+    /// A follow sub-collection's edges.
+    fn follow_edges(self) -> Option<FollowEdges> {
         match self {
-            DeveloperSet::FollowersOf(id) => Some((
-                id,
-                "followee_id",
-                "follower_id",
-                "follower_created_at",
-                "stored_followers",
-            )),
-            DeveloperSet::FollowedBy(id) => Some((
-                id,
-                "follower_id",
-                "followee_id",
-                "followee_created_at",
-                "stored_following",
-            )),
+            DeveloperSet::FollowersOf(owner) => Some(FollowEdges {
+                owner,
+                fixed: "followee_id",
+                condition: "t.followee_id = $1",
+                listed: "follower_id",
+                created_at: "follower_created_at",
+                stored: "stored_followers",
+            }),
+            DeveloperSet::FollowedBy(owner) => Some(FollowEdges {
+                owner,
+                fixed: "follower_id",
+                condition: "t.follower_id = $1",
+                listed: "followee_id",
+                created_at: "followee_created_at",
+                stored: "stored_following",
+            }),
             _ => None,
         }
     }
@@ -294,10 +293,10 @@ impl DeveloperSet {
 /// One page of developers.
 ///
 /// A followers or following page without filters counts nothing: its size is the owner's
-/// stored edge count, kept by triggers. In the default order (`-created_at`) it is also
-/// an index walk of the edge table, which carries the listed side's creation date, so a
-/// deep page of a developer with a hundred thousand followers reads no developer it
-/// does not show.
+/// stored edge count, kept by triggers. Ordered by `created_at` (either way; the default
+/// is `-created_at`) it is also a walk of the edge table's index, which carries the listed
+/// side's creation date, so a deep page of a developer with a hundred thousand followers
+/// reads no developer it does not show.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     set: DeveloperSet,
@@ -306,37 +305,89 @@ pub async fn list(
     let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) else {
         return paginate::load(conn, "developers", set.scope(), query).await;
     };
-    let (owner, fixed, listed, created_at, stored) = edges;
     let total: i64 = diesel::sql_query(format!(
-        "SELECT {stored}::bigint AS total_count FROM developers WHERE id = $1"
+        "SELECT {}::bigint AS total_count FROM developers WHERE id = $1",
+        edges.stored
     ))
-    .bind::<diesel::sql_types::Uuid, _>(owner)
+    .bind::<diesel::sql_types::Uuid, _>(edges.owner)
     .get_result::<StoredCount>(conn)
     .await
     .optional()?
     .map_or(0, |row| row.total_count);
-    if !query.is_unfiltered_in_order("created_at", true) {
-        let rows = crate::db::filter::page_sql("developers", "t.*", set.scope().into(), query)
-            .load(conn)
-            .await?;
-        return Ok(Page::from_rows(rows, query.page_size, total));
+    let mut page = if query.is_unfiltered_by("created_at") {
+        paginate::walk_page(conn, query, &EdgeWalk { edges, query }).await?
+    } else {
+        let walk = paginate::TableWalk {
+            table: "developers",
+            columns: "t.*",
+            rows: set.scope().into(),
+            query,
+        };
+        paginate::walk_page(conn, query, &walk).await?
+    };
+    page.total = total;
+    Ok(page)
+}
+
+/// A follow sub-collection's edges: the owner, the edge column fixed to it (and that
+/// condition on the edge table `t`), the edge column listed, the listed side's creation
+/// date on the edge, the owner's stored count. Identifiers come from here, never from input.
+#[derive(Clone, Copy, Debug)]
+struct FollowEdges {
+    owner: Uuid,
+    fixed: &'static str,
+    condition: &'static str,
+    listed: &'static str,
+    created_at: &'static str,
+    stored: &'static str,
+}
+
+/// A follow sub-collection in `created_at` order, walked on the edge table's
+/// `(fixed, created_at, listed)` index and joined to the developers it lists.
+struct EdgeWalk<'a> {
+    edges: FollowEdges,
+    query: &'a ListQuery,
+}
+
+impl paginate::Walk for EdgeWalk<'_> {
+    fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql {
+        let direction = if segment.descending { "DESC" } else { "ASC" };
+        let FollowEdges {
+            listed, created_at, ..
+        } = self.edges;
+        let suffix = format!(
+            ") e JOIN developers d ON d.id = e.edge_id \
+             ORDER BY e.edge_key {direction}, e.edge_id {direction}"
+        );
+        filter::segment_sql_on(
+            ("SELECT d.*, e.cursor_key, e.cursor_id FROM (", &suffix),
+            "follows",
+            &format!("t.{listed} AS edge_id, t.{created_at} AS edge_key"),
+            Rows::Of(self.edges.condition, self.edges.owner),
+            self.query,
+            Walked {
+                key: created_at,
+                id: listed,
+            },
+            segment,
+            limit,
+            offset,
+        )
     }
-    // Identifiers come from `follow_edges`, never from input.
-    let rows = diesel::sql_query(format!(
-        "SELECT t.* FROM (
-             SELECT {listed} AS id, {created_at} AS created_at FROM follows
-             WHERE {fixed} = $1
-             ORDER BY {created_at} DESC NULLS LAST, {listed}
-             LIMIT $2 OFFSET $3) e
-         JOIN developers t ON t.id = e.id
-         ORDER BY e.created_at DESC NULLS LAST, e.id"
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(owner)
-    .bind::<diesel::sql_types::BigInt, _>(i64::from(query.page_size) + 1)
-    .bind::<diesel::sql_types::BigInt, _>(i64::try_from(query.offset()).unwrap_or(i64::MAX))
-    .load(conn)
-    .await?;
-    Ok(Page::from_rows(rows, query.page_size, total))
+
+    fn count(&self, segment: &Segment) -> Sql {
+        let null = if segment.nulls {
+            "IS NULL"
+        } else {
+            "IS NOT NULL"
+        };
+        diesel::sql_query(format!(
+            "SELECT count(*) AS total_count FROM follows WHERE {} = $1 AND {} {null}",
+            self.edges.fixed, self.edges.created_at
+        ))
+        .into_boxed()
+        .bind::<diesel::sql_types::Uuid, _>(self.edges.owner)
+    }
 }
 
 #[derive(QueryableByName)]
