@@ -329,6 +329,7 @@ async fn a_toy_kind_validates_its_own_arguments_and_unknown_ones_are_named() {
                 "org_members_sync",
                 "events_poll",
                 "graphql_profile_batch",
+                "graph_snapshot",
                 "toy_echo",
                 "toy_explode",
                 "toy_tick"
