@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, route, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder};
 use utoipa::{IntoParams, ToSchema};
@@ -23,12 +24,11 @@ use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
 use crate::db::paginate;
 use crate::db::queries::developers;
-use crate::db::queries::graph::{self as queries, DEGREE_BUCKETS, Relation};
+use crate::db::queries::graph::{self as queries, Relation};
+use crate::db::queries::graph_snapshot::{self, Bucket};
 use crate::graph::export::{Export, Format};
 use crate::graph::path::{self, MAX_DEPTH, MAX_VISITED, Search};
-
-/// Developers listed as the most followed in the graph's statistics.
-const MOST_FOLLOWED: i64 = 10;
+use crate::jobs::{BackgroundJob, GraphSnapshot, enqueue};
 
 // ---------------------------------------------------------------------------
 // Path
@@ -198,27 +198,39 @@ pub async fn developer_suggestions(
 // Statistics
 // ---------------------------------------------------------------------------
 
-/// The stored graph in numbers.
+/// The stored graph in numbers, as the latest `graph_snapshot` task counted it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GraphView {
     pub url: String,
-    /// Developers stored.
-    pub developers: i64,
-    /// Developers whose full profile sync completed at least once.
-    pub synced: i64,
-    /// Developers discovered but never synced (`developers - synced`).
-    pub frontier: i64,
-    /// Stored follow edges.
-    pub follow_edges: i64,
-    /// Stored stars.
-    pub stars: i64,
-    /// Repositories stored.
-    pub repositories: i64,
-    /// Developers by number of stored followers.
+    /// When the snapshot counted the graph (RFC 3339); null until the first snapshot.
+    #[schema(required = true)]
+    pub computed_at: Option<DateTime<Utc>>,
+    /// Developers stored (null until the first snapshot).
+    #[schema(required = true)]
+    pub developers: Option<i64>,
+    /// Developers whose full profile sync completed at least once (null until the first
+    /// snapshot).
+    #[schema(required = true)]
+    pub synced: Option<i64>,
+    /// Developers discovered but never synced (`developers - synced`; null until the first
+    /// snapshot).
+    #[schema(required = true)]
+    pub frontier: Option<i64>,
+    /// Stored follow edges (null until the first snapshot).
+    #[schema(required = true)]
+    pub follow_edges: Option<i64>,
+    /// Stored stars (null until the first snapshot).
+    #[schema(required = true)]
+    pub stars: Option<i64>,
+    /// Repositories stored (null until the first snapshot).
+    #[schema(required = true)]
+    pub repositories: Option<i64>,
+    /// Developers by number of stored followers (empty until the first snapshot).
     pub followers_histogram: Vec<BucketView>,
-    /// Developers by number of developers followed (stored).
+    /// Developers by number of developers followed (stored; empty until the first
+    /// snapshot).
     pub following_histogram: Vec<BucketView>,
-    /// The 10 developers with the most stored followers.
+    /// The 10 developers with the most stored followers (empty until the first snapshot).
     pub most_followed: Vec<RankedDeveloperView>,
     /// The whole follow relation, streamed (`format=jsonl|csv|graphml`, `relation=follows|stars`).
     pub export: String,
@@ -238,12 +250,19 @@ pub struct BucketView {
 pub struct RankedDeveloperView {
     pub url: String,
     pub id: Uuid,
+    /// Its login when the snapshot was taken.
     pub login: String,
     /// Followers stored in the crawl.
     pub followers: i64,
 }
 
 /// Counts, degree histograms and the most followed developers of the stored graph.
+///
+/// Read from the latest snapshot, which a `graph_snapshot` task took at `computed_at`:
+/// counting passes over every developer, so this page never does. The task runs on
+/// `GRAPH_CRON` (every 15 minutes by default) or when posted to `/github/tasks/`. Before
+/// the first snapshot the counts and `computed_at` are null and the lists empty, and a
+/// `graph_snapshot` task is enqueued (one at a time).
 #[utoipa::path(get, tag = "graph",
     responses((status = 200, body = GraphView), (status = 400, body = ErrorView)))]
 #[route("/graph/", method = "GET", method = "HEAD")]
@@ -253,30 +272,48 @@ pub async fn get_graph(
 ) -> Result<HttpResponse, ApiError> {
     params::detail_query(&request)?;
     let mut conn = ctx.conn().await?;
-    let counts = queries::counts(&mut conn).await?;
-    let top = queries::most_followed(&mut conn, MOST_FOLLOWED).await?;
+    let snapshot = graph_snapshot::latest(&mut conn).await?;
+    drop(conn);
     let links = Links::new(&request, &ctx.config);
-    let histogram = |counts: &[i64]| {
-        DEGREE_BUCKETS
-            .iter()
-            .zip(counts)
-            .map(|((label, _, _), developers)| BucketView {
-                bucket: (*label).to_owned(),
-                developers: *developers,
-            })
+    let url = links.url("/github/graph/");
+    let export = links.url("/github/graph/export/?format=jsonl&relation=follows");
+    let Some(snapshot) = snapshot else {
+        ask_for_a_snapshot(&ctx).await;
+        return Ok(Rendered::ok(GraphView {
+            url,
+            computed_at: None,
+            developers: None,
+            synced: None,
+            frontier: None,
+            follow_edges: None,
+            stars: None,
+            repositories: None,
+            followers_histogram: Vec::new(),
+            following_histogram: Vec::new(),
+            most_followed: Vec::new(),
+            export,
+        })
+        .respond(&request));
+    };
+    let histogram = |buckets: Vec<Bucket>| {
+        buckets
+            .into_iter()
+            .map(|Bucket { bucket, developers }| BucketView { bucket, developers })
             .collect()
     };
     Ok(Rendered::ok(GraphView {
-        url: links.url("/github/graph/"),
-        developers: counts.developers,
-        synced: counts.synced,
-        frontier: counts.developers - counts.synced,
-        follow_edges: counts.follow_edges,
-        stars: counts.stars,
-        repositories: counts.repositories,
-        followers_histogram: histogram(&counts.followers_histogram),
-        following_histogram: histogram(&counts.following_histogram),
-        most_followed: top
+        url,
+        computed_at: Some(snapshot.computed_at),
+        developers: Some(snapshot.developers),
+        synced: Some(snapshot.synced),
+        frontier: Some(snapshot.developers - snapshot.synced),
+        follow_edges: Some(snapshot.follow_edges),
+        stars: Some(snapshot.stars),
+        repositories: Some(snapshot.repositories),
+        followers_histogram: histogram(snapshot.followers_histogram),
+        following_histogram: histogram(snapshot.following_histogram),
+        most_followed: snapshot
+            .most_followed
             .into_iter()
             .map(|developer| RankedDeveloperView {
                 url: links.developer(developer.id, ""),
@@ -285,9 +322,29 @@ pub async fn get_graph(
                 followers: developer.followers,
             })
             .collect(),
-        export: links.url("/github/graph/export/?format=jsonl&relation=follows"),
+        export,
     })
     .respond(&request))
+}
+
+/// Enqueues a `graph_snapshot` task (or finds the active one: the dedupe index keeps it to
+/// one). The page still answers when this fails: it has nothing to show either way.
+async fn ask_for_a_snapshot(ctx: &AppContext) {
+    let task = match GraphSnapshot::default().to_task() {
+        Ok(task) => task,
+        Err(error) => {
+            tracing::error!(%error, "graph: cannot build the snapshot task");
+            return;
+        }
+    };
+    match enqueue(ctx, &task).await {
+        Ok((row, created)) => tracing::info!(
+            task.id = %row.id, created, "graph: no snapshot yet; snapshot task enqueued"
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "graph: no snapshot yet, and the snapshot task could not be enqueued")
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -141,6 +141,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    graph_snapshot (id) {
+        id -> Bool,
+        computed_at -> Timestamptz,
+        developers -> Int8,
+        synced -> Int8,
+        follow_edges -> Int8,
+        stars -> Int8,
+        repositories -> Int8,
+        followers_histogram -> Jsonb,
+        following_histogram -> Jsonb,
+        most_followed -> Jsonb,
+        duration_ms -> Int8,
+    }
+}
+
+diesel::table! {
     issues (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -394,6 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     follows,
     github_pages,
+    graph_snapshot,
     issues,
     leaderboard_weights,
     members,

@@ -15,8 +15,8 @@ use crate::db::queries::tasks::NewTask;
 use crate::domain::GithubLogin;
 use crate::jobs::{
     ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, EventsPoll, FullProfileSync,
-    FullRepositorySync, GraphqlProfileBatch, IssueTimelineSync, JobError, JobRun, OrgMembersSync,
-    Outcome, RepositoryActivitySync, TaskRequestError,
+    FullRepositorySync, GraphSnapshot, GraphqlProfileBatch, IssueTimelineSync, JobError, JobRun,
+    OrgMembersSync, Outcome, RepositoryActivitySync, TaskRequestError,
 };
 
 /// One job kind with its type erased, as the registry holds it.
@@ -124,6 +124,7 @@ impl Registry {
             .with::<OrgMembersSync>()
             .with::<EventsPoll>()
             .with::<GraphqlProfileBatch>()
+            .with::<GraphSnapshot>()
     }
 
     /// Adds a kind; a kind of the same name is replaced.
@@ -268,7 +269,7 @@ mod tests {
         );
         assert_eq!(
             message(None, json!({})),
-            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll or graphql_profile_batch"
+            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll, graphql_profile_batch or graph_snapshot"
         );
         assert!(
             message(Some("full_profile_sync"), json!({"username": "bad/name"}))
@@ -320,6 +321,7 @@ mod tests {
                 ("RECONCILE_CRON", "0 0 5 * * *"),
                 ("MEMBERS_CRON", "0 30 4 * * *"),
                 ("EVENTS_CRON", "0 * * * * *"),
+                ("GRAPH_CRON", "0 */15 * * * *"),
             ]
         );
         let config = config(&[]).expect("the defaults are valid");
@@ -335,6 +337,7 @@ mod tests {
         assert_eq!(bound("RECONCILE_CRON"), ["activity_reconcile"]);
         assert_eq!(bound("MEMBERS_CRON"), ["org_members_sync"]);
         assert_eq!(bound("EVENTS_CRON"), ["events_poll"]);
+        assert_eq!(bound("GRAPH_CRON"), ["graph_snapshot"]);
     }
 
     #[test]
@@ -346,6 +349,8 @@ mod tests {
             ("RECONCILE_CRON", "0 0 5 * *"),
             ("MEMBERS_CRON", "0 61 4 * * *"),
             ("EVENTS_CRON", "disabled"),
+            ("GRAPH_CRON", "0 */15 * * *"),
+            ("GRAPH_CRON", "*/15 minutes"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name);

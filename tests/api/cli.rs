@@ -42,6 +42,7 @@ async fn a_malformed_variable_exits_non_zero_naming_it() {
         ("BIND", "nonsense"),
         ("GITHUB_QUOTA_RESERVE", "-3"),
         ("DISCOVERY_CRON", "0 * * * *"),
+        ("GRAPH_CRON", "*/15 * * * *"),
         ("DATABASE_URL", "mysql://elsewhere"),
     ] {
         let mut env = test_env(&db);

@@ -34,6 +34,7 @@ fn fast_recovery(env: &mut std::collections::HashMap<String, String>) {
         "RECONCILE_CRON",
         "MEMBERS_CRON",
         "EVENTS_CRON",
+        "GRAPH_CRON",
     ] {
         env.insert(entry.into(), "off".into());
     }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::RunQueryDsl;
-use serde_json::Value;
+use gitomatic::jobs::GraphSnapshot;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::seed::{self, get_json, get_url};
@@ -407,12 +408,184 @@ async fn mutuals_and_suggestions_match_set_arithmetic() {
     assert_eq!(status, 404);
 }
 
+/// A developer's degrees counted in SQL from `follows` itself (not from the counts the
+/// triggers keep on `developers`).
+#[derive(diesel::QueryableByName)]
+struct Degrees {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    login: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    synced: bool,
+    #[diesel(sql_type = BigInt)]
+    followers: i64,
+    #[diesel(sql_type = BigInt)]
+    following: i64,
+}
+
+/// The graph page's numbers computed independently from the tables, in the page's shape
+/// (without its links and `computed_at`).
+async fn exact_statistics(app: &TestApp) -> Value {
+    let mut conn = app.db.connect().await;
+    let degrees: Vec<Degrees> = diesel::sql_query(
+        "SELECT d.id, d.login, d.last_synced_at IS NOT NULL AS synced,
+                (SELECT count(*) FROM follows f WHERE f.followee_id = d.id) AS followers,
+                (SELECT count(*) FROM follows f WHERE f.follower_id = d.id) AS following
+         FROM developers d",
+    )
+    .load(&mut conn)
+    .await
+    .expect("degrees");
+    drop(conn);
+    let labels = ["0", "1", "2-4", "5-9", "10-99", "100-999", "1000+"];
+    let bucket_of = |degree: i64| match degree {
+        0 => 0,
+        1 => 1,
+        2..=4 => 2,
+        5..=9 => 3,
+        10..=99 => 4,
+        100..=999 => 5,
+        _ => 6,
+    };
+    let histogram = |degree: &dyn Fn(&Degrees) -> i64| -> Value {
+        let mut counts = [0_i64; 7];
+        for developer in &degrees {
+            counts[bucket_of(degree(developer))] += 1;
+        }
+        labels
+            .iter()
+            .zip(counts)
+            .map(|(bucket, developers)| json!({"bucket": bucket, "developers": developers}))
+            .collect()
+    };
+    let mut ranked: Vec<&Degrees> = degrees.iter().filter(|d| d.followers > 0).collect();
+    ranked.sort_by(|a, b| b.followers.cmp(&a.followers).then(a.id.cmp(&b.id)));
+    let most_followed: Vec<Value> = ranked
+        .iter()
+        .take(10)
+        .map(|d| json!({"id": d.id, "login": d.login, "followers": d.followers}))
+        .collect();
+    let developers = degrees.len() as i64;
+    let synced = degrees.iter().filter(|d| d.synced).count() as i64;
+    json!({
+        "developers": developers,
+        "synced": synced,
+        "frontier": developers - synced,
+        "follow_edges": app.count("SELECT count(*) AS n FROM follows").await,
+        "stars": app.count("SELECT count(*) AS n FROM stars").await,
+        "repositories": app.count("SELECT count(*) AS n FROM repositories").await,
+        "followers_histogram": histogram(&|d| d.followers),
+        "following_histogram": histogram(&|d| d.following),
+        "most_followed": most_followed,
+    })
+}
+
+/// The numbers of a graph page, in the shape of [`exact_statistics`].
+fn statistics_of(body: &Value) -> Value {
+    let mut numbers = body.clone();
+    let object = numbers.as_object_mut().expect("an object");
+    for link in ["url", "export", "computed_at"] {
+        object.remove(link);
+    }
+    for developer in object["most_followed"]
+        .as_array_mut()
+        .expect("most followed")
+    {
+        developer
+            .as_object_mut()
+            .expect("a developer")
+            .remove("url");
+    }
+    numbers
+}
+
+/// `computed_at` of a graph page.
+fn computed_at(body: &Value) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(body["computed_at"].as_str().expect("computed_at"))
+        .expect("RFC 3339")
+}
+
+/// Posts a `graph_snapshot` task the way a user does and waits for it to succeed.
+async fn post_snapshot(app: &TestApp, token: &str) -> gitomatic::db::queries::tasks::TaskRow {
+    let response = app
+        .http
+        .post(format!("{}/github/tasks/", app.address))
+        .bearer_auth(token)
+        .json(&json!({"name": "graph_snapshot"}))
+        .send()
+        .await
+        .expect("trigger");
+    assert_eq!(response.status(), 202);
+    let task: Value = response.json().await.expect("the task");
+    let id = Uuid::parse_str(task["id"].as_str().expect("an id")).expect("a uuid");
+    let done = app.wait_for_task(id, Duration::from_secs(60)).await;
+    assert_eq!(done.status, "succeeded", "{done:?}");
+    done
+}
+
 #[tokio::test]
-async fn graph_statistics_match_the_stored_counts() {
-    let app = spawn_app().await;
+async fn the_graph_snapshot_counts_exactly_and_the_page_reads_only_the_snapshot() {
+    let mut app = spawn_app().await;
     let world = world(&app, 300).await;
+
+    // No snapshot yet: the page says so (null counts, empty lists, computed_at null) and
+    // asks for one; asking again while it is queued adds no second task.
+    for _ in 0..2 {
+        let (status, body) = get_json(&app, "/github/graph/", &[]).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["computed_at"].is_null(), "{body}");
+        for count in [
+            "developers",
+            "synced",
+            "frontier",
+            "follow_edges",
+            "stars",
+            "repositories",
+        ] {
+            assert!(body[count].is_null(), "{count}: {body}");
+        }
+        for list in [
+            "followers_histogram",
+            "following_histogram",
+            "most_followed",
+        ] {
+            assert_eq!(body[list], json!([]), "{list}");
+        }
+        assert!(
+            body["export"]
+                .as_str()
+                .expect("export")
+                .contains("/github/graph/export/")
+        );
+    }
+    let queued = |status: &'static str| {
+        format!(
+            "SELECT count(*) AS n FROM tasks WHERE name = 'graph_snapshot' AND status = '{status}'"
+        )
+    };
+    assert_eq!(app.count(&queued("queued")).await, 1);
+
+    // The worker runs it: the page shows the exact counts, and when they were taken.
+    app.start_worker();
+    app.wait_until_idle(Duration::from_secs(60)).await;
+    assert_eq!(app.count(&queued("succeeded")).await, 1);
     let (status, body) = get_json(&app, "/github/graph/", &[]).await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(statistics_of(&body), exact_statistics(&app).await);
+    let during_the_task = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM tasks WHERE name = 'graph_snapshot'
+               AND '{}'::timestamptz BETWEEN started_at AND finished_at",
+            body["computed_at"].as_str().expect("computed_at")
+        ))
+        .await;
+    assert_eq!(
+        during_the_task, 1,
+        "computed_at falls within the task's run: {body}"
+    );
+
+    // The same numbers against the generated world (an independent computation in Rust).
     let n = world.logins.len() as i64;
     let synced = (0..n).filter(|g| g % 3 == 0).count() as i64;
     assert_eq!(body["developers"], n);
@@ -487,6 +660,65 @@ async fn graph_statistics_match_the_stored_counts() {
     }
     let (status, _) = get_json(&app, "/github/graph/", &[("page", "2")]).await;
     assert_eq!(status, 400);
+
+    // The graph grows and changes: new developers following the hubs (a new most
+    // followed), some unfollows, a new repository and stars.
+    seed::execute(
+        &app,
+        "INSERT INTO developers (github_id, login, last_synced_at)
+         SELECT 5000 + g, 'late-' || g, CASE WHEN g % 2 = 0 THEN now() END
+         FROM generate_series(1, 60) g",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "INSERT INTO follows (follower_id, followee_id)
+         SELECT a.id, b.id FROM developers a JOIN developers b
+           ON b.login IN ('dev-299', 'dev-298', 'late-1')
+         WHERE a.login LIKE 'late-%' AND a.id <> b.id",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "DELETE FROM follows WHERE follower_id IN (SELECT id FROM developers WHERE github_id % 5 = 0 AND github_id < 300)",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "INSERT INTO repositories (github_id, owner_id, owner_github_id, name, full_name)
+         SELECT 2000000, id, github_id, 'late-tool', login || '/late-tool' FROM developers WHERE login = 'late-1'",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "INSERT INTO stars (developer_id, repository_id)
+         SELECT d.id, r.id FROM developers d, repositories r
+         WHERE d.login LIKE 'late-%' AND r.github_id = 2000000",
+    )
+    .await;
+    let changed = exact_statistics(&app).await;
+    assert_ne!(
+        changed,
+        statistics_of(&body),
+        "the change shows in the counts"
+    );
+
+    // The page still shows the snapshot (it never counts by itself) until the job runs
+    // again; then it shows the new numbers, taken later.
+    let (_, unchanged) = get_json(&app, "/github/graph/", &[]).await;
+    assert_eq!(unchanged, body);
+    let token = seed::token(&app).await;
+    let second = post_snapshot(&app, &token).await;
+    let (status, refreshed) = get_json(&app, "/github/graph/", &[]).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(statistics_of(&refreshed), changed);
+    assert!(computed_at(&refreshed) > computed_at(&body), "{refreshed}");
+    assert!(
+        second.started_at.expect("started") <= computed_at(&refreshed)
+            && computed_at(&refreshed) <= second.finished_at.expect("finished"),
+        "{refreshed} {second:?}"
+    );
+    assert_ne!(refreshed["most_followed"], body["most_followed"]);
 }
 
 #[tokio::test]
@@ -702,7 +934,7 @@ async fn the_three_export_formats_hold_exactly_the_stored_edges() {
 
 #[tokio::test]
 async fn a_request_past_the_statement_timeout_answers_503_and_the_workers_pool_is_unaffected() {
-    let app = spawn_app_with(|env| {
+    let mut app = spawn_app_with(|env| {
         env.insert("WEB_STATEMENT_TIMEOUT_MS".into(), "1".into());
     })
     .await;
@@ -720,18 +952,19 @@ async fn a_request_past_the_statement_timeout_answers_503_and_the_workers_pool_i
     .await;
     assert_eq!(status, 503, "{body}");
     assert!(seed::error(&body).contains("statement timeout"), "{body}");
-    // The statistics, a known full pass over developers, set their own limit; and the
-    // process's other pool (workers, scheduler) has none.
-    let (status, body) = get_json(&app, "/github/graph/", &[]).await;
-    assert_eq!(
-        (status, &body["developers"]),
-        (200, &serde_json::json!(200_000))
-    );
+    // The graph's statistics, a known full pass over developers, are counted by the
+    // graph_snapshot job on the process's other pool (workers, scheduler), which has no
+    // statement timeout; the page only reads what the job stored.
+    app.start_worker();
+    let task = app.enqueue(GraphSnapshot::default()).await;
+    let done = app.wait_for_task(task.id, Duration::from_secs(120)).await;
+    assert_eq!(done.status, "succeeded", "{done:?}");
     let mut conn = app.ctx.conn().await.expect("a connection");
-    let counted = gitomatic::db::queries::graph::counts(&mut conn)
+    let stored = gitomatic::db::queries::graph_snapshot::latest(&mut conn)
         .await
-        .expect("no timeout");
-    assert_eq!(counted.developers, 200_000);
+        .expect("the snapshot")
+        .expect("stored");
+    assert_eq!(stored.developers, 200_000);
 }
 
 /// The peak resident memory of a process, in KiB (Linux).

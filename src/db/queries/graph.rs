@@ -152,24 +152,10 @@ pub const DEGREE_BUCKETS: [(&str, i32, i32); 7] = [
     ("1000+", 1000, i32::MAX),
 ];
 
-/// How long the statistics may take: they read every developer once, which is expected
-/// to outlast the web role's statement timeout at a million developers under load.
-const COUNTS_TIMEOUT_MS: u32 = 60_000;
-
-/// The graph's counts and degree histograms: one pass over `developers`, in a
-/// transaction whose own statement timeout replaces the session's.
+/// The graph's counts and degree histograms: one pass over `developers`. Seconds at a
+/// million developers: only the `graph_snapshot` job runs it (on the workers' pool, which
+/// has no statement timeout); `GET /github/graph/` reads what that job stored.
 pub async fn counts(conn: &mut AsyncPgConnection) -> Result<GraphCounts, DbError> {
-    use diesel_async::AsyncConnection;
-    conn.transaction::<_, DbError, _>(async |conn| {
-        diesel::sql_query(format!("SET LOCAL statement_timeout = {COUNTS_TIMEOUT_MS}"))
-            .execute(conn)
-            .await?;
-        counts_query(conn).await
-    })
-    .await
-}
-
-async fn counts_query(conn: &mut AsyncPgConnection) -> Result<GraphCounts, DbError> {
     let histogram = |column: &str| {
         let buckets = DEGREE_BUCKETS
             .iter()

@@ -5,6 +5,7 @@ pub mod contributor_weeks;
 pub mod developers;
 pub mod events;
 pub mod graph;
+pub mod graph_snapshot;
 pub mod health;
 pub mod issues;
 pub mod leaderboards;
