@@ -6,9 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, SubsecRound, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, RwLock, RwLockReadGuard, watch};
 use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 
 use crate::config::Schedule;
@@ -27,6 +30,60 @@ struct Leadership {
     key: String,
     /// The lock's session, and whether it holds the lock.
     connection: Mutex<(Option<AsyncPgConnection>, bool)>,
+    /// Turned true by [`Leadership::release`], for good. Every tick acts holding it for
+    /// reading, so releasing waits for ticks in flight, and a tick the cron library fires
+    /// after its shutdown (its ticker only looks at the shutdown flag between sleeps)
+    /// neither acts nor takes the lock again on a fresh session that nothing would close.
+    released: RwLock<bool>,
+}
+
+/// The occurrences of one cron entry this scheduler has acted on.
+///
+/// tokio-cron-scheduler fires an entry when its stored next tick has passed, and stores the
+/// following one from a task of its own; on a busy runtime that task may not have run by
+/// the ticker's next look, 500 ms later, and the same occurrence fires again. A firing is
+/// acted on only for an occurrence later than the last one acted on, so every occurrence
+/// is acted on at most once.
+struct Occurrences {
+    cron: Cron,
+    /// The occurrence last acted on (at first, the time the scheduler started).
+    last: std::sync::Mutex<DateTime<Utc>>,
+}
+
+impl Occurrences {
+    /// Parses `expression` as tokio-cron-scheduler does (seconds required, day of month
+    /// and day of week both required to match).
+    fn new(expression: &str, started: DateTime<Utc>) -> anyhow::Result<Self> {
+        let cron = CronParser::builder()
+            .seconds(Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(expression)
+            .map_err(|error| anyhow::anyhow!("cron expression {expression:?}: {error}"))?;
+        Ok(Self {
+            cron,
+            last: std::sync::Mutex::new(started),
+        })
+    }
+
+    /// The occurrence a firing at `now` is for (the latest at or before `now`), or `None`
+    /// when that one was acted on already.
+    fn take(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Occurrences fall on whole seconds; croner keeps a start time's fraction.
+        let due = self
+            .cron
+            .find_previous_occurrence(&now.trunc_subsecs(0), true)
+            .ok()?;
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if due <= *last {
+            return None;
+        }
+        *last = due;
+        Some(due)
+    }
 }
 
 #[derive(diesel::QueryableByName)]
@@ -41,7 +98,18 @@ impl Leadership {
             database_url: ctx.config.database_url.clone(),
             key: format!("gitomatic.scheduler.{}", ctx.config.queue_prefix),
             connection: Mutex::new((None, false)),
+            released: RwLock::new(false),
         }
+    }
+
+    /// Leads for as long as the returned guard lives (one tick's work), or `None` when
+    /// another scheduler leads or this one was released.
+    async fn lead(&self) -> Option<RwLockReadGuard<'_, bool>> {
+        let released = self.released.read().await;
+        if *released || !self.is_leader().await {
+            return None;
+        }
+        Some(released)
     }
 
     /// Whether this scheduler leads (taking the lock if it is free).
@@ -87,9 +155,12 @@ impl Leadership {
 }
 
 impl Leadership {
-    /// Gives up leadership: closing the lock's session releases the lock at once, so
-    /// another scheduler takes over on its next tick.
+    /// Gives up leadership for good, once the ticks in flight are done: closing the
+    /// lock's session releases the lock at once, so another scheduler takes over on its
+    /// next tick.
     async fn release(&self) {
+        let mut released = self.released.write().await;
+        *released = true;
         let mut guard = self.connection.lock().await;
         *guard = (None, false);
     }
@@ -103,6 +174,7 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let leadership = Arc::new(Leadership::new(&ctx));
+    let started = Utc::now();
     let mut scheduler = JobScheduler::new().await?;
     for schedule in registry.schedules() {
         anyhow::ensure!(
@@ -119,12 +191,24 @@ pub async fn run(
         };
         let (tick_ctx, tick_registry, tick_leadership) =
             (ctx.clone(), registry.clone(), leadership.clone());
+        let occurrences = Arc::new(Occurrences::new(cron, started)?);
         scheduler
             .add(CronJob::new_async(cron, move |_, _| {
                 let ctx = tick_ctx.clone();
                 let registry = tick_registry.clone();
                 let leadership = tick_leadership.clone();
-                Box::pin(async move { tick(&ctx, &registry, &leadership, schedule).await })
+                let occurrences = occurrences.clone();
+                Box::pin(async move {
+                    let Some(due) = occurrences.take(Utc::now()) else {
+                        tracing::debug!(
+                            cron.variable = schedule.variable,
+                            "scheduler: a second firing for one occurrence ignored"
+                        );
+                        return;
+                    };
+                    tracing::debug!(cron.variable = schedule.variable, cron.due = %due, "scheduler: tick");
+                    tick(&ctx, &registry, &leadership, schedule).await;
+                })
             })?)
             .await?;
         tracing::info!(
@@ -143,7 +227,7 @@ pub async fn run(
                 if changed.is_err() || *shutdown.borrow() { break; }
             }
             _ = sweep.tick() => {
-                if leadership.is_leader().await {
+                if let Some(_leading) = leadership.lead().await {
                     sweep_stranded(&ctx).await;
                 }
             }
@@ -157,13 +241,13 @@ pub async fn run(
 
 /// One tick of a cron entry: the leader enqueues what every kind bound to it asks for.
 async fn tick(ctx: &AppContext, registry: &Registry, leadership: &Leadership, schedule: Schedule) {
-    if !leadership.is_leader().await {
+    let Some(_leading) = leadership.lead().await else {
         tracing::debug!(
             cron.variable = schedule.variable,
-            "scheduler: not the leader; tick left to the leader"
+            "scheduler: not the leader (or stopped); tick left to the leader"
         );
         return;
-    }
+    };
     for kind in registry.scheduled_by(schedule.variable) {
         let tasks = match kind.scheduled(ctx).await {
             Ok(tasks) => tasks,
@@ -206,5 +290,41 @@ async fn sweep_stranded(ctx: &AppContext) {
             }
         }
         Err(error) => tracing::warn!(%error, "scheduler: sweep failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(millis: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_800_000_000_000 + millis).expect("a valid time")
+    }
+
+    #[test]
+    fn each_occurrence_is_taken_once_however_often_it_fires() {
+        let every_second = Occurrences::new("* * * * * *", at(0)).expect("parses");
+        assert_eq!(every_second.take(at(1_200)), Some(at(1_000)));
+        // The library firing the same occurrence again, 500 ms later.
+        assert_eq!(every_second.take(at(1_700)), None);
+        assert_eq!(every_second.take(at(2_050)), Some(at(2_000)));
+        // A late firing stands for the latest occurrence it missed, once.
+        assert_eq!(every_second.take(at(5_400)), Some(at(5_000)));
+        assert_eq!(every_second.take(at(5_900)), None);
+    }
+
+    #[test]
+    fn nothing_is_taken_before_the_first_occurrence_after_the_start() {
+        let hourly = Occurrences::new("0 0 * * * *", at(0)).expect("parses");
+        assert_eq!(hourly.take(at(1_000)), None);
+    }
+
+    #[test]
+    fn an_expression_the_library_refuses_is_refused_naming_it() {
+        let error = Occurrences::new("* * * *", at(0))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(error.contains("\"* * * *\""), "{error}");
     }
 }

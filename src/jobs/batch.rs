@@ -622,12 +622,39 @@ async fn continue_pages(
     }
 }
 
+/// Times a developer's store transaction is tried when PostgreSQL picks it as a deadlock's
+/// victim (against a REST sync's statements; batches do not deadlock each other).
+const STORE_TRIES: u32 = 3;
+
 /// Stores one developer as `full_profile_sync` would: profile, listed accounts and
 /// repositories, the four relations, then `last_synced_at` — in one transaction.
+///
+/// The transaction locks rows of many developers (the one stored, everyone it lists, the
+/// owners of its repositories, the edge counts of both ends) statement after statement, so
+/// it cannot lock them in one global order: two batches storing developers who list each
+/// other would lock A then B and B then A. Such transactions therefore take one
+/// transaction-scoped advisory lock first and run one at a time (the GitHub queries, the
+/// slow part, still run in parallel); a deadlock's victim is rolled back whole and tried
+/// again here, rather than the whole batch (and its GraphQL queries) running again.
 async fn store_developer(ctx: &AppContext, developer: &Gathered) -> Result<(), JobError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match store_developer_once(ctx, developer).await {
+            Err(JobError::Database(error)) if error.is_transient() && tries < STORE_TRIES => {
+                tracing::warn!(%error, login = %developer.login, tries,
+                    "batch: storing a developer failed; trying again");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn store_developer_once(ctx: &AppContext, developer: &Gathered) -> Result<(), JobError> {
     let profile = developer.user.profile();
     let mut conn = ctx.conn().await?;
     conn.transaction::<_, DbError, _>(async |conn| {
+        developers::lock_for_multi_statement_store(conn).await?;
         let id = developers::upsert_profile(conn, &store::profile(&profile, None)).await?;
         SimpleUser::store_page(conn, &developer.followers).await?;
         SimpleUser::store_page(conn, &developer.following).await?;

@@ -20,6 +20,10 @@ use crate::queue::consume::Settle;
 /// Attempts after which a task that keeps meeting GitHub outages fails for good.
 const MAX_ATTEMPTS: i32 = 6;
 
+/// How soon a run that met a transient database failure (a deadlock's victim, a lost
+/// connection) runs again.
+const TRANSIENT_RETRY: Duration = Duration::from_secs(2);
+
 /// What became of one run, for the log line and the metrics.
 enum RunOutcome {
     /// With the job's note, if it left one.
@@ -137,6 +141,12 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// Stores what became of the run; a database that is not answering is returned so the
 /// message is requeued, any other failure ends the task.
+///
+/// A job that met a transient database failure (PostgreSQL chose it as a deadlock's
+/// victim, or a connection was lost) is deferred for [`TRANSIENT_RETRY`]: that gives up
+/// its claim, so it runs again in seconds. Merely requeueing the message would leave the
+/// row `running` under a live lease, and the redelivered message would have to wait a
+/// whole lease (`TASK_LEASE_SECS`) before it may claim the task again.
 async fn record(
     ctx: &AppContext,
     row: &TaskRow,
@@ -149,7 +159,12 @@ async fn record(
         Ok(Outcome::Succeeded) => (RunOutcome::Succeeded(None), None),
         Ok(Outcome::SucceededWithNote(note)) => (RunOutcome::Succeeded(Some(note)), None),
         Ok(Outcome::RunAgainAt { at, reason }) => (RunOutcome::Deferred(at), Some((at, reason))),
-        Err(JobError::Database(error)) if error.is_transient() => return Err(error),
+        Err(JobError::Database(error)) if error.is_transient() => {
+            let at = Utc::now()
+                + chrono::Duration::from_std(TRANSIENT_RETRY).unwrap_or(chrono::Duration::zero());
+            let reason = format!("{error}; running again shortly");
+            (RunOutcome::Deferred(at), Some((at, Some(reason))))
+        }
         Err(JobError::Github(error)) => {
             match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
                 Some(at) => (

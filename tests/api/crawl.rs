@@ -9,6 +9,12 @@ use crate::helpers::{Graph, Snapshot, TestApp, binary_command, spawn_crawler, sp
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "ghp_crawlTestSecretToken0123456789";
+/// Seconds left in a quota window a test sets low: the worker must meet the low quota
+/// (start, and spend what the test lets it) before the window renews, which on a loaded
+/// machine can take seconds, not the few hundred milliseconds it takes alone.
+const WINDOW_LEFT_SECS: i64 = 20;
+/// A deferred task runs again at the reset plus up to 60 s of jitter.
+const RESUME_TIMEOUT: Duration = Duration::from_secs(WINDOW_LEFT_SECS as u64 + 60 + 60);
 
 fn profile_sync(login: &str) -> FullProfileSync {
     FullProfileSync {
@@ -341,7 +347,7 @@ async fn discovery_skips_the_developers_that_active_tasks_claim() {
 async fn below_the_reserve_a_task_is_deferred_to_the_reset_and_then_succeeds_by_itself() {
     let graph = center(3, 2, 1, 1);
     let mut app = spawn_crawler(graph.clone()).await;
-    let reset = chrono::Utc::now().timestamp() + 2;
+    let reset = chrono::Utc::now().timestamp() + WINDOW_LEFT_SECS;
     app.fake().set_quota(5000, 100, reset);
     app.start_worker();
 
@@ -360,7 +366,7 @@ async fn below_the_reserve_a_task_is_deferred_to_the_reset_and_then_succeeds_by_
         "nothing spent below the reserve"
     );
 
-    let done = app.wait_for_task(task.id, Duration::from_secs(90)).await;
+    let done = app.wait_for_task(task.id, RESUME_TIMEOUT).await;
     assert_eq!(done.status, "succeeded", "{done:?}");
     assert_eq!(
         Snapshot::of_database(&app).await,
@@ -373,7 +379,7 @@ async fn a_quota_running_out_mid_job_defers_and_resumes_with_nothing_lost() {
     // Profile, 3 follower pages and 1 following page fit above the reserve; starred does not.
     let graph = center(250, 10, 2, 1);
     let mut app = spawn_crawler(graph.clone()).await;
-    let reset = chrono::Utc::now().timestamp() + 2;
+    let reset = chrono::Utc::now().timestamp() + WINDOW_LEFT_SECS;
     app.fake().set_quota(5000, 100 + 5, reset);
     app.start_worker();
 
@@ -391,7 +397,7 @@ async fn a_quota_running_out_mid_job_defers_and_resumes_with_nothing_lost() {
         250 + 10
     );
 
-    let done = app.wait_for_task(task.id, Duration::from_secs(90)).await;
+    let done = app.wait_for_task(task.id, RESUME_TIMEOUT).await;
     assert_eq!(done.status, "succeeded", "{done:?}");
     // Resumed for free where pages were already read: 5 + starred + repos.
     assert_eq!(done.github_requests, 7);

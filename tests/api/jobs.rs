@@ -390,6 +390,25 @@ async fn a_panicking_job_fails_its_task_with_the_panic_message_and_nothing_stays
     );
 }
 
+/// How many ticks `ticks` counts more after about `window`, and how long that really took.
+async fn ticks_over<F, Fut>(ticks: &F, window: Duration) -> (i64, Duration)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = i64>,
+{
+    let started = tokio::time::Instant::now();
+    let before = ticks().await;
+    tokio::time::sleep(window).await;
+    let after = ticks().await;
+    (after - before, started.elapsed())
+}
+
+/// The most ticks of an every-second entry one scheduler can enqueue in `window`: its
+/// occurrences, and two more that fired before it but, late, were enqueued inside it.
+fn occurrences_in(window: Duration) -> i64 {
+    window.as_secs_f64().ceil() as i64 + 2
+}
+
 #[tokio::test]
 async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stops() {
     let app = toy_app(|env| {
@@ -411,21 +430,23 @@ async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stop
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (stop_second, second) = app.spawn_scheduler();
-    let before = ticks().await;
-    tokio::time::sleep(Duration::from_millis(4200)).await;
-    let during = ticks().await - before;
-    // Both schedulers tick every second; with two leaders there would be ~8.
+    // Each scheduler acts at most once per occurrence of the entry (every second), so the
+    // leader enqueues at most one tick per second of the window (two more at its edges);
+    // two leaders would enqueue about two a second. Counted over a window measured as it
+    // really passed: on a loaded machine ticks come late and bunch up, so their spacing
+    // proves nothing, their number does.
+    let (during, window) = ticks_over(&ticks, Duration::from_secs(6)).await;
     assert!(
-        (3..=5).contains(&during),
-        "{during} ticks enqueued in 4.2 s by two schedulers"
+        (2..=occurrences_in(window)).contains(&during),
+        "{during} ticks enqueued in {window:?} by two schedulers"
     );
-    let doubled = app.tasks_created_together("toy_tick", 0.5).await;
-    assert_eq!(doubled, 0, "two schedulers enqueued the same tick");
 
     // The leader stops: the other takes over.
     stop_first.send(true).expect("stop the first scheduler");
     first.await.expect("joined").expect("stopped cleanly");
-    // Taking over waits for the next election; then it ticks at the normal rate.
+    // Taking over waits for the next election; then it ticks at the normal rate. The
+    // stopped scheduler finished its ticks in flight before it returned and acts no more,
+    // so a tick from now on is the other's.
     let stopped_at = ticks().await;
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     while ticks().await == stopped_at {
@@ -435,12 +456,10 @@ async fn only_the_leading_scheduler_enqueues_and_another_takes_over_when_it_stop
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let before = ticks().await;
-    tokio::time::sleep(Duration::from_millis(3200)).await;
-    let after = ticks().await - before;
+    let (after, window) = ticks_over(&ticks, Duration::from_secs(6)).await;
     assert!(
-        (2..=4).contains(&after),
-        "{after} ticks in 3.2 s after the leader stopped"
+        (2..=occurrences_in(window)).contains(&after),
+        "{after} ticks in {window:?} after the leader stopped"
     );
     stop_second.send(true).expect("stop the second scheduler");
     second.await.expect("joined").expect("stopped cleanly");

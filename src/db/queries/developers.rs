@@ -86,6 +86,19 @@ pub async fn upsert_listed(
     Ok(ids.into_iter().collect())
 }
 
+/// Waits for, and holds until the transaction ends, the lock that lets one transaction at
+/// a time write many developers' rows over several statements (a GraphQL batch storing a
+/// developer). Such transactions cannot take their row locks in one order, so they would
+/// deadlock one another; one-statement writes (each sorted by key) need not take it.
+pub async fn lock_for_multi_statement_store(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtext('gitomatic.developers.multi_statement_store'))",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Upserts a full profile; returns the developer's id.
 pub async fn upsert_profile(
     conn: &mut AsyncPgConnection,

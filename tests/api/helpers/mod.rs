@@ -74,6 +74,24 @@ pub fn config_from(registry: &gitomatic::jobs::Registry, env: &HashMap<String, S
         .expect("test configuration is valid")
 }
 
+/// Sends the in-process app's, worker's and scheduler's tracing events to the test's
+/// captured output (shown when the test fails), filtered by `TEST_LOG` (an `EnvFilter`
+/// directive such as `gitomatic=debug`; default `warn`, `off` for none). A test runs on
+/// its own thread's runtime, so its output holds its own app's events.
+fn init_test_log() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let directive = std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into());
+        let filter = tracing_subscriber::EnvFilter::try_new(&directive)
+            .unwrap_or_else(|error| panic!("TEST_LOG={directive:?} is no filter: {error}"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
 /// Spawns the app with a fresh database and default settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -173,6 +191,7 @@ async fn start_app_with(
     resources: gitomatic::api::Resources,
     adjust: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
+    init_test_log();
     let mut env = test_env(&db);
     if let Some(github) = &github {
         env.insert("GITHUB_API_URL".into(), github.url.clone());
@@ -307,10 +326,10 @@ impl TestApp {
             if done(&row) {
                 return row;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "task {id} not {wanted} after {timeout:?}: {row:?}"
-            );
+            if tokio::time::Instant::now() >= deadline {
+                let active = self.describe_active_tasks().await;
+                panic!("task {id} not {wanted} after {timeout:?}: {row:?}\n{active}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -322,12 +341,52 @@ impl TestApp {
             if self.count("SELECT count(*) AS n FROM tasks WHERE status IN ('queued', 'running', 'deferred')").await == 0 {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "tasks still active after {timeout:?}"
-            );
+            if tokio::time::Instant::now() >= deadline {
+                let active = self.describe_active_tasks().await;
+                panic!("tasks still active after {timeout:?}\n{active}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The queued, running and deferred tasks, one line each (name, status, attempts,
+    /// not_before, heartbeat, error, args), for a wait's failure message: a timed-out
+    /// test then says what it was waiting for.
+    pub async fn describe_active_tasks(&self) -> String {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use gitomatic::db::queries::tasks::{TaskRow, TaskStatus};
+        use gitomatic::db::schema::tasks;
+        let mut conn = self.db.connect().await;
+        let rows: Vec<TaskRow> = match tasks::table
+            .filter(tasks::status.eq_any(TaskStatus::ACTIVE))
+            .order(tasks::created_at)
+            .select(TaskRow::as_select())
+            .load(&mut conn)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(error) => return format!("(active tasks unreadable: {error})"),
+        };
+        let now = chrono::Utc::now();
+        let mut lines = vec![format!("{} active task(s) at {now}:", rows.len())];
+        lines.extend(rows.iter().map(|row| {
+            format!(
+                "  {} {} {} attempts={} not_before={:?} started_at={:?} heartbeat_at={:?} \
+                 github_requests={} error={:?} args={}",
+                row.id,
+                row.name,
+                row.status.as_str(),
+                row.attempts,
+                row.not_before,
+                row.started_at,
+                row.heartbeat_at,
+                row.github_requests,
+                row.error,
+                row.args
+            )
+        }));
+        lines.join("\n")
     }
 
     /// Runs `SELECT count(*) AS n ...`.
