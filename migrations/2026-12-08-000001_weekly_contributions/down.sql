@@ -1,0 +1,2 @@
+DROP TABLE weekly_contributions;
+DROP FUNCTION contribution_week(TIMESTAMPTZ);
