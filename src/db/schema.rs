@@ -28,6 +28,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    contribution_totals (repository_id, login, bot) {
+        repository_id -> Uuid,
+        login -> Text,
+        bot -> Bool,
+        commit -> Int8,
+        pr_opened -> Int8,
+        pr_merged -> Int8,
+        pr_reviewed -> Int8,
+        issue_opened -> Int8,
+        issue_closed -> Int8,
+        comment -> Int8,
+        release -> Int8,
+        lines_added -> Int8,
+        lines_deleted -> Int8,
+    }
+}
+
+diesel::table! {
     contributions (id) {
         id -> Int8,
         repository_id -> Uuid,
@@ -405,6 +423,7 @@ diesel::joinable!(tracked_repositories -> tracked_organizations (organization_id
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     commits,
+    contribution_totals,
     contributions,
     contributor_weeks,
     developers,

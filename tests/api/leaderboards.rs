@@ -813,7 +813,9 @@ async fn boards_summed_from_the_weekly_rollup_equal_boards_counted_from_the_fact
             .and_utc()
             .timestamp()
     };
-    // Sundays 2026-08-02 … 2026-10-04 start the ten weeks.
+    // Sundays 2026-08-02 … 2026-10-04 start the ten weeks. The first three windows hold
+    // more than half of them (read as the totals minus the weeks outside), the others
+    // fewer (read as the weeks inside).
     let windows = [
         ("2026-07-01", "2026-12-31", "all of it"),
         (
