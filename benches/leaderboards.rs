@@ -64,13 +64,13 @@ async fn main() -> anyhow::Result<()> {
     }
     rebuilds.sort_by(f64::total_cmp);
     println!(
-        "rebuilding a repository's board from its ~{} activity items (one transaction, the \
-         reader never sees it half-built): median {:.1} ms, slowest {:.1} ms",
+        "rebuilding a repository's board (facts and weekly rollup) from its ~{} activity items \
+         (one transaction, the reader never sees it half-built): median {:.1} ms, slowest {:.1} ms",
         stored / REPOSITORIES,
         rebuilds[rebuilds.len() / 2],
         rebuilds[rebuilds.len() - 1]
     );
-    diesel::sql_query("ANALYZE contributions")
+    diesel::sql_query("ANALYZE contributions, weekly_contributions")
         .execute(&mut db.connect().await)
         .await?;
     let repository = repositories[0];

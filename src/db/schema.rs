@@ -28,6 +28,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    contribution_totals (repository_id, login, bot) {
+        repository_id -> Uuid,
+        login -> Text,
+        bot -> Bool,
+        commit -> Int8,
+        pr_opened -> Int8,
+        pr_merged -> Int8,
+        pr_reviewed -> Int8,
+        issue_opened -> Int8,
+        issue_closed -> Int8,
+        comment -> Int8,
+        release -> Int8,
+        lines_added -> Int8,
+        lines_deleted -> Int8,
+    }
+}
+
+diesel::table! {
     contributions (id) {
         id -> Int8,
         repository_id -> Uuid,
@@ -382,6 +400,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    weekly_contributions (repository_id, week, login, bot) {
+        repository_id -> Uuid,
+        week -> Date,
+        login -> Text,
+        bot -> Bool,
+        commit -> Int8,
+        pr_opened -> Int8,
+        pr_merged -> Int8,
+        pr_reviewed -> Int8,
+        issue_opened -> Int8,
+        issue_closed -> Int8,
+        comment -> Int8,
+        release -> Int8,
+        lines_added -> Int8,
+        lines_deleted -> Int8,
+    }
+}
+
 diesel::joinable!(commits -> developers (author_id));
 diesel::joinable!(commits -> repositories (repository_id));
 diesel::joinable!(contributions -> repositories (repository_id));
@@ -402,6 +439,7 @@ diesel::joinable!(tracked_repositories -> tracked_organizations (organization_id
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     commits,
+    contribution_totals,
     contributions,
     contributor_weeks,
     developers,
@@ -425,4 +463,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tracked_organizations,
     tracked_repositories,
     transfers,
+    weekly_contributions,
 );

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::activity::{rows, track_and_sync, world};
-use crate::helpers::seed::token;
-use crate::helpers::{Graph, TestApp, spawn_crawler};
+use crate::helpers::seed::{execute, token};
+use crate::helpers::{Graph, TestApp, spawn_app, spawn_crawler};
 
 const KINDS: [&str; 10] = [
     "commit",
@@ -145,10 +145,19 @@ struct Totals {
 
 /// The board: one entry per login, by score descending then login, ranked.
 fn expected_board(graph: &Graph, repos: &[i64], rules: &Rules, global: bool) -> Vec<Value> {
+    board_from(facts(graph, repos, rules), rules, global)
+}
+
+/// The board of counted facts: (repository, login) → kind → count, already windowed.
+fn board_from<R: Ord>(
+    facts: BTreeMap<(R, String), BTreeMap<String, f64>>,
+    rules: &Rules,
+    global: bool,
+) -> Vec<Value> {
     let weight = |kind: &str| rules.weights[kind];
     let cap = weight("line_bonus_cap");
     let mut by_login: BTreeMap<String, Totals> = BTreeMap::new();
-    for ((_, login), kinds) in facts(graph, repos, rules) {
+    for ((_, login), kinds) in facts {
         let entry = by_login.entry(login).or_default();
         let lines: f64 = ["lines_added", "lines_deleted"]
             .iter()
@@ -654,5 +663,220 @@ async fn board_requests_name_what_is_wrong() {
         body["commit"],
         json!(10.0),
         "a refused change changes nothing"
+    );
+}
+
+/// Activity of 13 contributors over ten weeks from Sunday 2026-08-02, in three tracked
+/// repositories and one that is not, at all hours, some exactly on a week's first or last
+/// instant; stored as a sync stores it, then each repository rebuilt. `helper[bot]` is a
+/// bot by its login; `robot-13` by its GitHub type, which only some of its facts carry
+/// (the issues it closed have no timeline to say it), so it has facts of both kinds.
+async fn seed_weeks_of_activity(app: &TestApp) -> Vec<String> {
+    let start = "timestamptz '2026-08-02 00:00:00+00'";
+    for statement in [
+        "INSERT INTO developers (github_id, login)
+         SELECT g, CASE g WHEN 12 THEN 'helper[bot]' WHEN 13 THEN 'robot-13' ELSE 'ann-' || g END
+         FROM generate_series(1, 13) AS g"
+            .to_owned(),
+        "INSERT INTO repositories (github_id, owner_id, owner_github_id, name, full_name)
+         SELECT 500 + r, d.id, 1, 'tool-' || r, 'ann-1/tool-' || r
+         FROM generate_series(1, 4) AS r, developers d WHERE d.github_id = 1"
+            .to_owned(),
+        "INSERT INTO tracked_repositories (full_name, repository_id)
+         SELECT full_name, id FROM repositories WHERE github_id < 504"
+            .to_owned(),
+        // Created at any hour of the ten weeks (and a few on the instants around a week's
+        // start); a third closed a day or more later, by someone; the closed pulls merged.
+        format!(
+            "INSERT INTO issues (github_id, repository_id, full_name, number, is_pull_request,
+                                 title, state, author_login, author_type, created_at, updated_at,
+                                 closed_at, closed_by_login, merged, merged_at)
+             SELECT 9000 + i, r.id, r.full_name, i, i % 2 = 0, 'item ' || i,
+                    CASE WHEN i % 3 = 0 THEN 'closed' ELSE 'open' END,
+                    a.login, CASE WHEN a.github_id = 13 THEN 'Bot' ELSE 'User' END,
+                    c.at, c.at, CASE WHEN i % 3 = 0 THEN c.at + (i % 90 || ' hours')::interval END,
+                    CASE WHEN i % 3 = 0 AND i % 2 = 1 THEN b.login END,
+                    CASE WHEN i % 6 = 0 THEN true END,
+                    CASE WHEN i % 6 = 0 THEN c.at + (i % 90 || ' hours')::interval END
+             FROM generate_series(1, 400) AS i
+             JOIN developers a ON a.github_id = 1 + (i * i) % 13
+             JOIN developers b ON b.github_id = 1 + (i * 7) % 13
+             JOIN repositories r ON r.github_id = 501 + i % 4
+             CROSS JOIN LATERAL (SELECT CASE WHEN i % 40 = 0
+                 THEN {start} + ((i / 40) % 10 || ' weeks')::interval - (i % 80 / 40 || ' microseconds')::interval
+                 ELSE {start} + ((i * 7919) % 1680 || ' hours')::interval END AS at) c"
+        ),
+        "INSERT INTO timeline_items (issue_id, position, event, item_key, actor_login,
+                                     actor_type, created_at, details)
+         SELECT s.id, k,
+                CASE WHEN k % 3 = 0 AND s.is_pull_request THEN 'reviewed' ELSE 'commented' END,
+                'item-' || k, d.login, CASE WHEN d.github_id = 13 THEN 'Bot' ELSE 'User' END,
+                s.created_at + (k % 170 || ' hours')::interval, '{}'::jsonb
+         FROM generate_series(1, 900) AS k
+         JOIN issues s ON s.github_id = 9001 + k % 400
+         JOIN developers d ON d.github_id = 1 + (k * 5) % 13"
+            .to_owned(),
+        format!(
+            "INSERT INTO releases (github_id, repository_id, full_name, tag_name, author_login,
+                                   author_type, published_at)
+             SELECT 7000 + k, r.id, r.full_name, 'v' || k, d.login, 'User',
+                    {start} + ((k * 397) % 1680 || ' hours')::interval
+             FROM generate_series(1, 30) AS k
+             JOIN developers d ON d.github_id = 1 + (k * 3) % 13
+             JOIN repositories r ON r.github_id = 501 + k % 4"
+        ),
+        // Weekly commit and line figures: more lines than the cap for some in some
+        // windows, not in others.
+        format!(
+            "INSERT INTO contributor_weeks (repository_id, author_github_id, login, author_type,
+                                            week, commits, additions, deletions)
+             SELECT r.id, d.github_id, d.login,
+                    CASE WHEN d.github_id = 13 THEN 'Bot' ELSE 'User' END,
+                    {start} + (w || ' weeks')::interval,
+                    1 + (w + d.github_id) % 4, (w * 104729 + d.github_id * 31) % 30000,
+                    (w * 7919 + d.github_id) % 9000
+             FROM generate_series(0, 9) AS w, developers d, repositories r
+             WHERE (w + d.github_id + r.github_id) % 3 <> 0"
+        ),
+    ] {
+        execute(app, &statement).await;
+    }
+    let ids: Vec<String> = rows(
+        app,
+        "SELECT id::text AS id FROM repositories ORDER BY github_id",
+    )
+    .await
+    .as_array()
+    .expect("rows")
+    .iter()
+    .map(|row| row["id"].as_str().expect("id").to_owned())
+    .collect();
+    let mut conn = app.ctx.conn().await.expect("conn");
+    for id in &ids {
+        gitomatic::db::queries::leaderboards::rebuild(&mut conn, id.parse().expect("uuid"))
+            .await
+            .expect("rebuild");
+    }
+    ids
+}
+
+/// (repository, login) → kind → count from the scoring facts themselves (`contributions`,
+/// one row per item or commit week), for the tracked repositories among `repositories`.
+async fn counted_facts(
+    app: &TestApp,
+    repositories: &[String],
+    rules: &Rules,
+) -> BTreeMap<(String, String), BTreeMap<String, f64>> {
+    let stored = rows(
+        app,
+        "SELECT c.repository_id::text AS repository, c.login, c.bot, c.kind, c.amount,
+                extract(epoch FROM c.occurred_at)::float8 AS at
+         FROM contributions c JOIN tracked_repositories t ON t.repository_id = c.repository_id",
+    )
+    .await;
+    let mut facts: BTreeMap<(String, String), BTreeMap<String, f64>> = BTreeMap::new();
+    for fact in stored.as_array().expect("rows") {
+        let at = fact["at"].as_f64().expect("at");
+        let repository = fact["repository"].as_str().expect("repository").to_owned();
+        if !repositories.contains(&repository)
+            || (fact["bot"] == true && !rules.include_bots)
+            || at < rules.since as f64
+            || at >= rules.until as f64
+        {
+            continue;
+        }
+        let login = fact["login"].as_str().expect("login").to_owned();
+        *facts
+            .entry((repository, login))
+            .or_default()
+            .entry(fact["kind"].as_str().expect("kind").to_owned())
+            .or_default() += fact["amount"].as_f64().expect("amount");
+    }
+    facts
+}
+
+#[tokio::test]
+async fn boards_summed_from_the_weekly_rollup_equal_boards_counted_from_the_facts() {
+    let app = spawn_app().await;
+    let repositories = seed_weeks_of_activity(&app).await;
+    assert!(
+        app.count("SELECT count(*) AS n FROM weekly_contributions")
+            .await
+            < app.count("SELECT count(*) AS n FROM contributions").await,
+        "the rollup sums facts"
+    );
+    let midnight = |day: &str| {
+        day.parse::<chrono::NaiveDate>()
+            .expect("a day")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp()
+    };
+    // Sundays 2026-08-02 … 2026-10-04 start the ten weeks. The first three windows hold
+    // more than half of them (read as the totals minus the weeks outside), the others
+    // fewer (read as the weeks inside).
+    let windows = [
+        ("2026-07-01", "2026-12-31", "all of it"),
+        (
+            "2026-08-09",
+            "2026-09-19",
+            "whole weeks, Sunday to Saturday",
+        ),
+        ("2026-08-05", "2026-09-24", "Wednesday to Thursday"),
+        ("2026-08-10", "2026-08-16", "Monday to the next Sunday"),
+        ("2026-08-25", "2026-08-27", "inside one week"),
+        ("2026-08-09", "2026-08-09", "one Sunday"),
+        ("2026-08-15", "2026-08-15", "one Saturday"),
+    ];
+    let (mut boards_with_lines_capped, mut boards_with_the_bot) = (0, 0);
+    for (since, until, what) in windows {
+        for include_bots in [false, true] {
+            let rules = Rules {
+                since: midnight(since),
+                until: midnight(until) + 86_400,
+                include_bots,
+                ..Rules::defaults()
+            };
+            let query = format!("since={since}&until={until}&include_bots={include_bots}");
+            let facts = counted_facts(&app, &repositories, &rules).await;
+            boards_with_lines_capped += usize::from(facts.values().any(|kinds| {
+                let lines = |kind: &str| kinds.get(kind).copied().unwrap_or(0.0);
+                lines("lines_added") * 0.01 + lines("lines_deleted") * 0.005 > 1000.0
+            }));
+            let expected = board_from(facts, &rules, true);
+            assert!(!expected.is_empty(), "{what}: a board worth checking");
+            let global = board(&app, "/github/leaderboards/", &query).await;
+            assert_same(
+                &global,
+                &expected,
+                &format!("global, {what}, bots {include_bots}"),
+            );
+            let bot_shown = global.iter().any(|e| e["login"] == "helper[bot]");
+            assert!(include_bots || !bot_shown, "{what}: the bot left out");
+            boards_with_the_bot += usize::from(bot_shown);
+            for repository in &repositories[..3] {
+                let expected = board_from(
+                    counted_facts(&app, std::slice::from_ref(repository), &rules).await,
+                    &rules,
+                    false,
+                );
+                assert_same(
+                    &board(
+                        &app,
+                        &format!("/github/repositories/{repository}/leaderboard/"),
+                        &query,
+                    )
+                    .await,
+                    &expected,
+                    &format!("{repository}, {what}, bots {include_bots}"),
+                );
+            }
+        }
+    }
+    assert!(boards_with_the_bot >= 5, "the bot ranked with include_bots");
+    assert!(
+        boards_with_lines_capped > 0,
+        "some window caps a contributor's line bonus in a repository"
     );
 }

@@ -1,0 +1,3 @@
+DROP TABLE contribution_totals;
+DROP TABLE weekly_contributions;
+DROP FUNCTION contribution_week(TIMESTAMPTZ);
