@@ -1069,16 +1069,9 @@ async fn path_pairs(
 
 /// The `next` link of the page at `url`, which must be a cursor link.
 async fn next_link(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
-    let response = http
-        .get(url)
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
-    let status = response.status();
-    let body: serde_json::Value = response
-        .json()
-        .await
-        .with_context(|| format!("GET {url}"))?;
+    let (status, body) = support::get(http, url).await?;
+    let body: serde_json::Value =
+        serde_json::from_slice(&body).with_context(|| format!("GET {url}: not JSON"))?;
     anyhow::ensure!(
         status == StatusCode::OK,
         "GET {url} answered {status}: {body}"
