@@ -4,6 +4,14 @@
 //! GraphQL points per developer.
 //!
 //! `cargo bench --bench crawl`; `BENCH_DEVELOPERS=300` sets the graph size (default 5000).
+//! `BENCH_CRAWL_MODES=rest` (or `graphql`) runs only that crawl (default `rest,graphql`).
+//! `BENCH_ORDERING_INDEXES` sets the list ordering indexes of `developers` and
+//! `repositories`, every crawler upsert's write cost (issue 22): `one` (default) keeps the
+//! schema as migrated, one `(field ASC NULLS LAST, id)` b-tree per orderable field; `two`
+//! adds back the descending twins that migration `2026-12-07-000020_one_index_per_ordering`
+//! dropped (its `down.sql`); `none` drops every `*_asc_idx` and `*_trgm_idx` and recreates
+//! the core's single-column indexes that `2026-12-04-000001_graph_at_scale` replaced — the
+//! schema before the ordering indexes were added.
 //! `RUST_LOG=info` also prints the app's log on stderr.
 //! Needs PostgreSQL on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672, like the tests.
 
@@ -83,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
         gitomatic::telemetry::init();
     }
     let developers = developers_from_env()?;
+    let modes = modes_from_env()?;
+    let indexes = OrderingIndexes::from_env()?;
     let graph = Graph::generate(developers, GRAPH_SEED);
     let ideal = ideal_first_syncs(&graph);
     let (seed_id, seed) = graph
@@ -93,8 +103,10 @@ async fn main() -> anyhow::Result<()> {
         .context("the generated graph has no developer")?;
 
     let mut runs = Vec::new();
-    for mode in [Mode::RestOnly, Mode::PooledGraphql] {
-        let mut bench = Bench::start(graph.clone(), mode).await?;
+    let mut index_counts = (0, 0);
+    for &mode in &modes {
+        let mut bench = Bench::start(graph.clone(), mode, indexes).await?;
+        index_counts = bench.index_counts().await?;
         let first = bench.first_crawl(&seed, developers).await?;
         let second = bench.recrawl().await?;
         bench.stop().await;
@@ -103,7 +115,14 @@ async fn main() -> anyhow::Result<()> {
 
     let seed_ideal = ideal.get(&seed_id).copied().unwrap_or_default();
     let crawl_ideal = ideal.values().sum();
-    let (_, first, second) = &runs[0];
+    let (mode, first, second) = &runs[0];
+    let (on_developers, on_repositories) = index_counts;
+    println!(
+        "ordering indexes: {} ({on_developers} indexes on developers, {on_repositories} on \
+         repositories); throughput below: {}",
+        indexes.label(),
+        mode.label()
+    );
     print_report(developers, &seed, seed_ideal, crawl_ideal, first, second);
     println!();
     print_spend_table(developers, crawl_ideal, &runs);
@@ -154,6 +173,186 @@ fn developers_from_env() -> anyhow::Result<usize> {
         .with_context(|| format!("BENCH_DEVELOPERS={value:?}: expected a whole number"))?;
     ensure!(developers > 0, "BENCH_DEVELOPERS must be at least 1");
     Ok(developers)
+}
+
+/// `BENCH_CRAWL_MODES`: a comma-separated list of `rest` and `graphql`, run in that order.
+fn modes_from_env() -> anyhow::Result<Vec<Mode>> {
+    let Ok(value) = std::env::var("BENCH_CRAWL_MODES") else {
+        return Ok(vec![Mode::RestOnly, Mode::PooledGraphql]);
+    };
+    let modes = value
+        .split(',')
+        .map(|name| match name.trim() {
+            "rest" => Ok(Mode::RestOnly),
+            "graphql" => Ok(Mode::PooledGraphql),
+            other => anyhow::bail!(
+                "BENCH_CRAWL_MODES={value:?}: {other:?} is not a crawl mode (rest, graphql)"
+            ),
+        })
+        .collect::<anyhow::Result<Vec<Mode>>>()?;
+    ensure!(!modes.is_empty(), "BENCH_CRAWL_MODES names no crawl mode");
+    Ok(modes)
+}
+
+// ---------------------------------------------------------------------------
+// The ordering indexes under test
+// ---------------------------------------------------------------------------
+
+/// The migration that left one index per ordering; its `down.sql` recreates the twins.
+const ONE_INDEX_PER_ORDERING_DOWN: &str =
+    include_str!("../migrations/2026-12-07-000020_one_index_per_ordering/down.sql");
+/// The migration that added the ordering and trigram indexes, dropping core indexes.
+const GRAPH_AT_SCALE_UP: &str =
+    include_str!("../migrations/2026-12-04-000001_graph_at_scale/up.sql");
+/// The migration whose single-column indexes `graph_at_scale` dropped.
+const CORE_UP: &str = include_str!("../migrations/2026-11-23-000001_create_core/up.sql");
+/// Descending twins the one-index-per-ordering migration dropped.
+const DESCENDING_TWINS: usize = 39;
+/// Ordering (b-tree) and `__contains` (trigram GIN) indexes of the graph-at-scale schema.
+const ORDERING_AND_TRIGRAM_INDEXES: &str = "SELECT indexname AS name FROM pg_indexes
+     WHERE schemaname = current_schema() AND tablename IN ('developers', 'repositories')
+       AND (indexname LIKE '%\\_asc\\_idx' OR indexname LIKE '%\\_trgm\\_idx')
+     ORDER BY indexname";
+const INDEXES_PER_TABLE: &str = "SELECT
+        count(*) FILTER (WHERE tablename = 'developers')::bigint AS developers,
+        count(*) FILTER (WHERE tablename = 'repositories')::bigint AS repositories
+     FROM pg_indexes WHERE schemaname = current_schema()";
+
+/// Which list ordering indexes the crawled database has (`BENCH_ORDERING_INDEXES`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OrderingIndexes {
+    /// None: the core's single-column indexes, no trigram indexes.
+    None,
+    /// Two b-trees per orderable field, ascending and descending.
+    Two,
+    /// One b-tree per orderable field (the schema as migrated).
+    One,
+}
+
+#[derive(QueryableByName)]
+struct IndexName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct IndexCounts {
+    #[diesel(sql_type = BigInt)]
+    developers: i64,
+    #[diesel(sql_type = BigInt)]
+    repositories: i64,
+}
+
+impl OrderingIndexes {
+    fn from_env() -> anyhow::Result<OrderingIndexes> {
+        match std::env::var("BENCH_ORDERING_INDEXES").as_deref() {
+            Err(_) | Ok("one") => Ok(OrderingIndexes::One),
+            Ok("two") => Ok(OrderingIndexes::Two),
+            Ok("none") => Ok(OrderingIndexes::None),
+            Ok(other) => {
+                anyhow::bail!("BENCH_ORDERING_INDEXES={other:?}: expected one, two or none")
+            }
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            OrderingIndexes::None => "none",
+            OrderingIndexes::Two => "two per field",
+            OrderingIndexes::One => "one per field",
+        }
+    }
+
+    /// Turns a freshly migrated database into this variant.
+    async fn apply(self, conn: &mut AsyncPgConnection) -> anyhow::Result<()> {
+        let changes = match self {
+            OrderingIndexes::One => return Ok(()),
+            OrderingIndexes::Two => descending_twins()?,
+            OrderingIndexes::None => {
+                let dropped: Vec<IndexName> = diesel::sql_query(ORDERING_AND_TRIGRAM_INDEXES)
+                    .load(conn)
+                    .await?;
+                ensure!(!dropped.is_empty(), "no ordering or trigram index to drop");
+                dropped
+                    .iter()
+                    .map(|index| format!("DROP INDEX {}", index.name))
+                    .chain(core_indexes_graph_at_scale_dropped()?)
+                    .collect()
+            }
+        };
+        for statement in changes {
+            diesel::sql_query(&statement)
+                .execute(conn)
+                .await
+                .with_context(|| format!("BENCH_ORDERING_INDEXES: {statement}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The SQL statements of a migration file, comment lines removed.
+fn statements(sql: &str) -> Vec<String> {
+    sql.split(';')
+        .map(|statement| {
+            statement
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_owned()
+        })
+        .filter(|statement| !statement.is_empty())
+        .collect()
+}
+
+/// The index a `CREATE INDEX name ON …` statement creates.
+fn created_index(statement: &str) -> Option<&str> {
+    statement
+        .strip_prefix("CREATE INDEX ")?
+        .split_whitespace()
+        .next()
+}
+
+/// `CREATE INDEX …_desc_idx` statements of the one-index-per-ordering `down.sql`.
+fn descending_twins() -> anyhow::Result<Vec<String>> {
+    let twins: Vec<String> = statements(ONE_INDEX_PER_ORDERING_DOWN)
+        .into_iter()
+        .filter(|s| created_index(s).is_some_and(|name| name.ends_with("_desc_idx")))
+        .collect();
+    ensure!(
+        twins.len() == DESCENDING_TWINS,
+        "the one-index-per-ordering down.sql creates {} descending indexes, expected \
+         {DESCENDING_TWINS}",
+        twins.len()
+    );
+    Ok(twins)
+}
+
+/// The core's `CREATE INDEX` statements of the developer and repository indexes that the
+/// graph-at-scale migration dropped (its section 2).
+fn core_indexes_graph_at_scale_dropped() -> anyhow::Result<Vec<String>> {
+    let dropped: Vec<String> = statements(GRAPH_AT_SCALE_UP)
+        .iter()
+        .filter_map(|s| s.strip_prefix("DROP INDEX "))
+        .flat_map(|names| names.split(','))
+        .map(|name| name.trim().to_owned())
+        .filter(|name| name.starts_with("developers_") || name.starts_with("repositories_"))
+        .collect();
+    ensure!(
+        !dropped.is_empty(),
+        "graph_at_scale's up.sql drops no index"
+    );
+    let core = statements(CORE_UP);
+    dropped
+        .iter()
+        .map(|name| {
+            core.iter()
+                .find(|s| created_index(s) == Some(name.as_str()))
+                .cloned()
+                .with_context(|| format!("the core migration does not create {name}"))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -270,10 +469,12 @@ struct FirstCrawl {
 }
 
 impl Bench {
-    async fn start(graph: Graph, mode: Mode) -> anyhow::Result<Bench> {
+    async fn start(graph: Graph, mode: Mode, indexes: OrderingIndexes) -> anyhow::Result<Bench> {
         let fake = FakeGithub::start(graph).await;
         fake.set_quota(QUOTA, QUOTA, chrono::Utc::now().timestamp() + 3600);
         let db = support::BenchDb::create().await?;
+        let mut conn = AsyncPgConnection::establish(&db.url).await?;
+        indexes.apply(&mut conn).await?;
         let mut env = vec![
             ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
             ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
@@ -288,7 +489,6 @@ impl Bench {
             support::registry(),
             stopped,
         ));
-        let conn = AsyncPgConnection::establish(&db.url).await?;
         Ok(Bench {
             ctx,
             fake,
@@ -426,6 +626,14 @@ impl Bench {
             rate_limit_calls,
             enqueueing: None,
         })
+    }
+
+    /// Indexes on `developers` and on `repositories` (primary and unique keys included).
+    async fn index_counts(&mut self) -> anyhow::Result<(i64, i64)> {
+        let counts: IndexCounts = diesel::sql_query(INDEXES_PER_TABLE)
+            .get_result(&mut self.conn)
+            .await?;
+        Ok((counts.developers, counts.repositories))
     }
 
     async fn count(&mut self, sql: &str) -> anyhow::Result<i64> {
