@@ -187,7 +187,7 @@ where
 
 /// The list's size when the page itself tells it: the last page of a walk from the top or
 /// from an offset.
-pub fn page_count<T>(query: &ListQuery, page: &Page<T>) -> Option<i64> {
+fn page_count<T>(query: &ListQuery, page: &Page<T>) -> Option<i64> {
     let offset = query.offset();
     let from_offset = query
         .cursor
