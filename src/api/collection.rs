@@ -69,7 +69,8 @@ where
     let loaded = load(conn, query).await?;
     let links = Links::new(request, &ctx.config);
     // An estimated count may fall short of what the pages show: never below that.
-    let shown = i64::try_from(if cursor.is_some() { 0 } else { offset })
+    // (A cursor page's offset is 0: what precedes it is unknown.)
+    let shown = i64::try_from(offset)
         .unwrap_or(i64::MAX)
         .saturating_add(i64::try_from(loaded.rows.len()).unwrap_or(i64::MAX))
         .saturating_add(i64::from(loaded.has_next));
