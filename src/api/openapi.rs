@@ -2,7 +2,7 @@
 //! the document at `/github/swagger.json`, Redoc at `/github/redoc/`, all served offline.
 
 use actix_web::{App, HttpResponse, route, web};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, Parameter};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr};
@@ -83,15 +83,17 @@ pub fn document_with(registry: &Registry, resources: Resources) -> Document {
     doc
 }
 
-/// Every `GET` that takes `format` answers its 200 as the browsable HTML page too (with
-/// `format=api`, or to a browser's `Accept`): the document says so.
+/// Every `GET` whose `format` offers the browsable page (`api`) answers its 200 as that
+/// HTML page too (with `format=api`, or to a browser's `Accept`): the document says so. The
+/// export's `format` (`jsonl`, `csv`, `graphml`) is its own and offers no page.
 fn document_browsable_pages(doc: &mut Document) {
-    let takes_format =
-        |operation: &Operation| {
-            operation.parameters.iter().flatten().any(
-                |parameter| matches!(parameter, RefOr::T(parameter) if parameter.name == "format"),
-            )
-        };
+    let takes_format = |operation: &Operation| {
+        operation
+            .parameters
+            .iter()
+            .flatten()
+            .any(|parameter| matches!(parameter, RefOr::T(parameter) if offers_page(parameter)))
+    };
     for item in doc.paths.paths.values_mut() {
         let Some(operation) = item
             .get
@@ -110,6 +112,16 @@ fn document_browsable_pages(doc: &mut Document) {
             });
         }
     }
+}
+
+/// Whether `parameter` is the rendering's `format`: one whose values include `api`.
+fn offers_page(parameter: &Parameter) -> bool {
+    parameter.name == "format"
+        && matches!(
+            &parameter.schema,
+            Some(RefOr::T(Schema::Object(schema)))
+                if schema.enum_values.iter().flatten().any(|value| value == "api")
+        )
 }
 
 /// The root's link to every collection, a required string property each, from the same

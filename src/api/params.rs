@@ -229,15 +229,10 @@ fn list_cursor(request: &HttpRequest, ordering: &Ordering, text: &str) -> Result
     Ok(cursor)
 }
 
-/// Rejects any query parameter on a detail page but `format`.
+/// Checks the query of a page that takes no parameter but `format` (an item, the graph,
+/// the dashboard): any other is unknown, and `format` must be one of [`RenderFormat`]'s.
 pub fn detail_query(request: &HttpRequest) -> Result<(), ApiError> {
-    match query_pairs(request)?
-        .into_iter()
-        .find(|(key, _)| key != "format")
-    {
-        Some((key, _)) => Err(ApiError::BadRequest(format!("Unknown parameter: {key}"))),
-        None => Ok(()),
-    }
+    typed::<Rendering>(request).map(|_| ())
 }
 
 // ---------------------------------------------------------------------------

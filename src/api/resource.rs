@@ -477,7 +477,7 @@ fn list_parameters(ordering: &str) -> [Parameter; 5] {
 fn format_parameter() -> Parameter {
     query_parameter(
         "format",
-        "`json` forces JSON, `api` the browsable HTML.".into(),
+        "`json` forces JSON, `api` or `html` the browsable HTML (default: by Accept).".into(),
         ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(["json", "api", "html"])),

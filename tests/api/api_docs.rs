@@ -705,6 +705,55 @@ async fn every_documented_query_parameter_is_accepted_by_the_api() {
     }
 }
 
+/// Every page whose `format` offers the browsable HTML (`api`) documents that page in its
+/// 200 and refuses a `format` it does not know, naming the parameter; a `format` of its own
+/// (the export's) documents no HTML page.
+#[tokio::test]
+async fn every_rendered_page_documents_its_html_and_refuses_an_unknown_format() {
+    let app = spawn_app().await;
+    let token = seed_everything(&app).await;
+    let doc = openapi(&app).await;
+    let mut rendered = 0;
+    for (path, method) in operations(&doc) {
+        if method != "get" {
+            continue;
+        }
+        let Some(format) = parameter_objects(&doc, &path, "get")
+            .into_iter()
+            .find(|p| p["in"] == "query" && p["name"] == "format")
+        else {
+            continue;
+        };
+        let values: Vec<&str> = format["schema"]["enum"]
+            .as_array()
+            .map(|values| values.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let html = &operation(&doc, &path, "get")["responses"]["200"]["content"]["text/html"];
+        if !values.contains(&"api") {
+            assert!(
+                html.is_null(),
+                "{path}: its own format, yet an HTML page: {values:?}"
+            );
+            continue;
+        }
+        rendered += 1;
+        assert_eq!(values, ["json", "api", "html"], "{path}");
+        assert!(!html.is_null(), "{path}: format=api but no text/html 200");
+        let target = concrete(&app, &doc, &path, &token).await;
+        let response = request(&app, Method::GET, &target, &token)
+            .query(&[("format", "xml")])
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON error");
+        assert_eq!(status, 400, "{target}?format=xml: {body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.contains("format"), "{target}?format=xml: {error}");
+    }
+    assert!(rendered > 40, "only {rendered} rendered pages documented");
+}
+
 #[tokio::test]
 async fn a_list_rejects_every_filter_and_value_it_does_not_document() {
     let app = spawn_app().await;
