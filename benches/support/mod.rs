@@ -22,17 +22,55 @@ pub fn registry() -> Arc<Registry> {
     Arc::new(Registry::builtin())
 }
 
-/// A freshly created and migrated database of the run's own, dropped `WITH (FORCE)` at the end.
+/// A freshly created and migrated database of the run's own, dropped `WITH (FORCE)` at the
+/// end — unless it was named by the caller ([`BenchDb::kept`]), which keeps it.
 pub struct BenchDb {
     /// The database's name.
     pub name: String,
     /// Its URL.
     pub url: String,
+    /// Whether it outlives the run.
+    keep: bool,
 }
 
 impl BenchDb {
     pub async fn create() -> anyhow::Result<BenchDb> {
         let name = format!("gitomatic_bench_{}", uuid::Uuid::new_v4().simple());
+        Self::created(name, false).await
+    }
+
+    /// The database `name`, kept after the run: `(db, true)` when it already existed (a
+    /// previous run seeded it), else created and migrated now, `(db, false)`.
+    pub async fn kept(name: &str) -> anyhow::Result<(BenchDb, bool)> {
+        anyhow::ensure!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "a kept benchmark database name takes letters, digits and underscores, got {name:?}"
+        );
+        #[derive(diesel::QueryableByName)]
+        struct Exists {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            exists: bool,
+        }
+        let mut admin = admin_connection().await?;
+        let found: Exists = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result(&mut admin)
+        .await?;
+        if found.exists {
+            let db = BenchDb {
+                url: format!("{}/{name}", postgres_server()),
+                name: name.to_owned(),
+                keep: true,
+            };
+            gitomatic::db::run_pending_migrations(&db.url).await?;
+            return Ok((db, true));
+        }
+        Ok((Self::created(name.to_owned(), true).await?, false))
+    }
+
+    async fn created(name: String, keep: bool) -> anyhow::Result<BenchDb> {
         let mut admin = admin_connection().await?;
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
@@ -40,6 +78,7 @@ impl BenchDb {
         let db = BenchDb {
             url: format!("{}/{name}", postgres_server()),
             name,
+            keep,
         };
         gitomatic::db::run_pending_migrations(&db.url).await?;
         Ok(db)
@@ -48,6 +87,10 @@ impl BenchDb {
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
+        if self.keep {
+            println!("kept the benchmark database {}", self.name);
+            return;
+        }
         let drop_database = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
         // Drop runs outside async context: a private runtime on a plain thread.
         let dropped = std::thread::spawn(move || {

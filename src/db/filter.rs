@@ -456,11 +456,14 @@ pub struct Segment {
     pub after: Option<Position>,
 }
 
-/// Up to `limit` rows of one [`Segment`], skipping `offset`: `SELECT {columns},
-/// to_jsonb(t.<key>) AS cursor_key, to_jsonb(t.id) AS cursor_id FROM {table} t WHERE
-/// <scope> AND <filters> AND t.<key> IS [NOT] NULL [AND (t.<key>, t.id) > (key, id)]
-/// ORDER BY t.<key>, t.id LIMIT .. OFFSET ..` (`<` and `DESC` walking down): one range of
-/// the `(key, id)` index, read no further than the page needs.
+/// Up to `limit` rows of one [`Segment`] of `table`, skipping `offset`, as a deferred join:
+/// the walk reads only the key and the id (`SELECT t.<key>, t.id FROM {table} t WHERE
+/// <scope> AND <filters> AND t.<key> IS [NOT] NULL [AND (t.<key>, t.id) > (key, id)] ORDER
+/// BY t.<key>, t.id LIMIT .. OFFSET ..`, `<` and `DESC` walking down: one range of the
+/// `(key, id)` index, read no further than the page needs, and index-only where the
+/// filters allow), then the page's rows alone are read whole, with their positions
+/// (`to_jsonb` of the key and the id as `cursor_key` and `cursor_id`). The rows an offset
+/// skips are neither fetched from the table nor projected.
 pub fn segment_sql(
     table: &'static str,
     columns: &str,
@@ -474,17 +477,8 @@ pub fn segment_sql(
         key: query.ordering.field.name,
         id: "id",
     };
-    segment_sql_on(
-        ("", ""),
-        table,
-        columns,
-        scope,
-        query,
-        walked,
-        segment,
-        limit,
-        offset,
-    )
+    let shown = Shown { table, columns };
+    segment_sql_on(shown, table, scope, query, walked, segment, limit, offset)
 }
 
 /// The columns a walk reads its position from: the ordering key and the row id, as the
@@ -498,13 +492,23 @@ pub struct Walked {
     pub id: &'static str,
 }
 
-/// [`segment_sql`] over other key and id columns, inside `wrap` (an enclosing query's text
-/// before and after the segment's, such as a join of the rows read to what they list).
+/// What a walk's page shows: `columns` of the rows of `table` (as `t`) whose `id` is the
+/// walked id.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown<'a> {
+    /// The table the page's rows come from.
+    pub table: &'static str,
+    /// The columns read of them (`t.*` and any computed ones).
+    pub columns: &'a str,
+}
+
+/// [`segment_sql`] walking other key and id columns of `table` (a follow edge's copy of the
+/// listed developer's creation date, and its id) and showing the rows of another (the
+/// developers they list).
 #[allow(clippy::too_many_arguments)]
 pub fn segment_sql_on(
-    wrap: (&str, &str),
+    shown: Shown<'_>,
     table: &'static str,
-    columns: &str,
     scope: Scope,
     query: &ListQuery,
     walked: Walked,
@@ -513,9 +517,13 @@ pub fn segment_sql_on(
     offset: u64,
 ) -> Sql {
     let Walked { key, id: id_column } = walked;
-    let select =
-        format!("{columns}, to_jsonb(t.{key}) AS cursor_key, to_jsonb(t.{id_column}) AS cursor_id");
-    let (mut sql, mut bound) = filtered_within(wrap.0, &select, table, scope, query);
+    let prefix = format!(
+        "SELECT {}, to_jsonb(page.walked_key) AS cursor_key, \
+         to_jsonb(page.walked_id) AS cursor_id FROM (",
+        shown.columns
+    );
+    let select = format!("t.{key} AS walked_key, t.{id_column} AS walked_id");
+    let (mut sql, mut bound) = filtered_within(&prefix, &select, table, scope, query);
     let (direction, beyond) = if segment.descending {
         ("DESC", "<")
     } else {
@@ -552,10 +560,12 @@ pub fn segment_sql_on(
         bound += 1;
     }
     sql.sql(format!(
-        " ORDER BY t.{key} {direction}, t.{id_column} {direction} LIMIT ${} OFFSET ${}{}",
+        " ORDER BY t.{key} {direction}, t.{id_column} {direction} LIMIT ${} OFFSET ${}) page \
+         JOIN {} t ON t.id = page.walked_id \
+         ORDER BY page.walked_key {direction}, page.walked_id {direction}",
         bound + 1,
         bound + 2,
-        wrap.1
+        shown.table,
     ))
     .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
     .bind::<BigInt, _>(i64::try_from(offset).unwrap_or(i64::MAX))

@@ -8,7 +8,7 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::filter::{self, Field, Kind, ListQuery, Segment, Sql, Walked};
+use crate::db::filter::{self, Field, Kind, ListQuery, Segment, Shown, Sql, Walked};
 use crate::db::paginate::{self, Page, Rows};
 use crate::db::schema::developers;
 use crate::db::{DbError, pg_interval};
@@ -364,18 +364,15 @@ struct EdgeWalk<'a> {
 
 impl paginate::Walk for EdgeWalk<'_> {
     fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql {
-        let direction = if segment.descending { "DESC" } else { "ASC" };
         let FollowEdges {
             listed, created_at, ..
         } = self.edges;
-        let suffix = format!(
-            ") e JOIN developers d ON d.id = e.edge_id \
-             ORDER BY e.edge_key {direction}, e.edge_id {direction}"
-        );
         filter::segment_sql_on(
-            ("SELECT d.*, e.cursor_key, e.cursor_id FROM (", &suffix),
+            Shown {
+                table: "developers",
+                columns: "t.*",
+            },
             "follows",
-            &format!("t.{listed} AS edge_id, t.{created_at} AS edge_key"),
             Rows::Of(self.edges.condition, self.edges.owner),
             self.query,
             Walked {

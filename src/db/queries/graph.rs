@@ -91,25 +91,32 @@ pub async fn suggestions(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Suggestion>, DbError> {
-    // Ranked on (score, login) alone, then only the page's rows are read whole: a
-    // developer followed by a thousand hubs has tens of thousands of candidates.
+    // Scores are counted from the edge index alone. Only candidates scoring at least as
+    // high as the page's last row (the `limit + offset`-th best score) can be on the page,
+    // so only they are joined to `developers` for the login that orders ties; the rest
+    // are only counted. For a developer following hubs that is tens of rows joined, not
+    // tens of thousands.
     Ok(diesel::sql_query(
-        "WITH candidates AS (
+        "WITH followed AS MATERIALIZED (
+             SELECT followee_id AS id FROM follows WHERE follower_id = $1),
+         candidates AS MATERIALIZED (
              SELECT second.followee_id AS id, count(*) AS score
-             FROM follows first
-             JOIN follows second ON second.follower_id = first.followee_id
-             WHERE first.follower_id = $1
-               AND second.followee_id <> $1
-               AND NOT EXISTS (SELECT 1 FROM follows already
-                               WHERE already.follower_id = $1
-                                 AND already.followee_id = second.followee_id)
+             FROM followed f
+             JOIN follows second ON second.follower_id = f.id
+             WHERE second.followee_id <> $1
+               AND NOT EXISTS (SELECT 1 FROM followed already WHERE already.id = second.followee_id)
              GROUP BY second.followee_id),
+         cutoff AS (
+             SELECT coalesce(min(score), 0) AS score
+             FROM (SELECT score FROM candidates ORDER BY score DESC LIMIT $2 + $3) best),
          ranked AS (
-             SELECT c.id, c.score, d.login, count(*) OVER () AS total
+             SELECT c.id, c.score, d.login
              FROM candidates c JOIN developers d ON d.id = c.id
+             WHERE c.score >= (SELECT score FROM cutoff)
              ORDER BY c.score DESC, d.login ASC, c.id ASC
              LIMIT $2 OFFSET $3)
-         SELECT t.*, r.score, r.total FROM ranked r JOIN developers t ON t.id = r.id
+         SELECT t.*, r.score, (SELECT count(*) FROM candidates) AS total
+         FROM ranked r JOIN developers t ON t.id = r.id
          ORDER BY r.score DESC, r.login ASC, r.id ASC",
     )
     .bind::<SqlUuid, _>(id)
