@@ -143,6 +143,21 @@ pub struct SuggestionView {
     pub developer: DeveloperView,
 }
 
+/// A page of suggestions, and what their scores were read from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionPage {
+    #[serde(flatten)]
+    pub page: Page<SuggestionView>,
+    /// `true` when the scores were read from only some of the developers this one follows:
+    /// together they follow more than 10,000 others, and those following the most were left
+    /// out (`following_scored` of `following`). Those left out are still not suggested.
+    pub partial: bool,
+    /// How many developers this one follows.
+    pub following: i64,
+    /// How many of them the scores were read from (fewest follows first).
+    pub following_scored: i64,
+}
+
 /// Parameters of the suggestions list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -162,7 +177,7 @@ pub struct SuggestionParams {
 /// (how many of those it follows follow them), then login.
 #[utoipa::path(get, tag = "graph",
     params(("id" = uuid::Uuid, Path, description = "The developer's id"), SuggestionParams, Rendering),
-    responses((status = 200, body = Page<SuggestionView>), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
+    responses((status = 200, body = SuggestionPage), (status = 400, body = ErrorView), (status = 404, body = ErrorView)))]
 #[route("/developers/{id}/suggestions/", method = "GET", method = "HEAD")]
 pub async fn developer_suggestions(
     request: HttpRequest,
@@ -177,9 +192,11 @@ pub async fn developer_suggestions(
     let mut conn = ctx.conn().await?;
     let offset = i64::from(page - 1) * i64::from(page_size);
     // One extra row says whether a next page exists.
-    let rows = queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;
-    let total = rows.first().map_or(0, |row| row.total);
-    let loaded = paginate::Page::from_rows(rows, page_size, total);
+    let suggestions =
+        queries::suggestions(&mut conn, developer, i64::from(page_size) + 1, offset).await?;
+    let (following, following_scored) = (suggestions.following, suggestions.scored);
+    let total = suggestions.rows.first().map_or(0, |row| row.total);
+    let loaded = paginate::Page::from_rows(suggestions.rows, page_size, total);
     let links = Links::new(&request, &ctx.config);
     let results = loaded
         .rows
@@ -191,7 +208,13 @@ pub async fn developer_suggestions(
         })
         .collect();
     let page = page_of(&request, &links, page, total, loaded.has_next, results)?;
-    Ok(Rendered::list(page).respond(&request))
+    Ok(Rendered::list_as(page, |page| SuggestionPage {
+        page,
+        partial: following_scored < following,
+        following,
+        following_scored,
+    })
+    .respond(&request))
 }
 
 // ---------------------------------------------------------------------------

@@ -53,6 +53,14 @@ impl Rendered {
     /// 200 with a page of a list: `Link` names its next and previous pages, and `Allow`
     /// says [`READ_ONLY`] until [`Rendered::with_allow`] says otherwise.
     pub fn list<V: ToSchema + Serialize>(page: Page<V>) -> Self {
+        Self::list_as(page, |page| page)
+    }
+
+    /// [`Rendered::list`] with a body of its own around the page (a page with fields more).
+    pub fn list_as<V: ToSchema, B: Serialize>(
+        page: Page<V>,
+        body: impl FnOnce(Page<V>) -> B,
+    ) -> Self {
         let link = [(&page.next, "next"), (&page.previous, "prev")]
             .into_iter()
             .filter_map(|(url, rel)| url.as_ref().map(|url| format!("<{url}>; rel=\"{rel}\"")))
@@ -61,7 +69,7 @@ impl Rendered {
         Self {
             link: Some(link).filter(|link| !link.is_empty()),
             allow: Some(READ_ONLY),
-            ..Self::ok(page)
+            ..Self::ok(body(page))
         }
     }
 

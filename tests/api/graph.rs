@@ -367,6 +367,26 @@ async fn mutuals_and_suggestions_match_set_arithmetic() {
             .collect();
         assert_eq!(got, expected, "suggestions of dev-{a}");
         assert_eq!(count, expected.len() as i64);
+        // A small graph is read whole: the answer says so.
+        let (_, first_page) = get_json(
+            &app,
+            &format!("/github/developers/{}/suggestions/", world.ids[a]),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (
+                &first_page["partial"],
+                &first_page["following"],
+                &first_page["following_scored"]
+            ),
+            (
+                &json!(false),
+                &json!(following.len()),
+                &json!(following.len())
+            ),
+            "dev-{a}: {first_page}"
+        );
         if let Some(first) = <[Value]>::first(&results) {
             assert!(
                 first["url"]
@@ -406,6 +426,120 @@ async fn mutuals_and_suggestions_match_set_arithmetic() {
     assert!(body["previous"].is_null(), "{body}");
     let (status, _) = get_json(&app, &suggestions, &[("page", "999")]).await;
     assert_eq!(status, 404);
+}
+
+/// Suggestions read at most 10,000 follow edges: those the asking developer follows are
+/// taken fewest follows first while the edges stay within that budget, the answer says how
+/// many were read, and everyone it follows is still left out of the suggestions.
+#[tokio::test]
+async fn suggestions_read_within_their_edge_budget_and_say_so() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    // github_id 1 asks; 2..=4 follow three each; 5 and 6 follow 6,000 each; 100.. are targets.
+    diesel::sql_query(
+        "INSERT INTO developers (github_id, login)
+         SELECT g, 'dev-' || g FROM generate_series(1, 6) AS g
+         UNION ALL SELECT g, 'target-' || lpad(g::text, 5, '0') FROM generate_series(100, 8099) AS g",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("seed developers");
+    let mut edges: Vec<(i64, i64)> = (2..=6).map(|b| (1, b)).collect();
+    for light in 2..=4 {
+        edges.extend((100..103).map(|t| (light, t)));
+    }
+    edges.extend((100..6100).map(|t| (5, t)));
+    edges.extend((2100..8100).map(|t| (6, t)));
+    // The asker also follows one target, which is then never suggested.
+    edges.push((1, 150));
+    insert_pairs(
+        &mut conn,
+        "INSERT INTO follows (follower_id, followee_id)
+         SELECT a.id, b.id FROM unnest($1::bigint[], $2::bigint[]) AS e(a, b)
+         JOIN developers a ON a.github_id = e.a JOIN developers b ON b.github_id = e.b",
+        edges.iter().copied(),
+    )
+    .await;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        github_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let ids: HashMap<i64, Uuid> = diesel::sql_query("SELECT github_id, id FROM developers")
+        .load::<Row>(&mut conn)
+        .await
+        .expect("ids")
+        .into_iter()
+        .map(|row| (row.github_id, row.id))
+        .collect();
+    // Fewest follows first, then by id: the three light ones (3 edges each) and target 150
+    // (none), then whichever heavy one has the lower id (9 + 6,000 edges); the other would
+    // bring the edges read to 12,009.
+    let heavy = if ids[&5] < ids[&6] { 5 } else { 6 };
+    let following: BTreeSet<i64> = edges.iter().filter(|e| e.0 == 1).map(|e| e.1).collect();
+    let mut scores: BTreeMap<i64, i64> = BTreeMap::new();
+    for (from, to) in &edges {
+        if [2, 3, 4, heavy].contains(from) && following.contains(from) && !following.contains(to) {
+            *scores.entry(*to).or_default() += 1;
+        }
+    }
+    let mut expected: Vec<(i64, String)> = scores
+        .iter()
+        .map(|(to, score)| (*score, format!("target-{to:05}")))
+        .collect();
+    expected.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+
+    let url = format!("/github/developers/{}/suggestions/", ids[&1]);
+    let (status, body) = get_json(&app, &url, &[("page_size", "100")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            &body["partial"],
+            &body["following"],
+            &body["following_scored"]
+        ),
+        (&json!(true), &json!(6), &json!(5)),
+        "{body}"
+    );
+    assert_eq!(body["count"], json!(expected.len()), "{body}");
+    let (status, second) = get_json(&app, &url, &[("page_size", "100"), ("page", "2")]).await;
+    assert_eq!(status, 200, "{second}");
+    let got: Vec<(i64, String)> = seed::results(&body)
+        .iter()
+        .chain(seed::results(&second))
+        .map(|r| {
+            (
+                r["score"].as_i64().expect("a score"),
+                r["login"].as_str().expect("a login").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected[..200].to_vec());
+    assert!(
+        got.iter().all(|(_, login)| login != "target-00150"),
+        "a developer it follows was suggested"
+    );
+
+    // A light follower's suggestions read everything: not partial.
+    let (status, body) = get_json(
+        &app,
+        &format!("/github/developers/{}/suggestions/", ids[&2]),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            &body["partial"],
+            &body["following"],
+            &body["following_scored"],
+            &body["count"]
+        ),
+        (&json!(false), &json!(3), &json!(3), &json!(0)),
+        "{body}"
+    );
 }
 
 /// A developer's degrees counted in SQL from `follows` itself (not from the counts the

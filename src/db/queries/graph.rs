@@ -72,6 +72,10 @@ struct Total {
     total: i64,
 }
 
+/// The follow edges a suggestion list reads at most from those the developer follows:
+/// beyond it, those who follow the most others are left out of the scores.
+pub const SUGGESTION_EDGES: i64 = 10_000;
+
 /// A developer suggested to another, with how many of those it follows follow them.
 #[derive(Clone, Debug, QueryableByName)]
 pub struct Suggestion {
@@ -81,29 +85,62 @@ pub struct Suggestion {
     pub score: i64,
     #[diesel(sql_type = BigInt)]
     pub total: i64,
+    #[diesel(sql_type = BigInt)]
+    following: i64,
+    #[diesel(sql_type = BigInt)]
+    scored: i64,
+}
+
+/// A page of suggestions and what their scores were read from.
+#[derive(Clone, Debug)]
+pub struct Suggestions {
+    /// The page's rows (`limit` at most).
+    pub rows: Vec<Suggestion>,
+    /// How many developers the asking one follows.
+    pub following: i64,
+    /// How many of them the scores were read from: all, unless together they follow more
+    /// than [`SUGGESTION_EDGES`] others.
+    pub scored: i64,
+}
+
+#[derive(QueryableByName)]
+struct Scoring {
+    #[diesel(sql_type = BigInt)]
+    following: i64,
+    #[diesel(sql_type = BigInt)]
+    scored: i64,
 }
 
 /// Friends of friends of `id` it does not follow yet (nor itself), by score, then login,
 /// then id; `limit` rows from `offset`. Each row carries the number of suggestions.
+///
+/// The scores are read from at most [`SUGGESTION_EDGES`] follow edges: those it follows
+/// are taken in order of how many others they follow, fewest first (then by id), for as
+/// long as the edges read stay within the budget, so a developer following hubs is scored
+/// from every one of its ordinary follows and its hubs are left out. Everyone it follows is
+/// still excluded from the suggestions.
 pub async fn suggestions(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<Vec<Suggestion>, DbError> {
+) -> Result<Suggestions, DbError> {
     // Scores are counted from the edge index alone. Only candidates scoring at least as
     // high as the page's last row (the `limit + offset`-th best score) can be on the page,
     // so only they are joined to `developers` for the login that orders ties; the rest
-    // are only counted. For a developer following hubs that is tens of rows joined, not
-    // tens of thousands.
-    Ok(diesel::sql_query(
+    // are only counted.
+    let rows = diesel::sql_query(
         "WITH followed AS MATERIALIZED (
-             SELECT followee_id AS id FROM follows WHERE follower_id = $1),
+             SELECT f.followee_id AS id, d.stored_following,
+                    sum(d.stored_following) OVER (ORDER BY d.stored_following, d.id) AS reach
+             FROM follows f JOIN developers d ON d.id = f.followee_id
+             WHERE f.follower_id = $1),
          candidates AS MATERIALIZED (
              SELECT second.followee_id AS id, count(*) AS score
              FROM followed f
              JOIN follows second ON second.follower_id = f.id
-             WHERE second.followee_id <> $1
+             WHERE f.reach <= $4
+               AND second.followee_id <> $1
                AND NOT EXISTS (SELECT 1 FROM followed already WHERE already.id = second.followee_id)
              GROUP BY second.followee_id),
          cutoff AS (
@@ -115,15 +152,45 @@ pub async fn suggestions(
              WHERE c.score >= (SELECT score FROM cutoff)
              ORDER BY c.score DESC, d.login ASC, c.id ASC
              LIMIT $2 OFFSET $3)
-         SELECT t.*, r.score, (SELECT count(*) FROM candidates) AS total
+         SELECT t.*, r.score, (SELECT count(*) FROM candidates) AS total,
+                (SELECT count(*) FROM followed) AS following,
+                (SELECT count(*) FROM followed WHERE reach <= $4) AS scored
          FROM ranked r JOIN developers t ON t.id = r.id
          ORDER BY r.score DESC, r.login ASC, r.id ASC",
     )
     .bind::<SqlUuid, _>(id)
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
-    .load(conn)
-    .await?)
+    .bind::<BigInt, _>(SUGGESTION_EDGES)
+    .load::<Suggestion>(conn)
+    .await?;
+    let Scoring { following, scored } = match <[Suggestion]>::first(&rows) {
+        Some(row) => Scoring {
+            following: row.following,
+            scored: row.scored,
+        },
+        // No row to carry them: an empty page asks on its own.
+        None => {
+            diesel::sql_query(
+                "SELECT count(*) AS following,
+                        count(*) FILTER (WHERE reach <= $2) AS scored
+                 FROM (SELECT d.stored_following,
+                              sum(d.stored_following) OVER (ORDER BY d.stored_following, d.id)
+                                  AS reach
+                       FROM follows f JOIN developers d ON d.id = f.followee_id
+                       WHERE f.follower_id = $1) followed",
+            )
+            .bind::<SqlUuid, _>(id)
+            .bind::<BigInt, _>(SUGGESTION_EDGES)
+            .get_result(conn)
+            .await?
+        }
+    };
+    Ok(Suggestions {
+        rows,
+        following,
+        scored,
+    })
 }
 
 /// Counts of the stored graph, read from one pass over `developers` (whose stored edge
