@@ -13,6 +13,19 @@
 //! the core's single-column indexes that `2026-12-04-000001_graph_at_scale` replaced — the
 //! schema before the ordering indexes were added.
 //! `RUST_LOG=info` also prints the app's log on stderr.
+//!
+//! Scale-out (issue 22): `BENCH_CRAWL_WORKERS=1,2,4` runs, instead of the crawls above, one
+//! REST-only (anonymous) first crawl per listed count of worker processes, each on a fresh
+//! database and queue prefix: that many `gitomatic worker` OS processes of this build
+//! (`WORKER_CONCURRENCY` 8 each, scheduled jobs off, killed at the end or on an error) crawl
+//! the same graph from the fake GitHub, which answers every request after
+//! `BENCH_CRAWL_LATENCY_MS` (default 50); prints a Markdown table of GitHub responses and
+//! developers synced per second. `BENCH_DEVELOPERS` defaults to 2000 there. The fake's
+//! quota never binds unless `BENCH_CRAWL_QUOTA` sets the requests a window allows, windows
+//! lasting `BENCH_CRAWL_WINDOW_SECS` (default 60): a ceiling of quota / window responses a
+//! second, which the workers meet by deferring to the reset as they would against GitHub.
+//! `BENCH_CRAWL_MODES` does not apply to it; `BENCH_ORDERING_INDEXES` and `RUST_LOG` (passed
+//! to the worker processes, `warn` when unset) do.
 //! Needs PostgreSQL on 127.0.0.1:5432 and RabbitMQ on 127.0.0.1:5672, like the tests.
 
 #[path = "../tests/api/helpers/fake_github.rs"]
@@ -20,7 +33,8 @@ mod fake_github;
 #[path = "support/mod.rs"]
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -33,12 +47,25 @@ use gitomatic::db::queries::developers::Picked;
 use gitomatic::db::queries::tasks::{self, TaskRow};
 use gitomatic::domain::GithubLogin;
 use gitomatic::jobs::{self, BackgroundJob, DiscoveryScraper, FullProfileSync};
+use gitomatic::queue::Topology;
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use fake_github::{FakeGithub, Graph, LoggedRequest};
 
 const DEFAULT_DEVELOPERS: usize = 5000;
+/// Graph size of the scale-out runs (`BENCH_CRAWL_WORKERS`).
+const SCALE_OUT_DEVELOPERS: usize = 2000;
+/// The fake's latency in the scale-out runs, in milliseconds.
+const SCALE_OUT_LATENCY_MS: u64 = 50;
+/// Length of the fake's quota windows when `BENCH_CRAWL_QUOTA` is set, in seconds.
+const DEFAULT_WINDOW_SECS: u64 = 60;
+/// How long worker processes may take to start consuming.
+const PROCESS_START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long worker processes may take to stop after SIGTERM before they are killed.
+const PROCESS_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Seed of the generated graph, fixed so that runs compare.
 const GRAPH_SEED: u64 = 42;
 const WORKER_CONCURRENCY: u16 = 8;
@@ -90,9 +117,12 @@ async fn main() -> anyhow::Result<()> {
         // The app's JSON log lines on stderr, for looking into a slow run.
         gitomatic::telemetry::init();
     }
-    let developers = developers_from_env()?;
-    let modes = modes_from_env()?;
     let indexes = OrderingIndexes::from_env()?;
+    if let Some(counts) = worker_processes_from_env()? {
+        return scale_out(&counts, indexes).await;
+    }
+    let developers = developers_from_env(DEFAULT_DEVELOPERS)?;
+    let modes = modes_from_env()?;
     let graph = Graph::generate(developers, GRAPH_SEED);
     let ideal = ideal_first_syncs(&graph);
     let (seed_id, seed) = graph
@@ -162,10 +192,10 @@ fn print_spend_table(developers: usize, crawl_ideal: usize, runs: &[(Mode, First
     );
 }
 
-/// `BENCH_DEVELOPERS`, or the default graph size.
-fn developers_from_env() -> anyhow::Result<usize> {
+/// `BENCH_DEVELOPERS`, or `default`.
+fn developers_from_env(default: usize) -> anyhow::Result<usize> {
     let Ok(value) = std::env::var("BENCH_DEVELOPERS") else {
-        return Ok(DEFAULT_DEVELOPERS);
+        return Ok(default);
     };
     let developers: usize = value
         .trim()
@@ -192,6 +222,201 @@ fn modes_from_env() -> anyhow::Result<Vec<Mode>> {
         .collect::<anyhow::Result<Vec<Mode>>>()?;
     ensure!(!modes.is_empty(), "BENCH_CRAWL_MODES names no crawl mode");
     Ok(modes)
+}
+
+// ---------------------------------------------------------------------------
+// Scale-out: worker processes
+// ---------------------------------------------------------------------------
+
+/// The fake's quota in the scale-out runs: `requests` per window of `window`.
+#[derive(Clone, Copy)]
+struct QuotaWindow {
+    requests: u32,
+    window: Duration,
+}
+
+impl QuotaWindow {
+    /// `BENCH_CRAWL_QUOTA` and `BENCH_CRAWL_WINDOW_SECS`; `None` (a quota that never
+    /// binds) when the first is unset.
+    fn from_env() -> anyhow::Result<Option<QuotaWindow>> {
+        if std::env::var_os("BENCH_CRAWL_QUOTA").is_none() {
+            return Ok(None);
+        }
+        let requests = u32::try_from(whole_from_env("BENCH_CRAWL_QUOTA", 0)?)
+            .context("BENCH_CRAWL_QUOTA is too large")?;
+        ensure!(requests > 0, "BENCH_CRAWL_QUOTA must be at least 1");
+        let secs = whole_from_env("BENCH_CRAWL_WINDOW_SECS", DEFAULT_WINDOW_SECS)?;
+        ensure!(secs > 0, "BENCH_CRAWL_WINDOW_SECS must be at least 1");
+        Ok(Some(QuotaWindow {
+            requests,
+            window: Duration::from_secs(secs),
+        }))
+    }
+
+    /// The most responses a second it allows, on average.
+    fn ceiling(self) -> f64 {
+        f64::from(self.requests) / self.window.as_secs_f64()
+    }
+}
+
+/// A whole number from the environment, `default` when unset; an error when malformed.
+fn whole_from_env(name: &str, default: u64) -> anyhow::Result<u64> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(value) => value
+            .trim()
+            .parse()
+            .with_context(|| format!("{name}={value:?}: expected a whole number")),
+    }
+}
+
+/// `BENCH_CRAWL_WORKERS`: a comma-separated list of worker-process counts, run in that
+/// order; `None` when unset (the in-process crawls).
+fn worker_processes_from_env() -> anyhow::Result<Option<Vec<usize>>> {
+    let Ok(value) = std::env::var("BENCH_CRAWL_WORKERS") else {
+        return Ok(None);
+    };
+    let counts = value
+        .split(',')
+        .map(|count| match count.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => anyhow::bail!(
+                "BENCH_CRAWL_WORKERS={value:?}: {count:?} is not a number of worker processes \
+                 (1 or more)"
+            ),
+        })
+        .collect::<anyhow::Result<Vec<usize>>>()?;
+    ensure!(
+        std::env::var_os("BENCH_CRAWL_MODES").is_none(),
+        "BENCH_CRAWL_WORKERS runs REST-only crawls: leave BENCH_CRAWL_MODES unset"
+    );
+    Ok(Some(counts))
+}
+
+/// One scale-out run: how many worker processes, and what their crawl did.
+struct ScaleOutRun {
+    processes: usize,
+    crawl: FirstCrawl,
+    /// Answers `403` for an exhausted quota (the throttle should leave none).
+    rate_limited: usize,
+}
+
+/// The same first crawl (REST only, anonymous) by each count of worker processes, each on
+/// a fresh database, queue prefix and fake; prints the Markdown table.
+async fn scale_out(counts: &[usize], indexes: OrderingIndexes) -> anyhow::Result<()> {
+    let developers = developers_from_env(SCALE_OUT_DEVELOPERS)?;
+    let latency = Duration::from_millis(whole_from_env(
+        "BENCH_CRAWL_LATENCY_MS",
+        SCALE_OUT_LATENCY_MS,
+    )?);
+    let quota = QuotaWindow::from_env()?;
+    let graph = Graph::generate(developers, GRAPH_SEED);
+    let seed = graph
+        .users
+        .values()
+        .next()
+        .map(|user| user.login.clone())
+        .context("the generated graph has no developer")?;
+    let mut runs = Vec::new();
+    for &processes in counts {
+        let mut bench =
+            Bench::start_processes(graph.clone(), indexes, processes, latency, quota).await?;
+        let log_len = bench.fake.requests().len();
+        let crawl = bench.first_crawl(&seed, developers).await?;
+        let rate_limited = bench.fake.requests()[log_len..]
+            .iter()
+            .filter(|r| r.status == 403 && !r.costs_quota)
+            .count();
+        bench.stop().await;
+        eprintln!(
+            "{processes} worker processes: {} GitHub responses in {:.1} s",
+            crawl.phase.responses,
+            crawl.phase.elapsed.as_secs_f64()
+        );
+        runs.push(ScaleOutRun {
+            processes,
+            crawl,
+            rate_limited,
+        });
+    }
+    print_scale_out(developers, latency, quota, indexes, &runs);
+    Ok(())
+}
+
+fn print_scale_out(
+    developers: usize,
+    latency: Duration,
+    quota: Option<QuotaWindow>,
+    indexes: OrderingIndexes,
+    runs: &[ScaleOutRun],
+) {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    println!(
+        "gitomatic scale-out crawl: {developers} developers (graph seed {GRAPH_SEED}), first \
+         crawl, REST only (anonymous); fake GitHub answering each request after {} ms",
+        latency.as_millis()
+    );
+    println!(
+        "each worker process: WORKER_CONCURRENCY {WORKER_CONCURRENCY}, at most 8 GitHub \
+         requests in flight, GITHUB_MAX_RPS unbounded; DISCOVERY_BATCH {DISCOVERY_BATCH}; \
+         ordering indexes: {}; {cpus} CPUs shared by the fake, the workers, PostgreSQL and \
+         RabbitMQ",
+        indexes.label()
+    );
+    match quota {
+        None => println!(
+            "quota: {QUOTA} requests an hour (never binds); the throttle still reserves and \
+             records every request in the shared ledger"
+        ),
+        Some(quota) => println!(
+            "quota: {} requests per {} s window (BENCH_CRAWL_QUOTA, BENCH_CRAWL_WINDOW_SECS), \
+             a ceiling of {:.0} responses/s shared by every process through the ledger; a \
+             task short of quota is deferred to the reset plus 1-60 s",
+            quota.requests,
+            quota.window.as_secs(),
+            quota.ceiling()
+        ),
+    }
+    println!();
+    let base = runs
+        .iter()
+        .find(|run| run.processes == 1)
+        .or_else(|| runs.first());
+    let base_label = base.map_or(1, |run| run.processes);
+    let base_rate = base.map_or(f64::NAN, |run| run.crawl.phase.responses_per_sec());
+    println!(
+        "| worker processes | WORKER_CONCURRENCY | developers synced | GitHub responses | \
+         seconds | responses/s | developers/s | speed-up vs {base_label} |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for run in runs {
+        let phase = &run.crawl.phase;
+        let seconds = phase.elapsed.as_secs_f64();
+        println!(
+            "| {} | {WORKER_CONCURRENCY} | {} | {} | {seconds:.1} | {:.0} | {:.1} | {:.2} |",
+            run.processes,
+            phase.synced,
+            phase.responses,
+            phase.responses_per_sec(),
+            phase.synced as f64 / seconds.max(f64::EPSILON),
+            phase.responses_per_sec() / base_rate
+        );
+    }
+    println!();
+    for run in runs {
+        let phase = &run.crawl.phase;
+        println!(
+            "{} processes: {} profile syncs failed, {} discovery rounds, {} quota-costing \
+             requests, {} free 304s, {} GET /rate_limit, {} answered 403 (quota exhausted)",
+            run.processes,
+            phase.failed,
+            run.crawl.rounds,
+            phase.quota,
+            phase.not_modified,
+            phase.rate_limit_calls,
+            run.rate_limited
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -393,16 +618,134 @@ fn ideal_first_syncs(graph: &Graph) -> BTreeMap<i64, usize> {
 // The crawler under test
 // ---------------------------------------------------------------------------
 
-/// The fake GitHub, a fresh database and an in-process worker crawling one from the other.
+/// The fake GitHub, a fresh database and workers crawling one from the other.
 struct Bench {
     ctx: AppContext,
     fake: FakeGithub,
     /// A connection of the benchmark's own for polling, outside the app's pool.
     conn: AsyncPgConnection,
-    stop: watch::Sender<bool>,
-    worker: JoinHandle<()>,
+    workers: Workers,
     /// Held for its `Drop` (the database is dropped); declared last so it goes after the rest.
     _db: support::BenchDb,
+}
+
+/// What crawls.
+enum Workers {
+    /// `gitomatic::worker::run` in this process.
+    InProcess {
+        stop: watch::Sender<bool>,
+        handle: JoinHandle<()>,
+    },
+    /// `gitomatic worker` processes of the real binary.
+    Processes(WorkerProcesses),
+}
+
+impl Workers {
+    /// Fails when a worker stopped by itself (the crawl would otherwise wait for nothing).
+    fn check(&mut self) -> anyhow::Result<()> {
+        match self {
+            Workers::InProcess { handle, .. } => {
+                ensure!(!handle.is_finished(), "the in-process worker stopped");
+                Ok(())
+            }
+            Workers::Processes(processes) => processes.check_running(),
+        }
+    }
+}
+
+/// `gitomatic worker` OS processes, killed when dropped (after an error too), so that a
+/// failed run never leaves one behind.
+struct WorkerProcesses(Vec<Child>);
+
+impl WorkerProcesses {
+    /// Starts `count` worker processes with exactly these variables (plus `PATH`, and
+    /// `RUST_LOG`: the benchmark's, `warn` when unset); their log goes to our stderr.
+    fn spawn(count: usize, env: &HashMap<&'static str, String>) -> anyhow::Result<Self> {
+        let log = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned());
+        let mut processes = WorkerProcesses(Vec::with_capacity(count));
+        for _ in 0..count {
+            let child = Command::new(env!("CARGO_BIN_EXE_gitomatic"))
+                .arg("worker")
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("RUST_LOG", &log)
+                .envs(env)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .context("start `gitomatic worker`")?;
+            processes.0.push(child);
+        }
+        Ok(processes)
+    }
+
+    fn check_running(&mut self) -> anyhow::Result<()> {
+        for child in &mut self.0 {
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!("worker process {} exited: {status}", child.id());
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until RabbitMQ lists one consumer of the jobs queue per process.
+    async fn wait_until_consuming(&mut self, ctx: &AppContext) -> anyhow::Result<()> {
+        let queue = Topology::new(&ctx.config.queue_prefix).jobs();
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let deadline = Instant::now() + PROCESS_START_TIMEOUT;
+        loop {
+            self.check_running()?;
+            let channel = ctx.broker.channel().await?;
+            // A queue not declared yet closes the channel: the next round opens another.
+            let consumers = channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await
+                .map(|declared| declared.consumer_count() as usize);
+            if consumers.is_ok() {
+                let _ = channel.close(200, "consumers counted".into()).await;
+            }
+            if consumers.as_ref().is_ok_and(|&n| n >= self.0.len()) {
+                return Ok(());
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "{} of {} worker processes consuming {queue} after {PROCESS_START_TIMEOUT:?}",
+                consumers.unwrap_or(0),
+                self.0.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM to each, then waits for them to finish; `Drop` kills any still running.
+    async fn stop(mut self) {
+        for child in &self.0 {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + PROCESS_STOP_TIMEOUT;
+        for child in &mut self.0 {
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+impl Drop for WorkerProcesses {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Where a phase started: the fake's request log, the task ledger and the clock.
@@ -468,42 +811,110 @@ struct FirstCrawl {
     rounds: usize,
 }
 
-impl Bench {
-    async fn start(graph: Graph, mode: Mode, indexes: OrderingIndexes) -> anyhow::Result<Bench> {
+/// What a bench starts from: the fake GitHub serving the graph with a quota that never
+/// binds, a fresh database with the ordering indexes under test, a connection to it, and
+/// the app's variables (`extra` included).
+struct Setup {
+    fake: FakeGithub,
+    db: support::BenchDb,
+    conn: AsyncPgConnection,
+    env: HashMap<&'static str, String>,
+}
+
+impl Setup {
+    async fn new(
+        graph: Graph,
+        indexes: OrderingIndexes,
+        extra: &[(&'static str, String)],
+    ) -> anyhow::Result<Setup> {
         let fake = FakeGithub::start(graph).await;
         fake.set_quota(QUOTA, QUOTA, chrono::Utc::now().timestamp() + 3600);
         let db = support::BenchDb::create().await?;
         let mut conn = AsyncPgConnection::establish(&db.url).await?;
         indexes.apply(&mut conn).await?;
-        let mut env = vec![
+        let mut env_extra = vec![
             ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
             ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),
         ];
+        env_extra.extend(extra.iter().cloned());
+        let env = support::app_env(&db.url, &fake.url, &env_extra);
+        Ok(Setup {
+            fake,
+            db,
+            conn,
+            env,
+        })
+    }
+}
+
+impl Bench {
+    /// A bench whose worker runs in this process.
+    async fn start(graph: Graph, mode: Mode, indexes: OrderingIndexes) -> anyhow::Result<Bench> {
+        let mut extra = Vec::new();
         if mode == Mode::PooledGraphql {
-            env.push(("GITHUB_TOKENS", TOKENS.to_owned()));
+            extra.push(("GITHUB_TOKENS", TOKENS.to_owned()));
         }
-        let ctx = AppContext::new(support::config(&db.url, &fake.url, &env)?)?;
+        let setup = Setup::new(graph, indexes, &extra).await?;
+        let ctx = AppContext::new(support::config_of(&setup.env)?)?;
         let (stop, stopped) = watch::channel(false);
-        let worker = tokio::spawn(gitomatic::worker::run(
+        let handle = tokio::spawn(gitomatic::worker::run(
             ctx.clone(),
             support::registry(),
             stopped,
         ));
         Ok(Bench {
             ctx,
-            fake,
-            conn,
-            stop,
-            worker,
-            _db: db,
+            fake: setup.fake,
+            conn: setup.conn,
+            workers: Workers::InProcess { stop, handle },
+            _db: setup.db,
         })
     }
 
-    /// Stops the worker (nothing is in flight by now), waits for it a little, and removes
-    /// the run's queues; the database is dropped with `self`.
+    /// A bench crawled by `processes` worker processes of the real binary (REST only,
+    /// anonymous, scheduled jobs off), the fake answering after `latency` with `quota`;
+    /// returns once every process consumes.
+    async fn start_processes(
+        graph: Graph,
+        indexes: OrderingIndexes,
+        processes: usize,
+        latency: Duration,
+        quota: Option<QuotaWindow>,
+    ) -> anyhow::Result<Bench> {
+        let schedules_off: Vec<(&'static str, String)> = support::registry()
+            .schedules()
+            .iter()
+            .map(|schedule| (schedule.variable, "off".to_owned()))
+            .collect();
+        let setup = Setup::new(graph, indexes, &schedules_off).await?;
+        setup.fake.set_latency(latency);
+        if let Some(quota) = quota {
+            setup.fake.set_window(quota.window);
+            let reset = chrono::Utc::now().timestamp() + i64::try_from(quota.window.as_secs())?;
+            setup.fake.set_quota(quota.requests, quota.requests, reset);
+        }
+        let ctx = AppContext::new(support::config_of(&setup.env)?)?;
+        let mut workers = WorkerProcesses::spawn(processes, &setup.env)?;
+        workers.wait_until_consuming(&ctx).await?;
+        Ok(Bench {
+            ctx,
+            fake: setup.fake,
+            conn: setup.conn,
+            workers: Workers::Processes(workers),
+            _db: setup.db,
+        })
+    }
+
+    /// Stops the workers (nothing is in flight by now), waits for them a little, and
+    /// removes the run's queues; the database is dropped with `self`.
     async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.worker).await;
+        match self.workers {
+            Workers::InProcess { stop, handle } => {
+                let _ = stop.send(true);
+                let _ = tokio::time::timeout(PROCESS_STOP_TIMEOUT, handle).await;
+            }
+            Workers::Processes(processes) => processes.stop().await,
+        }
         if let Err(error) = support::delete_topology(&self.ctx).await {
             eprintln!("warning: could not delete the benchmark's queues: {error}");
         }
@@ -573,6 +984,7 @@ impl Bench {
             if row.is_terminal() {
                 return Ok(row);
             }
+            self.workers.check()?;
             ensure!(
                 Instant::now() < deadline,
                 "task still {}: {row:?}",
@@ -585,6 +997,7 @@ impl Bench {
     async fn wait_until_idle(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + IDLE_TIMEOUT;
         while self.count(ACTIVE_TASKS).await? > 0 {
+            self.workers.check()?;
             ensure!(
                 Instant::now() < deadline,
                 "tasks still active after {IDLE_TIMEOUT:?}"

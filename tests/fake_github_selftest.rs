@@ -270,6 +270,22 @@ async fn quota_renews_once_the_reset_time_has_passed() {
 }
 
 #[tokio::test]
+async fn a_shorter_window_renews_the_quota_for_that_long() {
+    let fake = FakeGithub::start(Graph::default()).await;
+    fake.set_window(std::time::Duration::from_secs(30));
+    fake.set_quota(60, 0, now() - 1);
+
+    let response = get(&format!("{}/users/nobody", fake.url)).await;
+    assert_eq!(remaining(response.headers()), 59);
+    let quota = fake.quota();
+    assert_eq!((quota.limit, quota.remaining), (60, 59));
+    assert!(
+        (now() + 25..=now() + 30).contains(&quota.reset_epoch),
+        "a 30 s window: {quota:?}"
+    );
+}
+
+#[tokio::test]
 async fn injected_failures_come_in_order_and_cost_nothing() {
     let mut graph = Graph::default();
     graph.add_user("octocat");

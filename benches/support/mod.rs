@@ -141,7 +141,17 @@ pub fn config(
     github_url: &str,
     extra: &[(&'static str, String)],
 ) -> anyhow::Result<Config> {
-    let mut env: HashMap<&str, String> = HashMap::from([
+    config_of(&app_env(database_url, github_url, extra))
+}
+
+/// The variables `config` reads, for a `gitomatic` process of the real binary to get the
+/// same configuration (`QUEUE_PREFIX` included).
+pub fn app_env(
+    database_url: &str,
+    github_url: &str,
+    extra: &[(&'static str, String)],
+) -> HashMap<&'static str, String> {
+    let mut env: HashMap<&'static str, String> = HashMap::from([
         ("DATABASE_URL", database_url.to_owned()),
         (
             "QUEUE_PREFIX",
@@ -152,6 +162,11 @@ pub fn config(
         ("GITHUB_QUOTA_RESERVE", "0".to_owned()),
     ]);
     env.extend(extra.iter().cloned());
+    env
+}
+
+/// The app's configuration from exactly these variables.
+pub fn config_of(env: &HashMap<&'static str, String>) -> anyhow::Result<Config> {
     Ok(Config::from_lookup(
         &gitomatic::jobs::Registry::builtin().schedules(),
         |name| env.get(name).cloned(),

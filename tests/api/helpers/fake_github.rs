@@ -46,7 +46,7 @@ const DMCA_NOTICE: &str =
     "https://github.com/github/dmca/blob/master/2011/01/2011-01-25-example.md";
 /// Repository ids start here so that a user id mistaken for a repository id finds nothing.
 const FIRST_REPO_ID: i64 = 1_000_001;
-/// Length of a quota window, as on GitHub.
+/// Length of a quota window, as on GitHub (`FakeGithub::set_window` changes it).
 const WINDOW_SECS: i64 = 3600;
 const DEFAULT_PER_PAGE: usize = 30;
 const MAX_PER_PAGE: usize = 100;
@@ -3014,18 +3014,19 @@ pub struct Quota {
 }
 
 impl Quota {
-    fn fresh(limit: u32) -> Quota {
+    fn fresh(limit: u32, window_secs: i64) -> Quota {
         Quota {
             limit,
             remaining: limit,
             used: 0,
-            reset_epoch: now() + WINDOW_SECS,
+            reset_epoch: now() + window_secs,
         }
     }
 
-    fn renew_if_expired(&mut self) {
+    /// A fresh window of `window_secs` once the reset time has passed.
+    fn renew_if_expired(&mut self, window_secs: i64) {
         if now() >= self.reset_epoch {
-            *self = Quota::fresh(self.limit);
+            *self = Quota::fresh(self.limit, window_secs);
         }
     }
 
@@ -3057,9 +3058,9 @@ pub struct Quotas {
 }
 
 impl Quotas {
-    fn renew_if_expired(&mut self) {
-        self.core.renew_if_expired();
-        self.graphql.renew_if_expired();
+    fn renew_if_expired(&mut self, window_secs: i64) {
+        self.core.renew_if_expired(window_secs);
+        self.graphql.renew_if_expired(window_secs);
     }
 
     fn of(&mut self, resource: &str) -> &mut Quota {
@@ -3452,6 +3453,8 @@ struct State {
     /// Tokens under a secondary rate limit: every request they send (`/rate_limit`
     /// included) is refused until then.
     limited_tokens: BTreeMap<String, TokenLimit>,
+    /// Length of the quota windows that begin when one resets (GitHub: an hour).
+    window_secs: i64,
 }
 
 /// A secondary rate limit on one token.
@@ -3466,9 +3469,9 @@ struct TokenLimit {
 impl State {
     /// The quota windows of a token, renewed if their reset time has passed.
     fn quotas_of(&mut self, token: &str) -> &mut Quotas {
-        let template = self.template;
+        let (template, window_secs) = (self.template, self.window_secs);
         let quotas = self.quotas.entry(token.to_owned()).or_insert(template);
-        quotas.renew_if_expired();
+        quotas.renew_if_expired(window_secs);
         quotas
     }
 
@@ -3947,8 +3950,8 @@ impl FakeGithub {
             graph,
             quotas: BTreeMap::new(),
             template: Quotas {
-                core: Quota::fresh(5000),
-                graphql: Quota::fresh(5000),
+                core: Quota::fresh(5000, WINDOW_SECS),
+                graphql: Quota::fresh(5000, WINDOW_SECS),
             },
             log: Vec::new(),
             injected: VecDeque::new(),
@@ -3960,6 +3963,7 @@ impl FakeGithub {
             poll_interval: DEFAULT_POLL_INTERVAL_SECS,
             feed_depth: FEED_DEPTH,
             limited_tokens: BTreeMap::new(),
+            window_secs: WINDOW_SECS,
         }));
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -4037,6 +4041,13 @@ impl FakeGithub {
         for quotas in state.quotas.values_mut() {
             quotas.core = quota;
         }
+    }
+
+    /// How long the quota windows that begin from now on last (GitHub: an hour): when a
+    /// window's reset time passes, the next request starts a fresh one of this length.
+    /// The current window keeps its reset time (`set_quota` sets it).
+    pub fn set_window(&self, window: Duration) {
+        self.state().window_secs = i64::try_from(window.as_secs().max(1)).unwrap_or(i64::MAX);
     }
 
     /// Sets one window (`core` or `graphql`) of one token (`""`: anonymous).
