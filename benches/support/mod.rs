@@ -34,9 +34,12 @@ pub struct BenchDb {
 }
 
 impl BenchDb {
+    /// A new database, dropped at the end unless `BENCH_KEEP_DATABASE=1` (then its name is
+    /// printed, to look at the seeded data with `psql` afterwards).
     pub async fn create() -> anyhow::Result<BenchDb> {
         let name = format!("gitomatic_bench_{}", uuid::Uuid::new_v4().simple());
-        Self::created(name, false).await
+        let keep = std::env::var("BENCH_KEEP_DATABASE").is_ok_and(|value| value == "1");
+        Self::created(name, keep).await
     }
 
     /// The database `name`, kept after the run: `(db, true)` when it already existed (a

@@ -341,9 +341,11 @@ async fn reads_the_complement(
 
 /// The board: per repository and login, every kind's count (whole weeks from the rollup
 /// — or, `$11`, the totals minus the weeks outside the window —, the edge days from the
-/// facts, see [`Split`]; a pair whose counts are all 0 had nothing in the window); its
-/// points (count × weight, exact `numeric`), the line bonus capped per repository; per
-/// login, summed and ranked; the breakdown built for the page's rows only. Counts are
+/// facts, see [`Split`]; a pair whose counts are all 0 had nothing in the window) and the
+/// line bonus capped per repository; per login, the counts summed, then weighted (count ×
+/// weight, exact `numeric`: a weighted sum of sums is the sum of weighted counts, and
+/// weighting once per login rather than once per repository and login did a tenth of the
+/// `numeric` arithmetic), and ranked; the breakdown built for the page's rows only. Counts are
 /// summed as `float8`, exact for integers below 2^53: a `bigint` sum keeps a `numeric`
 /// state per group and kind, which made the board half as fast again. A kind without a weight row (the migration
 /// inserts all, nothing deletes them) scores 0.
@@ -379,16 +381,18 @@ WITH weights AS (
     GROUP BY repository_id, login
     HAVING {any} > 0
 ), per_repository AS (
-    SELECT c.*, {base} AS base,
-           LEAST(c.lines_added * w.lines_added + c.lines_deleted * w.lines_deleted,
-                 w.line_bonus_cap) AS line_bonus
+    SELECT c.*,
+           coalesce(LEAST(c.lines_added * w.lines_added + c.lines_deleted * w.lines_deleted,
+                          w.line_bonus_cap), 0) AS line_bonus
     FROM counted c JOIN tracked_repositories t ON t.repository_id = c.repository_id
     CROSS JOIN weights w
-), per_login AS (
-    SELECT login, round(sum(base + coalesce(line_bonus, 0)), 3) AS score,
-           round(sum(coalesce(line_bonus, 0)), 3) AS line_bonus, count(*) AS repositories,
-           {sums}
+), summed AS (
+    SELECT login, sum(line_bonus) AS line_bonus, count(*) AS repositories, {sums}
     FROM per_repository GROUP BY login
+), per_login AS (
+    SELECT s.login, round({base} + s.line_bonus, 3) AS score,
+           round(s.line_bonus, 3) AS line_bonus, s.repositories, {kinds}
+    FROM summed s CROSS JOIN weights w
 ), ranked AS (
     SELECT p.*, row_number() OVER (ORDER BY p.score DESC, p.login COLLATE "C") AS rank,
            count(*) OVER () AS total
@@ -415,9 +419,10 @@ FROM page r CROSS JOIN weights w ORDER BY r.rank
         base = KINDS
             .iter()
             .filter(|kind| !kind.starts_with("lines_"))
-            .map(|kind| format!("c.{kind} * w.{kind}"))
+            .map(|kind| format!("s.{kind} * w.{kind}"))
             .collect::<Vec<_>>()
             .join(" + "),
+        kinds = each_kind("s.{k}", ", "),
         breakdown = each_kind(
             "'{k}', CASE WHEN r.{k} > 0 THEN \
              jsonb_build_object('count', r.{k}, 'points', round(r.{k} * w.{k}, 3)) END",
