@@ -13,8 +13,8 @@
 //! `WEB_STATEMENT_TIMEOUT_MS`, when set, is passed to the app (0 shows how long what the
 //! default timeout cuts off takes); `BENCH_JSON=path` writes the results there too, a JSON
 //! array of one object per case; `BENCH_GRAPH_DATABASE=name` seeds a database of that name
-//! once and keeps it, so later runs (after a query changed) skip the seed. Needs PostgreSQL on 127.0.0.1:5432 (RabbitMQ is not
-//! used: nothing is enqueued).
+//! once and keeps it, so later runs (after a query changed) skip the seed. Needs
+//! PostgreSQL on 127.0.0.1:5432 (RabbitMQ is not used: nothing is enqueued).
 //!
 //! The shape: each edge's followee is developer `1 + floor(n·u³)` for a uniform `u` (the
 //! power law of `benches/api.rs`), so developer 1 has about `edges / n^(1/3)` followers

@@ -62,13 +62,7 @@ impl BenchDb {
         .get_result(&mut admin)
         .await?;
         if found.exists {
-            let db = BenchDb {
-                url: format!("{}/{name}", postgres_server()),
-                name: name.to_owned(),
-                keep: true,
-            };
-            gitomatic::db::run_pending_migrations(&db.url).await?;
-            return Ok((db, true));
+            return Ok((Self::migrated(name.to_owned(), true).await?, true));
         }
         Ok((Self::created(name.to_owned(), true).await?, false))
     }
@@ -78,6 +72,11 @@ impl BenchDb {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .await?;
+        Self::migrated(name, keep).await
+    }
+
+    /// The existing database `name`, its pending migrations run.
+    async fn migrated(name: String, keep: bool) -> anyhow::Result<BenchDb> {
         let db = BenchDb {
             url: format!("{}/{name}", postgres_server()),
             name,

@@ -76,6 +76,13 @@ struct Total {
 /// beyond it, those who follow the most others are left out of the scores.
 pub const SUGGESTION_EDGES: i64 = 10_000;
 
+/// Everyone developer `$1` follows, with how many others each follows, and the edges read
+/// up to and including it when they are taken fewest follows first (then by id): `reach`.
+const FOLLOWED: &str = "SELECT f.followee_id AS id, d.stored_following,
+        sum(d.stored_following) OVER (ORDER BY d.stored_following, d.id) AS reach
+    FROM follows f JOIN developers d ON d.id = f.followee_id
+    WHERE f.follower_id = $1";
+
 /// A developer suggested to another, with how many of those it follows follow them.
 #[derive(Clone, Debug, QueryableByName)]
 pub struct Suggestion {
@@ -129,12 +136,8 @@ pub async fn suggestions(
     // high as the page's last row (the `limit + offset`-th best score) can be on the page,
     // so only they are joined to `developers` for the login that orders ties; the rest
     // are only counted.
-    let rows = diesel::sql_query(
-        "WITH followed AS MATERIALIZED (
-             SELECT f.followee_id AS id, d.stored_following,
-                    sum(d.stored_following) OVER (ORDER BY d.stored_following, d.id) AS reach
-             FROM follows f JOIN developers d ON d.id = f.followee_id
-             WHERE f.follower_id = $1),
+    let rows = diesel::sql_query(format!(
+        "WITH followed AS MATERIALIZED ({FOLLOWED}),
          candidates AS MATERIALIZED (
              SELECT second.followee_id AS id, count(*) AS score
              FROM followed f
@@ -156,8 +159,8 @@ pub async fn suggestions(
                 (SELECT count(*) FROM followed) AS following,
                 (SELECT count(*) FROM followed WHERE reach <= $4) AS scored
          FROM ranked r JOIN developers t ON t.id = r.id
-         ORDER BY r.score DESC, r.login ASC, r.id ASC",
-    )
+         ORDER BY r.score DESC, r.login ASC, r.id ASC"
+    ))
     .bind::<SqlUuid, _>(id)
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
@@ -171,15 +174,10 @@ pub async fn suggestions(
         },
         // No row to carry them: an empty page asks on its own.
         None => {
-            diesel::sql_query(
-                "SELECT count(*) AS following,
-                        count(*) FILTER (WHERE reach <= $2) AS scored
-                 FROM (SELECT d.stored_following,
-                              sum(d.stored_following) OVER (ORDER BY d.stored_following, d.id)
-                                  AS reach
-                       FROM follows f JOIN developers d ON d.id = f.followee_id
-                       WHERE f.follower_id = $1) followed",
-            )
+            diesel::sql_query(format!(
+                "SELECT count(*) AS following, count(*) FILTER (WHERE reach <= $2) AS scored
+                 FROM ({FOLLOWED}) followed"
+            ))
             .bind::<SqlUuid, _>(id)
             .bind::<BigInt, _>(SUGGESTION_EDGES)
             .get_result(conn)
