@@ -73,6 +73,21 @@ impl TestDb {
             .expect("count query")
             .n
     }
+
+    /// Runs `SELECT ... AS t` returning one text value (`''` for NULL).
+    pub async fn text(&self, sql: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            t: Option<String>,
+        }
+        diesel::sql_query(sql)
+            .get_result::<Text>(&mut self.connect().await)
+            .await
+            .expect("text query")
+            .t
+            .unwrap_or_default()
+    }
 }
 
 async fn admin_connection(server: &str) -> AsyncPgConnection {
