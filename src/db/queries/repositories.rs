@@ -227,9 +227,11 @@ async fn upsert_shape(
     given: Given,
     rows: &[&NewRepository<'_>],
 ) -> Result<Vec<(i64, Uuid)>, DbError> {
-    Ok(upsert_statement(given, rows.iter().copied().cloned().collect())
-        .get_results(conn)
-        .await?)
+    Ok(
+        upsert_statement(given, rows.iter().copied().cloned().collect())
+            .get_results(conn)
+            .await?,
+    )
 }
 
 /// The upsert of rows that carry the same fields, returning `(github_id, id)` of the rows
