@@ -1864,4 +1864,22 @@ async fn deliveries_are_listed_filtered_ordered_and_shown_without_payload() {
         ))
         .await;
     assert_eq!(missing.status(), 404);
+
+    // The dashboard shows the latest deliveries, linked.
+    let dashboard = app
+        .get("/github/dashboard/")
+        .await
+        .text()
+        .await
+        .expect("HTML");
+    for delivery in [&opened, &ignored] {
+        let row = format!(
+            r#"data-delivery="{}" data-status="{}""#,
+            delivery["id"].as_str().expect("id"),
+            delivery["status"].as_str().expect("status")
+        );
+        assert!(dashboard.contains(&row), "{row}\n{dashboard}");
+    }
+    assert!(dashboard.contains(url), "{dashboard}");
+    assert!(dashboard.contains("issues.opened"), "{dashboard}");
 }

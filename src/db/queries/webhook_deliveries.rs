@@ -149,6 +149,22 @@ pub async fn list(
     paginate::load_rows(conn, "webhook_deliveries", COLUMNS, Rows::All, query).await
 }
 
+/// The latest deliveries received, newest first.
+pub async fn latest(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> Result<Vec<DeliveryRecord>, DbError> {
+    Ok(webhook_deliveries::table
+        .order((
+            webhook_deliveries::received_at.desc(),
+            webhook_deliveries::id.desc(),
+        ))
+        .limit(limit)
+        .select(DeliveryRecord::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// One delivery by id.
 pub async fn get(
     conn: &mut AsyncPgConnection,
