@@ -1883,3 +1883,90 @@ async fn deliveries_are_listed_filtered_ordered_and_shown_without_payload() {
     assert!(dashboard.contains(url), "{dashboard}");
     assert!(dashboard.contains("issues.opened"), "{dashboard}");
 }
+
+#[tokio::test]
+async fn a_worker_killed_while_applying_a_delivery_leaves_it_applied_once() {
+    let World {
+        graph, bob, tool, ..
+    } = world();
+    let mut app = spawn_crawler_with(graph, |env| {
+        env.insert("GITHUB_WEBHOOK_SECRET".into(), SECRET.into());
+        env.insert("TASK_LEASE_SECS".into(), "4".into());
+    })
+    .await;
+    tracked::track_repository(
+        &mut app.ctx.conn().await.expect("connection"),
+        "alice/tool",
+        None,
+    )
+    .await
+    .expect("track alice/tool");
+    let fake = app.fake();
+    let id = fake.with_graph(|g| g.add_issue(tool, bob, "Applied once"));
+    let n = fake.graph().issue(id).number;
+    let opened = issues_delivery(&app, "opened", "alice/tool", n, "bob").await;
+
+    // Hold the lock deliveries about this issue take: the worker stops half way through
+    // applying it (the repository stored, the issue not yet), inside its transaction.
+    use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+    let mut holder = app.db.connect().await;
+    AnsiTransactionManager::begin_transaction(&mut holder)
+        .await
+        .expect("begin");
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtext('gitomatic.webhook.issue'), hashtext('{id}'))"
+    ))
+    .execute(&mut holder)
+    .await
+    .expect("lock");
+
+    let mut worker = crate::helpers::binary_command(&app.env, &["worker"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts");
+    let answer = send(&app, "issues", &opened).await;
+    assert_eq!(answer.status, 202);
+    wait_for(
+        &app,
+        "the worker waiting half way through the delivery",
+        || async {
+            count(
+                &app,
+                "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND query LIKE '%gitomatic.webhook.%'",
+            )
+            .await
+                == 1
+        },
+    )
+    .await;
+    let _ = worker.kill();
+    let _ = worker.wait();
+    AnsiTransactionManager::rollback_transaction(&mut holder)
+        .await
+        .expect("release");
+    drop(holder);
+
+    // Its message comes back to another worker, which takes the task over once the lease
+    // expired and applies the delivery: once.
+    app.start_worker();
+    let delivery = processed(&app, &answer).await;
+    assert_eq!(delivery["status"], "applied", "{delivery}");
+    app.wait_until_idle(Duration::from_secs(30)).await;
+    let task = rows(
+        &app,
+        "SELECT status, attempts FROM tasks WHERE name = 'webhook_delivery'",
+    )
+    .await;
+    assert_eq!(task, json!([{"status": "succeeded", "attempts": 2}]));
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM issues").await, 1);
+    assert_issue_as_on_github(&app, id).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'applied'"
+        )
+        .await,
+        1
+    );
+}
