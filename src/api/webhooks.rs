@@ -92,14 +92,14 @@ pub async fn receive_delivery(
     let event = header_value(&request, EVENT_HEADER);
     let signature = header_value(&request, SIGNATURE_HEADER);
     if !signature_matches(secret.expose_secret().as_bytes(), &body, signature) {
-        reject(&ctx, event).await;
+        count(&ctx, event, "rejected");
         return Ok(error(StatusCode::UNAUTHORIZED, "invalid signature"));
     }
     let checked = check(&request, &body);
     let (event, delivery_id, payload) = match checked {
         Ok(checked) => checked,
         Err(message) => {
-            reject(&ctx, event).await;
+            count(&ctx, event, "rejected");
             return Err(ApiError::BadRequest(message));
         }
     };
@@ -136,8 +136,8 @@ pub async fn receive_delivery(
     } else {
         "duplicate"
     };
-    count(&ctx, &mut conn, Some(event), status).await;
     drop(conn);
+    count(&ctx, Some(event), status);
     let Some((id, task_id)) = stored else {
         tracing::info!(delivery = %delivery_id, event, "webhook: duplicate delivery");
         return Ok(answer(StatusCode::OK, "duplicate", None));
@@ -224,27 +224,19 @@ fn error(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "error": message }))
 }
 
-/// Counts a refused delivery (400 or 401) as `rejected`.
-async fn reject(ctx: &AppContext, event: Option<&str>) {
-    match ctx.conn().await {
-        Ok(mut conn) => count(ctx, &mut conn, event, "rejected").await,
-        Err(error) => {
-            // Kept in memory until a later flush reaches the database.
-            ctx.metrics
-                .count(&WEBHOOK_DELIVERIES, [event_label(event), "rejected"], 1.0);
-            tracing::warn!(%error, "webhook: metrics not flushed");
-        }
-    }
-}
-
-/// Counts a delivery on receipt and adds it to the shared counters at once: a web process
-/// has no periodic flush, and a scrape of any process must see it.
-async fn count(ctx: &AppContext, conn: &mut AsyncPgConnection, event: Option<&str>, status: &str) {
+/// Counts a delivery on receipt (`rejected` for a 400 or 401) and adds it to the shared
+/// counters right after the answer, off the request's path: a web process has no periodic
+/// flush, and a scrape of any process must see it (a scrape of this one flushes first).
+fn count(ctx: &AppContext, event: Option<&str>, status: &str) {
     ctx.metrics
         .count(&WEBHOOK_DELIVERIES, [event_label(event), status], 1.0);
-    if let Err(error) = ctx.metrics.flush(conn).await {
-        tracing::warn!(%error, "webhook: metrics not flushed; kept for the next flush");
-    }
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let flushed = async { ctx.metrics.flush(&mut *ctx.conn().await?).await };
+        if let Err(error) = flushed.await {
+            tracing::warn!(%error, "webhook: metrics not flushed; kept for the next flush");
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------
