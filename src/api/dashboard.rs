@@ -1,6 +1,6 @@
 //! `GET /github/dashboard/`: one page to watch gitomatic work — the global leaderboard's
-//! top 20, tracked repositories and their last syncs, the quota per identity, and the
-//! latest tasks, kept current from `/github/tasks/live/`. Server-rendered with maud; the
+//! top 20, tracked repositories and their last syncs, the quota per identity, the latest
+//! webhook deliveries, and the latest tasks, kept current from `/github/tasks/live/`. Server-rendered with maud; the
 //! page loads no script or style from anywhere else.
 
 use actix_web::{HttpRequest, HttpResponse, route, web};
@@ -17,6 +17,7 @@ use crate::db::queries::leaderboards::{self, BoardRow};
 use crate::db::queries::rate_limits::{self, RateLimitRow};
 use crate::db::queries::tasks::{self, TaskRow};
 use crate::db::queries::tracked::{self, TrackedRepository};
+use crate::db::queries::webhook_deliveries::{self, DeliveryRecord};
 
 /// Contributors shown.
 const TOP: u32 = 20;
@@ -24,6 +25,8 @@ const TOP: u32 = 20;
 const LATEST_TASKS: i64 = 20;
 /// Tracked repositories shown.
 const REPOSITORIES: i64 = 100;
+/// Webhook deliveries shown.
+const LATEST_DELIVERIES: i64 = 20;
 
 const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}\
@@ -73,7 +76,7 @@ source.addEventListener('task', (message) => {
 #[utoipa::path(get, tag = "dashboard",
     responses(
         (status = 200, content_type = "text/html", body = String,
-         description = "The leaderboard's top 20, tracked repositories, quota per identity and the latest tasks, updated live"),
+         description = "The leaderboard's top 20, tracked repositories, quota per identity, the latest webhook deliveries and the latest tasks, updated live"),
         (status = 400, body = ErrorView),
     ))]
 #[route("/dashboard/", method = "GET", method = "HEAD")]
@@ -87,9 +90,10 @@ pub async fn dashboard(
     let repositories = tracked::some_repositories(&mut conn, REPOSITORIES).await?;
     let quota = rate_limits::all(&mut conn).await?;
     let latest = tasks::latest(&mut conn, LATEST_TASKS).await?;
+    let deliveries = webhook_deliveries::latest(&mut conn, LATEST_DELIVERIES).await?;
     drop(conn);
     let links = Links::new(&request, &ctx.config);
-    let page = render(&links, &board, &repositories, &quota, &latest);
+    let page = render(&links, &board, &repositories, &quota, &latest, &deliveries);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(page.into_string()))
@@ -101,6 +105,7 @@ fn render(
     repositories: &[TrackedRepository],
     quota: &[RateLimitRow],
     latest: &[TaskRow],
+    deliveries: &[DeliveryRecord],
 ) -> Markup {
     html! {
         (DOCTYPE)
@@ -170,6 +175,29 @@ fn render(
                                 }
                             }
                         }
+                    }
+                    section #deliveries {
+                        h2 { a href=(links.url("/github/webhooks/deliveries/")) { "Latest webhook deliveries" } }
+                        table {
+                            thead { tr { th { "event" } th { "repository" } th { "received" } th { "status" } th { "error" } } }
+                            tbody {
+                                @for delivery in deliveries {
+                                    tr data-delivery=(delivery.id) data-status=(delivery.status) {
+                                        td {
+                                            a href=(links.webhook_delivery(delivery.id)) {
+                                                (delivery.event)
+                                                @if let Some(action) = &delivery.action { "." (action) }
+                                            }
+                                        }
+                                        td { (delivery.repository_name.as_deref().unwrap_or("")) }
+                                        td { (when(Some(delivery.received_at))) }
+                                        td.status { (delivery.status) }
+                                        td.error { (delivery.error.as_deref().unwrap_or("")) }
+                                    }
+                                }
+                            }
+                        }
+                        @if deliveries.is_empty() { p { "No webhook delivery received yet." } }
                     }
                     section #quota {
                         h2 { a href=(links.url("/github/rate_limit/")) { "GitHub quota" } }

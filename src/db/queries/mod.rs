@@ -22,3 +22,4 @@ pub mod timeline;
 pub mod tokens;
 pub mod tracked;
 pub mod transfers;
+pub mod webhook_deliveries;
