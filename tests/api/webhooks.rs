@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::activity::rows;
 use crate::helpers::github_webhooks::{GithubWebhooks, github_webhooks};
+use crate::helpers::webhook_payloads::{Payloads, SIMPLE_USER, keep, with};
 use crate::helpers::{Graph, TestApp, spawn_app, spawn_crawler_with};
 
 /// The secret of the tests' webhook (GitHub's documentation example).
@@ -79,154 +80,54 @@ async fn spawn(graph: Graph) -> TestApp {
 // Payloads from the fake's answers, in the shapes GitHub's webhook descriptions give
 // ---------------------------------------------------------------------------
 
+/// The payload builders (shared with the webhook benchmark) over this app's fake.
+fn payloads(app: &TestApp) -> Payloads {
+    Payloads::new(app.http.clone(), &app.fake().url)
+}
+
 /// GET a path of the fake GitHub (200 expected).
 async fn fake(app: &TestApp, path: &str) -> Value {
-    let response = app
-        .http
-        .get(format!("{}{path}", app.fake().url))
-        .send()
-        .await
-        .expect("the fake answers");
-    assert_eq!(response.status(), 200, "GET {path} on the fake");
-    response.json().await.expect("JSON")
+    payloads(app).get(path).await
 }
-
-fn keep(value: &Value, fields: &[&str]) -> Value {
-    Value::Object(
-        fields
-            .iter()
-            .filter_map(|field| value.get(*field).map(|v| ((*field).to_owned(), v.clone())))
-            .collect(),
-    )
-}
-
-fn with(mut value: Value, more: Value) -> Value {
-    if let (Value::Object(target), Value::Object(more)) = (&mut value, more) {
-        target.extend(more);
-    }
-    value
-}
-
-fn reactions(url: &str) -> Value {
-    json!({
-        "url": format!("{url}/reactions"), "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
-        "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0,
-    })
-}
-
-const SIMPLE_USER: &[&str] = &[
-    "login",
-    "id",
-    "node_id",
-    "avatar_url",
-    "gravatar_id",
-    "url",
-    "html_url",
-    "followers_url",
-    "following_url",
-    "gists_url",
-    "starred_url",
-    "subscriptions_url",
-    "organizations_url",
-    "repos_url",
-    "events_url",
-    "received_events_url",
-    "type",
-    "user_view_type",
-    "site_admin",
-];
 
 /// A user as deliveries name the sender.
 async fn user(app: &TestApp, login: &str) -> Value {
-    keep(&fake(app, &format!("/users/{login}")).await, SIMPLE_USER)
+    payloads(app).user(login).await
 }
 
 /// A repository as deliveries carry it.
 async fn repository(app: &TestApp, full_name: &str) -> Value {
-    let mut repo = fake(app, &format!("/repos/{full_name}")).await;
-    if let Value::Object(fields) = &mut repo {
-        // What only `GET /repos/{owner}/{repo}` answers (a token's, when it has one).
-        fields.remove("temp_clone_token");
-    }
-    with(repo, json!({"custom_properties": {}}))
+    payloads(app).repository(full_name).await
 }
 
 /// An issue (or a pull request's issue) as `issues` and `issue_comment` deliveries carry it.
 async fn issue(app: &TestApp, full_name: &str, number: i64) -> Value {
-    let issue = fake(app, &format!("/repos/{full_name}/issues/{number}")).await;
-    let url = issue["url"].as_str().expect("url").to_owned();
-    with(issue, json!({"reactions": reactions(&url)}))
+    payloads(app).issue(full_name, number).await
 }
 
 /// A pull request as `pull_request` deliveries carry it.
 async fn pull(app: &TestApp, full_name: &str, number: i64) -> Value {
-    fake(app, &format!("/repos/{full_name}/pulls/{number}")).await
+    payloads(app).pull(full_name, number).await
 }
 
 /// A comment as `issue_comment` deliveries carry it.
 async fn comment(app: &TestApp, full_name: &str, number: i64, id: i64) -> Value {
-    let comments = fake(app, &format!("/repos/{full_name}/issues/{number}/comments")).await;
-    let comment = comments
-        .as_array()
-        .expect("comments")
-        .iter()
-        .find(|comment| comment["id"] == id)
-        .unwrap_or_else(|| panic!("no comment {id}"))
-        .clone();
-    let url = comment["url"].as_str().expect("url").to_owned();
-    with(comment, json!({"reactions": reactions(&url)}))
+    payloads(app).comment(full_name, number, id).await
 }
 
 /// A review as `pull_request_review` deliveries carry it.
 async fn review(app: &TestApp, full_name: &str, number: i64, id: i64) -> Value {
-    let timeline = fake(app, &format!("/repos/{full_name}/issues/{number}/timeline")).await;
-    let mut review = timeline
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .find(|item| item["event"] == "reviewed" && item["id"] == id)
-        .unwrap_or_else(|| panic!("no review {id}"))
-        .clone();
-    if let Value::Object(fields) = &mut review {
-        fields.remove("event");
-    }
-    let api = format!("{}/repos/{full_name}/pulls/{number}", app.fake().url);
-    let html = review["html_url"].as_str().unwrap_or_default().to_owned();
-    with(
-        review,
-        json!({
-            "pull_request_url": api,
-            "_links": {"html": {"href": html}, "pull_request": {"href": api}},
-        }),
-    )
+    payloads(app).review(full_name, number, id).await
 }
 
 /// A release as `release` deliveries carry it.
 async fn release(app: &TestApp, full_name: &str, id: i64) -> Value {
-    let releases = fake(app, &format!("/repos/{full_name}/releases")).await;
-    let release = releases
-        .as_array()
-        .expect("releases")
-        .iter()
-        .find(|release| release["id"] == id)
-        .unwrap_or_else(|| panic!("no release {id}"))
-        .clone();
-    let updated = release["published_at"].clone();
-    with(release, json!({"immutable": false, "updated_at": updated}))
+    payloads(app).release(full_name, id).await
 }
 
 /// An organization as `organization` deliveries carry it.
 async fn organization(app: &TestApp, login: &str) -> Value {
-    let org = fake(app, &format!("/users/{login}")).await;
-    let api = format!("{}/orgs/{login}", app.fake().url);
-    json!({
-        "login": login, "id": org["id"], "node_id": org["node_id"], "url": api,
-        "repos_url": format!("{api}/repos"), "events_url": format!("{api}/events"),
-        "hooks_url": format!("{api}/hooks"), "issues_url": format!("{api}/issues"),
-        "members_url": format!("{api}/members{{/member}}"),
-        "public_members_url": format!("{api}/public_members{{/member}}"),
-        "avatar_url": org["avatar_url"], "description": null,
-    })
+    payloads(app).organization(login).await
 }
 
 // ---------------------------------------------------------------------------
@@ -360,12 +261,9 @@ async fn issues_delivery(
     number: i64,
     sender: &str,
 ) -> Value {
-    json!({
-        "action": action,
-        "issue": issue(app, full_name, number).await,
-        "repository": repository(app, full_name).await,
-        "sender": user(app, sender).await,
-    })
+    payloads(app)
+        .issues_delivery(action, full_name, number, sender)
+        .await
 }
 
 // ---------------------------------------------------------------------------

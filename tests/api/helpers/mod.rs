@@ -10,6 +10,7 @@ pub mod seed;
 pub mod services;
 mod snapshot;
 mod test_db;
+pub mod webhook_payloads;
 
 pub use fake_github::{FakeGithub, Graph, github_graphql};
 pub use snapshot::Snapshot;
