@@ -304,8 +304,8 @@ async fn sweep_stranded(ctx: &AppContext) {
 }
 
 /// Samples the crawl and the quota for the dashboard's charts and deletes samples past
-/// their retention (on the scheduler's pool: at a million developers the count takes a
-/// fraction of a second, once a minute).
+/// their retention, on the scheduler's pool (no statement timeout): the counts are one
+/// pass over `developers` a minute.
 async fn take_sample(ctx: &AppContext) {
     let taken = async {
         let mut conn = ctx.db.get().await?;

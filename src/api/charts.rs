@@ -25,11 +25,11 @@ impl Frame {
     /// The frame of every time chart: room for counts on the left, times below.
     const STANDARD: Frame = Frame {
         width: 760.0,
-        height: 240.0,
-        left: 70.0,
+        height: 246.0,
+        left: 76.0,
         right: 20.0,
         top: 16.0,
-        bottom: 34.0,
+        bottom: 40.0,
     };
 
     /// The plot's right edge.
@@ -88,7 +88,7 @@ impl Frame {
         let x = format!("{:.1}", self.x(fraction));
         html! {
             @if grid { line.grid x1=(x) x2=(x) y1=(self.top) y2=(self.plot_bottom()) {} }
-            text.tick x=(x) y=(self.height - 20.0) text-anchor=(anchor) { (label) }
+            text.tick x=(x) y=(self.plot_bottom() + 13.0) text-anchor=(anchor) { (label) }
         }
     }
 
@@ -96,15 +96,15 @@ impl Frame {
     fn y_title(&self, title: &str) -> Markup {
         let middle = self.top + self.plot_height() / 2.0;
         html! {
-            text.axis-title x="14" y=(format!("{middle:.1}")) text-anchor="middle"
-                transform=(format!("rotate(-90 14 {middle:.1})")) { (title) }
+            text.axis-title x="12" y=(format!("{middle:.1}")) text-anchor="middle"
+                transform=(format!("rotate(-90 12 {middle:.1})")) { (title) }
         }
     }
 
     /// The x axis's title, below its labels.
     fn x_title(&self, title: &str) -> Markup {
         html! {
-            text.axis-title x=(format!("{:.1}", self.x(0.5))) y=(self.height - 5.0) text-anchor="middle" { (title) }
+            text.axis-title x=(format!("{:.1}", self.x(0.5))) y=(self.height - 8.0) text-anchor="middle" { (title) }
         }
     }
 }

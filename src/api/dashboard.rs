@@ -53,7 +53,8 @@ p.note{color:#555;font-size:.85em;margin:.2em 0 .5em}p.empty{color:#666}\
 td.args,td.error{overflow-wrap:anywhere;min-width:10em}.status{font-weight:bold}.error{color:#b42318}\
 tr[data-status=succeeded] .status{color:#1a7f37}tr[data-status=failed] .status{color:#b42318}\
 tr[data-status=running] .status{color:#0969da}tr[data-status=deferred] .status{color:#9a6700}\
-#live{font-size:.85em}body[data-live=open] #live::after{content:' live'}";
+#live{font-size:.85em}#live::after{content:': connecting'}\
+body[data-live=open] #live::after{content:': live'}body[data-live=reconnecting] #live::after{content:': reconnecting'}";
 
 /// Keeps the task table current: each `task` event updates its row or adds one on top.
 const LIVE_SCRIPT: &str = r#"
@@ -135,7 +136,7 @@ pub async fn dashboard(
             p.note {
                 "Tasks that succeeded or failed in each 10 minutes (by when they finished), "
                 "and tasks deferred now (by when the run that deferred them started). "
-                "Each point is the 10 minutes from its time."
+                "Each point is the 10 minutes from its time; the 10 minutes under way are not shown yet."
             }
             (task_chart(&finished, first_period, now))
         }
@@ -241,26 +242,15 @@ fn crawl_chart(week: &[Sample], now: DateTime<Utc>) -> Markup {
     })
 }
 
-/// Tasks ended per period since `first`, one line per outcome, 0 where none ended.
+/// Tasks ended per period since `first`, one line per outcome, 0 where none ended. Only
+/// whole periods: the one under way would show a fall that is only the clock.
 fn task_chart(finished: &[Finished], first: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
     let period = chrono::Duration::seconds(i64::try_from(TASK_PERIOD.as_secs()).unwrap_or(600));
     let periods: Vec<DateTime<Utc>> = std::iter::successors(Some(first), |at| Some(*at + period))
-        .take_while(|at| *at <= now)
+        .take_while(|at| *at + period <= now)
         .collect();
-    let line = |outcome: &str, colour: usize| Series {
-        key: outcome.to_owned(),
-        label: format!(
-            "{outcome}: {} in 24 h",
-            charts::thousands(
-                finished
-                    .iter()
-                    .filter(|row| row.outcome == outcome)
-                    .map(|row| row.tasks as f64)
-                    .sum()
-            )
-        ),
-        colour,
-        points: periods
+    let line = |outcome: &str, colour: usize| {
+        let points: Vec<Point> = periods
             .iter()
             .map(|at| {
                 let tasks = finished
@@ -269,7 +259,14 @@ fn task_chart(finished: &[Finished], first: DateTime<Utc>, now: DateTime<Utc>) -
                     .map_or(0, |row| row.tasks);
                 (*at, tasks as f64)
             })
-            .collect(),
+            .collect();
+        let total = points.iter().map(|(_, tasks)| tasks).sum();
+        Series {
+            key: outcome.to_owned(),
+            label: format!("{outcome}: {} in 24 h", charts::thousands(total)),
+            colour,
+            points,
+        }
     };
     charts::time_series(&TimeChart {
         id: "task-chart",
@@ -402,7 +399,7 @@ fn render(
         title: "dashboard",
         styles: &[html::CHART_STYLE, STYLE],
         crumbs: html! { a href=(links.url("/github/")) { "github" } " / dashboard" },
-        aside: html! { span #live data-stream=(links.url("/github/tasks/live/")) { "tasks" } },
+        aside: html! { span #live data-stream=(links.url("/github/tasks/live/")) { "task updates" } },
         content,
     })
 }

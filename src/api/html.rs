@@ -1,6 +1,7 @@
 //! The browsable API: a resource's JSON as an HTML page with clickable links, breadcrumbs,
-//! paging links and, on the task list, a form to trigger a task. Templates are maud's
-//! `html!`, which escapes every value it is given.
+//! paging links and the forms of its list (filters, and the `POST` form of a writable
+//! one); and the layout every HTML page shares. Templates are maud's `html!`, which
+//! escapes every value it is given.
 
 use actix_web::http::StatusCode;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -93,7 +94,8 @@ polyline.dashed{stroke-dasharray:6 4}\
 .c4{--c:#8250df}.c5{--c:#bc4c00}.c6{--c:#1b7c83}.c7{--c:#57606a}\
 ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:.2em 1.2em;padding:0;margin:.4em 0 0;font-size:.9em}\
 .swatch{display:inline-block;width:1.4em;height:.25em;background:var(--c);vertical-align:middle;margin-right:.4em}\
-.swatch.dashed{background:repeating-linear-gradient(90deg,var(--c) 0 6px,transparent 6px 10px)}";
+.swatch.dashed{background:repeating-linear-gradient(90deg,var(--c) 0 6px,transparent 6px 10px)}\
+@media (max-width:40em){.plot svg text{font-size:14px}}";
 
 /// A page of charts (`content`, SVG from [`crate::api::charts`]) in the same layout as the
 /// browsable API; it loads nothing from elsewhere and runs no script.
