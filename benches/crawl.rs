@@ -12,6 +12,8 @@
 //! dropped (its `down.sql`); `none` drops every `*_asc_idx` and `*_trgm_idx` and recreates
 //! the core's single-column indexes that `2026-12-04-000001_graph_at_scale` replaced — the
 //! schema before the ordering indexes were added.
+//! After each crawl it prints the rows written to `developers`, `repositories`, `follows` and
+//! `stars` (inserted, updated, of which HOT), PostgreSQL's own count of the write work.
 //! `RUST_LOG=info` also prints the app's log on stderr.
 //!
 //! Scale-out (issue 22): `BENCH_CRAWL_WORKERS=1,2,4` runs, instead of the crawls above, one
@@ -139,8 +141,12 @@ async fn main() -> anyhow::Result<()> {
         index_counts = bench.index_counts().await?;
         let first = bench.first_crawl(&seed, developers).await?;
         let second = bench.recrawl().await?;
-        bench.stop().await;
+        let writes = bench.stop().await;
         runs.push((mode, first, second));
+        match writes {
+            Ok(writes) => print_writes(mode, &writes),
+            Err(error) => eprintln!("warning: could not read the rows written: {error:#}"),
+        }
     }
 
     let seed_ideal = ideal.get(&seed_id).copied().unwrap_or_default();
@@ -327,7 +333,7 @@ async fn scale_out(counts: &[usize], indexes: OrderingIndexes) -> anyhow::Result
             .iter()
             .filter(|r| r.status == 403 && !r.costs_quota)
             .count();
-        bench.stop().await;
+        let _ = bench.stop().await;
         eprintln!(
             "{processes} worker processes: {} GitHub responses in {:.1} s",
             crawl.phase.responses,
@@ -458,6 +464,49 @@ enum OrderingIndexes {
 struct IndexName {
     #[diesel(sql_type = diesel::sql_types::Text)]
     name: String,
+}
+
+/// Rows a run wrote to each crawled table (PostgreSQL's cumulative statistics).
+const TABLE_WRITES: &str = "SELECT relname::text AS name, n_tup_ins AS inserted,
+        n_tup_upd AS updated, n_tup_hot_upd AS hot
+     FROM pg_stat_user_tables
+     WHERE relname IN ('developers', 'repositories', 'follows', 'stars')
+     ORDER BY relname";
+
+/// The rows a run inserted into and updated in one table; a HOT update writes no index.
+#[derive(QueryableByName)]
+struct TableWrites {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    inserted: i64,
+    #[diesel(sql_type = BigInt)]
+    updated: i64,
+    #[diesel(sql_type = BigInt)]
+    hot: i64,
+}
+
+fn print_writes(mode: Mode, writes: &[TableWrites]) {
+    println!();
+    println!(
+        "rows written by the {} first crawl and re-crawl (an update that is not HOT writes \
+         every index of its table)",
+        mode.label()
+    );
+    println!(
+        "{:<14} {:>10} {:>10} {:>10} {:>10}",
+        "table", "inserted", "updated", "HOT", "not HOT"
+    );
+    for table in writes {
+        println!(
+            "{:<14} {:>10} {:>10} {:>10} {:>10}",
+            table.name,
+            table.inserted,
+            table.updated,
+            table.hot,
+            table.updated - table.hot
+        );
+    }
 }
 
 #[derive(QueryableByName)]
@@ -907,7 +956,8 @@ impl Bench {
 
     /// Stops the workers (nothing is in flight by now), waits for them a little, and
     /// removes the run's queues; the database is dropped with `self`.
-    async fn stop(self) {
+    /// Stops the workers and returns the rows the run wrote to the crawled tables.
+    async fn stop(mut self) -> anyhow::Result<Vec<TableWrites>> {
         match self.workers {
             Workers::InProcess { stop, handle } => {
                 let _ = stop.send(true);
@@ -918,6 +968,11 @@ impl Bench {
         if let Err(error) = support::delete_topology(&self.ctx).await {
             eprintln!("warning: could not delete the benchmark's queues: {error}");
         }
+        // A server process reports its table statistics when it ends: close the app's
+        // connections before reading them.
+        self.ctx.db.close();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(diesel::sql_query(TABLE_WRITES).load(&mut self.conn).await?)
     }
 
     async fn first_crawl(&mut self, seed: &str, developers: usize) -> anyhow::Result<FirstCrawl> {

@@ -20,8 +20,8 @@ use crate::{api, db, jobs, scheduler, telemetry, tokens, worker};
 /// PORT, PUBLIC_URL, GITHUB_API_URL, GITHUB_TOKEN, GITHUB_TOKENS, GITHUB_QUOTA_RESERVE,
 /// GITHUB_GRAPHQL_RESERVE, GITHUB_GRAPHQL, GITHUB_GRAPHQL_BATCH, GITHUB_MAX_RPS,
 /// DISCOVERY_BATCH, RECONCILE_DAYS, API_READ_AUTH, WORKER_CONCURRENCY, TASK_LEASE_SECS,
-/// TASK_RETRY_SECS, WEB_STATEMENT_TIMEOUT_MS, RUST_LOG, and the schedules below); see the
-/// README.
+/// TASK_RETRY_SECS, WEB_STATEMENT_TIMEOUT_MS, GITHUB_WEBHOOK_SECRET, RUST_LOG, and the
+/// schedules below); see the README.
 #[derive(Debug, Parser)]
 #[command(name = "gitomatic", version, about, long_about)]
 pub struct Cli {

@@ -50,6 +50,9 @@ pub struct Config {
     /// Milliseconds a web request's statement may run before PostgreSQL cancels it
     /// (`WEB_STATEMENT_TIMEOUT_MS`; 0: no limit).
     pub web_statement_timeout_ms: u32,
+    /// The secret GitHub signs webhook deliveries with (`GITHUB_WEBHOOK_SECRET`); `None`
+    /// (unset or empty) turns webhooks off. Never printed.
+    pub github_webhook_secret: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Config {
@@ -95,6 +98,10 @@ impl std::fmt::Debug for Config {
             .field("task_lease_secs", &self.task_lease_secs)
             .field("task_retry_secs", &self.task_retry_secs)
             .field("web_statement_timeout_ms", &self.web_statement_timeout_ms)
+            .field(
+                "github_webhook_secret",
+                &self.github_webhook_secret.as_ref().map(|_| "<hidden>"),
+            )
             .finish()
     }
 }
@@ -163,6 +170,7 @@ impl Config {
             task_lease_secs: env.number("TASK_LEASE_SECS", 60, 4)?,
             task_retry_secs: env.number("TASK_RETRY_SECS", 60, 1)?,
             web_statement_timeout_ms: env.number("WEB_STATEMENT_TIMEOUT_MS", 5000, 0)?,
+            github_webhook_secret: env.get("GITHUB_WEBHOOK_SECRET").map(SecretString::from),
         })
     }
 
@@ -623,6 +631,26 @@ mod tests {
     fn debug_output_hides_the_token() {
         let config = config(&[("GITHUB_TOKEN", "ghp_secret")]).expect("valid");
         assert!(!format!("{config:?}").contains("ghp_secret"));
+    }
+
+    #[test]
+    fn the_webhook_secret_is_off_when_unset_or_empty_and_never_printed() {
+        assert!(config(&[]).expect("valid").github_webhook_secret.is_none());
+        let empty = config(&[("GITHUB_WEBHOOK_SECRET", "")]).expect("valid");
+        assert!(empty.github_webhook_secret.is_none());
+        let set = config(&[("GITHUB_WEBHOOK_SECRET", "hook-secret-1")]).expect("valid");
+        assert_eq!(
+            set.github_webhook_secret
+                .as_ref()
+                .map(|s| s.expose_secret()),
+            Some("hook-secret-1")
+        );
+        let debug = format!("{set:?}");
+        assert!(!debug.contains("hook-secret-1"), "{debug}");
+        assert!(
+            debug.contains("github_webhook_secret: Some(\"<hidden>\")"),
+            "{debug}"
+        );
     }
 
     #[test]

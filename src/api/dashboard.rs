@@ -2,7 +2,8 @@
 //! per identity and resource (24 hours), of developers synced and the frontier (7 days)
 //! and of tasks finished per 10 minutes by outcome (24 hours); the global leaderboard's top
 //! 20, tracked repositories and organizations and their last syncs, the quota per identity,
-//! and the latest tasks, kept current from `/github/tasks/live/`. Server-rendered with maud
+//! the latest webhook deliveries, and the latest tasks, kept current from
+//! `/github/tasks/live/`. Server-rendered with maud
 //! in the browsable API's layout; the charts are SVG ([`crate::api::charts`]) from the
 //! samples the leading scheduler takes a minute (`samples`) and from the tasks themselves.
 //! The page loads no script or style from anywhere else.
@@ -27,6 +28,7 @@ use crate::db::queries::rate_limits::{self, RateLimitRow};
 use crate::db::queries::samples::{self, Sample};
 use crate::db::queries::tasks::{self, Finished, TaskRow};
 use crate::db::queries::tracked::{self, TrackedOrganization, TrackedRepository};
+use crate::db::queries::webhook_deliveries::{self, DeliveryRecord};
 
 /// Contributors shown.
 const TOP: u32 = 20;
@@ -36,6 +38,8 @@ const LATEST_TASKS: i64 = 20;
 const REPOSITORIES: i64 = 100;
 /// Tracked organizations shown.
 const ORGANIZATIONS: i64 = 100;
+/// Webhook deliveries shown.
+const LATEST_DELIVERIES: i64 = 20;
 /// The quota chart's and the task chart's span.
 const DAY: chrono::Duration = chrono::Duration::hours(24);
 /// The crawl chart's span.
@@ -92,7 +96,7 @@ source.addEventListener('task', (message) => {
 #[utoipa::path(get, tag = "dashboard",
     responses(
         (status = 200, content_type = "text/html", body = String,
-         description = "Charts of the quota left (24 h), developers synced and the frontier (7 days) and tasks finished per 10 minutes (24 h); the leaderboard's top 20, tracked repositories and organizations, quota per identity and the latest tasks, updated live"),
+         description = "Charts of the quota left (24 h), developers synced and the frontier (7 days) and tasks finished per 10 minutes (24 h); the leaderboard's top 20, tracked repositories and organizations, quota per identity, the latest webhook deliveries and the latest tasks, updated live"),
         (status = 400, body = ErrorView),
     ))]
 #[route("/dashboard/", method = "GET", method = "HEAD")]
@@ -107,6 +111,7 @@ pub async fn dashboard(
     let quota = rate_limits::all(&mut conn).await?;
     let latest = tasks::latest(&mut conn, LATEST_TASKS).await?;
     let organizations = tracked::some_organizations(&mut conn, ORGANIZATIONS).await?;
+    let deliveries = webhook_deliveries::latest(&mut conn, LATEST_DELIVERIES).await?;
     let now = Utc::now();
     let day = samples::since(&mut conn, now - DAY).await?;
     let week = samples::latest_per(&mut conn, "hour", now - WEEK).await?;
@@ -149,6 +154,7 @@ pub async fn dashboard(
         &organizations,
         &quota,
         &latest,
+        &deliveries,
     );
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -288,6 +294,7 @@ fn render(
     organizations: &[TrackedOrganization],
     quota: &[RateLimitRow],
     latest: &[TaskRow],
+    deliveries: &[DeliveryRecord],
 ) -> String {
     let content = html! {
         div.board {
@@ -372,6 +379,31 @@ fn render(
                     }
                 }
                 @if organizations.is_empty() { p.empty { "No organization tracked." } }
+            }
+            section #deliveries {
+                h2 { a href=(links.url("/github/webhooks/deliveries/")) { "Latest webhook deliveries" } }
+                div.scroll {
+                    table {
+                        thead { tr { th { "event" } th { "repository" } th { "received" } th { "status" } th { "error" } } }
+                        tbody {
+                            @for delivery in deliveries {
+                                tr data-delivery=(delivery.id) data-status=(delivery.status) {
+                                    td {
+                                        a href=(links.webhook_delivery(delivery.id)) {
+                                            (delivery.event)
+                                            @if let Some(action) = &delivery.action { "." (action) }
+                                        }
+                                    }
+                                    td { (delivery.repository_name.as_deref().unwrap_or("")) }
+                                    td { (when(Some(delivery.received_at))) }
+                                    td.status { (delivery.status) }
+                                    td.error { (delivery.error.as_deref().unwrap_or("")) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if deliveries.is_empty() { p.empty { "No webhook delivery received yet." } }
             }
             section #quota {
                 h2 { a href=(links.url("/github/rate_limit/")) { "GitHub quota" } }

@@ -120,6 +120,11 @@ impl Links {
         self.url(&format!("/github/releases/{id}/"))
     }
 
+    /// A webhook delivery.
+    pub fn webhook_delivery(&self, id: Uuid) -> String {
+        self.url(&format!("/github/webhooks/deliveries/{id}/"))
+    }
+
     /// The current request's URL with `page` set (`None` for the first page drops it) and
     /// no `cursor`.
     pub fn page(&self, request: &HttpRequest, page: u32) -> String {

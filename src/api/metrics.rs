@@ -69,6 +69,13 @@ pub async fn get_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse, Api
             None
         }
     };
+    // This process's own increments of the shared families first (a web process counts
+    // webhook deliveries): its scrape shows them.
+    if let Some(conn) = conn.as_deref_mut()
+        && let Err(error) = ctx.metrics.flush(conn).await
+    {
+        tracing::warn!(%error, "metrics: pending increments not flushed; kept for the next flush");
+    }
     let text = ctx
         .metrics
         .render(conn.as_deref_mut())

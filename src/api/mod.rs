@@ -35,6 +35,7 @@ mod tracked;
 mod transfers;
 mod values;
 pub mod views;
+mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -94,6 +95,7 @@ pub fn resources() -> Vec<Collection> {
         // Before events, whose `/events/{id}/` would take `gaps` for an id.
         Collection::of::<event_gaps::EventGaps>(),
         Collection::of::<events::Events>(),
+        Collection::of::<webhooks::WebhookDeliveries>(),
     ]
 }
 
@@ -110,6 +112,7 @@ fn github_routes(cfg: &mut ServiceConfig, resources: Resources) {
         .service(graph::get_graph)
         .service(graph::export_graph)
         .service(tasks::create_task)
+        .service(webhooks::receive_delivery)
         .service(tracked::track_repository)
         .service(tracked::untrack_repository)
         .service(tracked::track_organization)

@@ -41,6 +41,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
         (name = "tasks", description = "Crawl task runs and triggers"),
         (name = "activity", description = "Repository activity: tracked repositories and organizations, issues, pull requests, timelines, transfers, members, commits, releases"),
         (name = "events", description = "Event metrics: GitHub's public events as polled, the gaps polls detected, metrics over them and their charts"),
+        (name = "webhooks", description = "GitHub webhook deliveries: received, stored, applied"),
         (name = "meta", description = "API root and health"),
     )
 )]

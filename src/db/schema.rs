@@ -211,6 +211,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    leaderboard_rebuilds (repository_id) {
+        repository_id -> Uuid,
+        started_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     leaderboard_weights (kind) {
         kind -> Text,
         points -> Float8,
@@ -368,6 +375,7 @@ diesel::table! {
         created_at -> Nullable<Timestamptz>,
         details -> Jsonb,
         inserted_at -> Timestamptz,
+        updated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -411,6 +419,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        delivery_id -> Text,
+        event -> Text,
+        action -> Nullable<Text>,
+        repository_name -> Nullable<Text>,
+        payload -> Jsonb,
+        received_at -> Timestamptz,
+        applied_at -> Nullable<Timestamptz>,
+        status -> Text,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     weekly_contributions (repository_id, week, login, bot) {
         repository_id -> Uuid,
         week -> Date,
@@ -436,6 +459,7 @@ diesel::joinable!(contributor_weeks -> developers (developer_id));
 diesel::joinable!(contributor_weeks -> repositories (repository_id));
 diesel::joinable!(issues -> developers (author_id));
 diesel::joinable!(issues -> repositories (repository_id));
+diesel::joinable!(leaderboard_rebuilds -> repositories (repository_id));
 diesel::joinable!(members -> developers (developer_id));
 diesel::joinable!(releases -> developers (author_id));
 diesel::joinable!(releases -> repositories (repository_id));
@@ -460,6 +484,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     github_pages,
     graph_snapshot,
     issues,
+    leaderboard_rebuilds,
     leaderboard_weights,
     members,
     metric_counters,
@@ -474,5 +499,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tracked_organizations,
     tracked_repositories,
     transfers,
+    webhook_deliveries,
     weekly_contributions,
 );

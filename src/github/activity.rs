@@ -207,6 +207,14 @@ impl TimelineItem {
             .map(|time| time.with_timezone(&Utc))
     }
 
+    /// When it was last edited: a comment's `updated_at` (items that cannot be edited have
+    /// none).
+    pub fn updated_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(self.str("updated_at")?)
+            .ok()
+            .map(|time| time.with_timezone(&Utc))
+    }
+
     /// The item's own fields worth keeping: label name, commit sha and message, review
     /// state and body, comment body, source issue, state reason.
     pub fn details(&self) -> Value {

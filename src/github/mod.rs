@@ -16,6 +16,7 @@ mod pipeline;
 pub mod rest;
 pub mod throttle;
 pub mod types;
+pub mod webhook;
 
 pub use client::{ClientOptions, GithubClient, RequestStats};
 pub use error::GithubError;

@@ -22,7 +22,10 @@ mod repository;
 pub mod runner;
 mod store;
 
-pub use activity::{ActivityReconcile, IssueTimelineSync, OrgMembersSync, RepositoryActivitySync};
+pub use activity::{
+    ActivityReconcile, IssueSync, IssueTimelineSync, LeaderboardRebuild, OrgMembersSync,
+    RepositoryActivitySync, WebhookDelivery,
+};
 pub use args::{ArgSpec, Args};
 pub use batch::GraphqlProfileBatch;
 pub use discovery::{DiscoveryScraper, FRESH_FOR, plan_syncs};

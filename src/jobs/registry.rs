@@ -15,8 +15,9 @@ use crate::db::queries::tasks::NewTask;
 use crate::domain::GithubLogin;
 use crate::jobs::{
     ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, EventsPoll, FullProfileSync,
-    FullRepositorySync, GraphSnapshot, GraphqlProfileBatch, IssueTimelineSync, JobError, JobRun,
-    OrgMembersSync, Outcome, RepositoryActivitySync, TaskRequestError,
+    FullRepositorySync, GraphSnapshot, GraphqlProfileBatch, IssueSync, IssueTimelineSync, JobError,
+    JobRun, LeaderboardRebuild, OrgMembersSync, Outcome, RepositoryActivitySync, TaskRequestError,
+    WebhookDelivery,
 };
 
 /// One job kind with its type erased, as the registry holds it.
@@ -125,6 +126,9 @@ impl Registry {
             .with::<EventsPoll>()
             .with::<GraphqlProfileBatch>()
             .with::<GraphSnapshot>()
+            .with::<WebhookDelivery>()
+            .with::<IssueSync>()
+            .with::<LeaderboardRebuild>()
     }
 
     /// Adds a kind; a kind of the same name is replaced.
@@ -269,7 +273,7 @@ mod tests {
         );
         assert_eq!(
             message(None, json!({})),
-            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll, graphql_profile_batch or graph_snapshot"
+            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll, graphql_profile_batch, graph_snapshot, webhook_delivery, issue_sync or leaderboard_rebuild"
         );
         assert!(
             message(Some("full_profile_sync"), json!({"username": "bad/name"}))

@@ -102,6 +102,14 @@ crate::families! {
          (invalid_query, unavailable, timeout, error).",
         &["reason"],
     );
+    /// Webhook deliveries: `[event, status]`, counted on receipt (`accepted`, `duplicate`,
+    /// `rejected` for a 400 or 401) and when processed (`applied`, `ignored`, `failed`).
+    pub static WEBHOOK_DELIVERIES: Counter<2> = Counter::shared(
+        "gitomatic_webhook_deliveries_total",
+        "GitHub webhook deliveries by event and status: on receipt (accepted, duplicate, \
+         rejected for a 400 or 401) and when processed (applied, ignored, failed).",
+        &["event", "status"],
+    );
 }
 
 /// Increments not yet added to `metric_counters`: (row family, labels as JSON) to amount.

@@ -884,6 +884,7 @@ async fn a_timeline_lists_its_items_in_order_with_filters() {
                 actor_type: Some("User"),
                 created_at: Some(at(&format!("2024-01-{day:02}T00:00:00Z"))),
                 details: json!({"position": position}),
+                updated_at: None,
             }
         };
     // Stored out of order; created_at disagrees with position for the review.

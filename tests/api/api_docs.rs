@@ -156,7 +156,8 @@ async fn seed_everything(app: &TestApp) -> String {
 
 /// Repository activity behind every activity route: two tracked repositories and two
 /// tracked organizations (one of each is deleted by the DELETE operations), issues and a
-/// pull request of amy/rocket with timelines, a transfer, a member, a commit and a release.
+/// pull request of amy/rocket with timelines, a transfer, a member, a commit, a release and
+/// a webhook delivery.
 async fn seed_activity(app: &TestApp) {
     for statement in [
         "INSERT INTO tracked_organizations (login) VALUES ('acme'), ('initech')",
@@ -190,6 +191,9 @@ async fn seed_activity(app: &TestApp) {
          now(), '{\"action\": \"opened\"}')",
         "INSERT INTO event_gaps (feed, newest_stored_before, oldest_fetched, events_fetched) \
          VALUES ('events', now() - interval '1 hour', now() - interval '10 minutes', 300)",
+        "INSERT INTO webhook_deliveries (delivery_id, event, action, repository_name, payload, \
+         status, applied_at) VALUES ('72d3162e-cc78-11e3-81ab-4c9367dc0958', 'issues', 'opened', \
+         'amy/rocket', '{\"action\": \"opened\"}', 'applied', now())",
     ] {
         seed::execute(app, statement).await;
     }
@@ -327,7 +331,7 @@ async fn the_openapi_document_is_openapi_3_describing_every_path_absolutely() {
         let op = operation(&doc, path, method);
         // Triggering a task is accepted (202); tracking creates (201); deleting is 204.
         let success = match (path.as_str(), method.as_str()) {
-            ("/github/tasks/", "post") => "202",
+            ("/github/tasks/" | "/github/webhooks/", "post") => "202",
             (_, "post") => "201",
             (_, "delete") => "204",
             _ => "200",
@@ -415,7 +419,11 @@ async fn every_ref_in_the_openapi_document_resolves() {
 
 #[tokio::test]
 async fn every_documented_operation_answers_with_a_documented_status() {
-    let app = spawn_app().await;
+    // Webhooks on: an unsigned delivery is a 401, not the 503 of webhooks off.
+    let app = spawn_app_with(|env| {
+        env.insert("GITHUB_WEBHOOK_SECRET".into(), "docs-secret".into());
+    })
+    .await;
     let token = seed_everything(&app).await;
     let doc = openapi(&app).await;
     let documented = operations(&doc);

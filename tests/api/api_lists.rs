@@ -53,7 +53,7 @@ async fn walk(app: &TestApp, base: &str, starts: &[&str]) -> BTreeMap<String, Va
     seen
 }
 
-const ALL_ROUTES: [&str; 46] = [
+const ALL_ROUTES: [&str; 47] = [
     "/github/",
     "/github/graph/",
     "/github/graph/export/",
@@ -73,6 +73,7 @@ const ALL_ROUTES: [&str; 46] = [
     "/github/pull_requests/",
     "/github/timeline_items/",
     "/github/transfers/",
+    "/github/webhooks/deliveries/",
     "/github/members/",
     "/github/commits/",
     "/github/releases/",

@@ -216,6 +216,77 @@ async fn github_ids_are_unique_so_a_duplicate_conflicts_instead_of_adding_a_row(
 }
 
 #[tokio::test]
+async fn a_developer_listed_again_as_stored_is_not_rewritten_and_keeps_its_id() {
+    use gitomatic::db::queries::developers::{NewListedDeveloper, upsert_listed};
+    let app = spawn_app().await;
+    let mut conn = app.db.connect().await;
+    let listed = |github_id: i64, login: &'static str, avatar: &'static str| NewListedDeveloper {
+        github_id,
+        login,
+        avatar_url: Some(avatar),
+        html_url: None,
+    };
+    let version = async |github_id: i64| {
+        app.db
+            .text(&format!(
+                "SELECT xmin::text || ' ' || login || ' ' || coalesce(avatar_url, '') || ' ' \
+                 || (gone_at IS NULL) AS t FROM developers WHERE github_id = {github_id}"
+            ))
+            .await
+    };
+    let first = upsert_listed(
+        &mut conn,
+        &[listed(42, "octocat", "a"), listed(43, "hubot", "h")],
+    )
+    .await
+    .expect("first listing");
+    assert_eq!(first.len(), 2);
+    let (octocat, hubot) = (version(42).await, version(43).await);
+
+    // Listed again as stored, beside a newcomer: no new row version, every id returned.
+    let again = upsert_listed(
+        &mut conn,
+        &[
+            listed(43, "hubot", "h"),
+            listed(42, "octocat", "a"),
+            listed(44, "new", "n"),
+        ],
+    )
+    .await
+    .expect("second listing");
+    assert_eq!(again.len(), 3);
+    assert_eq!((again[&42], again[&43]), (first[&42], first[&43]));
+    assert_eq!(
+        (version(42).await, version(43).await),
+        (octocat.clone(), hubot)
+    );
+
+    // A changed avatar, a new login and a developer marked gone are written.
+    upsert_listed(&mut conn, &[listed(42, "octocat", "b")])
+        .await
+        .expect("new avatar");
+    let changed = version(42).await;
+    assert_ne!(changed, octocat);
+    assert!(changed.ends_with(" octocat b true"), "{changed}");
+    upsert_listed(&mut conn, &[listed(43, "hubot-renamed", "h")])
+        .await
+        .expect("renamed");
+    assert!(version(43).await.ends_with(" hubot-renamed h true"));
+    diesel::sql_query("UPDATE developers SET gone_at = now() WHERE github_id = 44")
+        .execute(&mut conn)
+        .await
+        .expect("mark gone");
+    let back = upsert_listed(&mut conn, &[listed(44, "new", "n")])
+        .await
+        .expect("listed again");
+    assert_eq!(back[&44], again[&44]);
+    assert!(
+        version(44).await.ends_with(" new n true"),
+        "listing clears gone_at"
+    );
+}
+
+#[tokio::test]
 async fn only_one_identical_task_can_be_active_at_a_time() {
     let app = spawn_app().await;
     let mut conn = app.db.connect().await;

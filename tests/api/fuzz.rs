@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::helpers::seed;
-use crate::helpers::{Graph, spawn_crawler};
+use crate::helpers::{Graph, spawn_crawler_with};
 
 /// The schemathesis CLI: `$SCHEMATHESIS` (set by scripts/test.sh), else `st` on PATH.
 fn schemathesis() -> String {
@@ -33,7 +33,11 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     graph.follow(b, a);
     let repo = graph.add_repo(a, "tool");
     graph.star(b, repo);
-    let mut app = spawn_crawler(graph).await;
+    // Webhooks on: an unsigned delivery is a 401 (webhooks off would be a 503).
+    let mut app = spawn_crawler_with(graph, |env| {
+        env.insert("GITHUB_WEBHOOK_SECRET".into(), "fuzz-secret".into());
+    })
+    .await;
     app.start_worker();
     for login in ["alice", "bob"] {
         let task = app

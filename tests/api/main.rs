@@ -29,3 +29,4 @@ mod partial_payloads;
 mod quota;
 mod resources;
 mod secondary_limit;
+mod webhooks;

@@ -72,7 +72,7 @@ async fn scrape(app: &TestApp) -> Scrape {
     Scrape::parse(&response.text().await.expect("body"))
 }
 
-const FAMILIES: [(&str, &str); 9] = [
+const FAMILIES: [(&str, &str); 10] = [
     ("gitomatic_github_requests_total", "counter"),
     ("gitomatic_github_not_modified_total", "counter"),
     ("gitomatic_github_quota_remaining", "gauge"),
@@ -82,6 +82,7 @@ const FAMILIES: [(&str, &str); 9] = [
     ("gitomatic_http_requests_total", "counter"),
     ("gitomatic_http_request_duration_seconds", "histogram"),
     ("gitomatic_graphql_fallbacks_total", "counter"),
+    ("gitomatic_webhook_deliveries_total", "counter"),
 ];
 
 fn assert_every_family_is_typed(scrape: &Scrape) {

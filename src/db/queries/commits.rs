@@ -25,23 +25,30 @@ pub struct NewCommit<'a> {
     pub message: &'a str,
 }
 
-/// Upserts commits by (repository, sha); a linked account found later is kept.
+/// Upserts commits by (repository, sha); a linked account found later is kept. What a
+/// payload does not say (a push delivery's commit names no account id, no type and no
+/// committer date) keeps its stored value: one from a walk is never erased.
 pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewCommit<'_>]) -> Result<(), DbError> {
     let rows = crate::db::upsert_rows(rows, |r| (r.repository_id, r.sha));
     if rows.is_empty() {
         return Ok(());
     }
     use commits::dsl as c;
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    let kept = |column: &str| format!("coalesce(excluded.{column}, commits.{column})");
     diesel::insert_into(commits::table)
         .values(rows)
         .on_conflict((c::repository_id, c::sha))
         .do_update()
         .set((
             c::full_name.eq(excluded(c::full_name)),
-            c::author_id.eq(excluded(c::author_id)),
-            c::author_login.eq(excluded(c::author_login)),
-            c::author_type.eq(excluded(c::author_type)),
-            c::author_name.eq(excluded(c::author_name)),
+            c::author_id.eq(sql::<Nullable<SqlUuid>>(&kept("author_id"))),
+            c::author_login.eq(sql::<Nullable<Text>>(&kept("author_login"))),
+            c::author_type.eq(sql::<Nullable<Text>>(&kept("author_type"))),
+            c::author_name.eq(sql::<Nullable<Text>>(&kept("author_name"))),
+            c::authored_at.eq(sql::<Nullable<Timestamptz>>(&kept("authored_at"))),
+            c::committed_at.eq(sql::<Nullable<Timestamptz>>(&kept("committed_at"))),
             c::message.eq(excluded(c::message)),
         ))
         .execute(conn)

@@ -61,15 +61,27 @@ pub struct StoredDeveloper {
 
 /// Upserts listed developers in one statement; returns `github_id → id`.
 /// Listing fields only: a profile fetched earlier keeps its details.
+///
+/// A developer listed again as stored (most listings, since everyone appears in many
+/// lists) is only locked, not rewritten: no new row version, so none of the table's
+/// indexes is written. Its id, which `RETURNING` leaves out, is read by a second statement
+/// (which also sees a row another transaction committed since the first one began).
 pub async fn upsert_listed(
     conn: &mut AsyncPgConnection,
     rows: &[NewListedDeveloper<'_>],
 ) -> Result<HashMap<i64, Uuid>, DbError> {
+    use diesel::PgExpressionMethods;
     let rows = crate::db::upsert_rows(rows, |r| r.github_id);
     if rows.is_empty() {
         return Ok(HashMap::new());
     }
-    let ids: Vec<(i64, Uuid)> = diesel::insert_into(developers::table)
+    let github_ids: Vec<i64> = rows.iter().map(|row| row.github_id).collect();
+    let changed = developers::login
+        .is_distinct_from(excluded(developers::login))
+        .or(developers::avatar_url.is_distinct_from(excluded(developers::avatar_url)))
+        .or(developers::html_url.is_distinct_from(excluded(developers::html_url)))
+        .or(developers::gone_at.is_not_null());
+    let upsert = diesel::insert_into(developers::table)
         .values(rows)
         .on_conflict(developers::github_id)
         .do_update()
@@ -79,11 +91,26 @@ pub async fn upsert_listed(
             developers::html_url.eq(excluded(developers::html_url)),
             developers::gone_at.eq(None::<DateTime<Utc>>),
             developers::row_updated_at.eq(diesel::dsl::now),
-        ))
+        ));
+    // `ON CONFLICT … DO UPDATE … WHERE`: diesel's upsert `filter`, not the query one.
+    let written: Vec<(i64, Uuid)> = diesel::query_dsl::methods::FilterDsl::filter(upsert, changed)
         .returning((developers::github_id, developers::id))
         .get_results(conn)
         .await?;
-    Ok(ids.into_iter().collect())
+    let mut ids: HashMap<i64, Uuid> = written.into_iter().collect();
+    if ids.len() < github_ids.len() {
+        let unchanged: Vec<i64> = github_ids
+            .into_iter()
+            .filter(|github_id| !ids.contains_key(github_id))
+            .collect();
+        let stored: Vec<(i64, Uuid)> = developers::table
+            .filter(developers::github_id.eq_any(&unchanged))
+            .select((developers::github_id, developers::id))
+            .load(conn)
+            .await?;
+        ids.extend(stored);
+    }
+    Ok(ids)
 }
 
 /// Waits for, and holds until the transaction ends, the lock that lets one transaction at

@@ -265,7 +265,10 @@ pub struct Followed {
     pub followers: i64,
 }
 
-/// The `limit` developers with the most stored followers (then id): an index walk.
+/// The `limit` developers with the most stored followers (then id). A top-N sort over every
+/// developer, for the graph snapshot job only: an index on the stored counts would make every
+/// stored follow edge write all the indexes of `developers` (migration
+/// `2026-12-08-000020_developer_counts_hot_updates`).
 pub async fn most_followed(
     conn: &mut AsyncPgConnection,
     limit: i64,

@@ -60,6 +60,10 @@ pub struct StoredIssue {
 ///
 /// What lists do not say is kept: a closed pull request's merged state when the payload
 /// omits it, who closed or merged it. Reopening clears all three.
+///
+/// A pull request first stored from a webhook delivery carries a placeholder id (see
+/// [`placeholder_id`]): a row of these that names it by repository and number gives it its
+/// issue id first, so it is updated, not stored twice.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
     rows: &[NewIssue<'_>],
@@ -68,6 +72,12 @@ pub async fn upsert(
     if rows.is_empty() {
         return Ok(HashMap::new());
     }
+    let known: Vec<(Uuid, i32, i64)> = rows
+        .iter()
+        .filter(|row| row.is_pull_request && row.github_id > 0)
+        .map(|row| (row.repository_id, row.number, row.github_id))
+        .collect();
+    adopt_placeholders(conn, &known).await?;
     use issues::dsl as i;
     let kept = |column: &str| {
         diesel::dsl::sql::<Nullable<Text>>(&format!(
@@ -117,6 +127,54 @@ pub async fn upsert(
         .get_results(conn)
         .await?;
     Ok(ids.into_iter().collect())
+}
+
+/// The placeholder GitHub id of a pull request known only from a webhook delivery: its
+/// pull-request id, negated. A `pull_request` payload does not carry the id of the issue
+/// the pull request is (the key of `issues`), and real ids are positive, so the two never
+/// meet; the issue id replaces it as soon as a walk or a delivery names the issue.
+pub fn placeholder_id(pull_request_id: i64) -> i64 {
+    -pull_request_id.abs()
+}
+
+/// Gives the pull requests stored under a placeholder id, by (repository, number), their
+/// issue id; one already stored under that id (a walk that raced the delivery) keeps it.
+pub async fn adopt_placeholders(
+    conn: &mut AsyncPgConnection,
+    known: &[(Uuid, i32, i64)],
+) -> Result<(), DbError> {
+    if known.is_empty() {
+        return Ok(());
+    }
+    let repositories: Vec<Uuid> = known.iter().map(|k| k.0).collect();
+    let numbers: Vec<i32> = known.iter().map(|k| k.1).collect();
+    let github_ids: Vec<i64> = known.iter().map(|k| k.2).collect();
+    diesel::sql_query(
+        "UPDATE issues SET github_id = known.github_id, row_updated_at = now()
+         FROM unnest($1::uuid[], $2::int[], $3::bigint[]) AS known (repository_id, number, github_id)
+         WHERE issues.github_id < 0 AND issues.is_pull_request
+           AND issues.repository_id = known.repository_id AND issues.number = known.number
+           AND NOT EXISTS (SELECT 1 FROM issues taken WHERE taken.github_id = known.github_id)",
+    )
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&repositories)
+    .bind::<diesel::sql_types::Array<Integer>, _>(&numbers)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&github_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The stored issue or pull request with this GitHub id.
+pub async fn find_by_github_id(
+    conn: &mut AsyncPgConnection,
+    github_id: i64,
+) -> Result<Option<StoredIssue>, DbError> {
+    Ok(issues::table
+        .filter(issues::github_id.eq(github_id))
+        .select(StoredIssue::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// The latest `updated_at` stored for a repository.

@@ -87,6 +87,41 @@ pub async fn rebuild(conn: &mut AsyncPgConnection, repository_id: Uuid) -> Resul
     .await
 }
 
+/// When the last rebuild webhook deliveries asked for (see
+/// `jobs::activity::leaderboard`) of a repository started.
+pub async fn last_delivery_rebuild(
+    conn: &mut AsyncPgConnection,
+    repository_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    use crate::db::schema::leaderboard_rebuilds::dsl as r;
+    Ok(r::leaderboard_rebuilds
+        .find(repository_id)
+        .select(r::started_at)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Records that a rebuild webhook deliveries asked for started at `started_at`.
+pub async fn record_delivery_rebuild(
+    conn: &mut AsyncPgConnection,
+    repository_id: Uuid,
+    started_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    use crate::db::schema::leaderboard_rebuilds::dsl as r;
+    diesel::insert_into(r::leaderboard_rebuilds)
+        .values((
+            r::repository_id.eq(repository_id),
+            r::started_at.eq(started_at),
+        ))
+        .on_conflict(r::repository_id)
+        .do_update()
+        .set(r::started_at.eq(started_at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 const REBUILD: &str = r"
 INSERT INTO contributions (repository_id, login, bot, kind, occurred_at, amount)
 SELECT $1, login, is_bot(login, kind_of_account), kind, occurred_at, amount FROM (

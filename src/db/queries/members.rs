@@ -77,6 +77,33 @@ pub async fn replace(
     .await
 }
 
+/// Makes one developer an active member of an organization (inserted, or active again),
+/// or marks it inactive (`active` false; nothing when it was not a stored member): one
+/// member added or removed, as a webhook delivery announces it.
+pub async fn set_active(
+    conn: &mut AsyncPgConnection,
+    organization_login: &str,
+    developer_id: Uuid,
+    login: &str,
+    active: bool,
+) -> Result<(), DbError> {
+    let sql = if active {
+        "INSERT INTO members (organization_login, developer_id, login) VALUES ($1, $2, $3)
+         ON CONFLICT (lower(organization_login), developer_id)
+         DO UPDATE SET active = true, inactive_at = NULL, login = excluded.login"
+    } else {
+        "UPDATE members SET active = false, inactive_at = now(), login = $3
+         WHERE lower(organization_login) = lower($1) AND developer_id = $2 AND active"
+    };
+    diesel::sql_query(sql)
+        .bind::<Text, _>(organization_login)
+        .bind::<SqlUuid, _>(developer_id)
+        .bind::<Text, _>(login)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Read side: members as the API shows them
 // ---------------------------------------------------------------------------

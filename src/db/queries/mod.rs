@@ -23,3 +23,4 @@ pub mod timeline;
 pub mod tokens;
 pub mod tracked;
 pub mod transfers;
+pub mod webhook_deliveries;

@@ -62,6 +62,27 @@ pub async fn replace(
     Ok(())
 }
 
+/// Adds (`starred`) or removes one star of a developer on a repository, as a webhook
+/// delivery announces it.
+pub async fn set_star(
+    conn: &mut AsyncPgConnection,
+    developer_id: Uuid,
+    repository_id: Uuid,
+    starred: bool,
+) -> Result<(), DbError> {
+    let sql = if starred {
+        "INSERT INTO stars (developer_id, repository_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    } else {
+        "DELETE FROM stars WHERE developer_id = $1 AND repository_id = $2"
+    };
+    diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(developer_id)
+        .bind::<SqlUuid, _>(repository_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Marks the developer's repositories that its repository list no longer shows as gone
 /// (deleted or made private); a transferred one is re-owned by its next upsert.
 pub async fn retire_unlisted_repositories(

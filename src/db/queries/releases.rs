@@ -58,6 +58,14 @@ pub async fn upsert(conn: &mut AsyncPgConnection, rows: &[NewRelease<'_>]) -> Re
     Ok(())
 }
 
+/// Removes a release GitHub deleted; false when it was not stored.
+pub async fn remove(conn: &mut AsyncPgConnection, github_id: i64) -> Result<bool, DbError> {
+    let removed = diesel::delete(releases::table.filter(releases::github_id.eq(github_id)))
+        .execute(conn)
+        .await?;
+    Ok(removed > 0)
+}
+
 // ---------------------------------------------------------------------------
 // Read side: releases as the API shows them
 // ---------------------------------------------------------------------------

@@ -103,6 +103,70 @@ impl Given {
             format!("repositories.{column}")
         }
     }
+
+    /// The value an upsert sets a column in [`Given::KEPT`] to: the payload's unless null.
+    fn kept(self, column: &str) -> String {
+        format!("coalesce(excluded.{column}, repositories.{column})")
+    }
+
+    /// The columns whose stored value a null in the payload never erases.
+    const KEPT: [&'static str; 5] = [
+        "has_downloads",
+        "has_pages",
+        "subscribers_count",
+        "open_issues_count",
+        "etag",
+    ];
+
+    /// Every payload column an upsert writes (all but `gone_at` and `row_updated_at`).
+    const WRITTEN: [&'static str; 25] = [
+        "owner_id",
+        "owner_github_id",
+        "name",
+        "full_name",
+        "description",
+        "homepage",
+        "language",
+        "created_at",
+        "updated_at",
+        "pushed_at",
+        "has_downloads",
+        "has_issues",
+        "has_pages",
+        "has_projects",
+        "has_wiki",
+        "private",
+        "archived",
+        "disabled",
+        "fork",
+        "stargazers_count",
+        "subscribers_count",
+        "watchers_count",
+        "forks_count",
+        "open_issues_count",
+        "etag",
+    ];
+
+    /// The `DO UPDATE … WHERE` of an upsert: whether it changes a stored column (or
+    /// brings back a repository marked gone).
+    fn changed(self) -> String {
+        let (stored, new): (Vec<String>, Vec<String>) = Self::WRITTEN
+            .iter()
+            .map(|column| {
+                let new = if Self::KEPT.contains(column) {
+                    self.kept(column)
+                } else {
+                    self.value(column)
+                };
+                (format!("repositories.{column}"), new)
+            })
+            .unzip();
+        format!(
+            "ROW({}) IS DISTINCT FROM ROW({}) OR repositories.gone_at IS NOT NULL",
+            stored.join(", "),
+            new.join(", ")
+        )
+    }
 }
 
 /// What a sync needs to know of a stored repository.
@@ -123,11 +187,16 @@ pub struct StoredRepository {
 /// `subscribers_count` and no ETag of the repository itself, and GraphQL payloads no
 /// `has_downloads`, `has_pages` or `open_issues_count`: a stored value is kept where the
 /// new one is null.
+///
+/// A repository listed again as stored (a popular one is in many starred lists) is only
+/// locked, not rewritten: no new row version, so none of the table's indexes is written.
+/// Its id, which `RETURNING` leaves out, is read by a second statement.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
     rows: &[NewRepository<'_>],
 ) -> Result<HashMap<i64, Uuid>, DbError> {
     let rows = crate::db::upsert_rows(rows, |r| r.github_id);
+    let github_ids: Vec<i64> = rows.iter().map(|row| row.github_id).collect();
     let mut shapes: std::collections::BTreeMap<Given, Vec<&NewRepository<'_>>> =
         std::collections::BTreeMap::new();
     for row in rows {
@@ -136,6 +205,18 @@ pub async fn upsert(
     let mut ids = HashMap::new();
     for (given, rows) in shapes {
         ids.extend(upsert_shape(conn, given, &rows).await?);
+    }
+    let unchanged: Vec<i64> = github_ids
+        .into_iter()
+        .filter(|github_id| !ids.contains_key(github_id))
+        .collect();
+    if !unchanged.is_empty() {
+        let stored: Vec<(i64, Uuid)> = repositories::table
+            .filter(repositories::github_id.eq_any(&unchanged))
+            .select((repositories::github_id, repositories::id))
+            .load(conn)
+            .await?;
+        ids.extend(stored);
     }
     Ok(ids)
 }
@@ -146,13 +227,28 @@ async fn upsert_shape(
     given: Given,
     rows: &[&NewRepository<'_>],
 ) -> Result<Vec<(i64, Uuid)>, DbError> {
+    Ok(
+        upsert_statement(given, rows.iter().copied().cloned().collect())
+            .get_results(conn)
+            .await?,
+    )
+}
+
+/// The upsert of rows that carry the same fields, returning `(github_id, id)` of the rows
+/// it wrote.
+fn upsert_statement<'a>(
+    given: Given,
+    rows: Vec<NewRepository<'a>>,
+) -> impl diesel_async::methods::LoadQuery<'a, AsyncPgConnection, (i64, Uuid)>
++ diesel::query_builder::QueryFragment<diesel::pg::Pg>
++ Send
++ 'a {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Int4, Nullable, Text, Timestamptz};
     use repositories::dsl as r;
-    let kept =
-        |column: &str| -> String { format!("coalesce(excluded.{column}, repositories.{column})") };
-    Ok(diesel::insert_into(repositories::table)
-        .values(rows.iter().copied().cloned().collect::<Vec<_>>())
+    let kept = |column: &str| -> String { given.kept(column) };
+    let upsert = diesel::insert_into(repositories::table)
+        .values(rows)
         .on_conflict(r::github_id)
         .do_update()
         .set((
@@ -185,10 +281,10 @@ async fn upsert_shape(
                 r::gone_at.eq(None::<DateTime<Utc>>),
                 r::row_updated_at.eq(diesel::dsl::now),
             ),
-        ))
-        .returning((r::github_id, r::id))
-        .get_results(conn)
-        .await?)
+        ));
+    // `ON CONFLICT … DO UPDATE … WHERE`: diesel's upsert `filter`, not the query one.
+    let changed = sql::<Bool>(&given.changed());
+    diesel::query_dsl::methods::FilterDsl::filter(upsert, changed).returning((r::github_id, r::id))
 }
 
 /// The repository known under `owner/name` (case-insensitive), preferring one not gone.
@@ -347,4 +443,64 @@ pub async fn full_names_by_github_ids(
         .select(repositories::full_name)
         .load(conn)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns the upsert's `SET` assigns, in order.
+    fn assigned(sql: &str) -> Vec<String> {
+        let set = sql
+            .split_once("DO UPDATE SET ")
+            .and_then(|(_, rest)| rest.split_once(" WHERE "))
+            .map(|(set, _)| set)
+            .expect("an upsert with a WHERE");
+        set.split(", \"")
+            .filter_map(|assignment| assignment.trim_start_matches('"').split_once("\" = "))
+            .map(|(column, _)| column.to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_unchanged_check_compares_every_column_the_upsert_writes() {
+        let row = NewRepository {
+            github_id: 1,
+            owner_id: Uuid::nil(),
+            owner_github_id: 2,
+            name: "hello",
+            full_name: "octocat/hello",
+            description: None,
+            homepage: None,
+            language: None,
+            created_at: None,
+            updated_at: None,
+            pushed_at: None,
+            has_downloads: None,
+            has_issues: false,
+            has_pages: None,
+            has_projects: false,
+            has_wiki: false,
+            private: false,
+            archived: false,
+            disabled: false,
+            fork: false,
+            stargazers_count: 0,
+            subscribers_count: None,
+            watchers_count: 0,
+            forks_count: 0,
+            open_issues_count: None,
+            etag: None,
+            given: Given::default(),
+        };
+        let sql = diesel::debug_query::<diesel::pg::Pg, _>(&upsert_statement(
+            Given::default(),
+            vec![row],
+        ))
+        .to_string();
+        let mut expected: Vec<String> = Given::WRITTEN.iter().map(|c| (*c).to_owned()).collect();
+        expected.extend(["gone_at".to_owned(), "row_updated_at".to_owned()]);
+        assert_eq!(assigned(&sql), expected, "{sql}");
+        assert!(sql.contains(&Given::default().changed()), "{sql}");
+    }
 }

@@ -22,6 +22,8 @@ pub struct NewTimelineItem<'a> {
     pub actor_type: Option<&'a str>,
     pub created_at: Option<DateTime<Utc>>,
     pub details: serde_json::Value,
+    /// When a comment was last edited (null for items that cannot be edited).
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// Upserts one page of items: an item read again keeps its row and takes its new place.
@@ -44,10 +46,61 @@ pub async fn upsert(
             t::actor_type.eq(excluded(t::actor_type)),
             t::created_at.eq(excluded(t::created_at)),
             t::details.eq(excluded(t::details)),
+            t::updated_at.eq(excluded(t::updated_at)),
         ))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Where a stored item is in its issue's timeline, and when it was last edited.
+pub async fn stored(
+    conn: &mut AsyncPgConnection,
+    issue_id: Uuid,
+    event: &str,
+    item_key: &str,
+) -> Result<Option<(i32, Option<DateTime<Utc>>)>, DbError> {
+    use timeline_items::dsl as t;
+    Ok(timeline_items::table
+        .filter(t::issue_id.eq(issue_id))
+        .filter(t::event.eq(event))
+        .filter(t::item_key.eq(item_key))
+        .select((t::position, t::updated_at))
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// The position after the last stored item of an issue's timeline (0 when it has none):
+/// where an item GitHub announced by itself (a webhook's comment) goes until the next read
+/// of the timeline puts it in GitHub's order.
+pub async fn next_position(conn: &mut AsyncPgConnection, issue_id: Uuid) -> Result<i32, DbError> {
+    use timeline_items::dsl as t;
+    let last: Option<i32> = timeline_items::table
+        .filter(t::issue_id.eq(issue_id))
+        .select(diesel::dsl::max(t::position))
+        .first(conn)
+        .await?;
+    Ok(last.map_or(0, |last| last.saturating_add(1)))
+}
+
+/// Removes an item GitHub deleted (a deleted comment); false when none was stored.
+pub async fn remove(
+    conn: &mut AsyncPgConnection,
+    issue_id: Uuid,
+    event: &str,
+    item_key: &str,
+) -> Result<bool, DbError> {
+    use timeline_items::dsl as t;
+    let removed = diesel::delete(
+        timeline_items::table
+            .filter(t::issue_id.eq(issue_id))
+            .filter(t::event.eq(event))
+            .filter(t::item_key.eq(item_key)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(removed > 0)
 }
 
 // ---------------------------------------------------------------------------

@@ -200,6 +200,31 @@ pub async fn find_by_repository(
         .optional()?)
 }
 
+/// The tracked repository a webhook delivery is about: the one tracked under any of
+/// `names` (its name now, and before a rename or transfer the delivery announces; compared
+/// case-insensitively), or the one whose stored repository has GitHub id `github_id`.
+pub async fn find_for_delivery(
+    conn: &mut AsyncPgConnection,
+    github_id: i64,
+    names: &[&str],
+) -> Result<Option<TrackedRepository>, DbError> {
+    let names: Vec<String> = names.iter().map(|name| name.to_lowercase()).collect();
+    Ok(diesel::sql_query(
+        "SELECT * FROM tracked_repositories
+         WHERE lower(full_name) = ANY($1)
+            OR repository_id IN (SELECT id FROM repositories WHERE github_id = $2)
+         ORDER BY coalesce(repository_id IN
+                      (SELECT id FROM repositories WHERE github_id = $2), false) DESC,
+                  created_at, id
+         LIMIT 1",
+    )
+    .bind::<diesel::sql_types::Array<Text>, _>(&names)
+    .bind::<diesel::sql_types::BigInt, _>(github_id)
+    .get_result(conn)
+    .await
+    .optional()?)
+}
+
 /// The `owner/name` of every tracked repository the scheduled jobs work on, oldest tracked
 /// first: all but those GitHub blocked less than [`BLOCK_PAUSE`] ago.
 pub async fn scheduled_repository_names(

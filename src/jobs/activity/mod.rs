@@ -2,17 +2,23 @@
 //! organizations, and what they share (finding the tracked row, walking pages, storing
 //! payloads).
 
+pub mod issue;
+pub mod leaderboard;
 pub mod members;
 pub mod reconcile;
 pub mod repository;
 mod store;
 pub mod timeline;
 mod transfer;
+pub mod webhook;
 
+pub use issue::IssueSync;
+pub use leaderboard::LeaderboardRebuild;
 pub use members::OrgMembersSync;
 pub use reconcile::ActivityReconcile;
 pub use repository::RepositoryActivitySync;
 pub use timeline::IssueTimelineSync;
+pub use webhook::WebhookDelivery;
 
 use chrono::Utc;
 use serde::de::DeserializeOwned;

@@ -135,6 +135,7 @@ pub async fn timeline_page(
             actor_type: item.actor_type(),
             created_at: item.created_at(),
             details: item.details(),
+            updated_at: item.updated_at(),
         })
         .collect();
     timeline::upsert(conn, &rows).await

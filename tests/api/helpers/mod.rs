@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod fake_github;
 pub mod github_openapi;
+pub mod github_webhooks;
 pub mod seed;
 pub mod services;
 mod snapshot;

@@ -1,0 +1,2 @@
+DROP TABLE leaderboard_rebuilds;
+DROP TABLE webhook_deliveries;
