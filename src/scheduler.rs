@@ -1,7 +1,7 @@
 //! `gitomatic scheduler`: on each cron entry the job kinds declare (DISCOVERY_CRON,
 //! ACTIVITY_CRON, ...), enqueues what the kinds bound to it ask for, and republishes
-//! stranded tasks. Only the scheduler holding a PostgreSQL advisory lock acts, so several
-//! schedulers never double-enqueue.
+//! stranded tasks and samples the crawl and the quota for the dashboard. Only the scheduler
+//! holding a PostgreSQL advisory lock acts, so several schedulers never double-enqueue.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,11 +16,14 @@ use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 
 use crate::config::Schedule;
 use crate::context::AppContext;
-use crate::db::queries::tasks;
-use crate::jobs::{Registry, enqueue};
+use crate::db::queries::{samples, tasks};
+use crate::jobs::{FRESH_FOR, Registry, enqueue};
 
 /// How often the leader looks for stranded tasks, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// How often the leader samples the crawl and the quota for the dashboard (`samples`
+/// keeps at most one sample a minute, whoever writes it).
+const SAMPLE_EVERY: Duration = Duration::from_secs(60);
 
 /// Leadership among schedulers: a session-level advisory lock on a dedicated connection.
 /// The lock is released when the connection closes, so a dead leader is replaced on the
@@ -221,6 +224,8 @@ pub async fn run(
     tracing::info!("scheduler: started");
     let lease = Duration::from_secs(u64::from(ctx.config.task_lease_secs));
     let mut sweep = tokio::time::interval(SWEEP_EVERY.min(lease / 2));
+    let mut sample = tokio::time::interval(SAMPLE_EVERY);
+    sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             changed = shutdown.changed() => {
@@ -229,6 +234,11 @@ pub async fn run(
             _ = sweep.tick() => {
                 if let Some(_leading) = leadership.lead().await {
                     sweep_stranded(&ctx).await;
+                }
+            }
+            _ = sample.tick() => {
+                if let Some(_leading) = leadership.lead().await {
+                    take_sample(&ctx).await;
                 }
             }
         }
@@ -290,6 +300,29 @@ async fn sweep_stranded(ctx: &AppContext) {
             }
         }
         Err(error) => tracing::warn!(%error, "scheduler: sweep failed"),
+    }
+}
+
+/// Samples the crawl and the quota for the dashboard's charts and deletes samples past
+/// their retention, on the scheduler's pool (no statement timeout): the counts are one
+/// pass over `developers` a minute.
+async fn take_sample(ctx: &AppContext) {
+    let taken = async {
+        let mut conn = ctx.db.get().await?;
+        samples::take(&mut conn, FRESH_FOR, samples::RETENTION).await
+    };
+    match taken.await {
+        Ok(samples::Taken {
+            sample: Some(sample),
+            pruned,
+        }) => tracing::debug!(
+            sample.taken_at = %sample.taken_at, sample.synced = sample.synced,
+            sample.frontier = sample.frontier, sample.pruned = pruned, "scheduler: sample taken"
+        ),
+        Ok(samples::Taken { sample: None, .. }) => {
+            tracing::debug!("scheduler: this minute was sampled already");
+        }
+        Err(error) => tracing::warn!(%error, "scheduler: sampling failed"),
     }
 }
 

@@ -1,54 +1,30 @@
 //! The browsable API: a resource's JSON as an HTML page with clickable links, breadcrumbs,
-//! paging links and, on the task list, a form to trigger a task. Templates are maud's
-//! `html!`, which escapes every value it is given.
+//! paging links and the forms of its list (filters, and the `POST` form of a writable
+//! one); and the layout every HTML page shares. Templates are maud's `html!`, which
+//! escapes every value it is given.
 
 use actix_web::http::StatusCode;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::Value;
 
-use crate::api::filter_form;
-use crate::jobs::Registry;
+use crate::api::{filter_form, post_form};
 
-/// The page's style sheet (inline: the page loads nothing from elsewhere).
+/// Every page's style sheet (inline: a page loads nothing from elsewhere). On a phone-width
+/// screen nothing is wider than the page: long words wrap, tables and charts scroll inside
+/// their own box (`div.scroll`, `div.plot`), forms fold to one column.
 const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}\
-header{background:#24292f;color:#fff;padding:.7em 1.2em}header a{color:#fff;text-decoration:none;font-weight:bold}\
+header{background:#24292f;color:#fff;padding:.7em 1.2em;display:flex;flex-wrap:wrap;justify-content:space-between;gap:.2em 1em}\
+header a{color:#fff;text-decoration:none;font-weight:bold}\
 nav.crumbs{padding:.6em 1.2em;background:#eee}nav.crumbs a{color:#0969da}\
 main{padding:1em 1.2em}pre{background:#fff;border:1px solid #ddd;padding:1em;overflow:auto;line-height:1.4}\
-nav.crumbs,h1{overflow-wrap:anywhere}pre .header b{color:#555}\
-a{color:#0969da}.k{color:#953800}.s{color:#0a3069}.n{color:#0550ae}.l{color:#8250df}\
+nav.crumbs,h1,p{overflow-wrap:anywhere}pre .header b{color:#555}\
+a{color:#0969da}pre .k{color:#953800}pre .s{color:#0a3069}pre .n{color:#0550ae}pre .l{color:#8250df}\
 .paging a{margin-right:1em}form{background:#fff;border:1px solid #ddd;padding:1em;margin-bottom:1em}\
-label{display:inline-block;min-width:8em}input,select{margin:.2em 0;padding:.2em}\
-.arg[hidden]{display:none}";
-
-/// Shows the inputs of the chosen kind and posts `{name, args}` with the typed-in token.
-const TRIGGER_SCRIPT: &str = r#"
-const kind = document.getElementById('name');
-const argsOf = () => (kind.selectedOptions[0].dataset.args || '').split(' ').filter(Boolean);
-const showArgs = () => {
-  const wanted = argsOf();
-  for (const p of document.querySelectorAll('#trigger .arg')) p.hidden = !wanted.includes(p.dataset.arg);
-};
-kind.addEventListener('change', showArgs);
-showArgs();
-document.getElementById('trigger').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const args = {};
-  for (const name of argsOf()) {
-    const value = document.getElementById('arg-' + name).value.trim();
-    if (value) args[name] = value;
-  }
-  const response = await fetch(window.location.pathname, {
-    method: 'POST',
-    headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
-              'Authorization': 'Bearer ' + document.getElementById('token').value},
-    body: JSON.stringify({name: kind.value, args})});
-  const answer = await response.json();
-  const result = document.getElementById('result');
-  if (response.ok) { window.location = answer.url; }
-  else { result.textContent = response.status + ': ' + answer.error; }
-});
-"#;
+label{display:inline-block;min-width:8em}input,select{margin:.2em 0;padding:.2em;max-width:100%}\
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;width:100%;font-size:.9em}\
+th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid #eee;vertical-align:top}td.n{text-align:right}\
+.plot{overflow-x:auto;max-width:100%}.plot svg{display:block;width:100%;min-width:560px;max-width:960px;height:auto}";
 
 /// What a browsable page shows of one answer.
 pub struct Browsable<'a> {
@@ -77,80 +53,108 @@ pub fn page(answer: &Browsable<'_>) -> String {
         .next()
         .filter(|title| !title.is_empty())
         .unwrap_or("github");
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – gitomatic" }
-                style { (PreEscaped(STYLE)) (PreEscaped(filter_form::STYLE)) }
-            }
-            body {
-                header {
-                    a href="/github/" { "gitomatic" } " · "
-                    a href="/github/swagger/" { "Swagger" } " · "
-                    a href="/github/redoc/" { "Redoc" }
-                }
-                nav.crumbs { (breadcrumbs(path)) }
-                main {
-                    h1 { (title) }
-                    @for form in answer.forms { (form) }
-                    (paging_links(body))
-                    pre.response {
-                        span #response-headers {
-                            b { "HTTP " (answer.status.as_u16()) " " (answer.status.canonical_reason().unwrap_or("")) }
-                            @for (name, value) in answer.headers {
-                                "\n" span.header { b { (name) ":" } " " (value) }
-                            }
-                        }
-                        "\n\n"
-                        span #response-body { (json_value(body, 0)) }
-                    }
-                    (paging_links(body))
-                    p { a href=(answer.json_url) { "JSON" } }
+    let content = html! {
+        @for form in answer.forms { (form) }
+        (paging_links(body))
+        pre.response {
+            span #response-headers {
+                b { "HTTP " (answer.status.as_u16()) " " (answer.status.canonical_reason().unwrap_or("")) }
+                @for (name, value) in answer.headers {
+                    "\n" span.header { b { (name) ":" } " " (value) }
                 }
             }
+            "\n\n"
+            span #response-body { (json_value(body, 0)) }
         }
-    }
-    .into_string()
+        (paging_links(body))
+        p { a href=(answer.json_url) { "JSON" } }
+    };
+    layout(&Layout {
+        title,
+        styles: &[filter_form::STYLE, post_form::STYLE],
+        crumbs: breadcrumbs(path),
+        aside: html! {},
+        content,
+    })
 }
 
 /// How the charts look (inline, like the rest of the page).
-const CHART_STYLE: &str = "\
+pub const CHART_STYLE: &str = "\
 section.chart{background:#fff;border:1px solid #ddd;padding:.4em 1em 1em;margin-bottom:1em}\
 section.chart h2{font-size:1.05em;margin:.5em 0 .2em}p.empty{color:#666}\
 svg text{font:12px system-ui,sans-serif;fill:#444;dominant-baseline:middle}\
 line.axis{stroke:#888;stroke-width:1}circle.gap{fill:#0969da;fill-opacity:.75}\
 line.average{stroke:#cf222e;stroke-width:3}text.average-label{fill:#cf222e}\
 rect.bar{fill:#2da44e}text.label{fill:#222}\
-section.chart.empty{padding:.1em 1em}section.empty h2,section.empty p{display:inline;margin-right:.8em}";
+section.chart.empty{padding:.1em 1em}section.empty h2,section.empty p{display:inline;margin-right:.8em}\
+line.grid{stroke:#eee;stroke-width:1}text.axis-title{fill:#555}\
+polyline.line{fill:none;stroke:var(--c);stroke-width:2;stroke-linejoin:round;stroke-linecap:round}\
+polyline.dashed{stroke-dasharray:6 4}\
+.c0{--c:#0969da}.c1{--c:#cf222e}.c2{--c:#1a7f37}.c3{--c:#bf8700}\
+.c4{--c:#8250df}.c5{--c:#bc4c00}.c6{--c:#1b7c83}.c7{--c:#57606a}\
+ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:.2em 1.2em;padding:0;margin:.4em 0 0;font-size:.9em}\
+.swatch{display:inline-block;width:1.4em;height:.25em;background:var(--c);vertical-align:middle;margin-right:.4em}\
+.swatch.dashed{background:repeating-linear-gradient(90deg,var(--c) 0 6px,transparent 6px 10px)}\
+@media (max-width:40em){.plot svg text{font-size:14px}}";
 
 /// A page of charts (`content`, SVG from [`crate::api::charts`]) in the same layout as the
 /// browsable API; it loads nothing from elsewhere and runs no script.
 pub fn chart_page(path: &str, title: &str, content: Markup) -> String {
+    layout(&Layout {
+        title,
+        styles: &[CHART_STYLE],
+        crumbs: html! {
+            a href="/github/" { "github" }
+            @for segment in path.split('/').filter(|s| !s.is_empty()).skip(1) { " / " (segment) }
+        },
+        aside: html! {},
+        content,
+    })
+}
+
+/// What a page puts in the shared frame.
+pub struct Layout<'a> {
+    /// The page's title and heading.
+    pub title: &'a str,
+    /// Style sheets added to the shared one.
+    pub styles: &'a [&'a str],
+    /// The breadcrumbs.
+    pub crumbs: Markup,
+    /// Shown at the right of the header (the dashboard's live indicator).
+    pub aside: Markup,
+    /// The page's own content, below its heading.
+    pub content: Markup,
+}
+
+/// Every HTML page's frame: the header with the site's links, the breadcrumbs, the
+/// heading, the style sheets inline, and a viewport for phones.
+pub fn layout(page: &Layout<'_>) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – gitomatic" }
-                style { (PreEscaped(STYLE)) (PreEscaped(CHART_STYLE)) }
+                title { (page.title) " – gitomatic" }
+                style {
+                    (PreEscaped(STYLE))
+                    @for style in page.styles { (PreEscaped(style)) }
+                }
             }
             body {
                 header {
-                    a href="/github/" { "gitomatic" } " · "
-                    a href="/github/swagger/" { "Swagger" } " · "
-                    a href="/github/redoc/" { "Redoc" }
+                    nav {
+                        a href="/github/" { "gitomatic" } " · "
+                        a href="/github/dashboard/" { "Dashboard" } " · "
+                        a href="/github/swagger/" { "Swagger" } " · "
+                        a href="/github/redoc/" { "Redoc" }
+                    }
+                    (page.aside)
                 }
-                nav.crumbs {
-                    a href="/github/" { "github" }
-                    @for segment in path.split('/').filter(|s| !s.is_empty()).skip(1) { " / " (segment) }
-                }
+                nav.crumbs { (page.crumbs) }
                 main {
-                    h1 { (title) }
-                    (content)
+                    h1 { (page.title) }
+                    (page.content)
                 }
             }
         }
@@ -233,51 +237,6 @@ fn json_string(text: &str) -> Markup {
     }
 }
 
-/// The form that triggers a task of any kind of `registry`, with the token typed in (the
-/// API wants `Authorization: Bearer`): one option per kind, one input per argument, shown
-/// for the kinds that take it.
-pub fn task_form(registry: &Registry) -> Markup {
-    let mut inputs = Vec::new();
-    for kind in registry.kinds() {
-        for arg in kind.args() {
-            if !inputs
-                .iter()
-                .any(|seen: &&crate::jobs::ArgSpec| seen.name == arg.name)
-            {
-                inputs.push(arg);
-            }
-        }
-    }
-    html! {
-        form #trigger {
-            h2 { "Trigger a task" }
-            p {
-                label for="name" { "name" }
-                select #name name="name" {
-                    @for kind in registry.kinds() {
-                        @let args: Vec<&str> = kind.args().iter().map(|arg| arg.name).collect();
-                        option value=(kind.name()) title=(kind.description()) data-args=(args.join(" ")) {
-                            (kind.name())
-                        }
-                    }
-                }
-            }
-            @for arg in &inputs {
-                p.arg data-arg=(arg.name) {
-                    label for=(format!("arg-{}", arg.name)) { (arg.name) }
-                    input #(format!("arg-{}", arg.name)) name=(arg.name) placeholder=(arg.example) title=(arg.description);
-                }
-            }
-            p {
-                label for="token" { "API token" }
-                input #token type="password" autocomplete="off";
-            }
-            p { button type="submit" { "POST" } " " output #result {} }
-        }
-        script { (PreEscaped(TRIGGER_SCRIPT)) }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,20 +299,6 @@ mod tests {
         let html = render("/github/x/", &json!({"a": [1, {"b": null}]}));
         let expected = "{\n  <span class=\"k\">&quot;a&quot;</span>: [\n    <span class=\"n\">1</span>,\n    {\n      <span class=\"k\">&quot;b&quot;</span>: <span class=\"l\">null</span>\n    }\n  ]\n}";
         assert!(html.contains(expected), "{html}");
-    }
-
-    #[test]
-    fn the_task_form_offers_every_registered_kind_and_argument() {
-        let form = task_form(&Registry::builtin()).into_string();
-        for name in Registry::builtin().names() {
-            assert!(
-                form.contains(&format!(r#"<option value="{name}""#)),
-                "{name}"
-            );
-        }
-        assert!(form.contains(r#"data-args="username repo_name""#), "{form}");
-        assert_eq!(form.matches(r#"data-arg="username""#).count(), 1, "{form}");
-        assert!(form.contains(r#"data-arg="repo_name""#), "{form}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod members;
 mod metrics;
 pub mod openapi;
 mod params;
+mod post_form;
 mod rate_limits;
 mod releases;
 mod render;

@@ -9,10 +9,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::api::post_form::PostForm;
 use crate::api::views::Page;
 use crate::api::{filter_form, html, params};
 use crate::db::filter::Field;
-use crate::jobs::Registry;
 
 /// The methods of a list that only reads (all but the task and tracked lists).
 pub const READ_ONLY: &str = "GET, HEAD";
@@ -32,8 +32,8 @@ pub struct Rendered {
     allow: Option<&'static str>,
     /// The list's fields and default ordering, for the filter form of the HTML page.
     filters: Option<(&'static [Field], &'static str)>,
-    /// HTML shown above the JSON on the browsable page (the task trigger form).
-    form: Option<maud::Markup>,
+    /// The form of a writable list's `POST`, shown above the JSON on the browsable page.
+    post: Option<PostForm>,
 }
 
 impl Rendered {
@@ -46,7 +46,7 @@ impl Rendered {
             link: None,
             allow: None,
             filters: None,
-            form: None,
+            post: None,
         }
     }
 
@@ -108,9 +108,9 @@ impl Rendered {
         self
     }
 
-    /// Adds the form that triggers a task of any registered kind to the HTML page.
-    pub fn with_task_form(mut self, registry: &Registry) -> Self {
-        self.form = Some(html::task_form(registry));
+    /// Adds the form of the list's `POST` body to the HTML page, if given.
+    pub fn with_post_form(mut self, form: Option<PostForm>) -> Self {
+        self.post = form;
         self
     }
 
@@ -136,7 +136,7 @@ impl Rendered {
             if let Some((fields, ordering)) = self.filters {
                 forms.push(filter_form::form(request, fields, ordering));
             }
-            forms.extend(self.form);
+            forms.extend(self.post.as_ref().map(PostForm::render));
             html::page(&html::Browsable {
                 path: request.path(),
                 json_url: &json_url(request),

@@ -30,6 +30,7 @@ use crate::api::collection;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params::MAX_PAGE_SIZE;
+use crate::api::post_form::PostForm;
 use crate::api::render::{READ_ONLY, Rendered};
 use crate::api::views::{ErrorView, Page};
 use crate::context::AppContext;
@@ -136,7 +137,14 @@ pub trait Resource: 'static {
         Ok(())
     }
 
-    /// Additions to a rendered list (none by default; tasks add their trigger form).
+    /// The form of the body a `POST` to its list takes, shown on the browsable list (none
+    /// by default: the list only reads). A writable resource declares it from the request
+    /// type documenting its `POST` ([`PostForm::of`]); tasks from the job registry.
+    fn post_form(_request: &HttpRequest) -> Option<PostForm> {
+        None
+    }
+
+    /// Additions to a rendered list (none by default).
     fn decorate(rendered: Rendered, _request: &HttpRequest) -> Rendered {
         rendered
     }
@@ -198,7 +206,7 @@ impl Collection {
                             ctx: web::Data<AppContext>,
                             id: web::Path<String>| async move {
             let id = existing::<P>(&ctx, &id).await?;
-            respond_list::<C>(&request, &ctx, scope(id), READ_ONLY).await
+            respond_list::<C>(&request, &ctx, scope(id), READ_ONLY, None).await
         };
         Self {
             routes: vec![get_route(&path).to(handler)],
@@ -254,15 +262,18 @@ async fn list<R: Resource>(
     request: HttpRequest,
     ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, ApiError> {
-    respond_list::<R>(&request, &ctx, R::ALL, R::LIST_ALLOW).await
+    let post = R::post_form(&request);
+    respond_list::<R>(&request, &ctx, R::ALL, R::LIST_ALLOW, post).await
 }
 
-/// A list of `R` in `scope`, answering `allow` in `Allow` (a sub-collection only reads).
+/// A list of `R` in `scope`, answering `allow` in `Allow` (a sub-collection only reads),
+/// its browsable page with the `post` form if any.
 async fn respond_list<R: Resource>(
     request: &HttpRequest,
     ctx: &AppContext,
     scope: R::Scope,
     allow: &'static str,
+    post: Option<PostForm>,
 ) -> Result<HttpResponse, ApiError> {
     let declaration = R::DECLARATION;
     let rendered = collection::list(
@@ -275,7 +286,8 @@ async fn respond_list<R: Resource>(
         R::view,
     )
     .await?
-    .with_allow(allow);
+    .with_allow(allow)
+    .with_post_form(post);
     Ok(R::decorate(rendered, request).respond(request))
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
+use crate::api::post_form::PostForm;
 use crate::api::render::{READ_AND_POST, Rendered};
 use crate::api::resource::{Declaration, Operation, Resource};
 use crate::api::views::ErrorView;
@@ -142,12 +143,11 @@ impl Resource for Tasks {
         }
     }
 
-    /// The browsable list carries the form that triggers a task ([`create_task`]).
-    fn decorate(rendered: Rendered, request: &HttpRequest) -> Rendered {
-        match request.app_data::<web::Data<Registry>>() {
-            Some(registry) => rendered.with_task_form(registry),
-            None => rendered,
-        }
+    /// The browsable list carries the form that triggers a task ([`create_task`]): one
+    /// option per registered kind and its arguments.
+    fn post_form(request: &HttpRequest) -> Option<PostForm> {
+        let registry = request.app_data::<web::Data<Registry>>()?;
+        Some(PostForm::trigger(registry))
     }
 }
 

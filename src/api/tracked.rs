@@ -15,6 +15,7 @@ use crate::api::auth::require_token;
 use crate::api::error::ApiError;
 use crate::api::links::Links;
 use crate::api::params;
+use crate::api::post_form::PostForm;
 use crate::api::render::{READ_AND_DELETE, READ_AND_POST, Rendered};
 use crate::api::resource::{self, Declaration, Operation, Resource};
 use crate::api::tasks::{body_fields, read_body};
@@ -80,6 +81,10 @@ impl Resource for TrackedRepositories {
     /// The list also takes `POST` ([`track_repository`]).
     const LIST_ALLOW: &'static str = READ_AND_POST;
     const DETAIL_ALLOW: &'static str = READ_AND_DELETE;
+
+    fn post_form(_request: &HttpRequest) -> Option<PostForm> {
+        Some(PostForm::of::<TrackRepositoryRequest>("Track a repository"))
+    }
 }
 
 impl Resource for TrackedOrganizations {
@@ -128,6 +133,12 @@ impl Resource for TrackedOrganizations {
     /// The list also takes `POST` ([`track_organization`]).
     const LIST_ALLOW: &'static str = READ_AND_POST;
     const DETAIL_ALLOW: &'static str = READ_AND_DELETE;
+
+    fn post_form(_request: &HttpRequest) -> Option<PostForm> {
+        Some(PostForm::of::<TrackOrganizationRequest>(
+            "Track an organization",
+        ))
+    }
 }
 
 /// What a tracking request names and how it is tracked: the one difference between

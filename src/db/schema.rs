@@ -326,6 +326,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    samples (taken_at) {
+        taken_at -> Timestamptz,
+        developers -> Int8,
+        synced -> Int8,
+        frontier -> Int8,
+        quota -> Jsonb,
+    }
+}
+
+diesel::table! {
     stars (developer_id, repository_id) {
         developer_id -> Uuid,
         repository_id -> Uuid,
@@ -482,6 +492,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     releases,
     repositories,
+    samples,
     stars,
     tasks,
     timeline_items,

@@ -17,8 +17,9 @@ use crate::jobs::{
     Registry, TaskRequestError,
 };
 
-/// Developers synced more recently than this are not picked again.
-const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+/// Developers synced more recently than this are not picked again (the rest are the
+/// frontier the dashboard charts).
+pub const FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// `discovery_scraper`: no arguments.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

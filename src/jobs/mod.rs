@@ -28,7 +28,7 @@ pub use activity::{
 };
 pub use args::{ArgSpec, Args};
 pub use batch::GraphqlProfileBatch;
-pub use discovery::{DiscoveryScraper, plan_syncs};
+pub use discovery::{DiscoveryScraper, FRESH_FOR, plan_syncs};
 pub use enqueue::{enqueue, publish_created};
 pub use events::EventsPoll;
 pub use graph_snapshot::GraphSnapshot;

@@ -1340,35 +1340,55 @@ async fn the_browsable_page_is_pretty_json_with_clickable_links_and_paging() {
 }
 
 #[tokio::test]
-async fn only_the_task_list_page_has_a_trigger_form() {
+async fn only_the_writable_lists_have_a_post_form_of_their_body() {
     let app = spawn_app().await;
-    let tasks = get_with(&app, "/github/tasks/", &[("accept", "text/html")])
-        .await
-        .text()
-        .await
-        .expect("html");
-    assert!(tasks.contains("<form"), "a form on /github/tasks/");
+    let html = |path: &'static str| {
+        let app = &app;
+        async move {
+            get_with(app, path, &[("accept", "text/html")])
+                .await
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    let tasks = html("/github/tasks/").await;
+    assert!(
+        tasks.contains(r#"<form id="post" method="post">"#),
+        "the trigger form"
+    );
     for name in [
         "full_profile_sync",
         "full_repository_sync",
         "discovery_scraper",
     ] {
-        assert!(tasks.contains(name), "the form offers {name}");
+        assert!(
+            tasks.contains(&format!(r#"<option value="{name}""#)),
+            "the form offers {name}"
+        );
     }
-    assert!(tasks.contains(r#"<form id="trigger">"#), "the trigger form");
     for field in ["username", "repo_name"] {
         assert!(
-            tasks.contains(&format!(r#"id="arg-{field}" name="{field}""#)),
+            tasks.contains(&format!(r#"id="post-{field}" name="{field}""#)),
             "an input {field}"
         );
     }
+    // The tracked lists: the fields of the body their POST takes.
+    for (path, field) in [
+        ("/github/tracked_repositories/", "full_name"),
+        ("/github/tracked_organizations/", "login"),
+    ] {
+        let page = html(path).await;
+        assert!(page.contains(r#"<form id="post" method="post">"#), "{path}");
+        assert_eq!(page.matches(r#"<p class="input""#).count(), 1, "{path}");
+        assert!(
+            page.contains(&format!(r#"id="post-{field}" name="{field}""#)),
+            "{path}: {field}"
+        );
+    }
     // Other lists have their filter form only.
-    let developers = get_with(&app, "/github/developers/", &[("accept", "text/html")])
-        .await
-        .text()
-        .await
-        .expect("html");
-    assert!(!developers.contains(r#"id="trigger""#));
+    let developers = html("/github/developers/").await;
+    assert!(!developers.contains(r#"id="post""#));
     assert_eq!(developers.matches("<form").count(), 1, "{developers}");
     assert!(developers.contains(r#"<form id="filters" method="get""#));
 }

@@ -273,3 +273,104 @@ fn save_screenshot(name: &str, png: &[u8], for_docs: bool) {
     std::fs::create_dir_all(&dir).expect("screenshot directory");
     std::fs::write(dir.join(name), png).expect("screenshot written");
 }
+
+#[tokio::test]
+async fn the_post_form_of_a_writable_list_is_its_body_and_creates_with_the_token() {
+    let app = spawn_app().await;
+    let token = seed::token(&app).await;
+
+    // Tracked organizations: the form has the body's one field, documented.
+    let list = format!("{}/github/tracked_organizations/?format=api", app.address);
+    let mut browser = Browser::open(&list).await;
+    browser.wait_for_load(&list).await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#post .input')].map(p => [p.dataset.input, p.querySelector('input').placeholder, p.querySelector('input').required])")
+            .await,
+        json!([["login", "github", true]])
+    );
+    // A wrong token: the answer's status and error, and nothing tracked.
+    browser
+        .eval(
+            "document.getElementById('post-login').value = 'rust-lang';
+             document.getElementById('post-token').value = 'not-a-token';
+             document.querySelector('#post button[type=submit]').click()",
+        )
+        .await;
+    browser
+        .wait_for(
+            "document.getElementById('post-result').textContent.startsWith('403: ')",
+            json!(true),
+        )
+        .await;
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM tracked_organizations")
+            .await,
+        0
+    );
+    // The token: created, and the page goes to the new organization.
+    browser
+        .eval(&format!(
+            "document.getElementById('post-token').value = {};
+             document.querySelector('#post button[type=submit]').click()",
+            json!(token)
+        ))
+        .await;
+    browser
+        .wait_for(
+            "/\\/github\\/tracked_organizations\\/[0-9a-f-]{36}\\/$/.test(location.pathname) \
+             && document.readyState === 'complete' && !!document.getElementById('response-body')",
+            json!(true),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("JSON.parse(document.getElementById('response-body').textContent).login")
+            .await,
+        json!("rust-lang")
+    );
+
+    // Tasks: one option per job kind, and the arguments of the chosen one.
+    let list = format!("{}/github/tasks/?format=api", app.address);
+    browser.navigate(&list).await;
+    let shown =
+        "[...document.querySelectorAll('#post .input:not([hidden])')].map(p => p.dataset.input)";
+    let choose = |kind: &str| {
+        format!(
+            "{{ const kind = document.getElementById('post-name');
+               kind.value = {};
+               kind.dispatchEvent(new Event('change', {{bubbles: true}})); }}",
+            json!(kind)
+        )
+    };
+    browser.eval(&choose("full_repository_sync")).await;
+    assert_eq!(
+        browser.eval(shown).await,
+        json!(["name", "username", "repo_name"])
+    );
+    browser.eval(&choose("graph_snapshot")).await;
+    assert_eq!(browser.eval(shown).await, json!(["name"]));
+    browser.eval(&choose("full_profile_sync")).await;
+    browser
+        .eval(&format!(
+            "document.getElementById('post-username').value = 'octocat';
+             document.getElementById('post-token').value = {};
+             document.querySelector('#post button[type=submit]').click()",
+            json!(token)
+        ))
+        .await;
+    browser
+        .wait_for(
+            "/\\/github\\/tasks\\/[0-9a-f-]{36}\\/$/.test(location.pathname) \
+             && document.readyState === 'complete' && !!document.getElementById('response-body')",
+            json!(true),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("(b => [b.name, b.args.username])(JSON.parse(document.getElementById('response-body').textContent))")
+            .await,
+        json!(["full_profile_sync", "octocat"])
+    );
+}

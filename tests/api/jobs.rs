@@ -307,7 +307,7 @@ async fn a_toy_kind_validates_its_own_arguments_and_unknown_ones_are_named() {
         .await
         .expect("HTML");
     assert!(form.contains(r#"<option value="toy_echo""#), "{form}");
-    assert!(form.contains(r#"data-arg="word""#), "{form}");
+    assert!(form.contains(r#"data-input="word""#), "{form}");
 
     // So does the OpenAPI enum of task names, for triggers and task resources.
     let doc: Value = app

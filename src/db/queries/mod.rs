@@ -17,6 +17,7 @@ pub mod rate_limits;
 pub mod relations;
 pub mod releases;
 pub mod repositories;
+pub mod samples;
 pub mod tasks;
 pub mod timeline;
 pub mod tokens;

@@ -411,3 +411,42 @@ pub async fn latest(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Task
         .load(conn)
         .await?)
 }
+
+/// The tasks that ended in one period, by outcome.
+#[derive(Clone, Debug, PartialEq, Eq, QueryableByName)]
+pub struct Finished {
+    /// The period's start (a multiple of its length since the Unix epoch).
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub period: DateTime<Utc>,
+    /// `succeeded`, `failed` or `deferred`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub outcome: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub tasks: i64,
+}
+
+/// How many tasks ended in each `period` from `since` on, by outcome, from the tasks
+/// themselves: succeeded and failed tasks by `finished_at`, tasks deferred now by the start
+/// of the run that deferred them (a deferral keeps no time of its own; runs are short). A
+/// task counts once, as it is now: one deferred and later finished counts as finished.
+/// Periods without tasks are left out.
+pub async fn finished_per_period(
+    conn: &mut AsyncPgConnection,
+    since: DateTime<Utc>,
+    period: std::time::Duration,
+) -> Result<Vec<Finished>, DbError> {
+    Ok(diesel::sql_query(
+        "SELECT to_timestamp(floor(extract(epoch FROM at) / $2) * $2) AS period,
+                status AS outcome, count(*) AS tasks
+           FROM (SELECT status, finished_at AS at FROM tasks
+                  WHERE finished_at >= $1 AND status IN ('succeeded', 'failed')
+                 UNION ALL
+                 SELECT status, started_at FROM tasks
+                  WHERE status = 'deferred' AND started_at >= $1) ended
+          GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(since)
+    .bind::<diesel::sql_types::Double, _>(period.as_secs_f64())
+    .load(conn)
+    .await?)
+}

@@ -420,3 +420,16 @@ pub async fn some_repositories(
         .load(conn)
         .await?)
 }
+
+/// The first `limit` tracked organizations, oldest tracked first (the dashboard's table).
+pub async fn some_organizations(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> Result<Vec<TrackedOrganization>, DbError> {
+    Ok(tracked_organizations::table
+        .order((tracked_organizations::created_at, tracked_organizations::id))
+        .limit(limit)
+        .select(TrackedOrganization::as_select())
+        .load(conn)
+        .await?)
+}

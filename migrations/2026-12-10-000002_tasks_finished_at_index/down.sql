@@ -1,0 +1,1 @@
+DROP INDEX tasks_finished_at_idx;
