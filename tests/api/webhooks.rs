@@ -333,11 +333,6 @@ async fn assert_issue_as_on_github(app: &TestApp, id: i64) {
     assert_eq!(stored, expected, "issue {id} as the fake has it");
 }
 
-/// Counts rows.
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.count(sql).await
-}
-
 // ---------------------------------------------------------------------------
 // The receipt: checks, in order
 // ---------------------------------------------------------------------------
@@ -359,7 +354,8 @@ async fn webhooks_are_off_without_a_secret() {
         json!({"error": "webhooks are not configured: set GITHUB_WEBHOOK_SECRET"})
     );
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM webhook_deliveries").await,
+        app.count("SELECT count(*) AS n FROM webhook_deliveries")
+            .await,
         0
     );
 }
@@ -460,10 +456,11 @@ async fn each_check_answers_as_specified_and_stores_nothing() {
     assert_eq!(status, 413);
 
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM webhook_deliveries").await,
+        app.count("SELECT count(*) AS n FROM webhook_deliveries")
+            .await,
         0
     );
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM tasks").await, 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM tasks").await, 0);
 
     // Rejections are counted (the 401s and 400s above), by event.
     let metrics = app.get("/metrics").await.text().await.expect("text");
@@ -653,16 +650,12 @@ async fn a_transferred_issue_is_recorded_as_a_transfer_from_the_payload() {
     );
     // Both boards are rebuilt from the activity as it now is.
     wait_for(&app, "the boards of both repositories", || async {
-        count(
-            &app,
-            "SELECT count(*) AS n FROM contributions c JOIN repositories r ON r.id = c.repository_id
+        app.count("SELECT count(*) AS n FROM contributions c JOIN repositories r ON r.id = c.repository_id
              WHERE r.full_name = 'acme/api' AND c.kind = 'issue_opened' AND c.login = 'bob'",
         )
         .await
             == 1
-            && count(
-                &app,
-                "SELECT count(*) AS n FROM contributions c JOIN repositories r ON r.id = c.repository_id
+            && app.count("SELECT count(*) AS n FROM contributions c JOIN repositories r ON r.id = c.repository_id
                  WHERE r.full_name = 'alice/tool' AND c.kind = 'issue_opened'",
             )
             .await
@@ -978,7 +971,8 @@ async fn pull_request_deliveries_store_it_merged_state_included_and_a_walk_finds
     assert_issue_as_on_github(&app, id).await;
     // The payload has no issue id: the pull request waits under a placeholder...
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM issues WHERE github_id < 0").await,
+        app.count("SELECT count(*) AS n FROM issues WHERE github_id < 0")
+            .await,
         1
     );
     // ... until a walk lists it: one row, with its issue id.
@@ -990,14 +984,13 @@ async fn pull_request_deliveries_store_it_merged_state_included_and_a_walk_finds
     let done = app.wait_for_task(task.id, Duration::from_secs(60)).await;
     assert_eq!(done.status, "succeeded", "{done:?}");
     assert_eq!(
-        count(
-            &app,
-            &format!("SELECT count(*) AS n FROM issues WHERE github_id = {id}")
-        )
+        app.count(&format!(
+            "SELECT count(*) AS n FROM issues WHERE github_id = {id}"
+        ))
         .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM issues").await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM issues").await, 1);
     assert_issue_as_on_github(&app, id).await;
 }
 
@@ -1331,11 +1324,8 @@ async fn releases_pushes_stars_members_and_repository_moves_are_applied() {
     .await;
     assert_eq!(ignored["status"], "ignored", "{ignored}");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM repositories WHERE full_name = 'bob/other'"
-        )
-        .await,
+        app.count("SELECT count(*) AS n FROM repositories WHERE full_name = 'bob/other'")
+            .await,
         0
     );
     // An event gitomatic does not apply: ignored.
@@ -1453,15 +1443,13 @@ async fn a_delivery_id_is_stored_and_applied_once_whatever_the_body() {
     }
     app.wait_until_idle(Duration::from_secs(30)).await;
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM webhook_deliveries").await,
+        app.count("SELECT count(*) AS n FROM webhook_deliveries")
+            .await,
         1
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM tasks WHERE name = 'webhook_delivery'"
-        )
-        .await,
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'webhook_delivery'")
+            .await,
         1
     );
     assert_eq!(stored_issue(&app, "alice/tool", n).await["title"], "Once");
@@ -1583,20 +1571,15 @@ async fn a_burst_of_200_deliveries_from_8_senders_is_answered_fast_and_applied_o
     eprintln!("200 deliveries from 8 senders answered in {sent_in:?}, slowest {slowest:?}");
 
     wait_for(&app, "200 deliveries applied", || async {
-        count(
-            &app,
-            "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'applied'",
-        )
-        .await
+        app.count("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'applied'")
+            .await
             == 200
     })
     .await;
     let last_applied = Instant::now();
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM issues").await, 200);
+    assert_eq!(app.count("SELECT count(*) AS n FROM issues").await, 200);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM tasks WHERE name = 'webhook_delivery' AND status = 'succeeded'"
+        app.count("SELECT count(*) AS n FROM tasks WHERE name = 'webhook_delivery' AND status = 'succeeded'"
         )
         .await,
         200
@@ -1605,11 +1588,8 @@ async fn a_burst_of_200_deliveries_from_8_senders_is_answered_fast_and_applied_o
     assert!(requests.is_empty(), "{requests:?}");
     // The board counts them within 15 s, rebuilt at most once per 10 s.
     wait_for(&app, "the board after the burst", || async {
-        count(
-            &app,
-            "SELECT count(*) AS n FROM contributions WHERE kind = 'issue_opened'",
-        )
-        .await
+        app.count("SELECT count(*) AS n FROM contributions WHERE kind = 'issue_opened'")
+            .await
             == 200
     })
     .await;
@@ -1830,8 +1810,7 @@ async fn a_worker_killed_while_applying_a_delivery_leaves_it_applied_once() {
         &app,
         "the worker waiting half way through the delivery",
         || async {
-            count(
-                &app,
+            app.count(
                 "SELECT count(*) AS n FROM pg_stat_activity
              WHERE wait_event_type = 'Lock' AND query LIKE '%gitomatic.webhook.%'",
             )
@@ -1859,14 +1838,11 @@ async fn a_worker_killed_while_applying_a_delivery_leaves_it_applied_once() {
     )
     .await;
     assert_eq!(task, json!([{"status": "succeeded", "attempts": 2}]));
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM issues").await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM issues").await, 1);
     assert_issue_as_on_github(&app, id).await;
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'applied'"
-        )
-        .await,
+        app.count("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'applied'")
+            .await,
         1
     );
 }
