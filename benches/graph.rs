@@ -6,6 +6,13 @@
 //! is its own line) — as a Markdown table of p50 / p99 / throughput; and one full streamed
 //! export (time, bytes, and how much the process's resident memory grew meanwhile).
 //!
+//! The follow rank (`developer_rank`, SPEC-3 C) runs once after the snapshot, in a child
+//! process (this bench binary run again with `BENCH_RANK_CHILD_URL` set, which runs the
+//! job's computation alone — read, iterate, write back — and exits): its duration and its
+//! peak memory (the child's `VmHWM`, the whole process's high-water resident set, runtime
+//! included) are their own line, and the list cases by rank (`ordering=rank`,
+//! `rank__lte`) read the ranks it stored.
+//!
 //! `cargo bench --bench graph`; `BENCH_GRAPH_DEVELOPERS` (default 1000000) and
 //! `BENCH_GRAPH_EDGES` (10000000) scale the graph, `BENCH_GRAPH_CONCURRENCY` (8 clients)
 //! and `BENCH_GRAPH_REQUESTS` (400 per case; none started after `BENCH_GRAPH_CASE_SECONDS`,
@@ -60,6 +67,9 @@ const NO_ROUTE: &str = "\"Not found: ";
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
+    if let Ok(url) = std::env::var("BENCH_RANK_CHILD_URL") {
+        return rank_child(&url).await;
+    }
     let developers = support::env_number("BENCH_GRAPH_DEVELOPERS", 1_000_000);
     let edges = support::env_number("BENCH_GRAPH_EDGES", 10_000_000);
     let concurrency = support::env_number("BENCH_GRAPH_CONCURRENCY", 8).max(1) as usize;
@@ -99,6 +109,9 @@ async fn main() -> anyhow::Result<()> {
     // as the job does, and report what the computation costs.
     let snapshot = snapshot(&mut conn).await?;
     println!("{snapshot}");
+    // The follow rank, once, in a process of its own (its peak memory is its own).
+    let rank = rank(&db.url).context("the developer_rank run")?;
+    println!("{rank}");
 
     // The app's own configuration, but for a statement timeout given to the run.
     let extra: Vec<(&'static str, String)> = std::env::var("WEB_STATEMENT_TIMEOUT_MS")
@@ -159,6 +172,13 @@ async fn main() -> anyhow::Result<()> {
     // 10,000 (or of a walk by cursor) is a cursor; each case asks for that page.
     let filtered = "followers_count__gte=5&location__contains=ber&ordering=-followers_count";
     let cursor_cases = [
+        (
+            "developer list by rank, next page after the middle (a cursor past row 10,000)",
+            format!(
+                "{base}/github/developers/?ordering=rank&page={}",
+                developers / 20
+            ),
+        ),
         (
             "developer list, next page after the middle (a cursor past row 10,000)",
             format!("{base}/github/developers/?page={}", developers / 20),
@@ -231,6 +251,28 @@ async fn main() -> anyhow::Result<()> {
         top_case("mutuals of the high-degree developer", "mutuals/"),
         top_case("suggestions for the high-degree developer", "suggestions/"),
         Case::ok("graph stats", vec![format!("{base}/github/graph/")]),
+        Case::ok(
+            "developer list by follow rank (`ordering=rank`), page 1",
+            vec![format!("{base}/github/developers/?ordering=rank")],
+        ),
+        Case::ok(
+            "developer list by score (`ordering=-rank_score&page=50`)",
+            vec![format!("{base}/github/developers/?ordering=-rank_score&page=50")],
+        ),
+        Case::ok(
+            "top ranked, default order (`rank__lte=1000`)",
+            vec![format!("{base}/github/developers/?rank__lte=1000")],
+        ),
+        Case::ok(
+            "rank range by followers (`rank__gte=1000&rank__lte=5000&ordering=-followers_count&page=3`)",
+            vec![format!(
+                "{base}/github/developers/?rank__gte=1000&rank__lte=5000&ordering=-followers_count&page=3"
+            )],
+        ),
+        top_case(
+            "followers of the most-followed by rank (`ordering=rank`)",
+            "followers/?ordering=rank",
+        ),
     ]
     .into_iter()
     .chain(
@@ -288,6 +330,7 @@ async fn main() -> anyhow::Result<()> {
         write_json(std::path::Path::new(&path), &table)?;
     }
     println!("{snapshot}");
+    println!("{rank}");
     match &export {
         Ok(export) => println!("{export}"),
         Err(()) => println!("export (`/github/graph/export/?format=jsonl`): failed"),
@@ -313,6 +356,65 @@ async fn snapshot(conn: &mut AsyncPgConnection) -> anyhow::Result<String> {
         snapshot.developers,
         snapshot.follow_edges
     ))
+}
+
+/// Runs the follow rank once in a child process (this binary again, with
+/// `BENCH_RANK_CHILD_URL`), and reports its wall time and the child's peak memory.
+fn rank(database_url: &str) -> anyhow::Result<String> {
+    let started = Instant::now();
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .env("BENCH_RANK_CHILD_URL", database_url)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("run the rank child")?;
+    let wall = started.elapsed();
+    anyhow::ensure!(output.status.success(), "the rank child failed: {}", output.status);
+    let report: serde_json::Value = serde_json::from_slice(
+        output
+            .stdout
+            .split(|&b| b == b'\n')
+            .rfind(|line| line.starts_with(b"{"))
+            .context("the rank child printed no report")?,
+    )
+    .context("the rank child's report")?;
+    Ok(format!(
+        "follow rank (`developer_rank`, in a child process): {:.1} s in the job ({:.1} s wall,          process start included): read {:.1} s, compute {:.1} s ({} iterations, last L1 change          {:.1e}), write {:.1} s; {} developers, {} follow edges; peak memory (child VmHWM)          {:.1} MiB, the in-memory graph {:.1} MiB",
+        report["seconds"].as_f64().unwrap_or(f64::NAN),
+        wall.as_secs_f64(),
+        report["read_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+        report["compute_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+        report["iterations"],
+        report["l1_change"].as_f64().unwrap_or(f64::NAN),
+        report["write_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+        report["developers"],
+        report["follow_edges"],
+        report["vmhwm_kib"].as_f64().unwrap_or(f64::NAN) / 1024.0,
+        report["graph_bytes"].as_f64().unwrap_or(f64::NAN) / 1_048_576.0,
+    ))
+}
+
+/// The rank child: the job's computation, once, then one JSON line with what it took and
+/// this process's high-water resident memory.
+async fn rank_child(database_url: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let summary = gitomatic::jobs::developer_rank::rank_developers(database_url, || Ok(()))
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let report = serde_json::json!({
+        "seconds": seconds,
+        "read_ms": summary.read_ms,
+        "compute_ms": summary.compute_ms,
+        "write_ms": summary.write_ms,
+        "iterations": summary.iterations,
+        "l1_change": summary.l1_change,
+        "developers": summary.developers,
+        "follow_edges": summary.follow_edges,
+        "graph_bytes": summary.graph_bytes,
+        "vmhwm_kib": memory()?.high_water,
+    });
+    println!("{report}");
+    Ok(())
 }
 
 // ----------------------------------------------------------------------------------------

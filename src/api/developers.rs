@@ -114,6 +114,15 @@ pub struct DeveloperView {
     pub public_repos: Option<i32>,
     /// When gitomatic last completed a full profile sync (null: discovered, never synced).
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// Position by follow rank, 1 the highest: PageRank over the stored follow graph,
+    /// ties by login (byte order). As of the last `developer_rank` run (see
+    /// `rank_computed_at` on `/github/graph/`); null until the first run, and for a
+    /// developer stored after the last one. Ranks only the crawled part of GitHub.
+    #[schema(required = true)]
+    pub rank: Option<i32>,
+    /// The PageRank score behind `rank` (the scores of one run sum to 1); null when `rank` is.
+    #[schema(required = true)]
+    pub rank_score: Option<f64>,
     /// Developers following this one.
     pub followers: String,
     /// Developers this one follows.
@@ -151,6 +160,8 @@ impl DeveloperView {
             public_gists: record.public_gists,
             public_repos: record.public_repos,
             last_synced_at: record.last_synced_at,
+            rank: record.rank,
+            rank_score: record.rank_score,
             followers: links.developer(id, "followers/"),
             following: links.developer(id, "following/"),
             starred_repositories: links.developer(id, "starred_repositories/"),

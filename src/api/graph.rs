@@ -25,6 +25,7 @@ use crate::context::AppContext;
 use crate::db::paginate;
 use crate::db::queries::developers;
 use crate::db::queries::graph::{self as queries, Relation};
+use crate::db::queries::developer_ranks;
 use crate::db::queries::graph_snapshot::{self, Bucket};
 use crate::graph::export::{Export, Format};
 use crate::graph::path::{self, MAX_DEPTH, MAX_VISITED, Search};
@@ -257,6 +258,32 @@ pub struct GraphView {
     pub most_followed: Vec<RankedDeveloperView>,
     /// The whole follow relation, streamed (`format=jsonl|csv|graphml`, `relation=follows|stars`).
     pub export: String,
+    /// When the last `developer_rank` run committed the developers' `rank` and
+    /// `rank_score` (read as of this request, not from the snapshot); null until the first
+    /// run.
+    #[schema(required = true)]
+    pub rank_computed_at: Option<DateTime<Utc>>,
+    /// What that run ranked: the crawled part of GitHub only (null until the first run).
+    #[schema(required = true)]
+    pub rank_coverage: Option<RankCoverageView>,
+}
+
+/// The graph the last follow-rank run covered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankCoverageView {
+    /// Developers ranked: every developer stored when the run read the graph.
+    pub developers: i64,
+    /// Of those, developers whose full profile sync completed at least once.
+    pub synced: i64,
+    /// Of those, developers discovered but never synced (`developers - synced`): their own
+    /// follows are not stored, so they follow no one in the ranked graph.
+    pub frontier: i64,
+    /// Follow edges ranked over.
+    pub follow_edges: i64,
+    /// Developers following no one stored (their score is spread over everyone).
+    pub dangling: i64,
+    /// PageRank iterations made (at most 100; fewer once the L1 change fell below 1e-9).
+    pub iterations: i32,
 }
 
 /// One bucket of a degree histogram.
@@ -296,7 +323,17 @@ pub async fn get_graph(
     params::detail_query(&request)?;
     let mut conn = ctx.conn().await?;
     let snapshot = graph_snapshot::latest(&mut conn).await?;
+    let rank_run = developer_ranks::latest_run(&mut conn).await?;
     drop(conn);
+    let rank_computed_at = rank_run.as_ref().map(|run| run.computed_at);
+    let rank_coverage = rank_run.map(|run| RankCoverageView {
+        developers: run.developers,
+        synced: run.synced,
+        frontier: run.developers - run.synced,
+        follow_edges: run.follow_edges,
+        dangling: run.dangling,
+        iterations: run.iterations,
+    });
     let links = Links::new(&request, &ctx.config);
     let url = links.url("/github/graph/");
     let export = links.url("/github/graph/export/?format=jsonl&relation=follows");
@@ -315,6 +352,8 @@ pub async fn get_graph(
             following_histogram: Vec::new(),
             most_followed: Vec::new(),
             export,
+            rank_computed_at,
+            rank_coverage,
         })
         .respond(&request));
     };
@@ -346,6 +385,8 @@ pub async fn get_graph(
             })
             .collect(),
         export,
+        rank_computed_at,
+        rank_coverage,
     })
     .respond(&request))
 }

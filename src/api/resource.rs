@@ -520,6 +520,7 @@ pub fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         (_, Kind::Boolean) => (Type::Boolean, None, "equals"),
         (_, Kind::Choice(_)) => (Type::String, None, "equals"),
         (_, Kind::Include(_)) => (Type::Boolean, None, ""),
+        (_, Kind::Float) => (Type::Number, Some(KnownFormat::Double), "equals"),
     };
     let mut schema = ObjectBuilder::new().schema_type(schema_type);
     if let (Kind::Choice(values), "") = (field.kind, lookup) {

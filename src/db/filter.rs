@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Double, Text, Timestamptz};
 use serde_json::Value as Json;
 
 use crate::db::cursor::{Cursor, Position};
@@ -18,6 +18,10 @@ pub enum Kind {
     Integer,
     /// Timestamp (RFC 3339 or a date): exact, `__lte`, `__gte`, `__isnull`.
     Timestamp,
+    /// A floating-point number (a score): orderable only, no filter. A cursor carries its
+    /// position as PostgreSQL's text of the value (exact, shortest round-trip digits), not
+    /// as a JSON number, which a parser may round.
+    Float,
     /// Boolean (`true`/`false`): exact, `__isnull`.
     Boolean,
     /// Text restricted to these values (an enumeration): exact, `__isnull`; any other
@@ -55,6 +59,7 @@ impl Field {
             Kind::Boolean | Kind::Choice(_) => &["", "__isnull"],
             Kind::TextArray => &["__contains"],
             Kind::Include(_) => &[""],
+            Kind::Float => &[],
         }
     }
 
@@ -81,6 +86,7 @@ enum Value {
     Integer(i64),
     Timestamp(DateTime<Utc>),
     Boolean(bool),
+    Float(f64),
 }
 
 /// One parsed `field__lookup=value` condition.
@@ -213,6 +219,13 @@ impl Filter {
             (_, Kind::Integer) => {
                 Value::Integer(raw.trim().parse().map_err(|_| invalid("an integer"))?)
             }
+            (_, Kind::Float) => Value::Float(
+                raw.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|value| value.is_finite())
+                    .ok_or_else(|| invalid("a number"))?,
+            ),
             (_, Kind::Timestamp) => Value::Timestamp(
                 parse_time(raw)
                     .ok_or_else(|| invalid("an RFC 3339 date-time or a YYYY-MM-DD date"))?,
@@ -517,8 +530,14 @@ pub fn segment_sql_on(
     offset: u64,
 ) -> Sql {
     let Walked { key, id: id_column } = walked;
+    // A float's position is its exact text (see `Kind::Float`).
+    let as_text = if query.ordering.field.kind == Kind::Float {
+        "::text"
+    } else {
+        ""
+    };
     let prefix = format!(
-        "SELECT {}, to_jsonb(page.walked_key) AS cursor_key, \
+        "SELECT {}, to_jsonb(page.walked_key{as_text}) AS cursor_key, \
          to_jsonb(page.walked_id) AS cursor_id FROM (",
         shown.columns
     );
@@ -605,6 +624,11 @@ fn key_value(kind: Kind, key: &Json) -> Option<Value> {
             .ok()
             .map(|time| Value::Timestamp(time.with_timezone(&Utc))),
         (Kind::Boolean, Json::Bool(flag)) => Some(Value::Boolean(*flag)),
+        (Kind::Float, Json::String(text)) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|value| value.is_finite())
+            .map(Value::Float),
         _ => None,
     }
 }
@@ -615,6 +639,7 @@ fn bind_value(sql: Sql, value: &Value) -> Sql {
         Value::Integer(i) => sql.bind::<BigInt, _>(*i),
         Value::Timestamp(t) => sql.bind::<Timestamptz, _>(*t),
         Value::Boolean(b) => sql.bind::<Bool, _>(*b),
+        Value::Float(f) => sql.bind::<Double, _>(*f),
     }
 }
 

@@ -40,6 +40,10 @@ pub enum DbError {
     /// A write did not produce the row it must have produced.
     #[error("database inconsistency: {0}")]
     Inconsistent(String),
+    /// A statement or COPY stream on a tokio-postgres connection of its own (the follow
+    /// rank's bulk read and write, which diesel-async cannot express) failed.
+    #[error("database copy failed: {0}")]
+    Copy(tokio_postgres::Error),
 }
 
 impl DbError {
@@ -69,6 +73,12 @@ impl DbError {
                 message.starts_with("terminating connection")
                     || message.starts_with("the database system is")
             }
+            DbError::Copy(error) => {
+                error.is_closed()
+                    || error.code().is_some_and(|code| {
+                        code.code().starts_with("57P") || code.code().starts_with("08")
+                    })
+            }
             DbError::Query(_) | DbError::Setup(_) | DbError::Inconsistent(_) => false,
         }
     }
@@ -92,6 +102,13 @@ impl DbError {
             }
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info))
                 if info.message().starts_with("deadlock detected") =>
+            {
+                true
+            }
+            DbError::Copy(error)
+                if error
+                    .code()
+                    .is_some_and(|code| matches!(code.code(), "40001" | "40P01")) =>
             {
                 true
             }

@@ -72,6 +72,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    developer_rank_run (id) {
+        id -> Bool,
+        computed_at -> Timestamptz,
+        developers -> Int8,
+        synced -> Int8,
+        follow_edges -> Int8,
+        dangling -> Int8,
+        iterations -> Int4,
+        l1_change -> Float8,
+        duration_ms -> Int8,
+    }
+}
+
+diesel::table! {
+    developer_ranks (developer_id) {
+        developer_id -> Uuid,
+        rank -> Int4,
+        rank_score -> Float8,
+    }
+}
+
+diesel::table! {
     developers (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -476,6 +498,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     contribution_totals,
     contributions,
     contributor_weeks,
+    developer_rank_run,
+    developer_ranks,
     developers,
     event_feeds,
     event_gaps,

@@ -4,3 +4,4 @@
 
 pub mod export;
 pub mod path;
+pub mod rank;

@@ -12,6 +12,7 @@ pub mod activity;
 mod args;
 pub mod batch;
 mod crawl;
+pub mod developer_rank;
 mod discovery;
 pub mod enqueue;
 pub mod events;
@@ -28,6 +29,7 @@ pub use activity::{
 };
 pub use args::{ArgSpec, Args};
 pub use batch::GraphqlProfileBatch;
+pub use developer_rank::DeveloperRank;
 pub use discovery::{DiscoveryScraper, FRESH_FOR, plan_syncs};
 pub use enqueue::{enqueue, publish_created};
 pub use events::EventsPoll;

@@ -14,7 +14,7 @@ use crate::context::AppContext;
 use crate::db::queries::tasks::NewTask;
 use crate::domain::GithubLogin;
 use crate::jobs::{
-    ActivityReconcile, ArgSpec, Args, BackgroundJob, DiscoveryScraper, EventsPoll, FullProfileSync,
+    ActivityReconcile, ArgSpec, Args, BackgroundJob, DeveloperRank, DiscoveryScraper, EventsPoll, FullProfileSync,
     FullRepositorySync, GraphSnapshot, GraphqlProfileBatch, IssueSync, IssueTimelineSync, JobError,
     JobRun, LeaderboardRebuild, OrgMembersSync, Outcome, RepositoryActivitySync, TaskRequestError,
     WebhookDelivery,
@@ -129,6 +129,7 @@ impl Registry {
             .with::<WebhookDelivery>()
             .with::<IssueSync>()
             .with::<LeaderboardRebuild>()
+            .with::<DeveloperRank>()
     }
 
     /// Adds a kind; a kind of the same name is replaced.
@@ -326,6 +327,7 @@ mod tests {
                 ("MEMBERS_CRON", "0 30 4 * * *"),
                 ("EVENTS_CRON", "0 * * * * *"),
                 ("GRAPH_CRON", "0 */15 * * * *"),
+                ("RANK_CRON", "0 0 3 * * *"),
             ]
         );
         let config = config(&[]).expect("the defaults are valid");
@@ -342,6 +344,7 @@ mod tests {
         assert_eq!(bound("MEMBERS_CRON"), ["org_members_sync"]);
         assert_eq!(bound("EVENTS_CRON"), ["events_poll"]);
         assert_eq!(bound("GRAPH_CRON"), ["graph_snapshot"]);
+        assert_eq!(bound("RANK_CRON"), ["developer_rank"]);
     }
 
     #[test]
@@ -355,6 +358,7 @@ mod tests {
             ("EVENTS_CRON", "disabled"),
             ("GRAPH_CRON", "0 */15 * * *"),
             ("GRAPH_CRON", "*/15 minutes"),
+            ("RANK_CRON", "0 0 3 * *"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name);

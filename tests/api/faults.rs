@@ -35,6 +35,7 @@ fn fast_recovery(env: &mut std::collections::HashMap<String, String>) {
         "MEMBERS_CRON",
         "EVENTS_CRON",
         "GRAPH_CRON",
+        "RANK_CRON",
     ] {
         env.insert(entry.into(), "off".into());
     }

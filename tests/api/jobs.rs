@@ -294,7 +294,7 @@ async fn a_toy_kind_validates_its_own_arguments_and_unknown_ones_are_named() {
         "Missing name. Provide a task name: full_profile_sync, full_repository_sync, \
          discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, \
          org_members_sync, events_poll, graphql_profile_batch, graph_snapshot, webhook_delivery, \
-         issue_sync, leaderboard_rebuild, toy_echo, toy_explode or toy_tick"
+         issue_sync, leaderboard_rebuild, developer_rank, toy_echo, toy_explode or toy_tick"
     );
     let form = app
         .http
@@ -334,6 +334,7 @@ async fn a_toy_kind_validates_its_own_arguments_and_unknown_ones_are_named() {
                 "webhook_delivery",
                 "issue_sync",
                 "leaderboard_rebuild",
+                "developer_rank",
                 "toy_echo",
                 "toy_explode",
                 "toy_tick"

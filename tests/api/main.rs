@@ -27,6 +27,7 @@ mod leaderboards;
 mod metrics;
 mod partial_payloads;
 mod quota;
+mod rank;
 mod resources;
 mod secondary_limit;
 mod webhooks;

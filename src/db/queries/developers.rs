@@ -224,8 +224,15 @@ pub struct Picked {
     pub has_etag: bool,
 }
 
+/// Developers with their follow rank, as lists and items read them: `developers` joined to
+/// `developer_ranks` (null rank and score for a developer the last run did not rank).
+/// PostgreSQL flattens the subquery; a query that reads no rank column (a page's walk in
+/// another order, a count) drops the join, the two being one-to-one at most.
+pub const RANKED: &str = "(SELECT d.*, r.rank, r.rank_score FROM developers d \
+     LEFT JOIN developer_ranks r ON r.developer_id = d.id)";
+
 /// A developer as the API shows it.
-#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
+#[derive(Clone, Debug, QueryableByName)]
 #[diesel(table_name = developers)]
 pub struct DeveloperRecord {
     pub id: Uuid,
@@ -245,6 +252,12 @@ pub struct DeveloperRecord {
     pub public_gists: Option<i32>,
     pub public_repos: Option<i32>,
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// Position by follow rank (1 = highest), as of the last `developer_rank` run.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    pub rank: Option<i32>,
+    /// The PageRank score of that run.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    pub rank_score: Option<f64>,
 }
 
 /// Filterable and orderable fields of developer lists.
@@ -263,6 +276,8 @@ pub const FIELDS: &[Field] = &[
     Field::new("following_count", Kind::Integer),
     Field::new("public_gists", Kind::Integer),
     Field::new("public_repos", Kind::Integer),
+    Field::new("rank", Kind::Integer),
+    Field::new("rank_score", Kind::Float),
 ];
 
 /// Which developers a list shows.
@@ -343,7 +358,7 @@ pub async fn list(
     query: &ListQuery,
 ) -> Result<Page<DeveloperRecord>, DbError> {
     let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) else {
-        return paginate::load(conn, "developers", set.scope(), query).await;
+        return paginate::load(conn, RANKED, set.scope(), query).await;
     };
     let total: i64 = diesel::sql_query(format!(
         "SELECT {}::bigint AS total_count FROM developers WHERE id = $1",
@@ -358,7 +373,7 @@ pub async fn list(
         paginate::walk_page(conn, query, &EdgeWalk { edges, query }).await?
     } else {
         let walk = paginate::TableWalk {
-            table: "developers",
+            table: RANKED,
             columns: "t.*",
             rows: set.scope().into(),
             query,
@@ -396,7 +411,7 @@ impl paginate::Walk for EdgeWalk<'_> {
         } = self.edges;
         filter::segment_sql_on(
             Shown {
-                table: "developers",
+                table: RANKED,
                 columns: "t.*",
             },
             "follows",
@@ -438,12 +453,13 @@ pub async fn get(
     conn: &mut AsyncPgConnection,
     id: Uuid,
 ) -> Result<Option<DeveloperRecord>, DbError> {
-    Ok(developers::table
-        .find(id)
-        .select(DeveloperRecord::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    Ok(
+        diesel::sql_query(format!("SELECT t.* FROM {RANKED} t WHERE t.id = $1"))
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .get_result(conn)
+            .await
+            .optional()?,
+    )
 }
 
 /// The stored developers with these GitHub ids: (id, login), in no particular order.

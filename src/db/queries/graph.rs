@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::DbError;
-use crate::db::queries::developers::DeveloperRecord;
+use crate::db::queries::developers::{DeveloperRecord, RANKED};
 
 /// Which way a BFS level follows the edges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +158,7 @@ pub async fn suggestions(
          SELECT t.*, r.score, (SELECT count(*) FROM candidates) AS total,
                 (SELECT count(*) FROM followed) AS following,
                 (SELECT count(*) FROM followed WHERE reach <= $4) AS scored
-         FROM ranked r JOIN developers t ON t.id = r.id
+         FROM ranked r JOIN {RANKED} t ON t.id = r.id
          ORDER BY r.score DESC, r.login ASC, r.id ASC"
     ))
     .bind::<SqlUuid, _>(id)

@@ -2,6 +2,7 @@
 
 pub mod commits;
 pub mod contributor_weeks;
+pub mod developer_ranks;
 pub mod developers;
 pub mod events;
 pub mod graph;

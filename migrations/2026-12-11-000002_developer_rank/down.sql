@@ -1,0 +1,2 @@
+DROP TABLE developer_rank_run;
+DROP TABLE developer_ranks;
