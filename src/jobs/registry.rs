@@ -274,7 +274,7 @@ mod tests {
         );
         assert_eq!(
             message(None, json!({})),
-            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll, graphql_profile_batch, graph_snapshot, webhook_delivery, issue_sync or leaderboard_rebuild"
+            "Missing name. Provide a task name: full_profile_sync, full_repository_sync, discovery_scraper, repository_activity_sync, issue_timeline_sync, activity_reconcile, org_members_sync, events_poll, graphql_profile_batch, graph_snapshot, webhook_delivery, issue_sync, leaderboard_rebuild or developer_rank"
         );
         assert!(
             message(Some("full_profile_sync"), json!({"username": "bad/name"}))

@@ -216,7 +216,7 @@ pub async fn store<E>(
 ) -> Result<Result<DateTime<Utc>, E>, DbError> {
     let transaction = conn.client.transaction().await?;
     transaction
-        .execute("DELETE FROM developer_ranks", &[])
+        .batch_execute("DELETE FROM developer_ranks")
         .await?;
     let sink = transaction
         .copy_in("COPY developer_ranks (developer_id, rank, rank_score) FROM STDIN (FORMAT binary)")
