@@ -368,7 +368,11 @@ fn rank(database_url: &str) -> anyhow::Result<String> {
         .output()
         .context("run the rank child")?;
     let wall = started.elapsed();
-    anyhow::ensure!(output.status.success(), "the rank child failed: {}", output.status);
+    anyhow::ensure!(
+        output.status.success(),
+        "the rank child failed: {}",
+        output.status
+    );
     let report: serde_json::Value = serde_json::from_slice(
         output
             .stdout

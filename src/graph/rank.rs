@@ -271,6 +271,10 @@ mod tests {
             FollowGraph::new(2, &[(0, 2)]).expect_err("unknown"),
             GraphError::UnknownNode(0, 2, 2)
         );
-        assert!(pagerank(&FollowGraph::new(0, &[]).expect("empty")).scores.is_empty());
+        assert!(
+            pagerank(&FollowGraph::new(0, &[]).expect("empty"))
+                .scores
+                .is_empty()
+        );
     }
 }

@@ -14,10 +14,10 @@ use crate::context::AppContext;
 use crate::db::queries::tasks::NewTask;
 use crate::domain::GithubLogin;
 use crate::jobs::{
-    ActivityReconcile, ArgSpec, Args, BackgroundJob, DeveloperRank, DiscoveryScraper, EventsPoll, FullProfileSync,
-    FullRepositorySync, GraphSnapshot, GraphqlProfileBatch, IssueSync, IssueTimelineSync, JobError,
-    JobRun, LeaderboardRebuild, OrgMembersSync, Outcome, RepositoryActivitySync, TaskRequestError,
-    WebhookDelivery,
+    ActivityReconcile, ArgSpec, Args, BackgroundJob, DeveloperRank, DiscoveryScraper, EventsPoll,
+    FullProfileSync, FullRepositorySync, GraphSnapshot, GraphqlProfileBatch, IssueSync,
+    IssueTimelineSync, JobError, JobRun, LeaderboardRebuild, OrgMembersSync, Outcome,
+    RepositoryActivitySync, TaskRequestError, WebhookDelivery,
 };
 
 /// One job kind with its type erased, as the registry holds it.

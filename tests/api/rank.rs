@@ -36,7 +36,9 @@ fn dense_pagerank(n: usize, edges: &[(usize, usize)]) -> Vec<f64> {
     let mut x = vec![1.0 / n as f64; n];
     for _ in 0..100 {
         let next: Vec<f64> = (0..n)
-            .map(|to| (1.0 - d) / n as f64 + d * (0..n).map(|from| m[to][from] * x[from]).sum::<f64>())
+            .map(|to| {
+                (1.0 - d) / n as f64 + d * (0..n).map(|from| m[to][from] * x[from]).sum::<f64>()
+            })
             .collect();
         let change: f64 = next.iter().zip(&x).map(|(a, b)| (a - b).abs()).sum();
         x = next;
@@ -127,7 +129,10 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     // Before the first run: null everywhere.
     let (_, body) = get_json(&app, "/github/developers/", &[("page_size", "100")]).await;
     for row in seed::results(&body) {
-        assert!(row["rank"].is_null() && row["rank_score"].is_null(), "{row}");
+        assert!(
+            row["rank"].is_null() && row["rank_score"].is_null(),
+            "{row}"
+        );
     }
     let (_, graph) = get_json(&app, "/github/graph/", &[]).await;
     assert!(graph["rank_computed_at"].is_null(), "{graph}");
@@ -164,7 +169,8 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     for pair in by_rank.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         assert!(
-            score_of[a] > score_of[b] || (score_of[a] == score_of[b] && a.as_bytes() < b.as_bytes()),
+            score_of[a] > score_of[b]
+                || (score_of[a] == score_of[b] && a.as_bytes() < b.as_bytes()),
             "{a} before {b}: {score_of:?}"
         );
     }
@@ -174,7 +180,9 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     // rank_computed_at: as of the request, within the task's run; the coverage.
     let (_, graph) = get_json(&app, "/github/graph/", &[]).await;
     let computed_at = chrono::DateTime::parse_from_rfc3339(
-        graph["rank_computed_at"].as_str().expect("rank_computed_at"),
+        graph["rank_computed_at"]
+            .as_str()
+            .expect("rank_computed_at"),
     )
     .expect("RFC 3339");
     let started = task.started_at.expect("started");
@@ -193,17 +201,20 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     // A developer stored after the run: null until the next, and last in either order.
     let late = seed::developer(&app, Dev::new(2000, "late")).await;
     let (_, row) = get_json(&app, &format!("/github/developers/{late}/"), &[]).await;
-    assert!(row["rank"].is_null() && row["rank_score"].is_null(), "{row}");
+    assert!(
+        row["rank"].is_null() && row["rank_score"].is_null(),
+        "{row}"
+    );
 
     // Orderings, through cursors two rows a page (the score's cursor is exact text).
     let mut ascending: Vec<String> = by_rank.iter().map(|s| s.to_string()).collect();
     let by_score_asc = {
         let mut rows: Vec<&str> = LOGINS.to_vec();
         rows.sort_by(|a, b| {
-            score_of[a]
-                .total_cmp(&score_of[b])
-                .then(ids[LOGINS.iter().position(|l| l == a).expect("a")]
-                    .cmp(&ids[LOGINS.iter().position(|l| l == b).expect("b")]))
+            score_of[a].total_cmp(&score_of[b]).then(
+                ids[LOGINS.iter().position(|l| l == a).expect("a")]
+                    .cmp(&ids[LOGINS.iter().position(|l| l == b).expect("b")]),
+            )
         });
         rows.into_iter().map(str::to_owned).collect::<Vec<_>>()
     };
@@ -227,7 +238,11 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
                 &[("ordering", ordering), ("page_size", "2"), first],
             )
             .await;
-            assert_eq!(&logins_of(&rows), wanted, "ordering={ordering} from {first:?}");
+            assert_eq!(
+                &logins_of(&rows),
+                wanted,
+                "ordering={ordering} from {first:?}"
+            );
         }
         // And backwards from the end, through `previous`.
         let (_, body) = get_json(
@@ -238,19 +253,42 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
         .await;
         let second = body["next"].as_str().expect("a next page").to_owned();
         let (_, body) = get_url(&app, &second).await;
-        let back = body["previous"].as_str().expect("a previous page").to_owned();
+        let back = body["previous"]
+            .as_str()
+            .expect("a previous page")
+            .to_owned();
         let (_, body) = get_url(&app, &back).await;
-        assert_eq!(logins_of(seed::results(&body)), wanted[..3], "{ordering} back");
+        assert_eq!(
+            logins_of(seed::results(&body)),
+            wanted[..3],
+            "{ordering} back"
+        );
     }
 
     // rank__lte / rank__gte, with an ordering and within a sub-collection.
-    let rows = walk(&app, "/github/developers/", &[("rank__lte", "3"), ("ordering", "rank")]).await;
+    let rows = walk(
+        &app,
+        "/github/developers/",
+        &[("rank__lte", "3"), ("ordering", "rank")],
+    )
+    .await;
     assert_eq!(logins_of(&rows), ascending[..3]);
-    let rows = walk(&app, "/github/developers/", &[("rank__gte", "8"), ("ordering", "-rank")]).await;
-    assert_eq!(logins_of(&rows), [ascending[8].clone(), ascending[7].clone()]);
+    let rows = walk(
+        &app,
+        "/github/developers/",
+        &[("rank__gte", "8"), ("ordering", "-rank")],
+    )
+    .await;
+    assert_eq!(
+        logins_of(&rows),
+        [ascending[8].clone(), ascending[7].clone()]
+    );
     let (status, body) = get_json(&app, "/github/developers/", &[("rank__lte", "x")]).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().expect("error").contains("rank__lte"), "{body}");
+    assert!(
+        body["error"].as_str().expect("error").contains("rank__lte"),
+        "{body}"
+    );
     let (status, body) = get_json(&app, "/github/developers/", &[("rank_score__lte", "1")]).await;
     assert_eq!(status, 400, "rank_score is orderable only: {body}");
     // ada's followers: cy and dee; by rank.
@@ -323,7 +361,10 @@ async fn a_run_failing_before_its_commit_leaves_the_previous_ranks_and_reruns_ag
     seed::follow(&app, ids[7], ids[8]).await;
     seed::follow(&app, ids[5], ids[0]).await;
     let failed = rank_developers(&url, || Err(JobError::Failed("injected".into()))).await;
-    assert!(matches!(failed, Err(JobError::Failed(ref m)) if m == "injected"), "{failed:?}");
+    assert!(
+        matches!(failed, Err(JobError::Failed(ref m)) if m == "injected"),
+        "{failed:?}"
+    );
     assert_eq!(stored_ranks(&app).await, before, "the previous ranks stay");
     let (_, graph) = get_json(&app, "/github/graph/", &[]).await;
     assert_eq!(
@@ -339,8 +380,14 @@ async fn a_run_failing_before_its_commit_leaves_the_previous_ranks_and_reruns_ag
     let after = stored_ranks(&app).await;
     assert_ne!(after, before, "the new edges change the scores");
     assert_eq!(second.follow_edges, 11);
-    let third = rank_developers(&url, || Ok(())).await.expect("another rerun");
-    assert_eq!(stored_ranks(&app).await, after, "a rerun stores the same ranks");
+    let third = rank_developers(&url, || Ok(()))
+        .await
+        .expect("another rerun");
+    assert_eq!(
+        stored_ranks(&app).await,
+        after,
+        "a rerun stores the same ranks"
+    );
     assert!(third.computed_at > second.computed_at);
     let expected = dense_pagerank(
         LOGINS.len(),
