@@ -321,6 +321,8 @@ async fn lists_and_objects_have_the_documented_shape() {
             "public_gists",
             "public_repos",
             "last_synced_at",
+            "rank",
+            "rank_score",
             "followers",
             "following",
             "starred_repositories",
