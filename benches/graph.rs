@@ -382,7 +382,10 @@ fn rank(database_url: &str) -> anyhow::Result<String> {
     )
     .context("the rank child's report")?;
     Ok(format!(
-        "follow rank (`developer_rank`, in a child process): {:.1} s in the job ({:.1} s wall,          process start included): read {:.1} s, compute {:.1} s ({} iterations, last L1 change          {:.1e}), write {:.1} s; {} developers, {} follow edges; peak memory (child VmHWM)          {:.1} MiB, the in-memory graph {:.1} MiB",
+        "follow rank (`developer_rank`, in a child process): {:.1} s in the job ({:.1} s wall, \
+         process start included): read {:.1} s, compute {:.1} s ({} iterations, last L1 change \
+         {:.1e}), write {:.1} s; {} developers, {} follow edges; peak memory (child VmHWM) \
+         {:.1} MiB, the in-memory graph {:.1} MiB",
         report["seconds"].as_f64().unwrap_or(f64::NAN),
         wall.as_secs_f64(),
         report["read_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0,
