@@ -179,7 +179,22 @@ where
         rows,
         query,
     };
-    let mut page = walk_page(conn, query, &walk).await?;
+    load_walked(conn, table, rows, query, &walk).await
+}
+
+/// [`load_rows`] walking the page with the caller's `walk` (its own index columns); the
+/// list is still counted as the `rows` of `table`.
+pub async fn load_walked<T>(
+    conn: &mut AsyncPgConnection,
+    table: &'static str,
+    rows: Rows,
+    query: &ListQuery,
+    walk: &(dyn Walk + Sync),
+) -> Result<Page<T>, DbError>
+where
+    T: QueryableByName<Pg> + Send + 'static,
+{
+    let mut page = walk_page(conn, query, walk).await?;
     if let Some(total) = page_count(query, &page) {
         page.total = total;
     } else {

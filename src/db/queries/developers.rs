@@ -228,8 +228,11 @@ pub struct Picked {
 /// `developer_ranks` (null rank and score for a developer the last run did not rank).
 /// PostgreSQL flattens the subquery; a query that reads no rank column (a page's walk in
 /// another order, a count) drops the join, the two being one-to-one at most.
-pub const RANKED: &str = "(SELECT d.*, r.rank, r.rank_score FROM developers d \
-     LEFT JOIN developer_ranks r ON r.developer_id = d.id)";
+/// `rank_id` is the rank row's own copy of the developer's id: a walk by rank or score
+/// takes it as the row id, so that its position, `(rank, rank_id) > (k, i)`, is a condition
+/// on one index of `developer_ranks` (see [`RankWalk`]).
+pub const RANKED: &str = "(SELECT d.*, r.rank, r.rank_score, r.developer_id AS rank_id \
+     FROM developers d LEFT JOIN developer_ranks r ON r.developer_id = d.id)";
 
 /// A developer as the API shows it.
 #[derive(Clone, Debug, QueryableByName)]
@@ -357,18 +360,19 @@ pub async fn list(
     set: DeveloperSet,
     query: &ListQuery,
 ) -> Result<Page<DeveloperRecord>, DbError> {
+    if let Some(walk) = RankWalk::of(set, query) {
+        let mut page =
+            paginate::load_walked(conn, RANKED, set.scope().into(), query, &walk).await?;
+        if let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) {
+            page.total = stored_count(conn, edges).await?;
+            page.estimated = false;
+        }
+        return Ok(page);
+    }
     let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) else {
         return paginate::load(conn, RANKED, set.scope(), query).await;
     };
-    let total: i64 = diesel::sql_query(format!(
-        "SELECT {}::bigint AS total_count FROM developers WHERE id = $1",
-        edges.stored
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(edges.owner)
-    .get_result::<StoredCount>(conn)
-    .await
-    .optional()?
-    .map_or(0, |row| row.total_count);
+    let total = stored_count(conn, edges).await?;
     let mut page = if query.is_unfiltered_by("created_at") {
         paginate::walk_page(conn, query, &EdgeWalk { edges, query }).await?
     } else {
@@ -382,6 +386,71 @@ pub async fn list(
     };
     page.total = total;
     Ok(page)
+}
+
+/// The owner's stored edge count of a follow sub-collection (kept by triggers).
+async fn stored_count(conn: &mut AsyncPgConnection, edges: FollowEdges) -> Result<i64, DbError> {
+    Ok(diesel::sql_query(format!(
+        "SELECT {}::bigint AS total_count FROM developers WHERE id = $1",
+        edges.stored
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(edges.owner)
+    .get_result::<StoredCount>(conn)
+    .await
+    .optional()?
+    .map_or(0, |row| row.total_count))
+}
+
+/// A list ordered by `rank` or `rank_score`, either way: the ranked rows are one range of
+/// `developer_ranks`' `(key, developer_id)` index, walked with the rank row's id
+/// (`rank_id`), so a cursor's position is an index condition there (with the developer's
+/// `id`, the position could only filter the walk, which would then be as long as the
+/// cursor is deep). The rows without a rank (stored after the last run) have no such
+/// column and walk by `id`, as every list's rows without a key do: that range is an
+/// anti-join over the developers, paid only on the list's last pages.
+struct RankWalk<'a> {
+    key: &'static str,
+    rows: paginate::Rows,
+    query: &'a ListQuery,
+}
+
+impl<'a> RankWalk<'a> {
+    fn of(set: DeveloperSet, query: &'a ListQuery) -> Option<Self> {
+        let name = query.ordering.name();
+        let key = match name.trim_start_matches('-') {
+            "rank" => "rank",
+            "rank_score" => "rank_score",
+            _ => return None,
+        };
+        Some(Self {
+            key,
+            rows: set.scope().into(),
+            query,
+        })
+    }
+}
+
+impl paginate::Walk for RankWalk<'_> {
+    fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql {
+        let id = if segment.nulls { "id" } else { "rank_id" };
+        filter::segment_sql_on(
+            Shown {
+                table: RANKED,
+                columns: "t.*",
+            },
+            RANKED,
+            self.rows,
+            self.query,
+            Walked { key: self.key, id },
+            segment,
+            limit,
+            offset,
+        )
+    }
+
+    fn count(&self, segment: &Segment) -> Sql {
+        filter::segment_count_sql(RANKED, self.rows, self.query, segment)
+    }
 }
 
 /// A follow sub-collection's edges: the owner, the edge column fixed to it (and that
