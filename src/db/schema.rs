@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     api_tokens (id) {
         id -> Uuid,
@@ -72,6 +78,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     developers (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -96,6 +105,7 @@ diesel::table! {
         row_updated_at -> Timestamptz,
         stored_followers -> Int4,
         stored_following -> Int4,
+        search -> Tsvector,
     }
 }
 
@@ -290,6 +300,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     repositories (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -322,6 +335,7 @@ diesel::table! {
         gone_at -> Nullable<Timestamptz>,
         inserted_at -> Timestamptz,
         row_updated_at -> Timestamptz,
+        search -> Tsvector,
     }
 }
 
