@@ -28,5 +28,6 @@ mod metrics;
 mod partial_payloads;
 mod quota;
 mod resources;
+mod search;
 mod secondary_limit;
 mod webhooks;

@@ -263,6 +263,13 @@ pub const FIELDS: &[Field] = &[
     Field::new("following_count", Kind::Integer),
     Field::new("public_gists", Kind::Integer),
     Field::new("public_repos", Kind::Integer),
+    Field::new(
+        "search",
+        Kind::Search {
+            over: "login, name, bio, company, location",
+            exact: "login",
+        },
+    ),
 ];
 
 /// Which developers a list shows.
