@@ -159,7 +159,11 @@ async fn main() -> anyhow::Result<()> {
         "ordering indexes: {} ({on_developers} indexes on developers, {on_repositories} on \
          repositories); search vector and index: {}; throughput below: {}",
         indexes.label(),
-        if search_index_from_env()? { "on" } else { "off" },
+        if search_index_from_env()? {
+            "on"
+        } else {
+            "off"
+        },
         mode.label()
     );
     print_report(developers, &seed, seed_ideal, crawl_ideal, first, second);

@@ -8,8 +8,17 @@ use std::collections::BTreeSet;
 use crate::helpers::seed::{self, Dev, Repo, column, error, get_json};
 use crate::helpers::{TestApp, spawn_app};
 
-/// (login, name, bio, company, location) of the seeded developers.
-const PEOPLE: &[(&str, Option<&str>, Option<&str>, Option<&str>, Option<&str>)] = &[
+/// A seeded developer: (login, name, bio, company, location).
+type Person = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// The seeded developers.
+const PEOPLE: &[Person] = &[
     (
         "ada-0024",
         Some("Ada Lovelace"),
