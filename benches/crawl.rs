@@ -11,7 +11,9 @@
 //! adds back the descending twins that migration `2026-12-07-000020_one_index_per_ordering`
 //! dropped (its `down.sql`); `none` drops every `*_asc_idx` and `*_trgm_idx` and recreates
 //! the core's single-column indexes that `2026-12-04-000001_graph_at_scale` replaced — the
-//! schema before the ordering indexes were added.
+//! schema before the ordering indexes were added. `BENCH_SEARCH_INDEX=off` drops the
+//! full-text search's triggers and GIN indexes (issue 24) to measure what they cost the
+//! crawl (default `on`).
 //! After each crawl it prints the rows written to `developers`, `repositories`, `follows` and
 //! `stars` (inserted, updated, of which HOT), PostgreSQL's own count of the write work.
 //! `RUST_LOG=info` also prints the app's log on stderr.
@@ -155,8 +157,13 @@ async fn main() -> anyhow::Result<()> {
     let (on_developers, on_repositories) = index_counts;
     println!(
         "ordering indexes: {} ({on_developers} indexes on developers, {on_repositories} on \
-         repositories); throughput below: {}",
+         repositories); search vector and index: {}; throughput below: {}",
         indexes.label(),
+        if search_index_from_env()? {
+            "on"
+        } else {
+            "off"
+        },
         mode.label()
     );
     print_report(developers, &seed, seed_ideal, crawl_ideal, first, second);
@@ -448,6 +455,26 @@ const INDEXES_PER_TABLE: &str = "SELECT
         count(*) FILTER (WHERE tablename = 'developers')::bigint AS developers,
         count(*) FILTER (WHERE tablename = 'repositories')::bigint AS repositories
      FROM pg_indexes WHERE schemaname = current_schema()";
+
+/// What `BENCH_SEARCH_INDEX=off` does to a migrated database: no search vector is computed
+/// nor indexed (the triggers and GIN indexes of migration `2026-12-11-000001_search` are
+/// dropped; the column stays, empty), to measure what search adds to the crawl's writes.
+const WITHOUT_SEARCH: [&str; 5] = [
+    "DROP TRIGGER developers_search ON developers",
+    "DROP TRIGGER repositories_search ON repositories",
+    "DROP INDEX developers_search_idx, repositories_search_idx",
+    "ALTER TABLE developers ALTER COLUMN search SET DEFAULT ''::tsvector",
+    "ALTER TABLE repositories ALTER COLUMN search SET DEFAULT ''::tsvector",
+];
+
+/// `BENCH_SEARCH_INDEX`: `on` (default, the schema as migrated) or `off`.
+fn search_index_from_env() -> anyhow::Result<bool> {
+    match std::env::var("BENCH_SEARCH_INDEX").as_deref() {
+        Err(_) | Ok("on") => Ok(true),
+        Ok("off") => Ok(false),
+        Ok(other) => anyhow::bail!("BENCH_SEARCH_INDEX={other:?}: expected on or off"),
+    }
+}
 
 /// Which list ordering indexes the crawled database has (`BENCH_ORDERING_INDEXES`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -881,6 +908,14 @@ impl Setup {
         let db = support::BenchDb::create().await?;
         let mut conn = AsyncPgConnection::establish(&db.url).await?;
         indexes.apply(&mut conn).await?;
+        if !search_index_from_env()? {
+            for statement in WITHOUT_SEARCH {
+                diesel::sql_query(statement)
+                    .execute(&mut conn)
+                    .await
+                    .with_context(|| format!("BENCH_SEARCH_INDEX=off: {statement}"))?;
+            }
+        }
         let mut env_extra = vec![
             ("WORKER_CONCURRENCY", WORKER_CONCURRENCY.to_string()),
             ("DISCOVERY_BATCH", DISCOVERY_BATCH.to_string()),

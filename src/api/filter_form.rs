@@ -24,7 +24,9 @@ details.filters form{border:0;margin:0;padding:0 1em 1em}\
 .lookups input,.lookups select{font-size:1.1em;width:100%;max-width:100%;box-sizing:border-box;margin:.1em 0 0}\
 .actions{display:flex;flex-wrap:wrap;align-items:end;gap:.6em;margin-top:.7em}\
 .actions label{display:flex;flex-direction:column;font-size:.8em;color:#555;min-width:0;max-width:100%}\
-.actions select{font-size:1.1em;max-width:100%}.actions button{padding:.3em 1.2em}";
+.actions select{font-size:1.1em;max-width:100%}.actions button{padding:.3em 1.2em}\
+label.search{display:flex;gap:.5em;align-items:center;margin:.2em 0 .7em;font-weight:bold}\
+label.search input{flex:1;font-size:1.1em;min-width:0}";
 
 /// The form of the list at the request's path over `fields`, ordered by `default_ordering`
 /// when the query names no ordering.
@@ -41,7 +43,11 @@ pub fn form(request: &HttpRequest, fields: &[Field], default_ordering: &str) -> 
     let page_size = Some(current("page_size")).filter(|size| !size.trim().is_empty());
     let ordering = Some(current("ordering"))
         .filter(|ordering| !ordering.trim().is_empty())
-        .unwrap_or(default_ordering);
+        .unwrap_or(if fields.iter().any(is_search) {
+            ""
+        } else {
+            default_ordering
+        });
     let reset = match format {
         Some(format) => format!("{}?format={format}", request.path()),
         None => request.path().to_owned(),
@@ -63,8 +69,15 @@ pub fn form(request: &HttpRequest, fields: &[Field], default_ordering: &str) -> 
                 @if active > 0 { " (" (active) " set)" }
             }
             form #filters method="get" action=(request.path()) {
+                @for field in fields.iter().filter(|field| is_search(field)) {
+                    label.search title=(field.name) {
+                        "search "
+                        input type="search" name=(field.name) value=(current(field.name))
+                            placeholder="words (prefixes), by relevance unless ordered";
+                    }
+                }
                 div.fields {
-                    @for field in fields {
+                    @for field in fields.iter().filter(|field| !is_search(field)) {
                         fieldset {
                             legend title=(field.name) { (field.name.replace('_', " ")) }
                             div.lookups {
@@ -85,6 +98,11 @@ pub fn form(request: &HttpRequest, fields: &[Field], default_ordering: &str) -> 
                     label {
                         "order by"
                         select name="ordering" {
+                            @if fields.iter().any(is_search) {
+                                option value="" selected[current("ordering").trim().is_empty()] {
+                                    "relevance (with a search), else " (default_ordering)
+                                }
+                            }
                             @for (value, text) in orderings(fields, default_ordering) {
                                 option value=(value) selected[value == ordering] { (text) }
                             }
@@ -102,6 +120,11 @@ pub fn form(request: &HttpRequest, fields: &[Field], default_ordering: &str) -> 
             }
         }
     }
+}
+
+/// Whether a field is a full-text search, shown as one search box above the others.
+fn is_search(field: &Field) -> bool {
+    matches!(field.kind, Kind::Search { .. })
 }
 
 /// Lookups as a form reads best: equals, contains, from (at least), until (at most), is null.

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::error::ApiError;
 use crate::api::values::{QueryValue, integer_schema, query_value};
 use crate::db::cursor::Cursor;
-use crate::db::filter::{Field, Filter, ListQuery, Ordering};
+use crate::db::filter::{Field, Filter, Kind, ListQuery, Ordering};
 
 /// Items per page unless `page_size` says otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -183,6 +183,19 @@ pub fn list_query(
         })
         .collect::<Result<Vec<_>, _>>()?;
     filters.extend(Filter::defaults(fields, &filters));
+    // A search without an ordering lists by relevance: numbered pages only.
+    let ranked = single("ordering").is_none()
+        && filters
+            .iter()
+            .any(|filter| matches!(filter.field().kind, Kind::Search { .. }));
+    if ranked && pairs.iter().any(|(key, _)| key == "cursor") {
+        return Err(ApiError::BadRequest(
+            "Invalid cursor: a search without an ordering lists by relevance, which is paged \
+             by number only (page=); add an ordering (such as ordering=login) to walk the \
+             matches by cursor"
+                .into(),
+        ));
+    }
     // `cursor=` left empty asks for the first page walked by cursor: its `next` is one.
     let cursor = match single("cursor") {
         Some(text) => Some(list_cursor(request, &ordering, text)?),
@@ -200,6 +213,7 @@ pub fn list_query(
         page,
         page_size,
         cursor,
+        ranked,
     })
 }
 

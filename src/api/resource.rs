@@ -521,6 +521,7 @@ pub fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         (_, Kind::Choice(_)) => (Type::String, None, "equals"),
         (_, Kind::Include(_)) => (Type::Boolean, None, ""),
         (_, Kind::Float) => (Type::Number, Some(KnownFormat::Double), "equals"),
+        (_, Kind::Search { .. }) => (Type::String, None, ""),
     };
     let mut schema = ObjectBuilder::new().schema_type(schema_type);
     if let (Kind::Choice(values), "") = (field.kind, lookup) {
@@ -533,6 +534,16 @@ pub fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
         Kind::Include(column) => format!(
             "{}: true lists those whose {column} is set too (left out by default)",
             field.name
+        ),
+        Kind::Search { over, exact } => format!(
+            "Words to find in {over}: each word of the search (a run of letters and digits) \
+             must begin a word of one of them, case- and accent-insensitively. Combines with \
+             every filter. Without an `ordering`, results come by relevance: a {exact} equal \
+             to the whole search first, then by rank (PostgreSQL's ts_rank), then by {exact}; \
+             that order ranks the first {} matches, is paged by `page` only (`cursor` answers \
+             400) and an `ordering` walks every match. Empty, or without a letter or digit, \
+             it filters nothing.",
+            crate::db::filter::RANKED_MATCHES
         ),
         _ => format!("{}: {meaning}", field.name),
     };

@@ -34,6 +34,19 @@ pub enum Kind {
     /// here: rows where that column is set are left out unless the switch is `true`; a
     /// query that does not name it counts as `false` (`include_deleted` over `deleted_at`).
     Include(&'static str),
+    /// Full-text search (`search=words`, SPEC-3 C) over the table's `search` tsvector,
+    /// which a trigger keeps from the columns `over` names: every word of the value
+    /// (maximal runs of letters and digits) must be a prefix of a stored word, case- and
+    /// accent-insensitively; the value is normalised by the same SQL function as the
+    /// stored text. Exact only, not orderable; without an `ordering` the list comes by
+    /// relevance, the row whose `exact` column equals the whole value first, and `exact`
+    /// breaks ties.
+    Search {
+        /// The searched columns, for the documentation (`login, name, bio`).
+        over: &'static str,
+        /// The column an exact match is tested on, and ties are broken by.
+        exact: &'static str,
+    },
 }
 
 /// One column that lists can be filtered and ordered by; the name is the column's.
@@ -58,14 +71,17 @@ impl Field {
             Kind::Integer | Kind::Timestamp => &["", "__lte", "__gte", "__isnull"],
             Kind::Boolean | Kind::Choice(_) => &["", "__isnull"],
             Kind::TextArray => &["__contains"],
-            Kind::Include(_) => &[""],
+            Kind::Include(_) | Kind::Search { .. } => &[""],
             Kind::Float => &[],
         }
     }
 
     /// Whether lists can be ordered by this field (arrays and switches cannot).
     pub fn orderable(&self) -> bool {
-        !matches!(self.kind, Kind::TextArray | Kind::Include(_))
+        !matches!(
+            self.kind,
+            Kind::TextArray | Kind::Include(_) | Kind::Search { .. }
+        )
     }
 }
 
@@ -120,7 +136,16 @@ pub struct ListQuery {
     /// Where a cursor page starts (`?cursor=`), already checked against this list and
     /// ordering; `page` is then ignored.
     pub cursor: Option<Cursor>,
+    /// Whether the list comes by relevance (a search without an `ordering`), then
+    /// `ordering` is not used, pages are numbered only and cover the first
+    /// [`RANKED_MATCHES`] matches.
+    pub ranked: bool,
 }
+
+/// How many matches of a search a relevance-ordered list ranks (besides the exact
+/// matches, which always come first). Ranking reads every row it ranks: at 200,000
+/// developers, ranking 10,000 matches of `berlin` took 31 ms, 1,000 took 7 ms.
+pub const RANKED_MATCHES: i64 = 1_000;
 
 /// Deepest row offset served; deeper pages need narrower filters.
 pub const MAX_OFFSET: u64 = 1_000_000;
@@ -134,6 +159,22 @@ impl ListQuery {
                 lookup: Lookup::Exact,
                 value: Value::Text(text),
             } if field.name == name => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The search of this list (`search=words`) and the field it searches, if any.
+    pub fn search(&self) -> Option<(&str, Field)> {
+        self.filters.iter().find_map(|filter| match filter {
+            Filter {
+                field:
+                    field @ Field {
+                        kind: Kind::Search { .. },
+                        ..
+                    },
+                value: Value::Text(text),
+                ..
+            } => Some((text.as_str(), *field)),
             _ => None,
         })
     }
@@ -163,6 +204,14 @@ impl Filter {
     ) -> Result<Option<Filter>, String> {
         if raw.trim().is_empty() {
             Self::resolve(fields, key)?;
+            return Ok(None);
+        }
+        // A search of separators only has no word: it filters nothing either. (The SQL
+        // function that reads the words agrees; should it ever find none where Rust saw a
+        // letter, its condition still filters nothing.)
+        if matches!(Self::resolve(fields, key)?.0.kind, Kind::Search { .. })
+            && !raw.chars().any(char::is_alphanumeric)
+        {
             return Ok(None);
         }
         Self::parse(fields, key, raw).map(Some)
@@ -210,7 +259,7 @@ impl Filter {
             (Lookup::IsNull, _) => {
                 Value::Boolean(parse_bool(raw).ok_or_else(|| invalid("true or false"))?)
             }
-            (_, Kind::Text | Kind::TextArray) => {
+            (_, Kind::Text | Kind::TextArray | Kind::Search { .. }) => {
                 if raw.contains('\0') {
                     return Err(invalid("text without NUL characters"));
                 }
@@ -247,6 +296,11 @@ impl Filter {
 }
 
 impl Filter {
+    /// The field this filter is on.
+    pub fn field(&self) -> Field {
+        self.field
+    }
+
     /// The filters a list applies for the switches its query does not name: each
     /// [`Kind::Include`] field of `fields` missing from `given`, as `false`.
     pub fn defaults(fields: &[Field], given: &[Filter]) -> Vec<Filter> {
@@ -411,9 +465,15 @@ fn filtered_within(
     scope: Scope,
     query: &ListQuery,
 ) -> (Sql, usize) {
-    let mut sql = diesel::sql_query(format!("{prefix}SELECT {select} FROM {table} t WHERE true"))
+    let sql = diesel::sql_query(format!("{prefix}SELECT {select} FROM {table} t WHERE true"))
         .into_boxed::<Pg>();
-    let mut n = 0;
+    conditions(sql, 0, scope, query)
+}
+
+/// Appends ` AND <scope> AND <filters>` to `sql`, whose placeholders so far are `$1` to
+/// `$bound`; returns it and the number of placeholders then bound.
+fn conditions(mut sql: Sql, bound: usize, scope: Scope, query: &ListQuery) -> (Sql, usize) {
+    let mut n = bound;
     let mut next = || {
         n += 1;
         format!("${n}")
@@ -435,6 +495,19 @@ fn filtered_within(
             continue;
         }
         let column = format!("t.{}", filter.field.name);
+        if let (Kind::Search { .. }, Value::Text(text)) = (filter.field.kind, &filter.value) {
+            // The query is a constant of the statement (an IMMUTABLE function of a bound
+            // value), so the planner folds it: `IS NULL` (a search without a word) then
+            // filters nothing, and otherwise drops out, leaving the GIN index condition.
+            let at = next();
+            sql = sql
+                .sql(format!(
+                    " AND ({column} @@ gitomatic_search_query({at}) \
+                     OR gitomatic_search_query({at}) IS NULL)"
+                ))
+                .bind::<Text, _>(text.clone());
+            continue;
+        }
         sql = match (&filter.lookup, &filter.value) {
             (Lookup::IsNull, Value::Boolean(true)) => sql.sql(format!(" AND {column} IS NULL")),
             (Lookup::IsNull, _) => sql.sql(format!(" AND {column} IS NOT NULL")),
@@ -588,6 +661,69 @@ pub fn segment_sql_on(
     ))
     .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
     .bind::<BigInt, _>(i64::try_from(offset).unwrap_or(i64::MAX))
+}
+
+/// One page of a list by relevance (a search without an ordering): the matches whose
+/// `exact` column equals the whole search (case-insensitively) first, then by `ts_rank`
+/// descending, then by `exact` and `id`: a total order, so numbered pages neither repeat
+/// nor skip a row.
+///
+/// Ranking reads every match it orders, so it orders at most [`RANKED_MATCHES`] of them
+/// (the first the scan meets) and every exact match: a search matching more than that
+/// lists no further by relevance (its count, an estimate past 10,000, still says how many
+/// match; an `ordering` walks them all). The candidates are ranked from the index scan's
+/// own rows (id, rank, tie-breaker), and only the page's rows are read whole.
+pub fn ranked_sql(
+    table: &'static str,
+    columns: &str,
+    scope: Scope,
+    query: &ListQuery,
+    limit: u64,
+    offset: u64,
+) -> Option<Sql> {
+    let (search, field) = query.search()?;
+    let Kind::Search { exact, .. } = field.kind else {
+        return None;
+    };
+    let vector = field.name;
+    let candidates = |exact_match: bool| {
+        format!(
+            "SELECT t.id AS ranked_id, t.{exact} AS ranked_name, {exact_match} AS ranked_exact, \
+             ts_rank(t.{vector}, gitomatic_search_query($1)) AS ranked_score \
+             FROM {table} t WHERE true"
+        )
+    };
+    // The search text is bound once, as `$1`, and the conditions number from `$2`. The
+    // two parts are disjoint (no duplicate to remove): the capped matches that are not
+    // exact, and the exact ones.
+    let sql = diesel::sql_query(format!(
+        "SELECT {columns} FROM (SELECT * FROM (({}",
+        candidates(false)
+    ))
+    .into_boxed::<Pg>()
+    .bind::<Text, _>(search.to_owned());
+    let (sql, bound) = conditions(sql, 1, scope, query);
+    let sql = sql
+        .sql(format!(
+            " AND lower(t.{exact}) <> lower($1) LIMIT ${}) UNION ALL ({}",
+            bound + 1,
+            candidates(true)
+        ))
+        .bind::<BigInt, _>(RANKED_MATCHES);
+    let (sql, bound) = conditions(sql, bound + 1, scope, query);
+    let order = "ranked_exact DESC, ranked_score DESC, ranked_name, ranked_id";
+    Some(
+        sql.sql(format!(
+            " AND lower(t.{exact}) = lower($1))) candidates ORDER BY {order} \
+             LIMIT ${} OFFSET ${}) page JOIN {table} t ON t.id = page.ranked_id \
+             ORDER BY page.{}",
+            bound + 1,
+            bound + 2,
+            order.replace(", ", ", page."),
+        ))
+        .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind::<BigInt, _>(i64::try_from(offset).unwrap_or(i64::MAX)),
+    )
 }
 
 /// A row id from a position: a UUID or an integer.
@@ -800,6 +936,7 @@ mod tests {
                 page: 1,
                 page_size: 10,
                 cursor: None,
+                ranked: false,
             };
             sql_text(&capped_count_sql("issues", Scope::All, &query, 100))
         };
@@ -842,6 +979,7 @@ mod tests {
             page: 1,
             page_size: 10,
             cursor: None,
+            ranked: false,
         };
         let text = sql_text(&capped_count_sql("issues", Scope::All, &query, 100));
         assert!(text.contains("t.labels @> ARRAY[$1]::text[]"), "{text}");
@@ -856,6 +994,7 @@ mod tests {
             page: 1,
             page_size: 10,
             cursor: None,
+            ranked: false,
         };
         let fixed = sql_text(&capped_count_sql(
             "issues",
@@ -960,6 +1099,81 @@ mod tests {
                 segment(false, true, None)
             ]
         );
+    }
+
+    #[test]
+    fn a_search_is_a_condition_on_the_vector_and_ranks_a_capped_set() {
+        const SEARCHED: &[Field] = &[
+            Field::new("login", Kind::Text),
+            Field::new(
+                "search",
+                Kind::Search {
+                    over: "login",
+                    exact: "login",
+                },
+            ),
+        ];
+        // No word, no filter; not orderable; exact only.
+        for raw in ["", "  ", "--", " / . "] {
+            assert!(
+                Filter::parse_unless_empty(SEARCHED, "search", raw)
+                    .expect("known")
+                    .is_none(),
+                "{raw:?}"
+            );
+        }
+        assert!(Ordering::parse(SEARCHED, "search").is_err());
+        assert!(Filter::parse(SEARCHED, "search__contains", "x").is_err());
+        let search = Filter::parse(SEARCHED, "search", "Ada-0024").expect("a search");
+        let query = ListQuery {
+            filters: vec![
+                search,
+                Filter::parse(SEARCHED, "login__contains", "a").expect("a filter"),
+            ],
+            ordering: Ordering::parse(SEARCHED, "login").expect("an ordering"),
+            page: 2,
+            page_size: 10,
+            cursor: None,
+            ranked: true,
+        };
+        assert_eq!(query.search().map(|(text, _)| text), Some("Ada-0024"));
+        let count = sql_text(&capped_count_sql("developers", Scope::All, &query, 100));
+        assert!(
+            count.contains(
+                "AND (t.search @@ gitomatic_search_query($1) \
+                 OR gitomatic_search_query($1) IS NULL) AND t.login ILIKE $2"
+            ),
+            "{count}"
+        );
+        let ranked = sql_text(
+            &ranked_sql(
+                "developers",
+                "t.*",
+                Scope::Of("t.id IN (SELECT 1 WHERE $1 IS NOT NULL)", uuid::Uuid::nil()),
+                &query,
+                11,
+                10,
+            )
+            .expect("a search"),
+        );
+        for part in [
+            "t.login AS ranked_name, false AS ranked_exact",
+            "t.login AS ranked_name, true AS ranked_exact",
+            "ts_rank(t.search, gitomatic_search_query($1)) AS ranked_score",
+            "AND (t.id IN (SELECT 1 WHERE $2 IS NOT NULL)) AND (t.search @@ gitomatic_search_query($3)",
+            "AND t.login ILIKE $4 AND lower(t.login) <> lower($1) LIMIT $5) UNION ALL (",
+            "AND (t.id IN (SELECT 1 WHERE $6 IS NOT NULL)) AND (t.search @@ gitomatic_search_query($7)",
+            "AND t.login ILIKE $8 AND lower(t.login) = lower($1))) candidates \
+             ORDER BY ranked_exact DESC, ranked_score DESC, ranked_name, ranked_id LIMIT $9 OFFSET $10",
+            "ORDER BY page.ranked_exact DESC, page.ranked_score DESC, page.ranked_name, page.ranked_id",
+        ] {
+            assert!(ranked.contains(part), "{part} in {ranked}");
+        }
+        let unsearched = ListQuery {
+            filters: Vec::new(),
+            ..query
+        };
+        assert!(unsearched.search().is_none());
     }
 
     #[test]

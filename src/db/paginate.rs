@@ -179,6 +179,27 @@ where
         rows,
         query,
     };
+    if let Some(sql) = crate::db::filter::ranked_sql(
+        table,
+        columns,
+        rows,
+        query,
+        u64::from(query.page_size) + 1,
+        query.offset(),
+    )
+    .filter(|_| query.ranked)
+    {
+        let mut page = Page::from_rows(sql.load(conn).await?, query.page_size, 0);
+        page.has_previous = query.offset() > 0;
+        // All of a ranked list on its first page counts itself; else it is counted as any
+        // filtered list is (its ranked pages stop at `RANKED_MATCHES`, its count does not).
+        if query.offset() == 0 && !page.has_next {
+            page.total = i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
+        } else {
+            (page.total, page.estimated) = count(conn, table, rows, query).await?;
+        }
+        return Ok(page);
+    }
     load_walked(conn, table, rows, query, &walk).await
 }
 

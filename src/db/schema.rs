@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     api_tokens (id) {
         id -> Uuid,
@@ -94,6 +100,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     developers (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -118,6 +127,7 @@ diesel::table! {
         row_updated_at -> Timestamptz,
         stored_followers -> Int4,
         stored_following -> Int4,
+        search -> Tsvector,
     }
 }
 
@@ -312,6 +322,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     repositories (id) {
         id -> Uuid,
         github_id -> Int8,
@@ -344,6 +357,7 @@ diesel::table! {
         gone_at -> Nullable<Timestamptz>,
         inserted_at -> Timestamptz,
         row_updated_at -> Timestamptz,
+        search -> Tsvector,
     }
 }
 

@@ -50,8 +50,8 @@ async fn the_filter_form_filters_and_orders_the_list_by_a_plain_get() {
     let mut browser = Browser::open(&list).await;
     browser.wait_for_load(&list).await;
 
-    // One control per lookup the list takes, named as its parameter; the default ordering
-    // chosen; format=api kept.
+    // One control per lookup the list takes, named as its parameter; no ordering chosen
+    // (relevance with a search, else the default); format=api kept.
     let names = browser
         .eval("[...document.querySelectorAll('#filters [name]')].map(e => e.name)")
         .await;
@@ -68,6 +68,7 @@ async fn the_filter_form_filters_and_orders_the_list_by_a_plain_get() {
         "followers_count__gte",
         "followers_count__lte",
         "created_at__lte",
+        "search",
         "ordering",
         "format",
     ] {
@@ -77,7 +78,7 @@ async fn the_filter_form_filters_and_orders_the_list_by_a_plain_get() {
         browser
             .eval("document.querySelector('#filters select[name=ordering]').value")
             .await,
-        json!("-created_at")
+        json!("")
     );
 
     // Type into login__contains, choose an ordering, submit.

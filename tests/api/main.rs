@@ -29,5 +29,6 @@ mod partial_payloads;
 mod quota;
 mod rank;
 mod resources;
+mod search;
 mod secondary_limit;
 mod webhooks;

@@ -281,6 +281,13 @@ pub const FIELDS: &[Field] = &[
     Field::new("public_repos", Kind::Integer),
     Field::new("rank", Kind::Integer),
     Field::new("rank_score", Kind::Float),
+    Field::new(
+        "search",
+        Kind::Search {
+            over: "login, name, bio, company, location",
+            exact: "login",
+        },
+    ),
 ];
 
 /// Which developers a list shows.

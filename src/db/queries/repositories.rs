@@ -389,6 +389,13 @@ pub const FIELDS: &[Field] = &[
     Field::new("watchers_count", Kind::Integer),
     Field::new("forks_count", Kind::Integer),
     Field::new("open_issues_count", Kind::Integer),
+    Field::new(
+        "search",
+        Kind::Search {
+            over: "full_name, description, language",
+            exact: "full_name",
+        },
+    ),
 ];
 
 /// Which repositories a list shows.
