@@ -32,6 +32,9 @@ pub struct AppContext {
 
 /// Database connections per process: enough for the web workers and concurrent jobs.
 const POOL_SIZE: usize = 16;
+/// Connections of the quota ledger's own pool: each GitHub request holds one for a
+/// statement at a time (reserve, then settle), so a few serve every request in flight.
+const LEDGER_POOL_SIZE: usize = 8;
 
 impl AppContext {
     /// Builds the shared context; connections open lazily.
@@ -45,11 +48,19 @@ impl AppContext {
         options: ClientOptions,
     ) -> Result<Self, ContextError> {
         let db = db::pool(&config.database_url, POOL_SIZE)?;
+        // Every GitHub request writes the ledger's row of its identity twice, and every
+        // concurrent request queues on that one row: committed without waiting for the
+        // disk, its lock is held for microseconds instead of a flush (see
+        // `db::with_asynchronous_commit`).
+        let ledger_db = db::pool(
+            &db::with_asynchronous_commit(&config.database_url)?,
+            LEDGER_POOL_SIZE,
+        )?;
         let broker = Arc::new(Broker::new(&config.amqp_url));
         let metrics = Arc::new(Metrics::new()?);
         let github = Arc::new(GithubClient::with_options(
             &config,
-            db.clone(),
+            ledger_db,
             metrics.clone(),
             options,
         )?);

@@ -12,8 +12,10 @@ pub mod schema;
 use diesel::Connection;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{self, Object};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 /// The migrations in `migrations/`, compiled into the binary.
@@ -136,8 +138,17 @@ pub(crate) fn pg_interval(duration: std::time::Duration) -> diesel::pg::data_typ
 }
 
 /// Builds a connection pool; connections are opened lazily, on first use.
+///
+/// A connection is checked out as it was left (diesel-async's `RecyclingMethod::Fast`):
+/// one left in a transaction or closed by the server is dropped, but no `SELECT 1` round
+/// trip precedes every checkout (a crawl checks out a connection several times per GitHub
+/// request). A connection that died unnoticed fails its next statement, which the jobs
+/// treat as a transient database error (the task is deferred, not failed).
 pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, DbError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(max_size)
         .wait_timeout(Some(std::time::Duration::from_secs(10)))
@@ -147,19 +158,39 @@ pub fn pool(database_url: &str, max_size: usize) -> Result<Pool, DbError> {
         .map_err(|error| DbError::Setup(format!("cannot build the database pool: {error}")))
 }
 
-/// The database URL with a `statement_timeout` for every session opened from it (the
-/// libpq `options` parameter, which tokio-postgres honours); `None` leaves it as it is.
+/// The database URL with a `statement_timeout` for every session opened from it; `None`
+/// leaves it as it is.
 pub fn with_statement_timeout(
     database_url: &str,
     timeout: Option<std::time::Duration>,
 ) -> Result<String, DbError> {
-    let Some(timeout) = timeout else {
-        return Ok(database_url.to_owned());
-    };
+    match timeout {
+        Some(timeout) => with_setting(
+            database_url,
+            "statement_timeout",
+            &timeout.as_millis().to_string(),
+        ),
+        None => Ok(database_url.to_owned()),
+    }
+}
+
+/// The database URL with `synchronous_commit = off` for every session opened from it: a
+/// commit returns once its WAL record is written, before it is flushed to disk, so the row
+/// locks it held are released a disk flush sooner. A crash of PostgreSQL itself (not of a
+/// process of ours) may lose the last fraction of a second of such commits — never a
+/// later commit made with the default, and never leaving the database inconsistent. For
+/// bookkeeping that GitHub's next answer rewrites anyway (the quota ledger).
+pub fn with_asynchronous_commit(database_url: &str) -> Result<String, DbError> {
+    with_setting(database_url, "synchronous_commit", "off")
+}
+
+/// The database URL with `-c name=value` added to its `options` (the libpq parameter,
+/// which tokio-postgres honours): a setting of every session opened from it.
+fn with_setting(database_url: &str, name: &str, value: &str) -> Result<String, DbError> {
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
     let mut url = url::Url::parse(database_url)
         .map_err(|error| DbError::Setup(format!("DATABASE_URL is not a URL: {error}")))?;
-    let setting = format!("-c statement_timeout={}", timeout.as_millis());
+    let setting = format!("-c {name}={value}");
     let options = match url.query_pairs().find(|(key, _)| key == "options") {
         Some((_, existing)) => format!("{existing} {setting}"),
         None => setting,
@@ -296,8 +327,8 @@ mod tests {
 }
 
 #[cfg(test)]
-mod statement_timeout_tests {
-    use super::with_statement_timeout;
+mod session_setting_tests {
+    use super::{with_asynchronous_commit, with_statement_timeout};
     use std::time::Duration;
 
     #[test]
@@ -323,6 +354,25 @@ mod statement_timeout_tests {
         assert_eq!(
             with_statement_timeout("postgres://db/app", None).expect("a URL"),
             "postgres://db/app"
+        );
+    }
+
+    #[test]
+    fn asynchronous_commit_rides_in_the_options_parameter_beside_the_others() {
+        assert_eq!(
+            with_asynchronous_commit("postgres://db/app").expect("a URL"),
+            "postgres://db/app?options=%2Dc%20synchronous%5Fcommit%3Doff"
+        );
+        let both = with_statement_timeout(
+            &with_asynchronous_commit("postgres://db/app").expect("a URL"),
+            Some(Duration::from_secs(1)),
+        )
+        .expect("a URL");
+        assert!(
+            both.ends_with(
+                "options=%2Dc%20synchronous%5Fcommit%3Doff%20%2Dc%20statement%5Ftimeout%3D1000"
+            ),
+            "{both}"
         );
     }
 }

@@ -37,15 +37,21 @@ pub struct GithubClient {
 
 impl GithubClient {
     /// A client configured from GITHUB_API_URL, GITHUB_TOKENS / GITHUB_TOKEN,
-    /// GITHUB_QUOTA_RESERVE, GITHUB_GRAPHQL_RESERVE and GITHUB_MAX_RPS.
-    pub fn new(config: &Config, db: Pool, metrics: Arc<Metrics>) -> Result<Self, GithubError> {
-        Self::with_options(config, db, metrics, ClientOptions::default())
+    /// GITHUB_QUOTA_RESERVE, GITHUB_GRAPHQL_RESERVE and GITHUB_MAX_RPS; `ledger_db` is the
+    /// pool of its quota ledger (the application's builds it with
+    /// [`crate::db::with_asynchronous_commit`]).
+    pub fn new(
+        config: &Config,
+        ledger_db: Pool,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, GithubError> {
+        Self::with_options(config, ledger_db, metrics, ClientOptions::default())
     }
 
     /// A client with explicit tunables (tests shorten the backoff); it feeds `metrics`.
     pub fn with_options(
         config: &Config,
-        db: Pool,
+        ledger_db: Pool,
         metrics: Arc<Metrics>,
         options: ClientOptions,
     ) -> Result<Self, GithubError> {
@@ -73,7 +79,7 @@ impl GithubClient {
             identities,
             config.github_quota_reserve,
             config.github_graphql_reserve,
-            db,
+            ledger_db,
         );
         Ok(Self {
             pipeline: Pipeline::new(base_url, ledger, options, metrics),
