@@ -647,24 +647,6 @@ fn computed_at(body: &Value) -> chrono::DateTime<chrono::FixedOffset> {
         .expect("RFC 3339")
 }
 
-/// Posts a `graph_snapshot` task the way a user does and waits for it to succeed.
-async fn post_snapshot(app: &TestApp, token: &str) -> gitomatic::db::queries::tasks::TaskRow {
-    let response = app
-        .http
-        .post(format!("{}/github/tasks/", app.address))
-        .bearer_auth(token)
-        .json(&json!({"name": "graph_snapshot"}))
-        .send()
-        .await
-        .expect("trigger");
-    assert_eq!(response.status(), 202);
-    let task: Value = response.json().await.expect("the task");
-    let id = Uuid::parse_str(task["id"].as_str().expect("an id")).expect("a uuid");
-    let done = app.wait_for_task(id, Duration::from_secs(60)).await;
-    assert_eq!(done.status, "succeeded", "{done:?}");
-    done
-}
-
 #[tokio::test]
 async fn the_graph_snapshot_counts_exactly_and_the_page_reads_only_the_snapshot() {
     let mut app = spawn_app().await;
@@ -849,7 +831,7 @@ async fn the_graph_snapshot_counts_exactly_and_the_page_reads_only_the_snapshot(
     let (_, unchanged) = get_json(&app, "/github/graph/", &[]).await;
     assert_eq!(unchanged, body);
     let token = seed::token(&app).await;
-    let second = post_snapshot(&app, &token).await;
+    let second = app.run_posted_job(&token, "graph_snapshot").await;
     let (status, refreshed) = get_json(&app, "/github/graph/", &[]).await;
     assert_eq!(status, 200, "{refreshed}");
     assert_eq!(statistics_of(&refreshed), changed);

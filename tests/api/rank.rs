@@ -3,7 +3,6 @@
 //! fails before its commit.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use gitomatic::jobs::JobError;
 use gitomatic::jobs::developer_rank::rank_developers;
@@ -104,23 +103,6 @@ fn logins_of(rows: &[Value]) -> Vec<String> {
         .collect()
 }
 
-async fn post_rank(app: &TestApp, token: &str) -> gitomatic::db::queries::tasks::TaskRow {
-    let response = app
-        .http
-        .post(format!("{}/github/tasks/", app.address))
-        .bearer_auth(token)
-        .json(&json!({"name": "developer_rank"}))
-        .send()
-        .await
-        .expect("trigger");
-    assert_eq!(response.status(), 202);
-    let task: Value = response.json().await.expect("the task");
-    let id = Uuid::parse_str(task["id"].as_str().expect("an id")).expect("a uuid");
-    let done = app.wait_for_task(id, Duration::from_secs(60)).await;
-    assert_eq!(done.status, "succeeded", "{done:?}");
-    done
-}
-
 #[tokio::test]
 async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists() {
     let mut app = spawn_app().await;
@@ -141,7 +123,7 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     // Posted as a task, run by a worker.
     app.start_worker();
     let token = seed::token(&app).await;
-    let task = post_rank(&app, &token).await;
+    let task = app.run_posted_job(&token, "developer_rank").await;
 
     let expected = dense_pagerank(LOGINS.len(), &EDGES);
     let mut score_of = HashMap::new();
@@ -316,7 +298,7 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     assert_eq!(body["count"], 1, "{body}");
 
     // A second run ranks the late developer too, and the old ranks were replaced at once.
-    post_rank(&app, &token).await;
+    app.run_posted_job(&token, "developer_rank").await;
     let (_, row) = get_json(&app, &format!("/github/developers/{late}/"), &[]).await;
     assert!(row["rank"].as_i64().is_some(), "{row}");
     assert_eq!(

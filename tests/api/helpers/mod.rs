@@ -288,6 +288,29 @@ impl TestApp {
             .0
     }
 
+    /// Posts `{"name": name}` to `/github/tasks/` as a user with `token` does, expects a
+    /// 202, and returns the task once it succeeded (within 60 s).
+    pub async fn run_posted_job(
+        &self,
+        token: &str,
+        name: &str,
+    ) -> gitomatic::db::queries::tasks::TaskRow {
+        let response = self
+            .http
+            .post(format!("{}/github/tasks/", self.address))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .expect("trigger");
+        assert_eq!(response.status(), 202, "POST {name}");
+        let task: serde_json::Value = response.json().await.expect("the task");
+        let id = uuid::Uuid::parse_str(task["id"].as_str().expect("an id")).expect("a uuid");
+        let done = self.wait_for_task(id, Duration::from_secs(60)).await;
+        assert_eq!(done.status, "succeeded", "{done:?}");
+        done
+    }
+
     /// Waits until a task is finished (succeeded or failed) and returns it.
     pub async fn wait_for_task(
         &self,
