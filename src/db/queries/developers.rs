@@ -367,16 +367,18 @@ pub async fn list(
     set: DeveloperSet,
     query: &ListQuery,
 ) -> Result<Page<DeveloperRecord>, DbError> {
+    // An unfiltered follow sub-collection counts nothing: its owner stores its size.
+    let edges = set.follow_edges().filter(|_| query.filters.is_empty());
     if let Some(walk) = RankWalk::of(set, query) {
         let mut page =
             paginate::load_walked(conn, RANKED, set.scope().into(), query, &walk).await?;
-        if let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) {
+        if let Some(edges) = edges {
             page.total = stored_count(conn, edges).await?;
             page.estimated = false;
         }
         return Ok(page);
     }
-    let Some(edges) = set.follow_edges().filter(|_| query.filters.is_empty()) else {
+    let Some(edges) = edges else {
         return paginate::load(conn, RANKED, set.scope(), query).await;
     };
     let total = stored_count(conn, edges).await?;
