@@ -77,7 +77,8 @@ pub fn form(request: &HttpRequest, fields: &[Field], default_ordering: &str) -> 
                     }
                 }
                 div.fields {
-                    @for field in fields.iter().filter(|field| !is_search(field)) {
+                    // A field that only orders (a score) has no filter to offer.
+                    @for field in fields.iter().filter(|field| !is_search(field) && !field.lookups().is_empty()) {
                         fieldset {
                             legend title=(field.name) { (field.name.replace('_', " ")) }
                             div.lookups {

@@ -233,15 +233,19 @@ impl Filter {
             .ok_or_else(|| format!("Unknown filter: {key}"))?;
         let suffix = key.strip_prefix(name).unwrap_or("");
         if !field.lookups().contains(&suffix) {
-            return Err(format!(
-                "Unknown filter: {key} ({name} accepts {})",
-                field
-                    .lookups()
-                    .iter()
-                    .map(|l| format!("{name}{l}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            let accepted: Vec<String> = field
+                .lookups()
+                .iter()
+                .map(|l| format!("{name}{l}"))
+                .collect();
+            return Err(if accepted.is_empty() {
+                format!("Unknown filter: {key} ({name} orders lists but filters none)")
+            } else {
+                format!(
+                    "Unknown filter: {key} ({name} accepts {})",
+                    accepted.join(", ")
+                )
+            });
         }
         Ok((field, lookup))
     }

@@ -273,6 +273,10 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     );
     let (status, body) = get_json(&app, "/github/developers/", &[("rank_score__lte", "1")]).await;
     assert_eq!(status, 400, "rank_score is orderable only: {body}");
+    assert_eq!(
+        body["error"],
+        "Unknown filter: rank_score__lte (rank_score orders lists but filters none)"
+    );
     // ada's followers: cy and dee; by rank.
     let followers = walk(
         &app,

@@ -461,6 +461,11 @@ async fn the_browsable_list_has_a_search_box_and_a_relevance_choice() {
         html.contains(r#"<option value="" selected>relevance"#),
         "relevance chosen when no ordering is given"
     );
+    assert!(
+        html.contains(r#"<legend title="rank">"#)
+            && !html.contains(r#"<legend title="rank_score">"#),
+        "a field that only orders has no filter fieldset"
+    );
     // The issues list (no search field) has neither.
     let html = reqwest::get(format!("{}/github/tasks/?format=api", app.address))
         .await
