@@ -1,8 +1,9 @@
 //! The follow rank (SPEC-3 C): the `developer_rank` job against an independent PageRank,
-//! the rank fields, orderings, filters and cursors, `rank_computed_at`, and a run that
-//! fails before its commit.
+//! the rank fields, orderings, filters and cursors, `rank_computed_at`, a run that fails
+//! before its commit and a worker killed half way through a run.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use gitomatic::jobs::JobError;
 use gitomatic::jobs::developer_rank::rank_developers;
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::seed::{self, Dev, get_json, get_url};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// PageRank by dense power iteration over an adjacency matrix: another implementation
 /// than the job's (no sparse rows, no shares), as SPEC-3 C defines it.
@@ -384,4 +385,111 @@ async fn a_run_failing_before_its_commit_leaves_the_previous_ranks_and_reruns_ag
         let score = row["rank_score"].as_f64().expect("a score");
         assert!((score - expected[n]).abs() < 1e-9, "{}: {score}", LOGINS[n]);
     }
+}
+
+#[tokio::test]
+async fn a_worker_killed_half_way_through_a_run_leaves_the_previous_ranks_and_the_rerun_agrees() {
+    let mut app = spawn_app_with(|env| {
+        env.insert("TASK_LEASE_SECS".into(), "4".into());
+    })
+    .await;
+    let ids = seed_world(&app).await;
+    let first = rank_developers(&app.db.url, || Ok(()))
+        .await
+        .expect("a first run");
+    let before = stored_ranks(&app).await;
+    seed::follow(&app, ids[7], ids[8]).await;
+    seed::follow(&app, ids[5], ids[0]).await;
+
+    // Hold the run's row: a worker's run reads the graph, computes, deletes the previous
+    // ranks and copies every new one in, then waits inside its transaction to record itself.
+    use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+    let mut holder = app.db.connect().await;
+    AnsiTransactionManager::begin_transaction(&mut holder)
+        .await
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE developer_rank_run IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .expect("lock");
+    let mut worker = crate::helpers::binary_command(&app.env, &["worker"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts");
+    let token = seed::token(&app).await;
+    let response = app
+        .http
+        .post(format!("{}/github/tasks/", app.address))
+        .bearer_auth(&token)
+        .json(&json!({"name": "developer_rank"}))
+        .send()
+        .await
+        .expect("trigger");
+    assert_eq!(response.status(), 202);
+    let task: Value = response.json().await.expect("the task");
+    let task_id = Uuid::parse_str(task["id"].as_str().expect("an id")).expect("a uuid");
+    app.wait_for("the worker's run waiting to record itself", || async {
+        app.count(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO developer_rank_run%'",
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM developer_ranks").await,
+        LOGINS.len() as i64,
+        "readers see the previous ranks while the new ones are uncommitted"
+    );
+    worker.kill().expect("SIGKILL");
+    let _ = worker.wait();
+    // Its server process, waiting for the lock, notices the closed connection only once it
+    // has the lock and reads its next command; it then rolls the transaction back.
+    AnsiTransactionManager::rollback_transaction(&mut holder)
+        .await
+        .expect("release");
+    drop(holder);
+    app.wait_for("the killed worker's connection gone", || async {
+        app.count(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE query LIKE 'INSERT INTO developer_rank_run%' AND pid <> pg_backend_pid()",
+        )
+        .await
+            == 0
+    })
+    .await;
+
+    assert_eq!(stored_ranks(&app).await, before, "the previous ranks stay");
+    let (_, graph) = get_json(&app, "/github/graph/", &[]).await;
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(graph["rank_computed_at"].as_str().expect("set"))
+            .expect("RFC 3339"),
+        first.computed_at,
+        "{graph}"
+    );
+
+    // Another worker takes the task over once its lease expired and ranks the new graph.
+    app.start_worker();
+    let done = app.wait_for_task(task_id, Duration::from_secs(60)).await;
+    assert_eq!(done.status, "succeeded", "{done:?}");
+    assert_eq!(done.attempts, 2, "{done:?}");
+    let after = stored_ranks(&app).await;
+    let expected = dense_pagerank(
+        LOGINS.len(),
+        &[EDGES.as_slice(), &[(7, 8), (5, 0)]].concat(),
+    );
+    for (n, id) in ids.iter().enumerate() {
+        let (_, row) = get_json(&app, &format!("/github/developers/{id}/"), &[]).await;
+        let score = row["rank_score"].as_f64().expect("a score");
+        assert!((score - expected[n]).abs() < 1e-9, "{}: {score}", LOGINS[n]);
+    }
+    rank_developers(&app.db.url, || Ok(()))
+        .await
+        .expect("a rerun");
+    assert_eq!(
+        stored_ranks(&app).await,
+        after,
+        "a rerun stores the same ranks"
+    );
 }

@@ -649,7 +649,7 @@ async fn a_transferred_issue_is_recorded_as_a_transfer_from_the_payload() {
                 "to_number": new_n, "linked": true}])
     );
     // Both boards are rebuilt from the activity as it now is.
-    wait_for(&app, "the boards of both repositories", || async {
+    app.wait_for("the boards of both repositories", || async {
         app.count("SELECT count(*) AS n FROM contributions c JOIN repositories r ON r.id = c.repository_id
              WHERE r.full_name = 'acme/api' AND c.kind = 'issue_opened' AND c.login = 'bob'",
         )
@@ -662,23 +662,6 @@ async fn a_transferred_issue_is_recorded_as_a_transfer_from_the_payload() {
                 == 0
     })
     .await;
-}
-
-/// Polls `done` every 100 ms for up to 20 s.
-async fn wait_for<F, Fut>(app: &TestApp, what: &str, done: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done().await {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within 20 s\n{}",
-            app.describe_active_tasks().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The `commented` and `reviewed` items stored for an issue, in order.
@@ -1570,7 +1553,7 @@ async fn a_burst_of_200_deliveries_from_8_senders_is_answered_fast_and_applied_o
     );
     eprintln!("200 deliveries from 8 senders answered in {sent_in:?}, slowest {slowest:?}");
 
-    wait_for(&app, "200 deliveries applied", || async {
+    app.wait_for("200 deliveries applied", || async {
         app.count("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'applied'")
             .await
             == 200
@@ -1587,7 +1570,7 @@ async fn a_burst_of_200_deliveries_from_8_senders_is_answered_fast_and_applied_o
     let requests = app.fake().requests();
     assert!(requests.is_empty(), "{requests:?}");
     // The board counts them within 15 s, rebuilt at most once per 10 s.
-    wait_for(&app, "the board after the burst", || async {
+    app.wait_for("the board after the burst", || async {
         app.count("SELECT count(*) AS n FROM contributions WHERE kind = 'issue_opened'")
             .await
             == 200
@@ -1806,8 +1789,7 @@ async fn a_worker_killed_while_applying_a_delivery_leaves_it_applied_once() {
         .expect("the worker starts");
     let answer = send(&app, "issues", &opened).await;
     assert_eq!(answer.status, 202);
-    wait_for(
-        &app,
+    app.wait_for(
         "the worker waiting half way through the delivery",
         || async {
             app.count(

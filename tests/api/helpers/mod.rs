@@ -359,6 +359,24 @@ impl TestApp {
         }
     }
 
+    /// Polls `done` every 100 ms until it holds; panics after 20 s naming `what` and the
+    /// active tasks.
+    pub async fn wait_for<F, Fut>(&self, what: &str, done: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done().await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: not within 20 s\n{}",
+                self.describe_active_tasks().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until no task is queued, running or deferred.
     pub async fn wait_until_idle(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
