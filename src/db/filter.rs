@@ -179,6 +179,30 @@ impl ListQuery {
         })
     }
 
+    /// The bounds the filters put on the integer field `name` (`__gte`, `__lte`, exact):
+    /// the greatest lower and the least upper one.
+    pub fn integer_bounds(&self, name: &str) -> (Option<i64>, Option<i64>) {
+        let (mut low, mut high) = (None::<i64>, None::<i64>);
+        for filter in self.filters.iter().filter(|f| f.field.name == name) {
+            let Value::Integer(value) = filter.value else {
+                continue;
+            };
+            let (raise, lower) = match filter.lookup {
+                Lookup::Gte => (true, false),
+                Lookup::Lte => (false, true),
+                Lookup::Exact => (true, true),
+                Lookup::Contains | Lookup::IsNull => (false, false),
+            };
+            if raise {
+                low = Some(low.map_or(value, |low| low.max(value)));
+            }
+            if lower {
+                high = Some(high.map_or(value, |high| high.min(value)));
+            }
+        }
+        (low, high)
+    }
+
     /// Whether this is the whole list ordered by `name`, either way: no filter, that field.
     pub fn is_unfiltered_by(&self, name: &str) -> bool {
         self.filters.is_empty() && self.ordering.field.name == name
@@ -323,6 +347,11 @@ impl Filter {
 
 impl Ordering {
     /// The ordering as a query parameter gives it: `field` or `-field`.
+    /// The ordering field's name (without the direction).
+    pub fn field_name(&self) -> &'static str {
+        self.field.name
+    }
+
     pub fn name(&self) -> String {
         format!(
             "{}{}",
@@ -676,7 +705,9 @@ pub fn segment_sql_on(
 /// (the first the scan meets) and every exact match: a search matching more than that
 /// lists no further by relevance (its count, an estimate past 10,000, still says how many
 /// match; an `ordering` walks them all). The candidates are ranked from the index scan's
-/// own rows (id, rank, tie-breaker), and only the page's rows are read whole.
+/// own rows (id, rank, tie-breaker), and only the page's rows are read whole. Each row
+/// also carries `ranked_candidates`, how many candidates there were: below
+/// [`RANKED_MATCHES`], every match was one, and that is the list's exact count.
 pub fn ranked_sql(
     table: &'static str,
     columns: &str,
@@ -701,7 +732,8 @@ pub fn ranked_sql(
     // two parts are disjoint (no duplicate to remove): the capped matches that are not
     // exact, and the exact ones.
     let sql = diesel::sql_query(format!(
-        "SELECT {columns} FROM (SELECT * FROM (({}",
+        "SELECT {columns}, page.ranked_candidates FROM (SELECT *, \
+         count(*) OVER () AS ranked_candidates FROM (({}",
         candidates(false)
     ))
     .into_boxed::<Pg>()

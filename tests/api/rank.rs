@@ -266,6 +266,56 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
         logins_of(&rows),
         [ascending[8].clone(), ascending[7].clone()]
     );
+    // A few ranks in another order (the list then starts from the ranks): pages and
+    // cursors both ways, the default order, the count, a sub-collection.
+    let mut by_login: Vec<String> = ascending[1..6].to_vec();
+    by_login.sort();
+    for first in [("page", "1"), ("cursor", "")] {
+        let range = [("rank__gte", "2"), ("rank__lte", "6"), ("page_size", "2")];
+        let rows = walk(
+            &app,
+            "/github/developers/",
+            &[&range[..], &[("ordering", "login"), first]].concat(),
+        )
+        .await;
+        assert_eq!(logins_of(&rows), by_login, "by login from {first:?}");
+        let rows = walk(
+            &app,
+            "/github/developers/",
+            &[&range[..], &[("ordering", "-login"), first]].concat(),
+        )
+        .await;
+        let mut reversed = by_login.clone();
+        reversed.reverse();
+        assert_eq!(logins_of(&rows), reversed, "by -login from {first:?}");
+    }
+    let (_, body) = get_json(&app, "/github/developers/", &[("rank__lte", "5")]).await;
+    assert_eq!(body["count"], 5, "{body}");
+    let mut listed = logins_of(seed::results(&body));
+    listed.sort();
+    let mut top5 = ascending[..5].to_vec();
+    top5.sort();
+    assert_eq!(listed, top5, "{body}");
+    let (low, high) = (
+        rank_of["cy"].min(rank_of["dee"]),
+        rank_of["cy"].max(rank_of["dee"]),
+    );
+    for (bound, wanted) in [
+        (high, vec!["dee", "cy"]),
+        (low, vec![if rank_of["cy"] == low { "cy" } else { "dee" }]),
+    ] {
+        let followers = walk(
+            &app,
+            &format!("/github/developers/{}/followers/", ids[0]),
+            &[("rank__lte", &bound.to_string()), ("ordering", "-login")],
+        )
+        .await;
+        assert_eq!(
+            logins_of(&followers),
+            wanted,
+            "ada's followers to rank {bound}"
+        );
+    }
     let (status, body) = get_json(&app, "/github/developers/", &[("rank__lte", "x")]).await;
     assert_eq!(status, 400, "{body}");
     assert!(

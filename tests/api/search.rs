@@ -78,6 +78,13 @@ const PEOPLE: &[Person] = &[
         Some("Köln"),
     ),
     ("Ada-Lab", Some("ADA lab"), None, None, Some("Paris")),
+    (
+        "wordsmith",
+        Some("Wolfeschlegelsteinhausen"),
+        Some("Internationalization and supercalifragilisticexpialidocious things"),
+        None,
+        Some("Llanfairpwllgwyngyll"),
+    ),
 ];
 
 /// Lower case without accents, by a small table (the service uses PostgreSQL's unaccent).
@@ -190,6 +197,16 @@ async fn a_search_lists_exactly_the_rows_whose_words_begin_with_every_word_searc
         "a",
         "lab ada",
         "nothing-like-it",
+        // Words longer than the 12 characters stored as prefixes, and prefixes of them.
+        "internationa",
+        "internationaliz",
+        "internationalization",
+        "internationalizations",
+        "nationalization",
+        "supercalifragilisticexpialidocious",
+        "wolfeschlegel",
+        "LLANFAIRPWLLGWYNGYLL things",
+        "llanfairpwllgwyngyllgogery",
     ] {
         let got = listed(&app, &[("search", search)]).await;
         assert_eq!(
@@ -203,6 +220,8 @@ async fn a_search_lists_exactly_the_rows_whose_words_begin_with_every_word_searc
     assert_eq!(expected_people("ermany"), BTreeSet::new());
     assert!(expected_people("BÉRLIN").contains("berliner"));
     assert!(expected_people("BÉRLIN").contains("adamant"));
+    assert!(expected_people("internationaliz").contains("wordsmith"));
+    assert!(expected_people("internationalizations").is_empty());
     // Empty, blank or separators only: no filter (in the default order).
     let default = listed(&app, &[]).await;
     assert_eq!(set(&default), all);

@@ -207,8 +207,8 @@ pub struct NewRanks<'a> {
 /// Replaces every stored rank with the run's, in one transaction: the previous ranks are
 /// deleted, the new ones copied in (binary COPY, in rank order), the run recorded; then
 /// `before_commit` (a test's injected failure: an error rolls everything back), then the
-/// commit. Readers see the previous ranks until the commit, and all the new ones after it.
-/// Returns when the run committed (`rank_computed_at`).
+/// commit, then `ANALYZE`. Readers see the previous ranks until the commit, and all the new
+/// ones after it. Returns when the run committed (`rank_computed_at`).
 pub async fn store<E>(
     conn: &mut CopyConnection,
     ranks: &NewRanks<'_>,
@@ -265,6 +265,12 @@ pub async fn store<E>(
         return Ok(Err(error));
     }
     transaction.commit().await?;
+    // Every row was replaced: the planner's statistics must describe the new ranks (left
+    // to autovacuum, `rank__lte=1000` is planned for a third of the table for a minute).
+    // The ranks are committed whatever happens to it.
+    if let Err(error) = conn.client.batch_execute("ANALYZE developer_ranks").await {
+        tracing::warn!(%error, "developer_rank: ANALYZE developer_ranks failed");
+    }
     let micros = (epoch * 1e6).round() as i64;
     let computed_at = DateTime::from_timestamp_micros(micros)
         .ok_or_else(|| DbError::Inconsistent(format!("computed_at {epoch} out of range")))?;
