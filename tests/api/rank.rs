@@ -362,6 +362,23 @@ async fn ranks_match_an_independent_pagerank_and_order_filter_and_page_the_lists
     );
 }
 
+/// The follows a test adds to [`EDGES`] after a first run.
+const ADDED_EDGES: [(usize, usize); 2] = [(7, 8), (5, 0)];
+
+/// Every developer's `rank_score` is the independent PageRank of [`EDGES`] and
+/// [`ADDED_EDGES`], to 1e-9.
+async fn assert_scores_of_the_changed_graph(app: &TestApp, ids: &[Uuid]) {
+    let expected = dense_pagerank(
+        LOGINS.len(),
+        &[EDGES.as_slice(), ADDED_EDGES.as_slice()].concat(),
+    );
+    for (n, id) in ids.iter().enumerate() {
+        let (_, row) = get_json(app, &format!("/github/developers/{id}/"), &[]).await;
+        let score = row["rank_score"].as_f64().expect("a score");
+        assert!((score - expected[n]).abs() < 1e-9, "{}: {score}", LOGINS[n]);
+    }
+}
+
 /// The stored ranks: (developer, rank, score bits), by developer.
 async fn stored_ranks(app: &TestApp) -> Vec<(String, i64, String)> {
     let (_, body) = get_json(
@@ -395,8 +412,9 @@ async fn a_run_failing_before_its_commit_leaves_the_previous_ranks_and_reruns_ag
     assert_eq!(before.len(), LOGINS.len());
 
     // The graph changes; a run fails after writing every new rank, before the commit.
-    seed::follow(&app, ids[7], ids[8]).await;
-    seed::follow(&app, ids[5], ids[0]).await;
+    for (from, to) in ADDED_EDGES {
+        seed::follow(&app, ids[from], ids[to]).await;
+    }
     let failed = rank_developers(&url, || Err(JobError::Failed("injected".into()))).await;
     assert!(
         matches!(failed, Err(JobError::Failed(ref m)) if m == "injected"),
@@ -426,15 +444,7 @@ async fn a_run_failing_before_its_commit_leaves_the_previous_ranks_and_reruns_ag
         "a rerun stores the same ranks"
     );
     assert!(third.computed_at > second.computed_at);
-    let expected = dense_pagerank(
-        LOGINS.len(),
-        &[EDGES.as_slice(), &[(7, 8), (5, 0)]].concat(),
-    );
-    for (n, id) in ids.iter().enumerate() {
-        let (_, row) = get_json(&app, &format!("/github/developers/{id}/"), &[]).await;
-        let score = row["rank_score"].as_f64().expect("a score");
-        assert!((score - expected[n]).abs() < 1e-9, "{}: {score}", LOGINS[n]);
-    }
+    assert_scores_of_the_changed_graph(&app, &ids).await;
 }
 
 #[tokio::test]
@@ -448,8 +458,9 @@ async fn a_worker_killed_half_way_through_a_run_leaves_the_previous_ranks_and_th
         .await
         .expect("a first run");
     let before = stored_ranks(&app).await;
-    seed::follow(&app, ids[7], ids[8]).await;
-    seed::follow(&app, ids[5], ids[0]).await;
+    for (from, to) in ADDED_EDGES {
+        seed::follow(&app, ids[from], ids[to]).await;
+    }
 
     // Hold the run's row: a worker's run reads the graph, computes, deletes the previous
     // ranks and copies every new one in, then waits inside its transaction to record itself.
@@ -525,15 +536,7 @@ async fn a_worker_killed_half_way_through_a_run_leaves_the_previous_ranks_and_th
     assert_eq!(done.status, "succeeded", "{done:?}");
     assert_eq!(done.attempts, 2, "{done:?}");
     let after = stored_ranks(&app).await;
-    let expected = dense_pagerank(
-        LOGINS.len(),
-        &[EDGES.as_slice(), &[(7, 8), (5, 0)]].concat(),
-    );
-    for (n, id) in ids.iter().enumerate() {
-        let (_, row) = get_json(&app, &format!("/github/developers/{id}/"), &[]).await;
-        let score = row["rank_score"].as_f64().expect("a score");
-        assert!((score - expected[n]).abs() < 1e-9, "{}: {score}", LOGINS[n]);
-    }
+    assert_scores_of_the_changed_graph(&app, &ids).await;
     rank_developers(&app.db.url, || Ok(()))
         .await
         .expect("a rerun");
