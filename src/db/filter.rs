@@ -346,12 +346,12 @@ impl Filter {
 }
 
 impl Ordering {
-    /// The ordering as a query parameter gives it: `field` or `-field`.
     /// The ordering field's name (without the direction).
     pub fn field_name(&self) -> &'static str {
         self.field.name
     }
 
+    /// The ordering as a query parameter gives it: `field` or `-field`.
     pub fn name(&self) -> String {
         format!(
             "{}{}",
