@@ -230,7 +230,7 @@ pub struct Picked {
 /// another order, a count) drops the join, the two being one-to-one at most.
 /// `rank_id` is the rank row's own copy of the developer's id: a walk by rank or score
 /// takes it as the row id, so that its position, `(rank, rank_id) > (k, i)`, is a condition
-/// on one index of `developer_ranks` (see [`RankWalk`]).
+/// on one index of `developer_ranks` (see [`RankedWalk`]).
 pub const RANKED: &str = "(SELECT d.*, r.rank, r.rank_score, r.developer_id AS rank_id \
      FROM developers d LEFT JOIN developer_ranks r ON r.developer_id = d.id)";
 
@@ -384,21 +384,16 @@ pub async fn list(
 ) -> Result<Page<DeveloperRecord>, DbError> {
     // An unfiltered follow sub-collection counts nothing: its owner stores its size.
     let edges = set.follow_edges().filter(|_| query.filters.is_empty());
-    if let Some(walk) = RankWalk::of(set, query) {
+    if let Some(walk) =
+        RankedWalk::by_rank(set, query).or_else(|| RankedWalk::of_few_ranks(set, query))
+    {
         let mut page =
-            paginate::load_walked(conn, RANKED, set.scope().into(), query, &walk).await?;
+            paginate::load_walked(conn, walk.source, set.scope().into(), query, &walk).await?;
         if let Some(edges) = edges {
             page.total = stored_count(conn, edges).await?;
             page.estimated = false;
         }
         return Ok(page);
-    }
-    if ranks_bound(query) {
-        let walk = RankRangeWalk {
-            rows: set.scope().into(),
-            query,
-        };
-        return paginate::load_walked(conn, RANK_DRIVEN, set.scope().into(), query, &walk).await;
     }
     let Some(edges) = edges else {
         return paginate::load(conn, RANKED, set.scope(), query).await;
@@ -432,44 +427,64 @@ async fn stored_count(conn: &mut AsyncPgConnection, edges: FollowEdges) -> Resul
     .map_or(0, |row| row.total_count))
 }
 
-/// A list ordered by `rank` or `rank_score`, either way: the ranked rows are one range of
-/// `developer_ranks`' `(key, developer_id)` index, walked with the rank row's id
-/// (`rank_id`), so a cursor's position is an index condition there (with the developer's
-/// `id`, the position could only filter the walk, which would then be as long as the
-/// cursor is deep). The rows without a rank (stored after the last run) have no such
-/// column and walk by `id`, as every list's rows without a key do: that range is an
-/// anti-join over the developers, paid only on the list's last pages.
-struct RankWalk<'a> {
+/// A walk of a list through the ranks, read from `source`, its page's rows from `RANKED`
+/// by id. Two lists take it:
+/// - Ordered by `rank` or `rank_score`, either way ([`RankedWalk::by_rank`]): the ranked
+///   rows are one range of `developer_ranks`' `(key, developer_id)` index, walked with the
+///   rank row's id (`rank_id`), so a cursor's position is an index condition there (with
+///   the developer's `id`, the position could only filter the walk, which would then be
+///   as long as the cursor is deep). The rows without a rank (stored after the last run)
+///   have no such column and walk by `id`, as every list's rows without a key do: that
+///   range is an anti-join over the developers, paid only on the list's last pages.
+/// - In another order, with rank filters that admit at most [`RANK_DRIVEN_SPAN`] ranks
+///   ([`RankedWalk::of_few_ranks`]): walked over [`RANK_DRIVEN`] in its own order (the few
+///   ranked rows sorted, not an index walked), by `id`.
+struct RankedWalk<'a> {
+    source: &'static str,
     key: &'static str,
+    /// The row id of the rows that have a key.
+    keyed_id: &'static str,
     rows: paginate::Rows,
     query: &'a ListQuery,
 }
 
-impl<'a> RankWalk<'a> {
-    fn of(set: DeveloperSet, query: &'a ListQuery) -> Option<Self> {
-        let name = query.ordering.name();
-        let key = match name.trim_start_matches('-') {
-            "rank" => "rank",
-            "rank_score" => "rank_score",
-            _ => return None,
-        };
-        Some(Self {
+impl<'a> RankedWalk<'a> {
+    fn by_rank(set: DeveloperSet, query: &'a ListQuery) -> Option<Self> {
+        let key = query.ordering.field_name();
+        matches!(key, "rank" | "rank_score").then(|| Self {
+            source: RANKED,
             key,
+            keyed_id: "rank_id",
+            rows: set.scope().into(),
+            query,
+        })
+    }
+
+    fn of_few_ranks(set: DeveloperSet, query: &'a ListQuery) -> Option<Self> {
+        let (low, high) = query.integer_bounds("rank");
+        let few = high.is_some_and(|high| {
+            // Ranks start at 1.
+            high.saturating_sub(low.unwrap_or(1).max(1)) < RANK_DRIVEN_SPAN
+        });
+        few.then(|| Self {
+            source: RANK_DRIVEN,
+            key: query.ordering.field_name(),
+            keyed_id: "id",
             rows: set.scope().into(),
             query,
         })
     }
 }
 
-impl paginate::Walk for RankWalk<'_> {
+impl paginate::Walk for RankedWalk<'_> {
     fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql {
-        let id = if segment.nulls { "id" } else { "rank_id" };
+        let id = if segment.nulls { "id" } else { self.keyed_id };
         filter::segment_sql_on(
             Shown {
                 table: RANKED,
                 columns: "t.*",
             },
-            RANKED,
+            self.source,
             self.rows,
             self.query,
             Walked { key: self.key, id },
@@ -480,46 +495,7 @@ impl paginate::Walk for RankWalk<'_> {
     }
 
     fn count(&self, segment: &Segment) -> Sql {
-        filter::segment_count_sql(RANKED, self.rows, self.query, segment)
-    }
-}
-
-/// Whether the rank filters admit at most [`RANK_DRIVEN_SPAN`] ranks (ranks start at 1).
-fn ranks_bound(query: &ListQuery) -> bool {
-    let (low, high) = query.integer_bounds("rank");
-    high.is_some_and(|high| high.saturating_sub(low.unwrap_or(1).max(1)) < RANK_DRIVEN_SPAN)
-}
-
-/// A list in another order than rank whose rank filters admit few ranks: walked over
-/// [`RANK_DRIVEN`] in its own order (the few ranked rows sorted, not an index walked),
-/// its page's rows read from `RANKED` by id.
-struct RankRangeWalk<'a> {
-    rows: paginate::Rows,
-    query: &'a ListQuery,
-}
-
-impl paginate::Walk for RankRangeWalk<'_> {
-    fn rows(&self, segment: &Segment, limit: u64, offset: u64) -> Sql {
-        filter::segment_sql_on(
-            Shown {
-                table: RANKED,
-                columns: "t.*",
-            },
-            RANK_DRIVEN,
-            self.rows,
-            self.query,
-            Walked {
-                key: self.query.ordering.field_name(),
-                id: "id",
-            },
-            segment,
-            limit,
-            offset,
-        )
-    }
-
-    fn count(&self, segment: &Segment) -> Sql {
-        filter::segment_count_sql(RANK_DRIVEN, self.rows, self.query, segment)
+        filter::segment_count_sql(self.source, self.rows, self.query, segment)
     }
 }
 
