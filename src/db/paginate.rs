@@ -187,16 +187,17 @@ where
         rows,
         query,
     };
-    if let Some(sql) = crate::db::filter::ranked_sql(
-        table,
-        columns,
-        rows,
-        query,
-        u64::from(query.page_size) + 1,
-        query.offset(),
-    )
-    .filter(|_| query.ranked)
-    {
+    let ranked = query.ranked.then(|| {
+        crate::db::filter::ranked_sql(
+            table,
+            columns,
+            rows,
+            query,
+            u64::from(query.page_size) + 1,
+            query.offset(),
+        )
+    });
+    if let Some(sql) = ranked.flatten() {
         let loaded: Vec<Ranked<T>> = sql.load(conn).await?;
         let candidates = loaded.as_slice().first().map(|row| row.ranked_candidates);
         let loaded = loaded.into_iter().map(|ranked| ranked.row).collect();
