@@ -137,14 +137,15 @@ pub struct ListQuery {
     /// ordering; `page` is then ignored.
     pub cursor: Option<Cursor>,
     /// Whether the list comes by relevance (a search without an `ordering`), then
-    /// `ordering` is not used, pages are numbered only and cover the first
-    /// [`RANKED_MATCHES`] matches.
+    /// `ordering` is not used, pages are numbered only and cover the matches ranked (see
+    /// [`ranked_sql`]).
     pub ranked: bool,
 }
 
-/// How many matches of a search a relevance-ordered list ranks (besides the exact
-/// matches, which always come first). Ranking reads every row it ranks: at 200,000
-/// developers, ranking 10,000 matches of `berlin` took 31 ms, 1,000 took 7 ms.
+/// How many matches of a search a relevance-ordered list ranks when it matches too many to
+/// count (besides the exact matches, which always come first). Ranking reads every row it
+/// ranks: at 200,000 developers, ranking 10,000 matches of `berlin` took 31 ms, 1,000 took
+/// 7 ms.
 pub const RANKED_MATCHES: i64 = 1_000;
 
 /// Deepest row offset served; deeper pages need narrower filters.
@@ -701,27 +702,27 @@ pub fn segment_sql_on(
 /// descending, then by `exact` and `id`: a total order, so numbered pages neither repeat
 /// nor skip a row.
 ///
-/// Ranking reads every match it orders, so it orders at most [`RANKED_MATCHES`] of them
-/// (the first the scan meets) and every exact match: a search matching more than that
-/// lists no further by relevance (its count, an estimate past 10,000, still says how many
-/// match; an `ordering` walks them all). The candidates are ranked from the index scan's
-/// own rows (id, rank, tie-breaker), and only the page's rows are read whole. Each row
-/// also carries `ranked_candidates`, how many candidates there were: below
-/// [`RANKED_MATCHES`], every match was one, and that is the list's exact count.
+/// Ranking reads every match it orders, so it orders at most `candidates` of them (the
+/// first the scan meets) and every exact match: a search matching more than that lists no
+/// further by relevance (its count still says how many match; an `ordering` walks them
+/// all). The candidates are ranked from the index scan's own rows (id, score, tie-breaker),
+/// and only the page's rows are read whole. Each row also carries
+/// `ranked_candidates`, how many candidates there were: below `candidates`, every match was
+/// one, and that is the list's exact count.
 pub fn ranked_sql(
     table: &'static str,
     columns: &str,
     scope: Scope,
     query: &ListQuery,
-    limit: u64,
-    offset: u64,
+    candidates: i64,
+    (limit, offset): (u64, u64),
 ) -> Option<Sql> {
     let (search, field) = query.search()?;
     let Kind::Search { exact, .. } = field.kind else {
         return None;
     };
     let vector = field.name;
-    let candidates = |exact_match: bool| {
+    let ranked = |exact_match: bool| {
         format!(
             "SELECT t.id AS ranked_id, t.{exact} AS ranked_name, {exact_match} AS ranked_exact, \
              ts_rank(t.{vector}, gitomatic_search_query($1)) AS ranked_score \
@@ -734,7 +735,7 @@ pub fn ranked_sql(
     let sql = diesel::sql_query(format!(
         "SELECT {columns}, page.ranked_candidates FROM (SELECT *, \
          count(*) OVER () AS ranked_candidates FROM (({}",
-        candidates(false)
+        ranked(false)
     ))
     .into_boxed::<Pg>()
     .bind::<Text, _>(search.to_owned());
@@ -743,9 +744,9 @@ pub fn ranked_sql(
         .sql(format!(
             " AND lower(t.{exact}) <> lower($1) LIMIT ${}) UNION ALL ({}",
             bound + 1,
-            candidates(true)
+            ranked(true)
         ))
-        .bind::<BigInt, _>(RANKED_MATCHES);
+        .bind::<BigInt, _>(candidates);
     let (sql, bound) = conditions(sql, bound + 1, scope, query);
     let order = "ranked_exact DESC, ranked_score DESC, ranked_name, ranked_id";
     Some(
@@ -1187,8 +1188,8 @@ mod tests {
                 "t.*",
                 Scope::Of("t.id IN (SELECT 1 WHERE $1 IS NOT NULL)", uuid::Uuid::nil()),
                 &query,
-                11,
-                10,
+                RANKED_MATCHES,
+                (11, 10),
             )
             .expect("a search"),
         );

@@ -494,3 +494,55 @@ async fn the_browsable_list_has_a_search_box_and_a_relevance_choice() {
         .expect("html");
     assert!(!html.contains(r#"name="search""#));
 }
+
+#[tokio::test]
+async fn relevance_ranks_every_match_of_a_countable_search_not_only_the_first_found() {
+    let app = spawn_app().await;
+    // 1,200 developers in Berlin, stored before the one whose profile names Berlin three
+    // times: a scan of the matches meets that one last, after more than the 1,000 that a
+    // search matching far more would rank.
+    seed::execute(
+        &app,
+        "INSERT INTO developers (github_id, login, location) \
+         SELECT 20000 + n, 'bln-' || lpad(n::text, 4, '0'), 'Berlin' \
+         FROM generate_series(1, 1200) AS n",
+    )
+    .await;
+    seed::developer(
+        &app,
+        Dev {
+            bio: Some("Berlin born, Berlin based".into()),
+            location: Some("Berlin, Germany".into()),
+            ..Dev::new(30000, "zz-most-berlin")
+        },
+    )
+    .await;
+    let (status, body) = get_json(
+        &app,
+        "/github/developers/",
+        &[("search", "berlin"), ("page_size", "100")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["count"], 1201,
+        "every match counted: {}",
+        body["count"]
+    );
+    assert!(body.get("count_is_estimate").is_none(), "exact: {body}");
+    let logins = column(&body, "login");
+    // The most relevant (three mentions) first, then the rest, equally ranked, by login.
+    let expected: Vec<String> = std::iter::once("zz-most-berlin".to_owned())
+        .chain((1..=99).map(|n| format!("bln-{n:04}")))
+        .collect();
+    assert_eq!(logins, expected);
+    // The last page by relevance holds the last logins: every match was ranked.
+    let (status, body) = get_json(
+        &app,
+        "/github/developers/",
+        &[("search", "berlin"), ("page_size", "100"), ("page", "13")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(column(&body, "login"), ["bln-1200"]);
+}
