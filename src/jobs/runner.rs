@@ -28,15 +28,29 @@ const TRANSIENT_RETRY: Duration = Duration::from_secs(2);
 enum RunOutcome {
     /// With the job's note, if it left one.
     Succeeded(Option<String>),
-    Deferred(DateTime<Utc>),
+    /// Until when, and why (the reason also stored on the task).
+    Deferred(DateTime<Utc>, Option<String>),
     Failed(String),
 }
 
 impl RunOutcome {
+    /// The log line's `detail`: the note, until when and why a run was deferred (a
+    /// deadlock's victim says so), or the failure.
+    fn detail(&self) -> String {
+        match self {
+            RunOutcome::Succeeded(note) => note.clone().unwrap_or_default(),
+            RunOutcome::Deferred(at, None) => format!("until {}", at.to_rfc3339()),
+            RunOutcome::Deferred(at, Some(reason)) => {
+                format!("until {}: {reason}", at.to_rfc3339())
+            }
+            RunOutcome::Failed(message) => message.clone(),
+        }
+    }
+
     fn label(&self) -> &'static str {
         match self {
             RunOutcome::Succeeded(_) => "succeeded",
-            RunOutcome::Deferred(_) => "deferred",
+            RunOutcome::Deferred(..) => "deferred",
             RunOutcome::Failed(_) => "failed",
         }
     }
@@ -155,30 +169,26 @@ async fn record(
     elapsed: Duration,
 ) -> Result<RunOutcome, DbError> {
     let requests = stats.requests();
-    let (outcome, republish_at) = match result {
-        Ok(Outcome::Succeeded) => (RunOutcome::Succeeded(None), None),
-        Ok(Outcome::SucceededWithNote(note)) => (RunOutcome::Succeeded(Some(note)), None),
-        Ok(Outcome::RunAgainAt { at, reason }) => (RunOutcome::Deferred(at), Some((at, reason))),
+    let outcome = match result {
+        Ok(Outcome::Succeeded) => RunOutcome::Succeeded(None),
+        Ok(Outcome::SucceededWithNote(note)) => RunOutcome::Succeeded(Some(note)),
+        Ok(Outcome::RunAgainAt { at, reason }) => RunOutcome::Deferred(at, reason),
         Err(JobError::Database(error)) if error.is_transient() => {
             let at = Utc::now()
                 + chrono::Duration::from_std(TRANSIENT_RETRY).unwrap_or(chrono::Duration::zero());
-            let reason = format!("{error}; running again shortly");
-            (RunOutcome::Deferred(at), Some((at, Some(reason))))
+            RunOutcome::Deferred(at, Some(format!("{error}; running again shortly")))
         }
         Err(JobError::Github(error)) => {
             match retry_time(&error, row.attempts, ctx.config.task_retry_secs) {
-                Some(at) => (
-                    RunOutcome::Deferred(at),
-                    Some((at, Some(error.to_string()))),
-                ),
-                None => (RunOutcome::Failed(error.to_string()), None),
+                Some(at) => RunOutcome::Deferred(at, Some(error.to_string())),
+                None => RunOutcome::Failed(error.to_string()),
             }
         }
         Err(error) => {
             if let JobError::Database(cause) = &error {
                 tracing::error!(task.id = %row.id, error = %cause, "job failed on a database error");
             }
-            (RunOutcome::Failed(error.to_string()), None)
+            RunOutcome::Failed(error.to_string())
         }
     };
     let mut conn = ctx.conn().await?;
@@ -186,22 +196,25 @@ async fn record(
         .task_finished(&row.name, outcome.label(), elapsed);
     let deferred_until = conn
         .transaction::<_, DbError, _>(async |conn| {
-            let deferred_until = match (&outcome, republish_at) {
-                (RunOutcome::Deferred(_), Some((at, reason))) => {
-                    tasks::defer(conn, row.id, at, reason.as_deref(), requests).await?;
-                    Some(at)
+            let deferred_until = match &outcome {
+                RunOutcome::Deferred(at, reason) => {
+                    tasks::defer(conn, row.id, *at, reason.as_deref(), requests).await?;
+                    Some(*at)
                 }
-                (RunOutcome::Failed(message), _) => {
+                RunOutcome::Failed(message) => {
                     tasks::finish(conn, row.id, TaskStatus::Failed, Some(message), requests)
                         .await?;
                     None
                 }
-                _ => {
-                    let note = match &outcome {
-                        RunOutcome::Succeeded(note) => note.as_deref(),
-                        _ => None,
-                    };
-                    tasks::finish(conn, row.id, TaskStatus::Succeeded, note, requests).await?;
+                RunOutcome::Succeeded(note) => {
+                    tasks::finish(
+                        conn,
+                        row.id,
+                        TaskStatus::Succeeded,
+                        note.as_deref(),
+                        requests,
+                    )
+                    .await?;
                     None
                 }
             };
@@ -280,11 +293,7 @@ impl Drop for Heartbeat {
 
 fn log_outcome(row: &TaskRow, outcome: &RunOutcome, elapsed: Duration, stats: &RequestStats) {
     let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    let detail = match outcome {
-        RunOutcome::Succeeded(note) => note.clone().unwrap_or_default(),
-        RunOutcome::Deferred(at) => format!("until {}", at.to_rfc3339()),
-        RunOutcome::Failed(message) => message.clone(),
-    };
+    let detail = outcome.detail();
     let outcome = outcome.label();
     tracing::info!(
         task.id = %row.id,
@@ -300,4 +309,31 @@ fn log_outcome(row: &TaskRow, outcome: &RunOutcome, elapsed: Duration, stats: &R
         github.not_modified = stats.not_modified(),
         "job finished"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunOutcome;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn a_deferral_logs_until_when_and_why() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 8, 1, 0, 0)
+            .single()
+            .expect("a time");
+        let victim = RunOutcome::Deferred(
+            at,
+            Some("database error: deadlock detected; running again shortly".into()),
+        );
+        assert_eq!(
+            victim.detail(),
+            "until 2026-12-08T01:00:00+00:00: database error: deadlock detected; \
+             running again shortly"
+        );
+        assert_eq!(
+            RunOutcome::Deferred(at, None).detail(),
+            "until 2026-12-08T01:00:00+00:00"
+        );
+    }
 }
