@@ -43,7 +43,8 @@ pub const TRUSTED_ESTIMATE: i64 = 5 * EXACT_COUNT_LIMIT;
 /// counted); two words are underestimated (their frequencies multiplied as if unrelated),
 /// which only means they are counted. What sampling cannot see is a filter the searched
 /// words make rare (the planner multiplies selectivities): such a list may be shown as
-/// an estimate though it holds fewer than the limit.
+/// an estimate though it holds fewer than the limit (by relevance, only when it holds
+/// 1,000 or more: the ranked page then met fewer matches than it ranks, and counts them).
 pub const SEARCH_TRUSTED_ESTIMATE: i64 = 3 * EXACT_COUNT_LIMIT / 2;
 
 /// Rows of one page, the size of the whole list and what lies around the page.
@@ -201,9 +202,10 @@ where
 
 /// [`load_rows`] by relevance (a search without an ordering). The planner's estimate comes
 /// first: a search it trusts to match more than [`SEARCH_TRUSTED_ESTIMATE`] rows ranks the
-/// first [`RANKED_MATCHES`] found and is counted by that estimate; any other ranks every
-/// match up to [`EXACT_COUNT_LIMIT`] + 1, so that one pass over the matches both ranks and
-/// counts them (exactly, up to the limit).
+/// first [`RANKED_MATCHES`] found and is counted by that estimate (unless fewer matched:
+/// then they are the count); any other ranks every match up to [`EXACT_COUNT_LIMIT`] + 1,
+/// so that one pass over the matches both ranks and counts them (exactly, up to the
+/// limit).
 async fn load_ranked<T>(
     conn: &mut AsyncPgConnection,
     table: &'static str,
@@ -215,7 +217,7 @@ where
     T: QueryableByName<Pg> + Send + 'static,
 {
     let estimate = estimate(conn, table, rows, query).await?;
-    let trusted = estimate > SEARCH_TRUSTED_ESTIMATE;
+    let trusted = estimate > trusted_estimate(query);
     let candidates = if trusted {
         RANKED_MATCHES
     } else {
@@ -234,13 +236,13 @@ where
     let mut page = Page::from_rows(loaded, query.page_size, 0);
     page.has_previous = query.offset() > 0;
     (page.total, page.estimated) = match ranked {
-        _ if trusted => (estimate, true),
         // Fewer candidates (exact matches included) than the cap: every match was ranked,
-        // and their number is the count.
+        // and their number is the count — also of a search the planner put far higher.
         Some(ranked) if ranked < candidates => (ranked, false),
+        _ if trusted => (estimate, true),
         Some(_) => (estimate.max(EXACT_COUNT_LIMIT + 1), true),
-        // A page past the last: the count, as any filtered list's.
-        None => count(conn, table, rows, query).await?,
+        // A page past the last: the count, as any filtered list's (the estimate is known).
+        None => count_given(conn, table, rows, query, estimate).await?,
     };
     Ok(page)
 }
@@ -372,9 +374,8 @@ async fn estimate(
 }
 
 /// The size of the filtered list and whether it is an estimate: the planner's estimate
-/// when far above [`EXACT_COUNT_LIMIT`] (past [`TRUSTED_ESTIMATE`], or
-/// [`SEARCH_TRUSTED_ESTIMATE`] for a search), else counted exactly up to the limit and
-/// estimated past it (never below the limit + 1).
+/// when far above [`EXACT_COUNT_LIMIT`] (see [`trusted_estimate`]), else counted exactly
+/// up to the limit and estimated past it (never below the limit + 1).
 pub async fn count(
     conn: &mut AsyncPgConnection,
     table: &'static str,
@@ -382,12 +383,18 @@ pub async fn count(
     query: &ListQuery,
 ) -> Result<(i64, bool), DbError> {
     let estimate = estimate(conn, table, rows, query).await?;
-    let trusted = if query.search().is_some() {
-        SEARCH_TRUSTED_ESTIMATE
-    } else {
-        TRUSTED_ESTIMATE
-    };
-    if estimate > trusted {
+    count_given(conn, table, rows, query, estimate).await
+}
+
+/// [`count`] with the planner's `estimate` already asked for.
+async fn count_given(
+    conn: &mut AsyncPgConnection,
+    table: &'static str,
+    rows: Rows,
+    query: &ListQuery,
+    estimate: i64,
+) -> Result<(i64, bool), DbError> {
+    if estimate > trusted_estimate(query) {
         return Ok((estimate, true));
     }
     let counted: Count = capped_count_sql(table, rows, query, EXACT_COUNT_LIMIT)
@@ -397,6 +404,16 @@ pub async fn count(
         return Ok((counted.total_count, false));
     }
     Ok((estimate.max(EXACT_COUNT_LIMIT + 1), true))
+}
+
+/// The estimate past which `query`'s list is taken as that large without counting:
+/// [`SEARCH_TRUSTED_ESTIMATE`] with a search, else [`TRUSTED_ESTIMATE`].
+fn trusted_estimate(query: &ListQuery) -> i64 {
+    if query.search().is_some() {
+        SEARCH_TRUSTED_ESTIMATE
+    } else {
+        TRUSTED_ESTIMATE
+    }
 }
 
 #[cfg(test)]
