@@ -605,9 +605,10 @@ async fn two_workers_and_two_schedulers_enqueue_and_process_each_discovery_once(
             .iter()
             .filter(|line| line.contains(&format!(r#""task.id":"{id}""#)))
             .count();
+        let attempts: usize = attempts.parse().expect("attempts is a number");
         assert_eq!(
-            deferred.to_string(),
-            (attempts.parse::<i64>().unwrap_or(0) - 1).to_string(),
+            deferred,
+            attempts - 1,
             "task {id} ran {attempts} times, each run but the last deferred; the deferrals, \
              warnings and errors logged:\n{}",
             logs.iter()
