@@ -540,12 +540,14 @@ pub fn filter_parameter(field: &Field, lookup: &str) -> Parameter {
              must begin a word of one of them, case- and accent-insensitively. Combines with \
              every filter. Without an `ordering`, results come by relevance: a {exact} equal \
              to the whole search first, then by rank (PostgreSQL's ts_rank), then by {exact}; \
-             that order ranks every match of a search matching up to {} rows (only the first \
-             {} found of one matching far more), is paged by `page` only (`cursor` answers \
+             that order ranks every match of a search matching up to {} rows (of one \
+             matching far more, only the first {} found, taken from a fixed eighth of the \
+             rows when it matches up to about {}), is paged by `page` only (`cursor` answers \
              400) and an `ordering` walks every match. Empty, or without a letter or digit, \
              it filters nothing.",
             crate::db::paginate::EXACT_COUNT_LIMIT,
-            crate::db::filter::RANKED_MATCHES
+            crate::db::filter::RANKED_MATCHES,
+            crate::db::paginate::SAMPLED_SEARCH_MAX
         ),
         _ => format!("{}: {meaning}", field.name),
     };

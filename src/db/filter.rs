@@ -148,6 +148,21 @@ pub struct ListQuery {
 /// 7 ms.
 pub const RANKED_MATCHES: i64 = 1_000;
 
+/// The fixed eighth of a searchable table's rows (by a hash of the row id) that a search
+/// matching far more than [`RANKED_MATCHES`] may take its ranked matches from: each such
+/// table has a GIN index on its search vector under this predicate (migration
+/// `search_sample`), so the search's bitmap holds an eighth of its matches.
+pub const SEARCH_SAMPLE: &str = "(uuid_hash(t.id) & 7) = 0";
+
+/// Which matches a relevance page ranks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidates {
+    /// At most this many, besides the exact matches (which are all ranked).
+    pub limit: i64,
+    /// Whether they come from the [`SEARCH_SAMPLE`] only (the exact matches never do).
+    pub sampled: bool,
+}
+
 /// Deepest row offset served; deeper pages need narrower filters.
 pub const MAX_OFFSET: u64 = 1_000_000;
 
@@ -702,19 +717,19 @@ pub fn segment_sql_on(
 /// descending, then by `exact` and `id`: a total order, so numbered pages neither repeat
 /// nor skip a row.
 ///
-/// Ranking reads every match it orders, so it orders at most `candidates` of them (the
-/// first the scan meets) and every exact match: a search matching more than that lists no
-/// further by relevance (its count still says how many match; an `ordering` walks them
-/// all). The candidates are ranked from the index scan's own rows (id, score, tie-breaker),
-/// and only the page's rows are read whole. Each row also carries
-/// `ranked_candidates`, how many candidates there were: below `candidates`, every match was
-/// one, and that is the list's exact count.
+/// Ranking reads every match it orders, so it orders at most `candidates.limit` of them
+/// (the first the scan meets, in the [`SEARCH_SAMPLE`] when `candidates.sampled`) and every
+/// exact match: a search matching more than that lists no further by relevance (its count
+/// still says how many match; an `ordering` walks them all). The candidates are ranked from
+/// the index scan's own rows (id, score, tie-breaker), and only the page's rows are read
+/// whole. Each row also carries `ranked_candidates`, how many candidates there were: below
+/// the limit of an unsampled page, every match was one, and that is the list's exact count.
 pub fn ranked_sql(
     table: &'static str,
     columns: &str,
     scope: Scope,
     query: &ListQuery,
-    candidates: i64,
+    candidates: Candidates,
     (limit, offset): (u64, u64),
 ) -> Option<Sql> {
     let (search, field) = query.search()?;
@@ -740,13 +755,18 @@ pub fn ranked_sql(
     .into_boxed::<Pg>()
     .bind::<Text, _>(search.to_owned());
     let (sql, bound) = conditions(sql, 1, scope, query);
+    let sample = if candidates.sampled {
+        format!(" AND {SEARCH_SAMPLE}")
+    } else {
+        String::new()
+    };
     let sql = sql
         .sql(format!(
-            " AND lower(t.{exact}) <> lower($1) LIMIT ${}) UNION ALL ({}",
+            "{sample} AND lower(t.{exact}) <> lower($1) LIMIT ${}) UNION ALL ({}",
             bound + 1,
             ranked(true)
         ))
-        .bind::<BigInt, _>(candidates);
+        .bind::<BigInt, _>(candidates.limit);
     let (sql, bound) = conditions(sql, bound + 1, scope, query);
     let order = "ranked_exact DESC, ranked_score DESC, ranked_name, ranked_id";
     Some(
@@ -1188,7 +1208,10 @@ mod tests {
                 "t.*",
                 Scope::Of("t.id IN (SELECT 1 WHERE $1 IS NOT NULL)", uuid::Uuid::nil()),
                 &query,
-                RANKED_MATCHES,
+                Candidates {
+                    limit: RANKED_MATCHES,
+                    sampled: true,
+                },
                 (11, 10),
             )
             .expect("a search"),
@@ -1198,7 +1221,8 @@ mod tests {
             "t.login AS ranked_name, true AS ranked_exact",
             "ts_rank(t.search, gitomatic_search_query($1)) AS ranked_score",
             "AND (t.id IN (SELECT 1 WHERE $2 IS NOT NULL)) AND (t.search @@ gitomatic_search_query($3)",
-            "AND t.login ILIKE $4 AND lower(t.login) <> lower($1) LIMIT $5) UNION ALL (",
+            "AND t.login ILIKE $4 AND (uuid_hash(t.id) & 7) = 0 AND lower(t.login) <> lower($1) \
+             LIMIT $5) UNION ALL (",
             "AND (t.id IN (SELECT 1 WHERE $6 IS NOT NULL)) AND (t.search @@ gitomatic_search_query($7)",
             "AND t.login ILIKE $8 AND lower(t.login) = lower($1))) candidates \
              ORDER BY ranked_exact DESC, ranked_score DESC, ranked_name, ranked_id LIMIT $9 OFFSET $10",
@@ -1206,6 +1230,11 @@ mod tests {
         ] {
             assert!(ranked.contains(part), "{part} in {ranked}");
         }
+        assert_eq!(
+            ranked.matches(SEARCH_SAMPLE).count(),
+            1,
+            "the exact matches are never sampled: {ranked}"
+        );
         let unsearched = ListQuery {
             filters: Vec::new(),
             ..query

@@ -546,3 +546,95 @@ async fn relevance_ranks_every_match_of_a_countable_search_not_only_the_first_fo
     assert_eq!(status, 200, "{body}");
     assert_eq!(column(&body, "login"), ["bln-1200"]);
 }
+
+#[tokio::test]
+async fn a_search_matching_far_more_than_it_ranks_ranks_a_fixed_eighth_yet_misses_none_when_the_estimate_is_stale()
+ {
+    let app = spawn_app().await;
+    // The planner's estimate comes from this test's own `ANALYZE` only.
+    seed::execute(
+        &app,
+        "ALTER TABLE developers SET (autovacuum_enabled = false)",
+    )
+    .await;
+    // One developer naming Berlin three times, whose id is in the search sample (the
+    // eighth of the rows whose id hashes to 0 modulo 8), then 20,000 more in Berlin; the
+    // rows of the sample are marked with `public_gists = 1`, which the search does not read.
+    // The sample holds some 2,500 matches, of which the first 1,000 met are ranked.
+    seed::execute(
+        &app,
+        "INSERT INTO developers (id, github_id, login, bio, location, public_gists) \
+         SELECT id, 70000, 'zz-most-berlin', 'Berlin born, Berlin based', 'Berlin, Germany', 1 \
+         FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 500)) AS ids \
+         WHERE (uuid_hash(id) & 7) = 0 LIMIT 1",
+    )
+    .await;
+    seed::execute(
+        &app,
+        "INSERT INTO developers (id, github_id, login, location, public_gists) \
+         SELECT id, 40000 + n, 'bln-' || lpad(n::text, 5, '0'), 'Berlin', \
+                CASE WHEN (uuid_hash(id) & 7) = 0 THEN 1 ELSE 0 END \
+         FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, 20000) AS n) AS ids",
+    )
+    .await;
+    seed::execute(&app, "ANALYZE developers").await;
+
+    let (status, body) = get_json(
+        &app,
+        "/github/developers/",
+        &[("search", "berlin"), ("page_size", "100")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count_is_estimate"], true, "{body}");
+    let count = body["count"].as_i64().expect("a count");
+    assert!(
+        (18_000..=22_000).contains(&count),
+        "the planner's estimate of 20,001 matches: {count}"
+    );
+    assert_eq!(column(&body, "login")[0], "zz-most-berlin");
+    let gists = column(&body, "public_gists");
+    assert_eq!(gists.len(), 100);
+    assert!(
+        gists.iter().all(|gists| gists == "1"),
+        "ranked from the sample only: {gists:?}"
+    );
+
+    // All but 300 of them leave; the statistics still say 20,000 (an ordered list shows that
+    // estimate), so the search is still sampled first, finds too few there, and ranks and
+    // counts every match instead.
+    seed::execute(
+        &app,
+        "DELETE FROM developers WHERE login LIKE 'bln-%' AND github_id > 40300",
+    )
+    .await;
+    let (status, body) = get_json(
+        &app,
+        "/github/developers/",
+        &[("search", "berlin"), ("ordering", "login")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count_is_estimate"], true, "a stale estimate: {body}");
+    let mut listed = Vec::new();
+    for page in 1..=4 {
+        let (status, body) = get_json(
+            &app,
+            "/github/developers/",
+            &[
+                ("search", "berlin"),
+                ("page_size", "100"),
+                ("page", &page.to_string()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["count"], 301, "every match counted");
+        assert!(body.get("count_is_estimate").is_none(), "exact: {body}");
+        listed.extend(column(&body, "login"));
+    }
+    let expected: Vec<String> = std::iter::once("zz-most-berlin".to_owned())
+        .chain((1..=300).map(|n| format!("bln-{n:05}")))
+        .collect();
+    assert_eq!(listed, expected);
+}

@@ -1,0 +1,4 @@
+DROP STATISTICS repositories_search_sample;
+DROP STATISTICS developers_search_sample;
+DROP INDEX repositories_search_sample_idx;
+DROP INDEX developers_search_sample_idx;
