@@ -1175,3 +1175,98 @@ async fn the_real_binary_exports_a_large_relation_in_bounded_memory() {
     );
     drop(conn);
 }
+
+#[tokio::test]
+async fn a_page_of_listed_developers_and_an_edge_write_lock_shared_rows_in_one_order() {
+    // The crawl's multi-row writers of `developers`: a page's upsert of listed developers
+    // (in GitHub id order) and the stored edge counts' trigger of an edge write. P has the
+    // lower GitHub id and the higher row id, Q the other way round.
+    let app = spawn_app().await;
+    let p = Uuid::parse_str("ffffffff-ffff-4fff-bfff-ffffffffffff").expect("a uuid");
+    let q = Uuid::parse_str("00000000-0000-4000-8000-000000000001").expect("a uuid");
+    seed::execute(
+        &app,
+        &format!(
+            "INSERT INTO developers (id, github_id, login) VALUES ('{p}', 1, 'p'), ('{q}', 2, 'q')"
+        ),
+    )
+    .await;
+
+    // A third transaction holds Q while the edge write (Q follows P) and then the page
+    // (listing P and Q) start: each waits for the row the other would need. Taken in two
+    // orders, the edge write held Q and waited for P while the page held P and waited for
+    // Q, and PostgreSQL killed one of them as a deadlock's victim.
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    let mut holder = app.db.connect().await;
+    AnsiTransactionManager::begin_transaction(&mut holder)
+        .await
+        .expect("begin");
+    diesel::sql_query("SELECT 1 FROM developers WHERE id = $1 FOR NO KEY UPDATE")
+        .bind::<diesel::sql_types::Uuid, _>(q)
+        .execute(&mut holder)
+        .await
+        .expect("hold Q");
+    let mut edge_conn = app.db.connect().await;
+    let edge = tokio::spawn(async move {
+        diesel::sql_query("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2)")
+            .bind::<diesel::sql_types::Uuid, _>(q)
+            .bind::<diesel::sql_types::Uuid, _>(p)
+            .execute(&mut edge_conn)
+            .await
+    });
+    let waiting = |query: &'static str| {
+        let sql = format!(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE '{query}%'"
+        );
+        let app = &app;
+        async move { app.count(&sql).await == 1 }
+    };
+    app.wait_for("the edge write waiting for a row", || {
+        waiting("INSERT INTO follows")
+    })
+    .await;
+    let mut page_conn = app.db.connect().await;
+    let page = tokio::spawn(async move {
+        use gitomatic::db::queries::developers::{NewListedDeveloper, upsert_listed};
+        let listed = |github_id, login| NewListedDeveloper {
+            github_id,
+            login,
+            avatar_url: None,
+            html_url: None,
+        };
+        upsert_listed(&mut page_conn, &[listed(2, "q"), listed(1, "p")]).await
+    });
+    app.wait_for("the page's upsert waiting for a row", || {
+        waiting("INSERT INTO \"developers\"")
+    })
+    .await;
+    AnsiTransactionManager::rollback_transaction(&mut holder)
+        .await
+        .expect("release Q");
+
+    edge.await
+        .expect("the edge task")
+        .expect("the edge write is no deadlock's victim");
+    let ids = page
+        .await
+        .expect("the page task")
+        .expect("the page's upsert is no deadlock's victim");
+    assert_eq!(ids, HashMap::from([(1, p), (2, q)]));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT (stored_followers * 10 + stored_following)::bigint AS n FROM developers WHERE id = '{p}'"
+        ))
+        .await,
+        10,
+        "P has one follower"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT (stored_followers * 10 + stored_following)::bigint AS n FROM developers WHERE id = '{q}'"
+        ))
+        .await,
+        1,
+        "Q follows one"
+    );
+}
