@@ -1214,18 +1214,8 @@ async fn a_page_of_listed_developers_and_an_edge_write_lock_shared_rows_in_one_o
             .execute(&mut edge_conn)
             .await
     });
-    let waiting = |query: &'static str| {
-        let sql = format!(
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE wait_event_type = 'Lock' AND query LIKE '{query}%'"
-        );
-        let app = &app;
-        async move { app.count(&sql).await == 1 }
-    };
-    app.wait_for("the edge write waiting for a row", || {
-        waiting("INSERT INTO follows")
-    })
-    .await;
+    app.wait_for_lock_wait("the edge write waiting for a row", "INSERT INTO follows%")
+        .await;
     let mut page_conn = app.db.connect().await;
     let page = tokio::spawn(async move {
         use gitomatic::db::queries::developers::{NewListedDeveloper, upsert_listed};
@@ -1237,9 +1227,10 @@ async fn a_page_of_listed_developers_and_an_edge_write_lock_shared_rows_in_one_o
         };
         upsert_listed(&mut page_conn, &[listed(2, "q"), listed(1, "p")]).await
     });
-    app.wait_for("the page's upsert waiting for a row", || {
-        waiting("INSERT INTO \"developers\"")
-    })
+    app.wait_for_lock_wait(
+        "the page's upsert waiting for a row",
+        "INSERT INTO \"developers\"%",
+    )
     .await;
     AnsiTransactionManager::rollback_transaction(&mut holder)
         .await

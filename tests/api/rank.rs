@@ -489,14 +489,10 @@ async fn a_worker_killed_half_way_through_a_run_leaves_the_previous_ranks_and_th
     assert_eq!(response.status(), 202);
     let task: Value = response.json().await.expect("the task");
     let task_id = Uuid::parse_str(task["id"].as_str().expect("an id")).expect("a uuid");
-    app.wait_for("the worker's run waiting to record itself", || async {
-        app.count(
-            "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO developer_rank_run%'",
-        )
-        .await
-            == 1
-    })
+    app.wait_for_lock_wait(
+        "the worker's run waiting to record itself",
+        "INSERT INTO developer_rank_run%",
+    )
     .await;
     assert_eq!(
         app.count("SELECT count(*) AS n FROM developer_ranks").await,

@@ -1789,16 +1789,9 @@ async fn a_worker_killed_while_applying_a_delivery_leaves_it_applied_once() {
         .expect("the worker starts");
     let answer = send(&app, "issues", &opened).await;
     assert_eq!(answer.status, 202);
-    app.wait_for(
+    app.wait_for_lock_wait(
         "the worker waiting half way through the delivery",
-        || async {
-            app.count(
-                "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE wait_event_type = 'Lock' AND query LIKE '%gitomatic.webhook.%'",
-            )
-            .await
-                == 1
-        },
+        "%gitomatic.webhook.%",
     )
     .await;
     let _ = worker.kill();

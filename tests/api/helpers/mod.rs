@@ -377,6 +377,18 @@ impl TestApp {
         }
     }
 
+    /// Waits until exactly one session of the test database waits for a lock while running
+    /// a statement whose text is `LIKE statement`; panics after 20 s naming `what`.
+    pub async fn wait_for_lock_wait(&self, what: &str, statement: &str) {
+        let sql = format!(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND query LIKE '{}'",
+            statement.replace('\'', "''")
+        );
+        self.wait_for(what, || async { self.count(&sql).await == 1 })
+            .await;
+    }
+
     /// Waits until no task is queued, running or deferred.
     pub async fn wait_until_idle(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
