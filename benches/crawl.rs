@@ -457,12 +457,14 @@ const INDEXES_PER_TABLE: &str = "SELECT
      FROM pg_indexes WHERE schemaname = current_schema()";
 
 /// What `BENCH_SEARCH_INDEX=off` does to a migrated database: no search vector is computed
-/// nor indexed (the triggers and GIN indexes of migration `2026-12-11-000001_search` are
-/// dropped; the column stays, empty), to measure what search adds to the crawl's writes.
-const WITHOUT_SEARCH: [&str; 5] = [
+/// nor indexed (the triggers and GIN indexes of migration `2026-12-11-000001_search` and the
+/// sample's indexes of `2026-12-13-000001_search_sample` are dropped; the column stays,
+/// empty), to measure what search adds to the crawl's writes.
+const WITHOUT_SEARCH: [&str; 6] = [
     "DROP TRIGGER developers_search ON developers",
     "DROP TRIGGER repositories_search ON repositories",
     "DROP INDEX developers_search_idx, repositories_search_idx",
+    "DROP INDEX developers_search_sample_idx, repositories_search_sample_idx",
     "ALTER TABLE developers ALTER COLUMN search SET DEFAULT ''::tsvector",
     "ALTER TABLE repositories ALTER COLUMN search SET DEFAULT ''::tsvector",
 ];
