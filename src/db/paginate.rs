@@ -238,16 +238,14 @@ where
             sampled: false,
         }
     };
-    let mut loaded = load_candidates(conn, table, columns, rows, query, candidates).await?;
-    let mut ranked = loaded.as_slice().first().map(|row| row.ranked_candidates);
+    let (mut loaded, mut ranked) =
+        load_candidates(conn, table, columns, rows, query, candidates).await?;
     if candidates.sampled && ranked.is_none_or(|ranked| ranked < candidates.limit) {
         // The sample held fewer matches than are ranked (the estimate was too high, or the
         // page lies past them): rank from all of them, so that none is missed.
         candidates.sampled = false;
-        loaded = load_candidates(conn, table, columns, rows, query, candidates).await?;
-        ranked = loaded.as_slice().first().map(|row| row.ranked_candidates);
+        (loaded, ranked) = load_candidates(conn, table, columns, rows, query, candidates).await?;
     }
-    let loaded = loaded.into_iter().map(|ranked| ranked.row).collect();
     let mut page = Page::from_rows(loaded, query.page_size, 0);
     page.has_previous = query.offset() > 0;
     (page.total, page.estimated) = match ranked {
@@ -263,7 +261,8 @@ where
     Ok(page)
 }
 
-/// The rows of a relevance page ranking `candidates`.
+/// The rows of a relevance page ranking `candidates`, and how many candidates were ranked
+/// (`None` on an empty page).
 async fn load_candidates<T>(
     conn: &mut AsyncPgConnection,
     table: &'static str,
@@ -271,7 +270,7 @@ async fn load_candidates<T>(
     rows: Rows,
     query: &ListQuery,
     candidates: Candidates,
-) -> Result<Vec<Ranked<T>>, DbError>
+) -> Result<(Vec<T>, Option<i64>), DbError>
 where
     T: QueryableByName<Pg> + Send + 'static,
 {
@@ -281,7 +280,12 @@ where
             "a list of {table} by relevance without a search field"
         )));
     };
-    Ok(sql.load(conn).await?)
+    let loaded: Vec<Ranked<T>> = sql.load(conn).await?;
+    let ranked = loaded.as_slice().first().map(|row| row.ranked_candidates);
+    Ok((
+        loaded.into_iter().map(|ranked| ranked.row).collect(),
+        ranked,
+    ))
 }
 
 /// A row of a relevance page and the number of candidates ranked.
